@@ -1,0 +1,66 @@
+// One SQLite database (WAL) holds every service's metadata. A 200 means the data is
+// durable: synchronous=FULL fsyncs the WAL on every commit.
+//
+// Two ways for a service to keep state:
+// - the document store (DocStore): JSON documents by (kind, id), scoped by account and
+//   region, listed in id order from the primary key: enough for queues, buckets, functions;
+// - its own tables, declared as numbered migrations (Migration[]) for hot or large data
+//   (SQS messages, S3 objects, DynamoDB items) that needs its own indexes.
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+export type Db = Database.Database;
+
+/** Migration n takes a service's tables from version n to n+1 (index 0 creates them). */
+export type Migration = (db: Db) => void;
+
+export function openDatabase(dataDir: string): Db {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(join(dataDir, "nimbus.db"));
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  db.pragma("busy_timeout = 5000");
+  db.pragma("foreign_keys = ON");
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS nimbus_schema (
+      service TEXT PRIMARY KEY,
+      version INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS nimbus_docs (
+      service TEXT NOT NULL,
+      scope   TEXT NOT NULL,
+      kind    TEXT NOT NULL,
+      id      TEXT NOT NULL,
+      doc     TEXT NOT NULL,
+      PRIMARY KEY (service, scope, kind, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS nimbus_meta (
+      key   TEXT PRIMARY KEY,
+      value TEXT NOT NULL
+    );
+  `);
+  return db;
+}
+
+/** Runs the service's pending migrations in one transaction; refuses a database from a newer Nimbus. */
+export function migrate(db: Db, service: string, migrations: readonly Migration[]): void {
+  const row = db.prepare("SELECT version FROM nimbus_schema WHERE service = ?").get(service) as { version: number } | undefined;
+  const current = row?.version ?? 0;
+  if (current > migrations.length) {
+    throw new Error(`ERR_STATE_TOO_NEW: the data directory holds ${service} state version ${current}, newer than this Nimbus (${migrations.length}); upgrade Nimbus or use another --data-dir`);
+  }
+  if (current === migrations.length) return;
+  db.transaction(() => {
+    for (let v = current; v < migrations.length; v++) migrations[v](db);
+    db.prepare("INSERT INTO nimbus_schema (service, version) VALUES (?, ?) ON CONFLICT(service) DO UPDATE SET version = excluded.version").run(service, migrations.length);
+  })();
+}
+
+export function getMeta(db: Db, key: string): string | undefined {
+  return (db.prepare("SELECT value FROM nimbus_meta WHERE key = ?").get(key) as { value: string } | undefined)?.value;
+}
+
+export function setMeta(db: Db, key: string, value: string): void {
+  db.prepare("INSERT INTO nimbus_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
+}
