@@ -213,7 +213,7 @@ function buildService(service) {
     ...(ov.targetPrefix ? { targetPrefix: ov.targetPrefix } : {}),
     ...(ov.global ? { global: true } : {}),
     ...(ov.addressing ? { addressing: ov.addressing } : {}),
-    ...(ov.hostPrefixes ? { hostPrefixes: ov.hostPrefixes } : {}),
+    ...(ov.protocolOptions ? { protocolOptions: ov.protocolOptions } : {}),
     errors: Object.keys(errors).sort(),
     operations,
     shapes,

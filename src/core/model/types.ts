@@ -100,6 +100,8 @@ export interface ServiceModel {
   awsQueryCompatible?: boolean;
   global?: boolean;
   addressing?: Record<string, unknown>;
+  /** Protocol trait settings from the overlay: restXml `noErrorWrapping` (S3 errors are a bare <Error>). */
+  protocolOptions?: { noErrorWrapping?: boolean };
   errors: string[];
   operations: Record<string, OperationModel>;
   shapes: Record<string, StructureShape>;
