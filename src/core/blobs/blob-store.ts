@@ -7,7 +7,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { pipeline } from "node:stream/promises";
-import type { Readable, Transform } from "node:stream";
+import { Readable, type Transform } from "node:stream";
 
 export interface WrittenBlob {
   id: string;
@@ -41,12 +41,9 @@ export class BlobStore {
       }
     };
     try {
-      if (Buffer.isBuffer(source)) {
-        const { Readable: R } = await import("node:stream");
-        await pipeline(R.from([source]), ...transforms, counter, out);
-      } else {
-        await pipeline(source, ...transforms, counter, out);
-      }
+      const src = Buffer.isBuffer(source) ? Readable.from([source]) : source;
+      const stages: NodeJS.ReadWriteStream[] = transforms;
+      await (pipeline as (...s: unknown[]) => Promise<void>)(src, ...stages, counter, out);
       const fd = openSync(tmpPath, "r+");
       try {
         fsyncSync(fd);

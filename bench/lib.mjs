@@ -1,0 +1,40 @@
+// Shared helpers for benchmarks: spawn a server process, read its CPU time and RSS from /proc.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+const TICKS = 100; // USER_HZ on Linux
+
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[11] = utime, fields[12] = stime (0-based after the comm field)
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+
+export function rssMiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
+  return kb / 1024;
+}
+
+/** Spawns `node args...` and resolves with the child and the URL from its ready line. */
+export function spawnServer(args, readyPattern, env = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } });
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = readyPattern.exec(out);
+      if (m) resolve({ child, url: m[1], t0 });
+    });
+    child.once("exit", (code) => reject(new Error(`server exited (${code}) before ready`)));
+  });
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs everything the tests need on a fresh Debian machine, then runs them.
+# This is the README's test command, and exactly what .ci/run calls.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# 1. Debian packages the client tests drive: the aws CLI and boto3 speak the old query
+#    protocol, which the SDK v3 no longer does.
+need=()
+command -v aws >/dev/null 2>&1 || need+=(awscli)
+python3 -c 'import boto3' >/dev/null 2>&1 || need+=(python3-boto3)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "test.sh: installing ${need[*]}"
+  $sudo apt-get -o DPkg::Lock::Timeout=120 update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=120 install -y -qq "${need[@]}" >/dev/null
+fi
+
+# 2. npm packages exactly as locked (better-sqlite3 builds from source: about a minute).
+npm ci --no-audit --no-fund
+
+# 3. The models must be what the pinned SDK packages generate.
+node scripts/gen-models.mjs --check
+
+# 4. Types, then the tests (Vitest prints the summary).
+npx tsc -p tsconfig.json --noEmit
+npx vitest run

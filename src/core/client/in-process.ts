@@ -1,0 +1,49 @@
+// call(service, "Op", input): the same handlers and validation as over HTTP, with no wire
+// protocol in between. Services use it to reach each other (Lambda -> SQS, S3 -> SNS)
+// with the caller's account, or another principal's.
+import { AwsError, notImplemented } from "../errors.js";
+import { loadModel } from "../model/load.js";
+import { validateInput } from "../protocols/shared/validate.js";
+import { requestId } from "../clock/clock.js";
+import type { InProcessClient as Client, Principal, RequestContext } from "../service.js";
+import type { Nimbus } from "../server/nimbus.js";
+
+export class InProcessClient implements Client {
+  constructor(private readonly nimbus: Nimbus) {}
+
+  async call<O = Record<string, unknown>>(
+    service: string,
+    operation: string,
+    input: Record<string, unknown>,
+    as: { accountId?: string; region?: string; principal?: Principal } = {},
+  ): Promise<O> {
+    const model = loadModel(service);
+    if (!model.operations[operation]) throw new AwsError("InvalidAction", `${service} has no operation ${operation}`, 400);
+    validateInput(model, operation, input, "awsJson1_0");
+    const def = this.nimbus.services.get(service);
+    const handler = def?.handlers[operation];
+    if (!handler) throw notImplemented(service, operation);
+    const accountId = as.principal?.accountId ?? as.accountId ?? "000000000000";
+    const region = model.global ? "us-east-1" : as.region ?? this.nimbus.config.defaultRegion;
+    const principal: Principal = as.principal ?? { type: "root", accountId, arn: `arn:aws:iam::${accountId}:root`, userId: accountId };
+    const ctx: RequestContext = {
+      requestId: requestId(),
+      startedAt: process.hrtime.bigint(),
+      clock: this.nimbus.clock,
+      service,
+      operation,
+      protocol: "internal",
+      region,
+      accountId,
+      principal,
+      store: this.nimbus.storeFor(service, accountId, region, model.global === true),
+      db: this.nimbus.db,
+      blobs: this.nimbus.blobs,
+      events: this.nimbus.events,
+      client: this,
+      endpoint: `http://${this.nimbus.config.host}:${this.nimbus.port}`,
+      headers: {},
+    };
+    return (await handler(input, ctx)) as O;
+  }
+}

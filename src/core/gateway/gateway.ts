@@ -1,0 +1,202 @@
+// The request pipeline, written out in order (DESIGN.md section 3). Every AWS request goes
+// through handle(); the numbered steps below are the whole story.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import { AwsError, internalError, isAwsError, notImplemented } from "../errors.js";
+import { requestId as newRequestId } from "../clock/clock.js";
+import { loadModel } from "../model/load.js";
+import type { ProtocolId, ServiceModel } from "../model/types.js";
+import type { HttpResponse, Protocol, ProtocolRequest } from "../protocols/types.js";
+import { route, routeQuery } from "../routing/route.js";
+import { parseAuthorization, type ParsedAuth } from "../auth/parse-authorization.js";
+import { authenticate } from "../auth/authenticate.js";
+import { decodeRequestBody, readAll } from "../http/decode-body.js";
+import { validateInput } from "../protocols/shared/validate.js";
+import { PROTOCOLS } from "../protocols/registry.js";
+import type { Nimbus } from "../server/nimbus.js";
+import type { RequestContext } from "../service.js";
+
+const EMPTY = Buffer.alloc(0);
+
+export class Gateway {
+  constructor(private readonly nimbus: Nimbus) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // 1. Request context basics.
+    const startedAt = process.hrtime.bigint();
+    const requestId = newRequestId();
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    const rawQuery = q < 0 ? "" : url.slice(q + 1);
+    const headers = lowerHeaders(req);
+    const meta = { requestId, host: headers.host };
+
+    let protocol: Protocol | undefined;
+    let model: ServiceModel | undefined;
+    let opName: string | undefined;
+    try {
+      // Nimbus's own API lives beside AWS's on the same port.
+      if (rawPath.startsWith("/_nimbus/")) return await this.nimbus.internalApi.handle(req, res, rawPath, rawQuery);
+
+      const query = parseQuery(rawQuery);
+      const queryMap = new Map(query);
+
+      // 2. Routing: which service, protocol and operation. Cheap auth parse first: the SigV4
+      //    scope names the service for query and REST requests.
+      const auth: ParsedAuth = parseAuthorization(headers, queryMap);
+      let routed = route({ method: req.method ?? "GET", rawPath, query: queryMap, headers, signingName: auth.service, baseDomains: this.nimbus.config.baseDomains });
+
+      // 3. Body decoding: aws-chunked framing, gzip, checksums. Query requests name the
+      //    operation in the form body, so theirs is read before the operation is known.
+      const decoded = decodeRequestBody(headers, req, {});
+      let body: Buffer | undefined;
+      let stream: Readable | undefined;
+      let form: URLSearchParams | undefined;
+      if (routed.kind === "query") {
+        const formBody = await readAll(decoded.stream, this.nimbus.config.maxBodyBytes);
+        body = formBody;
+        form = new URLSearchParams(formBody.length ? formBody.toString("utf8") : rawQuery);
+        const action = form.get("Action");
+        const service = action ? routeQuery(routed.candidates, action, form.get("Version") ?? undefined) : undefined;
+        if (!action || !service) {
+          protocol = PROTOCOLS[routed.protocol];
+          throw new AwsError("InvalidAction", `The action ${action ?? "(none)"} is not valid for this web service.`, 400);
+        }
+        routed = { kind: "operation", service, protocol: loadModel(service).protocols.includes("ec2Query") ? "ec2Query" : "awsQuery", operation: action, rawPath };
+      }
+      model = loadModel(routed.service);
+      const protocolId: ProtocolId = routed.protocol;
+      protocol = PROTOCOLS[protocolId];
+      opName = routed.operation;
+      const opModel = model.operations[opName];
+      if (!opModel) throw new AwsError(protocolId.startsWith("aws") ? "InvalidAction" : "UnknownOperationException", `The action ${opName} is not valid for this web service.`, 400);
+      if (body === undefined) {
+        if (hasStreamingInput(model, opModel.input)) stream = decoded.stream;
+        else body = await readAll(decoded.stream, this.nimbus.config.maxBodyBytes);
+      }
+
+      // 4. Authentication: map the access key to an account and principal; verify the
+      //    signature of keys Nimbus issued.
+      const payloadHash = headers["x-amz-content-sha256"] ?? (body ? createHash("sha256").update(body).digest("hex") : "UNSIGNED-PAYLOAD");
+      const who = authenticate({ method: req.method ?? "GET", rawPath, rawQuery, headers, payloadHash }, auth, this.nimbus.credentials, this.nimbus.clock.date());
+      const region = model.global ? "us-east-1" : who.region || this.nimbus.config.defaultRegion;
+
+      // 5. Parse into typed input, then validate it against the model with AWS's wording.
+      const preq: ProtocolRequest = { method: req.method ?? "GET", rawPath: routed.rawPath, query, headers, body: body ?? (stream ? undefined : EMPTY), stream, labels: routed.labels };
+      const op = { name: opName, model: opModel };
+      const input = await protocol.parseRequest(preq, model, op);
+      validateInput(model, opName, input, protocolId);
+
+      // 6. Authorization hook: the IAM engine decides for IAM principals (roots may do anything).
+      this.nimbus.authorize?.(who.principal, model.service, opName, input);
+
+      // 7. The handler.
+      const service = this.nimbus.services.get(model.service);
+      const handler = service?.handlers[opName];
+      if (!handler) throw notImplemented(model.service, opName);
+      const ctx: RequestContext = {
+        requestId,
+        startedAt,
+        clock: this.nimbus.clock,
+        service: model.service,
+        operation: opName,
+        protocol: protocolId,
+        region,
+        accountId: who.principal.accountId,
+        principal: who.principal,
+        store: this.nimbus.storeFor(model.service, who.principal.accountId, region, model.global === true),
+        db: this.nimbus.db,
+        blobs: this.nimbus.blobs,
+        events: this.nimbus.events,
+        client: this.nimbus.client,
+        endpoint: `http://${headers.host ?? `${this.nimbus.config.host}:${this.nimbus.port}`}`,
+        headers,
+      };
+      const output = await handler(input, ctx);
+
+      // 8. Serialize in the protocol of the request.
+      send(res, protocol.serializeResponse(output ?? undefined, model, op, meta), req.method === "HEAD");
+    } catch (err) {
+      const awsErr = isAwsError(err) ? err : (this.nimbus.logError(err, opName), internalError());
+      const p = protocol ?? guessProtocol(headers, rawPath);
+      send(res, p.serializeError(awsErr, model, opName && model ? { name: opName, model: model.operations[opName] } : undefined, meta), req.method === "HEAD");
+      // Drain what the client still sends so the connection can be reused.
+      if (!req.readableEnded) req.resume();
+    } finally {
+      // 9. Finalizers: request log.
+      this.nimbus.logRequest(req.method ?? "GET", url, res.statusCode, opName, startedAt);
+    }
+  }
+}
+
+function lowerHeaders(req: IncomingMessage): Record<string, string> {
+  // rawHeaders keeps duplicates; join repeated headers with "," as HTTP allows.
+  const out: Record<string, string> = {};
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i].toLowerCase();
+    out[k] = out[k] === undefined ? raw[i + 1] : `${out[k]},${raw[i + 1]}`;
+  }
+  return out;
+}
+
+function parseQuery(rawQuery: string): Array<[string, string]> {
+  if (!rawQuery) return [];
+  const out: Array<[string, string]> = [];
+  for (const part of rawQuery.split("&")) {
+    if (!part) continue;
+    const eq = part.indexOf("=");
+    const k = eq < 0 ? part : part.slice(0, eq);
+    const v = eq < 0 ? "" : part.slice(eq + 1);
+    out.push([decodeQueryComponent(k), decodeQueryComponent(v)]);
+  }
+  return out;
+}
+
+function decodeQueryComponent(s: string): string {
+  if (!s.includes("%") && !s.includes("+")) return s;
+  try {
+    return decodeURIComponent(s.replace(/\+/g, "%20"));
+  } catch {
+    return s;
+  }
+}
+
+function hasStreamingInput(model: ServiceModel, input: string | undefined): boolean {
+  if (!input) return false;
+  const shape = model.shapes[input];
+  for (const m of Object.values(shape.members)) if (m.traits?.streaming && m.traits.httpPayload) return true;
+  return false;
+}
+
+/** Unroutable requests still get an AWS-shaped error in the protocol they most look like. */
+function guessProtocol(headers: Record<string, string>, rawPath: string): Protocol {
+  if (headers["smithy-protocol"] === "rpc-v2-cbor") return PROTOCOLS.smithyRpcv2cbor;
+  if (headers["x-amz-target"]) return PROTOCOLS[(headers["content-type"] ?? "").includes("1.1") ? "awsJson1_1" : "awsJson1_0"];
+  if ((headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")) return PROTOCOLS.awsQuery;
+  return rawPath.startsWith("/20") ? PROTOCOLS.restJson1 : PROTOCOLS.restXml;
+}
+
+function send(res: ServerResponse, r: HttpResponse, head: boolean): void {
+  const body = r.body;
+  const headers = r.headers;
+  if (body === undefined || head) {
+    if (headers["content-length"] === undefined && !head) headers["content-length"] = "0";
+    res.writeHead(r.status, headers);
+    res.end();
+    if (head && body instanceof Readable) body.destroy();
+    return;
+  }
+  if (body instanceof Readable) {
+    res.writeHead(r.status, headers);
+    body.on("error", (e) => res.destroy(e));
+    body.pipe(res);
+    return;
+  }
+  const buf = typeof body === "string" ? Buffer.from(body) : body;
+  headers["content-length"] = String(buf.length);
+  res.writeHead(r.status, headers);
+  res.end(buf);
+}

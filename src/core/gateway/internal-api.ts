@@ -1,0 +1,67 @@
+// Nimbus's own API, beside AWS's on the same port (DESIGN.md section 8):
+//   GET  /_nimbus/health            per-service status
+//   GET  /_nimbus/clock             Nimbus time; POST {"advance":"P30D"} moves it forward
+//   POST /_nimbus/state/reset       clean slate for all services, or {"service":"sqs"}
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { parseDuration } from "../clock/clock.js";
+import { serviceIndex } from "../routing/route.js";
+import type { Nimbus } from "../server/nimbus.js";
+
+const VERSION = "0.1.0";
+
+export class InternalApi {
+  constructor(private readonly nimbus: Nimbus) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse, rawPath: string, _rawQuery: string): Promise<void> {
+    const method = req.method ?? "GET";
+    const body = method === "POST" ? await readJson(req) : undefined;
+    if (body instanceof Error) return json(res, 400, { code: "ERR_BAD_JSON", message: body.message });
+    const path = rawPath.replace(/\/+$/, "");
+
+    if (path === "/_nimbus/health" && method === "GET") {
+      const services: Record<string, string> = {};
+      for (const name of Object.keys(serviceIndex())) services[name] = this.nimbus.services.has(name) ? "running" : "not implemented";
+      return json(res, 200, { status: "running", version: VERSION, dataDir: this.nimbus.config.dataDir, services });
+    }
+    if (path === "/_nimbus/clock") {
+      if (method === "POST") {
+        const advance = (body as { advance?: unknown } | undefined)?.advance;
+        let ms: number;
+        try {
+          ms = typeof advance === "number" ? advance * 1000 : parseDuration(String(advance));
+          this.nimbus.clock.advance(ms);
+        } catch (e) {
+          return json(res, 400, { code: "ERR_BAD_DURATION", message: `${(e as Error).message}; send {"advance":"P30D"} or {"advance":"PT90S"} or seconds` });
+        }
+      } else if (method !== "GET") return json(res, 405, { code: "ERR_METHOD", message: "use GET or POST" });
+      const now = this.nimbus.clock.now();
+      return json(res, 200, { now: new Date(now).toISOString(), epochMillis: now, offsetMillis: this.nimbus.clock.offset() });
+    }
+    if (path === "/_nimbus/state/reset" && method === "POST") {
+      const service = (body as { service?: string } | undefined)?.service;
+      if (service !== undefined && !this.nimbus.services.has(service)) {
+        return json(res, 400, { code: "ERR_UNKNOWN_SERVICE", message: `no running service named "${service}"; GET /_nimbus/health lists them` });
+      }
+      return json(res, 200, { reset: this.nimbus.reset(service) });
+    }
+    return json(res, 404, { code: "ERR_NOT_FOUND", message: `no Nimbus endpoint ${method} ${path}; see /_nimbus/health` });
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString("utf8").trim();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return new Error("request body is not JSON");
+  }
+}
+
+function json(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}

@@ -1,0 +1,155 @@
+// One Nimbus: the config, the state (SQLite + blobs), the clock, the event bus, the
+// registered services and the HTTP listener. createNimbus() prepares everything that
+// must exist before the first request; listen() opens the port.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { rmSync } from "node:fs";
+import { resolveConfig, type ConfigInput, type NimbusConfig } from "../../config/config.js";
+import { NimbusError } from "../errors.js";
+import { Clock } from "../clock/clock.js";
+import { EventBus } from "../events/bus.js";
+import { openDatabase, migrate, getMeta, setMeta, type Db } from "../state/database.js";
+import { DocStore } from "../state/doc-store.js";
+import { BlobStore } from "../blobs/blob-store.js";
+import { scopeOf, type Principal, type ServiceDefinition, type ServiceRuntime } from "../service.js";
+import { Gateway } from "../gateway/gateway.js";
+import { InternalApi } from "../gateway/internal-api.js";
+import { InProcessClient } from "../client/in-process.js";
+import { KeyRegistry } from "../auth/credentials.js";
+import { SERVICES } from "../../services/index.js";
+
+export class Nimbus {
+  readonly config: NimbusConfig;
+  readonly db: Db;
+  readonly blobs: BlobStore;
+  readonly clock = new Clock();
+  readonly events = new EventBus((err, event) => this.logError(err, `event ${event}`));
+  readonly services = new Map<string, ServiceDefinition>();
+  readonly credentials = new KeyRegistry();
+  readonly client: InProcessClient;
+  readonly internalApi: InternalApi;
+  /** Set by the IAM engine when it lands; absent means every principal is allowed. */
+  authorize?: (principal: Principal, service: string, operation: string, input: Record<string, unknown>) => void;
+  port = 0;
+  private server?: Server;
+  private readonly gateway: Gateway;
+  private readonly runtimes = new Map<string, ServiceRuntime>();
+  private closed = false;
+
+  constructor(config: NimbusConfig) {
+    this.config = config;
+    this.db = openDatabase(config.dataDir);
+    this.blobs = new BlobStore(config.dataDir);
+    this.blobs.sweepTemp();
+    // Nimbus time survives restarts: an advanced clock stays advanced.
+    const offset = Number(getMeta(this.db, "clock.offset") ?? "0");
+    if (offset > 0) this.clock.setOffset(offset);
+    this.clock.onAdvance((o) => setMeta(this.db, "clock.offset", String(o)));
+    this.client = new InProcessClient(this);
+    this.gateway = new Gateway(this);
+    this.internalApi = new InternalApi(this);
+    for (const def of Object.values(SERVICES)) this.services.set(def.name, def);
+  }
+
+  /** Migrations and service start hooks; called once by createNimbus. */
+  async start(): Promise<void> {
+    for (const def of this.services.values()) {
+      if (def.migrations) migrate(this.db, def.name, def.migrations);
+      await def.start?.(this.runtimeFor(def.name));
+    }
+  }
+
+  runtimeFor(service: string): ServiceRuntime {
+    let rt = this.runtimes.get(service);
+    if (!rt) {
+      rt = {
+        service,
+        db: this.db,
+        blobs: this.blobs,
+        clock: this.clock,
+        events: this.events,
+        client: this.client,
+        dataDir: this.config.dataDir,
+        store: (scope: string) => new DocStore(this.db, service, scope),
+      };
+      this.runtimes.set(service, rt);
+    }
+    return rt;
+  }
+
+  storeFor(service: string, accountId: string, region: string, global: boolean): DocStore {
+    return new DocStore(this.db, service, scopeOf(accountId, region, global));
+  }
+
+  /** Drops the state of one service, or of all; used by POST /_nimbus/state/reset. */
+  reset(service?: string): string[] {
+    const names = service ? [service] : [...this.services.keys()];
+    this.db.transaction(() => {
+      for (const name of names) {
+        this.db.prepare("DELETE FROM nimbus_docs WHERE service = ?").run(name);
+        this.services.get(name)?.reset?.(this.runtimeFor(name));
+      }
+    })();
+    for (const name of names) this.events.emit("state.reset", { service: name });
+    return names;
+  }
+
+  async listen(): Promise<{ port: number; host: string }> {
+    const server = createServer({ keepAlive: true, keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+      this.gateway.handle(req, res).catch((err) => {
+        this.logError(err, "gateway");
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+    });
+    // SDKs keep connections alive for a long time; don't let Node cut them first.
+    server.headersTimeout = 70_000;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (err: NodeJS.ErrnoException) => {
+        if (err.code === "EADDRINUSE") {
+          reject(new NimbusError("ERR_PORT_IN_USE", `port ${this.config.port} on ${this.config.host} is already in use; stop the other process or start with --port <free port>`));
+        } else if (err.code === "EACCES") {
+          reject(new NimbusError("ERR_PORT_DENIED", `not allowed to listen on port ${this.config.port}; use a port above 1023 with --port`));
+        } else reject(err);
+      });
+      server.listen(this.config.port, this.config.host, () => resolve());
+    });
+    this.port = (server.address() as AddressInfo).port;
+    return { port: this.port, host: this.config.host };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.server) {
+      const s = this.server;
+      await new Promise<void>((resolve) => {
+        s.close(() => resolve());
+        s.closeAllConnections();
+      });
+    }
+    for (const def of this.services.values()) await def.stop?.();
+    this.db.close();
+    if (this.config.ephemeral) rmSync(this.config.dataDir, { recursive: true, force: true });
+  }
+
+  logError(err: unknown, where?: string): void {
+    if (this.config.log === "silent") return;
+    console.error(`nimbus: error in ${where ?? "request"}:`, err);
+  }
+
+  logRequest(method: string, url: string, status: number, operation: string | undefined, startedAt: bigint): void {
+    if (this.config.log !== "debug") return;
+    const ms = Number(process.hrtime.bigint() - startedAt) / 1e6;
+    console.log(`${method} ${url} -> ${status} ${operation ?? ""} ${ms.toFixed(1)}ms`);
+  }
+}
+
+export async function createNimbus(input: ConfigInput = {}): Promise<Nimbus> {
+  const nimbus = new Nimbus(resolveConfig(input));
+  await nimbus.start();
+  return nimbus;
+}
+
+export type { Nimbus as NimbusServer };

@@ -1,0 +1,109 @@
+// Bucket operations: create, head, list, delete. Bucket names are global across accounts
+// (as on AWS), so buckets live in the global scope of the document store.
+import { createHash } from "node:crypto";
+import type {
+  CreateBucketRequest,
+  CreateBucketOutput,
+  HeadBucketRequest,
+  HeadBucketOutput,
+  ListBucketsRequest,
+  ListBucketsOutput,
+  DeleteBucketRequest,
+} from "@aws-sdk/client-s3";
+import { AwsError } from "../../../core/errors.js";
+import type { Handler, RequestContext } from "../../../core/service.js";
+import { isValidBucketName } from "../bucket-name.js";
+
+export interface StoredBucket {
+  name: string;
+  accountId: string;
+  region: string;
+  createdAt: number;
+}
+
+/** Default per-account quota (S3 user guide, "Bucket quotas"). */
+export const BUCKET_QUOTA = 10_000;
+
+export function bucketStore(ctx: RequestContext) {
+  return ctx.store.withScope("global");
+}
+
+export function canonicalUserId(accountId: string): string {
+  return createHash("sha256").update(`nimbus-canonical-user:${accountId}`).digest("hex");
+}
+
+export function noSuchBucket(name: string): AwsError {
+  return new AwsError("NoSuchBucket", "The specified bucket does not exist", 404, { fields: { BucketName: name } });
+}
+
+/** The caller's bucket, or the AWS error a stranger gets. */
+export function ownBucket(ctx: RequestContext, name: string): StoredBucket {
+  const b = bucketStore(ctx).get<StoredBucket>("bucket", name);
+  if (!b) throw noSuchBucket(name);
+  if (b.accountId !== ctx.accountId) throw new AwsError("AccessDenied", "Access Denied", 403);
+  return b;
+}
+
+export const CreateBucket: Handler<CreateBucketRequest, CreateBucketOutput> = (input, ctx) => {
+  const name = input.Bucket!;
+  if (!isValidBucketName(name)) throw new AwsError("InvalidBucketName", "The specified bucket is not valid.", 400, { fields: { BucketName: name } });
+  // Location constraint rules: us-east-1 takes none; every other region must name itself.
+  const constraint: string | undefined = input.CreateBucketConfiguration?.LocationConstraint;
+  if (ctx.region === "us-east-1") {
+    if (constraint === "us-east-1") throw new AwsError("InvalidLocationConstraint", "The specified location-constraint is not valid", 400, { fields: { LocationConstraint: constraint } });
+    if (constraint) throw new AwsError("IllegalLocationConstraintException", `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`, 400);
+  } else if (!constraint) {
+    throw new AwsError("IllegalLocationConstraintException", "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.", 400);
+  } else if (constraint !== ctx.region) {
+    throw new AwsError("IllegalLocationConstraintException", `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`, 400);
+  }
+  const store = bucketStore(ctx);
+  return store.tx(() => {
+    const existing = store.get<StoredBucket>("bucket", name);
+    if (existing) {
+      if (existing.accountId !== ctx.accountId) {
+        throw new AwsError("BucketAlreadyExists", "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.", 409, { fields: { BucketName: name } });
+      }
+      // us-east-1 answers 200 to its owner's repeated create (legacy behaviour); elsewhere 409.
+      if (existing.region !== "us-east-1" || ctx.region !== "us-east-1") {
+        throw new AwsError("BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.", 409, { fields: { BucketName: name } });
+      }
+      return { Location: `/${name}`, BucketArn: `arn:aws:s3:::${name}` };
+    }
+    const owned = store.list<StoredBucket>("bucket").filter((b) => b.doc.accountId === ctx.accountId).length;
+    if (owned >= BUCKET_QUOTA) throw new AwsError("TooManyBuckets", "You have attempted to create more buckets than allowed", 400, { fields: { BucketName: name } });
+    store.put<StoredBucket>("bucket", name, { name, accountId: ctx.accountId, region: ctx.region, createdAt: ctx.clock.now() });
+    return { Location: ctx.region === "us-east-1" ? `/${name}` : `${ctx.endpoint}/${name}/`, BucketArn: `arn:aws:s3:::${name}` };
+  });
+};
+
+export const HeadBucket: Handler<HeadBucketRequest, HeadBucketOutput> = (input, ctx) => {
+  const b = ownBucket(ctx, input.Bucket!);
+  return { BucketRegion: b.region, AccessPointAlias: false, BucketArn: `arn:aws:s3:::${b.name}` };
+};
+
+export const ListBuckets: Handler<ListBucketsRequest, ListBucketsOutput> = (input, ctx) => {
+  const max = input.MaxBuckets ?? 10_000;
+  if (!Number.isInteger(max) || max < 1 || max > 10_000) throw new AwsError("InvalidArgument", "Argument max-buckets must be an integer between 1 and 10000.", 400, { fields: { ArgumentName: "max-buckets", ArgumentValue: String(max) } });
+  const after = input.ContinuationToken ? Buffer.from(input.ContinuationToken, "base64url").toString("utf8") : undefined;
+  const mine = bucketStore(ctx)
+    .list<StoredBucket>("bucket", { after, prefix: input.Prefix })
+    .map((b) => b.doc)
+    .filter((b) => b.accountId === ctx.accountId && (!input.BucketRegion || b.region === input.BucketRegion));
+  const page = mine.slice(0, max);
+  const more = mine.length > max;
+  return {
+    Buckets: page.map((b) => ({ Name: b.name, CreationDate: new Date(b.createdAt), BucketRegion: b.region, BucketArn: `arn:aws:s3:::${b.name}` })),
+    Owner: { ID: canonicalUserId(ctx.accountId), DisplayName: "nimbus" },
+    ...(input.Prefix !== undefined ? { Prefix: input.Prefix } : {}),
+    ...(more ? { ContinuationToken: Buffer.from(page[page.length - 1].name).toString("base64url") } : {}),
+  };
+};
+
+export const DeleteBucket: Handler<DeleteBucketRequest, Record<string, never>> = (input, ctx) => {
+  const b = ownBucket(ctx, input.Bucket!);
+  const store = bucketStore(ctx);
+  // TODO(parity): BucketNotEmpty once objects exist (S3 core issue).
+  store.delete("bucket", b.name);
+  return {};
+};
