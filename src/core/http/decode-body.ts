@@ -1,0 +1,271 @@
+// The gateway's one entry point for request bodies (DESIGN.md section 3, step 3).
+//
+// From the headers alone it decides which stages the body needs, validates the headers S3
+// validates before reading a byte (throwing AwsError synchronously), and composes:
+//
+//   request --> [aws-chunked decoder] --> [integrity] --> [gunzip + size cap] --> stream
+//
+//   1. aws-chunked when Content-Encoding lists it or x-amz-content-sha256 is a STREAMING-*
+//      mode (minio-go and some Java clients announce streaming only through the latter);
+//   2. integrity when anything must be checked (Content-MD5, x-amz-checksum-*, a checksum
+//      trailer, a hex x-amz-content-sha256) or computed (`wantChecksums`);
+//   3. gunzip only when the caller says the operation takes compressed requests
+//      (`decompress`, from Smithy's @requestCompression) and the body is gzip.
+//
+// With none of them (the common case for JSON/query APIs) the request itself is returned:
+// zero copies, zero transforms.
+import type { Readable, Writable } from "node:stream";
+import * as zlib from "node:zlib";
+import { AwsError } from "../errors.js";
+import { AwsChunkedDecoder, type AwsChunkedOptions } from "./aws-chunked.js";
+import { algorithmOfHeader, parseChecksumAlgorithm, type ChecksumAlgorithm } from "./checksums.js";
+import { requestTooLarge } from "./body-errors.js";
+import { ByteLimit, DEFAULT_MAX_DECOMPRESSED, gzipError, parseContentEncoding } from "./gzip.js";
+import { IntegrityStream, type IntegrityOptions } from "./integrity.js";
+import { link } from "./stream-link.js";
+
+/** How the payload is signed, from x-amz-content-sha256. */
+export type PayloadMode =
+  | { kind: "unsigned" } // header absent (presigned URL, anonymous, non-S3 SigV4) or UNSIGNED-PAYLOAD
+  | { kind: "sha256"; hex: string }
+  | { kind: "streaming"; signedChunks: boolean; trailer: boolean; sigv4a: boolean };
+
+const STREAMING_MODES: Record<string, Extract<PayloadMode, { kind: "streaming" }>> = {
+  "STREAMING-UNSIGNED-PAYLOAD-TRAILER": { kind: "streaming", signedChunks: false, trailer: true, sigv4a: false },
+  "STREAMING-AWS4-HMAC-SHA256-PAYLOAD": { kind: "streaming", signedChunks: true, trailer: false, sigv4a: false },
+  "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER": { kind: "streaming", signedChunks: true, trailer: true, sigv4a: false },
+  "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD": { kind: "streaming", signedChunks: true, trailer: false, sigv4a: true },
+  "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER": { kind: "streaming", signedChunks: true, trailer: true, sigv4a: true },
+};
+
+/** Parses x-amz-content-sha256; anything unknown is S3's InvalidArgument. Exported for the auth module. */
+export function parsePayloadMode(value: string | undefined): PayloadMode {
+  if (value === undefined || value === "UNSIGNED-PAYLOAD") return { kind: "unsigned" };
+  const streaming = STREAMING_MODES[value];
+  if (streaming) return streaming;
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return { kind: "sha256", hex: value.toLowerCase() };
+  throw new AwsError(
+    "InvalidArgument",
+    `x-amz-content-sha256 must be UNSIGNED-PAYLOAD, ${Object.keys(STREAMING_MODES).sort().join(", ")} or a valid sha256 value.`,
+    400,
+    { fields: { ArgumentName: "x-amz-content-sha256", ArgumentValue: value } },
+  );
+}
+
+export interface DecodeBodyOptions {
+  /** Per-chunk signature check for the signed STREAMING-* modes (see AwsChunkedOptions.verifyChunk). */
+  verifyChunk?: AwsChunkedOptions["verifyChunk"];
+  /** The streaming alternative: verify each chunk from its SHA-256 without holding it (see AwsChunkedOptions.verifyChunkHash). */
+  verifyChunkHash?: AwsChunkedOptions["verifyChunkHash"];
+  /** Trailer signature check for the signed *-TRAILER modes (see AwsChunkedOptions.verifyTrailer). */
+  verifyTrailer?: AwsChunkedOptions["verifyTrailer"];
+  /** Digests to compute whatever the client sent (S3 wants MD5 for the ETag and CRC64NVME by default). */
+  wantChecksums?: readonly ChecksumAlgorithm[];
+  /** The operation accepts compressed requests (Smithy @requestCompression): undo Content-Encoding: gzip. */
+  decompress?: boolean;
+  /** Cap on the decompressed size (default 16 MiB); above it, 413 RequestEntityTooLarge. */
+  maxDecompressedBytes?: number;
+  /** aws-chunked minimum non-final chunk size, 8192 as on S3; 0 disables the check. */
+  minChunkSize?: number;
+}
+
+export interface DecodedBody {
+  /** The payload. Every failure (framing, signature, digest, size) arrives as a stream error. */
+  stream: Readable;
+  /** aws-chunked trailers (lower-cased names); `{}` when the body is not chunked. */
+  trailers: Promise<Record<string, string>>;
+  /** Present when the body is hashed; its result() is valid once `stream` has ended. */
+  integrity: IntegrityStream | undefined;
+  payloadMode: PayloadMode;
+  /** Payload size announced up front (x-amz-decoded-content-length, or Content-Length when not chunked or decompressed). */
+  declaredLength: number | undefined;
+  /** Content-Encoding S3 stores with the object: the header minus aws-chunked (and minus gzip when decompressed). */
+  storedContentEncoding: string | undefined;
+}
+
+/** Headers that start with x-amz-checksum- but are not checksum values. */
+const NOT_CHECKSUM_VALUES = new Set(["x-amz-checksum-algorithm", "x-amz-checksum-type", "x-amz-checksum-mode"]);
+/** In S3's model but not implemented by Nimbus yet. */
+const UNIMPLEMENTED_ALGORITHMS = new Set(["XXHASH64", "XXHASH3", "XXHASH128"]);
+const SUPPORTED_LIST = "[CRC32, CRC32C, CRC64NVME, MD5, SHA1, SHA256, SHA512, XXHASH128, XXHASH3, XXHASH64]";
+
+/**
+ * @param headers lower-cased names (node:http's req.headers joined to strings).
+ * @throws AwsError for headers S3 rejects before reading the body.
+ */
+export function decodeRequestBody(headers: Record<string, string | undefined>, source: Readable, opts: DecodeBodyOptions = {}): DecodedBody {
+  const payloadMode = parsePayloadMode(headers["x-amz-content-sha256"]);
+  const encoding = parseContentEncoding(headers["content-encoding"]);
+  const chunked = encoding.awsChunked || payloadMode.kind === "streaming";
+  const gunzip = opts.decompress === true && encoding.gzip;
+
+  // 1. Lengths.
+  let decodedLength: number | undefined;
+  if (chunked && headers["x-amz-decoded-content-length"] !== undefined) {
+    decodedLength = parseLength(headers["x-amz-decoded-content-length"]);
+    if (decodedLength === undefined) throw new AwsError("MissingContentLength", "You must provide the Content-Length HTTP header.", 411);
+  }
+  const declaredLength = chunked ? decodedLength : gunzip ? undefined : parseLength(headers["content-length"]);
+
+  // 2. Checksum claims: at most one x-amz-checksum-* header or checksum trailer.
+  const trailerNames = chunked ? parseTrailerHeader(headers["x-amz-trailer"]) : [];
+  const trailerAlgorithms = trailerNames.map((name) => {
+    const alg = algorithmOfHeader(name);
+    if (!alg) {
+      rejectUnimplemented(name.slice("x-amz-checksum-".length));
+      throw new AwsError("InvalidRequest", "The value specified in the x-amz-trailer header is not supported", 400);
+    }
+    return alg;
+  });
+  const headerChecksums: Array<{ algorithm: ChecksumAlgorithm; value: string }> = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || !name.startsWith("x-amz-checksum-") || NOT_CHECKSUM_VALUES.has(name)) continue;
+    const algorithm = algorithmOfHeader(name);
+    if (!algorithm) {
+      rejectUnimplemented(name.slice("x-amz-checksum-".length));
+      throw new AwsError("InvalidRequest", "The algorithm type you specified in x-amz-checksum- header is invalid.", 400);
+    }
+    headerChecksums.push({ algorithm, value });
+  }
+  if (headerChecksums.length + trailerAlgorithms.length > 1) {
+    throw new AwsError("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.", 400);
+  }
+  const claimed = headerChecksums[0]?.algorithm ?? trailerAlgorithms[0];
+  const sdkAlgorithm = headers["x-amz-sdk-checksum-algorithm"];
+  if (sdkAlgorithm !== undefined) {
+    const alg = parseChecksumAlgorithm(sdkAlgorithm);
+    if (!alg) {
+      rejectUnimplemented(sdkAlgorithm);
+      throw new AwsError("InvalidRequest", `Checksum algorithm provided is unsupported. Please try again with any of the valid types: ${SUPPORTED_LIST}`, 400);
+    }
+    if (claimed === undefined) {
+      throw new AwsError("InvalidRequest", "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.", 400);
+    }
+    if (claimed !== alg) throw new AwsError("InvalidRequest", "Value for x-amz-sdk-checksum-algorithm header is invalid.", 400);
+  }
+
+  // 3. Build the stages. Constructing them starts nothing, so a claim rejected here (a
+  //    malformed Content-MD5 or checksum header) leaves the request untouched.
+  let decoder: AwsChunkedDecoder | undefined;
+  if (chunked) {
+    const signed = payloadMode.kind === "streaming" && payloadMode.signedChunks;
+    decoder = new AwsChunkedDecoder({
+      signed,
+      signedTrailer: signed && payloadMode.kind === "streaming" && payloadMode.trailer,
+      ...(opts.verifyChunk ? { verifyChunk: opts.verifyChunk } : {}),
+      ...(opts.verifyChunkHash ? { verifyChunkHash: opts.verifyChunkHash } : {}),
+      ...(opts.verifyTrailer ? { verifyTrailer: opts.verifyTrailer } : {}),
+      ...(decodedLength !== undefined ? { decodedLength } : {}),
+      ...(opts.minChunkSize !== undefined ? { minChunkSize: opts.minChunkSize } : {}),
+      declaredTrailers: trailerNames,
+    });
+  }
+
+  const integrityOpts: IntegrityOptions = {};
+  if (opts.wantChecksums && opts.wantChecksums.length > 0) integrityOpts.compute = opts.wantChecksums;
+  if (headers["content-md5"] !== undefined) integrityOpts.contentMd5 = headers["content-md5"];
+  if (headerChecksums[0]) integrityOpts.headerChecksum = headerChecksums[0];
+  if (trailerAlgorithms[0] && decoder) integrityOpts.trailerChecksum = { algorithm: trailerAlgorithms[0], trailers: decoder.trailers };
+  // A hex payload hash covers the bytes on the wire; for a (non-standard) chunked body with a
+  // hex hash those are the framed bytes, which the decoded stream no longer has: not checked.
+  if (payloadMode.kind === "sha256" && !chunked) integrityOpts.contentSha256 = payloadMode.hex;
+  const integrity = Object.keys(integrityOpts).length > 0 ? new IntegrityStream(integrityOpts) : undefined;
+
+  // 4. Link them, so that errors travel forward to `stream` (see stream-link.ts).
+  let out: Readable = source;
+  let ownsOut = false;
+  const append = (stage: Writable & Readable, mapError?: (e: Error) => Error): void => {
+    link(out, stage, { ownsUpstream: ownsOut, ...(mapError ? { mapError } : {}) });
+    out = stage;
+    ownsOut = true;
+  };
+  if (decoder) append(decoder);
+  if (integrity) append(integrity);
+  let storedContentEncoding = encoding.stored;
+  if (gunzip) {
+    append(zlib.createGunzip());
+    append(new ByteLimit(opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED), gzipError);
+    storedContentEncoding = undefined;
+  }
+  const trailers = decoder ? decoder.trailers : Promise.resolve({});
+
+  // The gateway may answer before reading the body (auth fails first); a body error with no
+  // listener would then be an uncaught exception. Consumers (pipeline, for await) attach their
+  // own listeners and still receive every error.
+  if (out !== source) out.on("error", ignore);
+  return { stream: out, trailers, integrity, payloadMode, declaredLength, storedContentEncoding };
+}
+
+export interface ReadAllOptions {
+  /** The error for a body over the limit; default 413 RequestEntityTooLarge "Request size N exceeded L bytes". */
+  tooLarge?: (size: number, limit: number) => AwsError;
+}
+
+/**
+ * Buffers a non-streaming body (XML, JSON, query, CBOR documents) up to `limit` bytes. Over the
+ * limit it rejects without reading further (the stream is left paused for the gateway to drain
+ * or close). Stream errors (BadDigest, IncompleteBody, ...) reject with that error.
+ */
+export function readAll(stream: Readable, limit: number, opts: ReadAllOptions = {}): Promise<Buffer> {
+  // Plain listeners rather than `for await`: leaving a for-await loop early destroys the
+  // stream, and destroying a half-read request kills the socket the 413 must be written to.
+  return new Promise<Buffer>((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const cleanup = (): void => {
+      stream.off("data", onData);
+      stream.off("end", onEnd);
+      stream.off("error", onError);
+    };
+    const onData = (chunk: Buffer | string): void => {
+      const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      size += buf.length;
+      if (size > limit) {
+        cleanup();
+        stream.pause();
+        // Keep a listener: a later error with none would be an uncaught exception.
+        stream.on("error", () => {});
+        reject((opts.tooLarge ?? requestTooLarge)(size, limit));
+        return;
+      }
+      parts.push(buf);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
+    };
+    const onError = (e: Error): void => {
+      cleanup();
+      stream.on("error", () => {});
+      reject(e);
+    };
+    stream.on("data", onData);
+    stream.on("end", onEnd);
+    stream.on("error", onError);
+  });
+}
+
+function ignore(): void {}
+
+function parseLength(v: string | undefined): number | undefined {
+  if (v === undefined || !/^\d{1,16}$/.test(v.trim())) return undefined;
+  const n = Number(v.trim());
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+function parseTrailerHeader(v: string | undefined): string[] {
+  if (v === undefined) return [];
+  return v
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== "");
+}
+
+function rejectUnimplemented(algorithm: string): void {
+  const upper = algorithm.trim().toUpperCase();
+  if (UNIMPLEMENTED_ALGORITHMS.has(upper)) {
+    throw new AwsError("NotImplemented", `Nimbus does not implement the ${upper} checksum algorithm yet; use CRC32, CRC32C, CRC64NVME, SHA1, SHA256 or MD5.`, 501, {
+      fault: "Receiver",
+    });
+  }
+}
