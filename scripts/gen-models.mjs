@@ -45,11 +45,14 @@ const PROTOCOL_IDS = {
 // carries what a server needs and stays small.
 const DROP_TRAITS = new Set(["sensitive", "documentation", "endpointDiscoveryId", "rpcv2Cbor"]);
 
-function sortKeys(v) {
-  if (Array.isArray(v)) return v.map(sortKeys);
+// Keys are sorted for stable diffs, except structure members: their order is AWS's element
+// order in XML responses.
+function sortKeys(v, parentKey) {
+  if (Array.isArray(v)) return v.map((x) => sortKeys(x));
   if (v && typeof v === "object") {
     const out = {};
-    for (const k of Object.keys(v).sort()) out[k] = sortKeys(v[k]);
+    const keys = parentKey === "members" ? Object.keys(v) : Object.keys(v).sort();
+    for (const k of keys) out[k] = sortKeys(v[k], k);
     return out;
   }
   return v;
@@ -208,7 +211,7 @@ function buildService(service) {
     sdkProtocol,
     protocols: ov.protocols,
     signingName: ov.signingName,
-    ...(settings.xmlNamespace ? { xmlNamespace: settings.xmlNamespace } : {}),
+    ...((ov.xmlNamespace ?? settings.xmlNamespace) ? { xmlNamespace: ov.xmlNamespace ?? settings.xmlNamespace } : {}),
     ...(settings.awsQueryCompatible ? { awsQueryCompatible: true } : {}),
     ...(ov.targetPrefix ? { targetPrefix: ov.targetPrefix } : {}),
     ...(ov.global ? { global: true } : {}),
