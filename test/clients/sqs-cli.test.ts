@@ -105,7 +105,7 @@ describe.skipIf(!AWS)("aws CLI (query protocol)", () => {
     const listed = await aws(account, "list-queues", "--queue-name-prefix", "cli-");
     expect(listed.QueueUrls).toEqual([url]);
     await aws(account, "delete-queue", "--queue-url", url);
-  });
+  }, 120_000);
 
   it("FIFO queue and AWS's errors through the CLI", async () => {
     const account = freshAccount();
@@ -122,7 +122,7 @@ describe.skipIf(!AWS)("aws CLI (query protocol)", () => {
     expect(missing).toContain("The specified queue does not exist for this wsdl version.");
     const noGroup = await awsFails(account, "send-message", "--queue-url", url, "--message-body", "x");
     expect(noGroup).toContain("MissingParameter");
-  });
+  }, 120_000);
 });
 
 const BOTO3_SCRIPT = `
@@ -177,5 +177,5 @@ describe.skipIf(!PYTHON)("boto3", () => {
     expect(out.tags).toEqual({ via: "boto3" });
     expect(out.count).toEqual({ ApproximateNumberOfMessages: "0" });
     expect(out.purgeError).toEqual(["AWS.SimpleQueueService.PurgeQueueInProgress", 403, "Only one PurgeQueue operation on boto-queue is allowed every 60 seconds."]);
-  });
+  }, 120_000);
 });

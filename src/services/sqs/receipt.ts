@@ -16,13 +16,13 @@ export function newNonce(): string {
 }
 
 export function encodeReceipt(r: Receipt): string {
-  return PREFIX + Buffer.from(`${r.queueId}:${r.seq}:${r.nonce}:${randomBytes(24).toString("base64")}`, "utf8").toString("base64");
+  return PREFIX + Buffer.from(`${r.queueId}:${r.seq}:${r.nonce}`, "utf8").toString("base64");
 }
 
 export function decodeReceipt(handle: string): Receipt | undefined {
   if (typeof handle !== "string" || !handle.startsWith(PREFIX)) return undefined;
   const text = Buffer.from(handle.slice(PREFIX.length), "base64").toString("utf8");
-  const m = /^(\d{1,15}):(\d{1,15}):([0-9a-f]{24}):[A-Za-z0-9+/=]+$/.exec(text);
+  const m = /^(\d{1,15}):(\d{1,15}):([0-9a-f]{24})$/.exec(text);
   if (!m) return undefined;
   return { queueId: Number(m[1]), seq: Number(m[2]), nonce: m[3] };
 }

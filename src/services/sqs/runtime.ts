@@ -36,6 +36,8 @@ export function runtimeOf(db: Db, clock: Clock): SqsRuntime {
       },
     };
     runtimes.set(db, created);
+    // Resume message move tasks left RUNNING (by a restart, or a runtime closed by stop()).
+    moves.kick();
     rt = created;
   }
   return rt;

@@ -39,8 +39,8 @@ export const sqs = defineService({
   },
   migrations,
   start(rt: ServiceRuntime) {
-    // Resume message move tasks that were running when the server stopped.
-    runtimeOf(rt.db, rt.clock).moves.kick();
+    // Creates the runtime: clock subscription, and resumption of running message move tasks.
+    runtimeOf(rt.db, rt.clock);
   },
   // The chassis calls stop() without a runtime today; then every SQS runtime of this process
   // is closed (parked long polls answer at once, move tasks pause; both resume on restart).

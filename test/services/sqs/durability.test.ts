@@ -18,9 +18,10 @@ describe("SQS state across a restart", () => {
     let c = client(first, id);
     const url = await createQueue(c, "durable", { VisibilityTimeout: "45" }, { keep: "me" });
     const fifo = await createQueue(c, "durable.fifo", { FifoQueue: "true" });
-    const sent = await c.send(new SendMessageCommand({ QueueUrl: url, MessageBody: "survives", MessageAttributes: { a: { DataType: "String", StringValue: "b" } } }));
     await c.send(new SendMessageCommand({ QueueUrl: url, MessageBody: "in flight" }));
     const inflight = await c.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 1 }));
+    expect(inflight.Messages![0].Body).toBe("in flight");
+    const sent = await c.send(new SendMessageCommand({ QueueUrl: url, MessageBody: "survives", MessageAttributes: { a: { DataType: "String", StringValue: "b" } } }));
     const dedup = await c.send(new SendMessageCommand({ QueueUrl: fifo, MessageBody: "once", MessageGroupId: "g", MessageDeduplicationId: "d" }));
     c.destroy();
     await first.stop({ keepData: true });

@@ -119,7 +119,7 @@ describe("FIFO deduplication", () => {
     const b = await c.send(new SendMessageCommand({ QueueUrl: url, MessageBody: '{"foo":"bar"}', MessageGroupId: "g2" }));
     expect(b.MessageId).toBe(a.MessageId);
     const [m] = await receive(c, url);
-    expect(m.MD5OfBody).toBe("94232c5b8fc9272f6f73a1e36eb68fcf");
+    expect(m.MD5OfBody).toBe(createHash("md5").update('{"foo":"bar"}').digest("hex"));
     expect(m.Attributes!.MessageDeduplicationId).toBe(createHash("sha256").update('{"foo":"bar"}').digest("hex"));
     expect(await receive(c, url)).toEqual([]);
   });

@@ -1,6 +1,6 @@
 // Shared pieces of the SQS integration tests: a client per fresh account, the Nimbus clock,
 // and error capture with the fields SDK v3 exposes for query-compatible services.
-import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand, type SQSClientConfig } from "@aws-sdk/client-sqs";
 import { AwsQueryProtocol } from "@aws-sdk/core/protocols";
 import { freshAccount, sdkConfig, type TestNimbus } from "../../support/nimbus.js";
 
@@ -16,7 +16,7 @@ export function account(n: TestNimbus, opts: { query?: boolean; region?: string 
 
 export function client(n: TestNimbus, accountId: string, opts: { query?: boolean; region?: string } = {}): SQSClient {
   const cfg = { ...sdkConfig(n.endpoint, { accountId, region: opts.region }), ...(opts.query ? { protocol: AwsQueryProtocol } : {}) };
-  return new SQSClient(cfg as ConstructorParameters<typeof SQSClient>[0]);
+  return new SQSClient(cfg as SQSClientConfig);
 }
 
 export async function advance(n: TestNimbus, duration: string): Promise<void> {

@@ -203,7 +203,7 @@ describe("Get/SetQueueAttributes", () => {
       expect(e.message).toBe(`Invalid value for the parameter ${k}.`);
       expect(e.$metadata.httpStatusCode).toBe(400);
     }
-    const unknown = await failure(c.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Nope: "1" } })));
+    const unknown = await failure(c.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Nope: "1" } as never })));
     expect(unknown.name).toBe("InvalidAttributeName");
     expect(unknown.message).toBe("Unknown Attribute Nope.");
     const readOnly = await failure(c.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { QueueArn: "x" } })));

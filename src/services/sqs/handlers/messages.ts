@@ -168,7 +168,8 @@ function selectAttributes(attrs: Record<string, AttributeValue>, names: string[]
   const out: Record<string, AttributeValue> = {};
   for (const [k, v] of Object.entries(attrs)) {
     for (const n of names) {
-      if (n === k || (n.endsWith(".*") && k.startsWith(n.slice(0, -1)))) {
+      // "prefix.*" matches every name starting with "prefix" (AWS matches "He.*" to Hello and Help.Me).
+      if (n === k || (n.endsWith(".*") && k.startsWith(n.slice(0, -2)))) {
         out[k] = v;
         break;
       }
