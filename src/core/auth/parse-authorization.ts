@@ -1,0 +1,342 @@
+// What a request claims about its credentials, read from the Authorization header or the
+// presigned query, without verifying anything and without reading the body. The gateway's
+// router reads `service` (the credential scope's signing name) and `region` from it on every
+// request, so this is string slicing only: no regex over the whole request, no hashing, and it
+// never throws. Faults in the claim are recorded in `malformed` and reported by verification
+// (`request-checks.ts`) in the wording of the service that was routed to.
+//
+// Forms recognised (AWS "Authenticating Requests" for S3 and the SigV4 / SigV4a reference):
+//   Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host;x-amz-date, Signature=<hex>
+//   Authorization: AWS4-ECDSA-P256-SHA256 Credential=AKID/20260101/s3/aws4_request, SignedHeaders=..., Signature=<hex DER>
+//     (SigV4a: the scope names no region; the regions are in X-Amz-Region-Set)
+//   ?X-Amz-Algorithm=...&X-Amz-Credential=...&X-Amz-Date=...&X-Amz-Expires=...&X-Amz-SignedHeaders=...&X-Amz-Signature=...
+//   Authorization: AWS AKID:signature            (legacy SigV2: the key is reported, never verified)
+//   ?AWSAccessKeyId=AKID&Expires=...&Signature=... (legacy SigV2 presigned)
+//   nothing at all                                (anonymous)
+
+export type AuthKind =
+  | "sigv4"
+  | "sigv4a"
+  | "presigned-sigv4"
+  | "presigned-sigv4a"
+  | "sigv2"
+  | "presigned-sigv2"
+  | "anonymous"
+  /** An Authorization header (or X-Amz-Algorithm) naming no algorithm AWS knows. */
+  | "invalid";
+
+export type AuthMalformation =
+  /** "AWS4-HMAC-SHA256" with nothing after it. */
+  | { reason: "no-space" }
+  /** An algorithm that is none of AWS4-HMAC-SHA256, AWS4-ECDSA-P256-SHA256, AWS. */
+  | { reason: "unsupported-algorithm" }
+  /** Credential / SignedHeaders / Signature missing from the header. */
+  | { reason: "missing-components"; missing: string[] }
+  /** Presigned query without one of the six X-Amz-* parameters. */
+  | { reason: "missing-query-parameters"; missing: string[] }
+  /** SigV2 header that is not `AWS <key>:<signature>`. */
+  | { reason: "sigv2-format" };
+
+export interface ParsedAuth {
+  kind: AuthKind;
+  /** The algorithm as sent (AWS4-HMAC-SHA256, AWS4-ECDSA-P256-SHA256, AWS); "" when anonymous. */
+  algorithm: string;
+  accessKeyId: string;
+  /** The whole credential as sent: `<akid>/<scope>`. */
+  credential: string;
+  /** The credential scope: `20260101/us-east-1/sqs/aws4_request` (SigV4a: `20260101/s3/aws4_request`). */
+  scope: string;
+  /** Number of slash-delimited elements of the credential (5 for SigV4, 4 for SigV4a). */
+  scopeParts: number;
+  /** yyyymmdd of the scope. */
+  scopeDate: string;
+  /**
+   * SigV4: the scope's region. SigV4a: the first region of X-Amz-Region-Set that names one region
+   * (no wildcard), else "" and the gateway uses its default region.
+   */
+  region: string;
+  /** The scope's service, i.e. the signing name (sqs, s3, monitoring, ...). */
+  service: string;
+  /** The scope's terminator; "aws4_request" when well formed. */
+  terminal: string;
+  /** Request time in ISO-8601 basic format (20260101T000000Z); "" when absent or unreadable. */
+  date: string;
+  /** The request time as sent (x-amz-date, else Date, else X-Amz-Date); "" when absent. */
+  rawDate: string;
+  /** Lower-cased signed header names, in the order sent. */
+  signedHeaders: string[];
+  signature: string;
+  /** X-Amz-Expires (presigned SigV4/SigV4a) or Expires (presigned SigV2), when numeric. */
+  expires?: number;
+  /** X-Amz-Expires / Expires as sent. */
+  rawExpires?: string;
+  securityToken?: string;
+  /** Presigned: the X-Amz-Content-Sha256 query parameter (the SDK hoists the payload hash there). */
+  queryContentSha256?: string;
+  /** SigV4a: X-Amz-Region-Set, split on commas. */
+  regionSet?: string[];
+  /** The Authorization header as sent (error messages quote it). */
+  authorization?: string;
+  /** True for the presigned kinds. */
+  presigned: boolean;
+  /** An Authorization header and a presigned query both present (S3 refuses this). */
+  conflictingMechanisms?: boolean;
+  malformed?: AuthMalformation;
+}
+
+/**
+ * Request headers with lower-cased names, as node's `req.headers` gives them. A header sent
+ * several times may be an array (or, as node joins most, one string); SigV4 signs repeated values
+ * joined with ",".
+ */
+export type HeaderMap = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** One header's value, repeated values joined with "," as SigV4 canonicalizes them. */
+export function headerValue(headers: HeaderMap, name: string): string | undefined {
+  const v = headers[name];
+  return v === undefined || typeof v === "string" ? v : v.join(",");
+}
+
+export const SIGV4_ALGORITHM = "AWS4-HMAC-SHA256";
+export const SIGV4A_ALGORITHM = "AWS4-ECDSA-P256-SHA256";
+
+const PRESIGN_PARAMS = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Expires"] as const;
+
+function empty(kind: AuthKind): ParsedAuth {
+  return {
+    kind,
+    algorithm: "",
+    accessKeyId: "",
+    credential: "",
+    scope: "",
+    scopeParts: 0,
+    scopeDate: "",
+    region: "",
+    service: "",
+    terminal: "",
+    date: "",
+    rawDate: "",
+    signedHeaders: [],
+    signature: "",
+    presigned: false,
+  };
+}
+
+function decode(s: string): string {
+  if (s.indexOf("%") < 0 && s.indexOf("+") < 0) return s;
+  try {
+    return decodeURIComponent(s.replace(/\+/g, " "));
+  } catch {
+    return s;
+  }
+}
+
+/** The authentication parameters of a query string (X-Amz-*, AWSAccessKeyId, Signature, Expires), decoded. */
+function authQueryParams(rawQuery: string | ReadonlyMap<string, string>): Record<string, string> | undefined {
+  if (typeof rawQuery !== "string") {
+    let fromMap: Record<string, string> | undefined;
+    for (const [key, value] of rawQuery) {
+      if (key.startsWith("X-Amz-") || key === "AWSAccessKeyId" || key === "Signature" || key === "Expires") (fromMap ??= {})[key] = value;
+    }
+    return fromMap;
+  }
+  if (rawQuery.length === 0) return undefined;
+  if (rawQuery.indexOf("X-Amz-") < 0 && rawQuery.indexOf("AWSAccessKeyId") < 0 && rawQuery.indexOf("Signature") < 0) return undefined;
+  let out: Record<string, string> | undefined;
+  for (const part of rawQuery.split("&")) {
+    if (part.length === 0) continue;
+    const eq = part.indexOf("=");
+    const key = decode(eq < 0 ? part : part.slice(0, eq));
+    if (key.startsWith("X-Amz-") || key === "AWSAccessKeyId" || key === "Signature" || key === "Expires") {
+      out ??= {};
+      if (!(key in out)) out[key] = eq < 0 ? "" : decode(part.slice(eq + 1));
+    }
+  }
+  return out;
+}
+
+const ISO_BASIC = /^\d{8}T\d{6}Z$/;
+
+/** The request time in ISO-8601 basic format, from the basic form itself or an HTTP date; "" if unreadable. */
+export function normalizeAmzDate(raw: string): string {
+  if (raw.length === 16 && ISO_BASIC.test(raw)) return raw;
+  if (raw.length === 0) return "";
+  const ms = Date.parse(raw);
+  if (!Number.isFinite(ms)) return "";
+  const iso = new Date(ms).toISOString(); // 2026-01-01T00:00:00.000Z
+  return iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10) + "T" + iso.slice(11, 13) + iso.slice(14, 16) + iso.slice(17, 19) + "Z";
+}
+
+/** Milliseconds since the epoch of an ISO-8601 basic time (20260101T000000Z); NaN if invalid. */
+export function amzDateToMs(date: string): number {
+  if (date.length !== 16 || !ISO_BASIC.test(date)) return NaN;
+  const y = +date.slice(0, 4);
+  const mo = +date.slice(4, 6);
+  const d = +date.slice(6, 8);
+  const h = +date.slice(9, 11);
+  const mi = +date.slice(11, 13);
+  const s = +date.slice(13, 15);
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return NaN;
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  // Date.UTC rolls 20260231 over to March; refuse dates that do not exist.
+  if (new Date(ms).getUTCDate() !== d) return NaN;
+  return ms;
+}
+
+function applyCredential(out: ParsedAuth, credential: string, sigv4a: boolean): void {
+  out.credential = credential;
+  const parts = credential.split("/");
+  out.scopeParts = parts.length;
+  out.accessKeyId = parts[0] ?? "";
+  out.scope = credential.length > out.accessKeyId.length ? credential.slice(out.accessKeyId.length + 1) : "";
+  out.scopeDate = parts[1] ?? "";
+  if (sigv4a) {
+    out.service = parts[2] ?? "";
+    out.terminal = parts[3] ?? "";
+  } else {
+    out.region = parts[2] ?? "";
+    out.service = parts[3] ?? "";
+    out.terminal = parts[4] ?? "";
+  }
+}
+
+function applyRegionSet(out: ParsedAuth, raw: string | undefined): void {
+  if (raw === undefined) return;
+  const set = raw.split(",").map((r) => r.trim()).filter((r) => r.length > 0);
+  out.regionSet = set;
+  const concrete = set.find((r) => r.indexOf("*") < 0);
+  out.region = concrete ?? "";
+}
+
+function splitSignedHeaders(raw: string): string[] {
+  if (raw.length === 0) return [];
+  return raw.toLowerCase().split(";").filter((h) => h.length > 0);
+}
+
+function parseHeaderAuth(authorization: string, headers: HeaderMap): ParsedAuth {
+  const trimmed = authorization.trim();
+  const sp = trimmed.indexOf(" ");
+  const algorithm = sp < 0 ? trimmed : trimmed.slice(0, sp);
+  const upper = algorithm.toUpperCase();
+  const rest = sp < 0 ? "" : trimmed.slice(sp + 1).trim();
+
+  if (upper === "AWS") {
+    const out = empty("sigv2");
+    out.algorithm = algorithm;
+    out.authorization = authorization;
+    const colon = rest.lastIndexOf(":");
+    if (sp < 0) out.malformed = { reason: "no-space" };
+    else if (colon <= 0 || colon === rest.length - 1) out.malformed = { reason: "sigv2-format" };
+    out.accessKeyId = colon < 0 ? rest : rest.slice(0, colon);
+    out.signature = colon < 0 ? "" : rest.slice(colon + 1);
+    out.rawDate = headerValue(headers, "x-amz-date") ?? headerValue(headers, "date") ?? "";
+    out.date = normalizeAmzDate(out.rawDate);
+    out.securityToken = headerValue(headers, "x-amz-security-token");
+    return out;
+  }
+
+  const sigv4a = upper === SIGV4A_ALGORITHM;
+  const out = empty(sigv4a ? "sigv4a" : upper === SIGV4_ALGORITHM ? "sigv4" : "invalid");
+  out.algorithm = algorithm;
+  out.authorization = authorization;
+  out.rawDate = headerValue(headers, "x-amz-date") ?? headerValue(headers, "date") ?? "";
+  out.date = normalizeAmzDate(out.rawDate);
+  out.securityToken = headerValue(headers, "x-amz-security-token");
+  if (out.kind === "invalid") {
+    out.malformed = { reason: "unsupported-algorithm" };
+    return out;
+  }
+  if (sp < 0) {
+    out.malformed = { reason: "no-space" };
+    return out;
+  }
+
+  let credential: string | undefined;
+  let signedHeaders: string | undefined;
+  let signature: string | undefined;
+  for (const component of rest.split(",")) {
+    const eq = component.indexOf("=");
+    if (eq < 0) continue;
+    const name = component.slice(0, eq).trim();
+    const value = component.slice(eq + 1).trim();
+    if (name === "Credential") credential ??= value;
+    else if (name === "SignedHeaders") signedHeaders ??= value;
+    else if (name === "Signature") signature ??= value;
+  }
+  const missing: string[] = [];
+  if (!credential) missing.push("Credential");
+  if (!signature) missing.push("Signature");
+  if (!signedHeaders) missing.push("SignedHeaders");
+  if (missing.length > 0) out.malformed = { reason: "missing-components", missing };
+
+  applyCredential(out, credential ?? "", sigv4a);
+  out.signedHeaders = splitSignedHeaders(signedHeaders ?? "");
+  out.signature = signature ?? "";
+  if (sigv4a) applyRegionSet(out, headerValue(headers, "x-amz-region-set"));
+  return out;
+}
+
+function parsePresigned(q: Record<string, string>): ParsedAuth {
+  const algorithm = q["X-Amz-Algorithm"] ?? "";
+  const sigv4a = algorithm === SIGV4A_ALGORITHM;
+  const out = empty(sigv4a ? "presigned-sigv4a" : algorithm === SIGV4_ALGORITHM ? "presigned-sigv4" : "invalid");
+  out.presigned = true;
+  out.algorithm = algorithm;
+  applyCredential(out, q["X-Amz-Credential"] ?? "", sigv4a);
+  out.rawDate = q["X-Amz-Date"] ?? "";
+  out.date = out.rawDate.length === 16 && ISO_BASIC.test(out.rawDate) ? out.rawDate : "";
+  out.signedHeaders = splitSignedHeaders(q["X-Amz-SignedHeaders"] ?? "");
+  out.signature = q["X-Amz-Signature"] ?? "";
+  out.securityToken = q["X-Amz-Security-Token"];
+  out.queryContentSha256 = q["X-Amz-Content-Sha256"];
+  const rawExpires = q["X-Amz-Expires"];
+  if (rawExpires !== undefined) {
+    out.rawExpires = rawExpires;
+    if (/^[+-]?\d{1,19}$/.test(rawExpires)) out.expires = Number(rawExpires);
+  }
+  if (sigv4a) applyRegionSet(out, q["X-Amz-Region-Set"]);
+  if (out.kind === "invalid") {
+    out.malformed = { reason: "unsupported-algorithm" };
+    return out;
+  }
+  const missing = PRESIGN_PARAMS.filter((p) => q[p] === undefined);
+  if (missing.length > 0) out.malformed = { reason: "missing-query-parameters", missing };
+  return out;
+}
+
+function parsePresignedV2(q: Record<string, string>): ParsedAuth {
+  const out = empty("presigned-sigv2");
+  out.presigned = true;
+  out.algorithm = "AWS";
+  out.accessKeyId = q["AWSAccessKeyId"] ?? "";
+  out.signature = q["Signature"] ?? "";
+  out.securityToken = q["X-Amz-Security-Token"];
+  const rawExpires = q["Expires"];
+  if (rawExpires !== undefined) {
+    out.rawExpires = rawExpires;
+    if (/^[+-]?\d{1,19}$/.test(rawExpires)) out.expires = Number(rawExpires);
+  }
+  return out;
+}
+
+/**
+ * Reads the credentials a request claims.
+ * @param headers request headers with lower-cased names
+ * @param query the query string as sent, after '?', still percent-encoded; or the query already
+ *   decoded into a map (only the authentication parameters are read from it)
+ */
+export function parseAuthorization(headers: HeaderMap, query: string | ReadonlyMap<string, string>): ParsedAuth {
+  const authorization = headerValue(headers, "authorization");
+  const q = authQueryParams(query);
+  const queryAuth = q !== undefined && (q["X-Amz-Algorithm"] !== undefined || q["Signature"] !== undefined);
+  if (authorization !== undefined && authorization.length > 0) {
+    const out = parseHeaderAuth(authorization, headers);
+    if (queryAuth) out.conflictingMechanisms = true;
+    return out;
+  }
+  if (q !== undefined) {
+    if (q["X-Amz-Algorithm"] !== undefined) return parsePresigned(q);
+    if (q["Signature"] !== undefined && q["AWSAccessKeyId"] !== undefined) return parsePresignedV2(q);
+  }
+  return empty("anonymous");
+}
