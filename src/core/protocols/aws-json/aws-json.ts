@@ -1,0 +1,78 @@
+// awsJson1_0 and awsJson1_1 (https://smithy.io/2.0/aws/protocols/aws-json-1_0-protocol.html):
+// POST / with X-Amz-Target `<serviceTarget>.<Operation>` and a JSON body of the input
+// structure; the answer is a JSON body of the output structure.
+//
+// Wire rules, all from the model:
+// - member names are the JSON keys (jsonName is ignored by these protocols); timestamps are
+//   epoch seconds (a member's timestampFormat wins); blobs are base64; documents as-is.
+// - errors (what AWS sends, and what the SDKs read; see @aws-sdk/core AwsJsonRpcProtocol):
+//     body   {"__type": ..., "<message|Message>": ..., <error members>}
+//            awsJson1_0 services send the shape id (`com.amazonaws.sqs#QueueDoesNotExist`,
+//            documented in the SQS developer guide "Interpreting Amazon SQS JSON API
+//            responses"; DynamoDB the same); awsJson1_1 services (KMS, Logs, ECS, SSM,
+//            Secrets Manager, EventBridge...) send the bare name (`NotFoundException`).
+//     header x-amzn-ErrorType: <Code>
+//     header x-amzn-query-error: <awsQueryError code>;<Sender|Receiver> for
+//            awsQueryCompatible services (SQS, CloudWatch). SDK v3 takes the error's Code from
+//            it and finds the modeled class by that code, so QueueDoesNotExist surfaces with
+//            name "QueueDoesNotExist" and Code "AWS.SimpleQueueService.NonExistentQueue".
+import type { AwsError } from "../../errors.js";
+import type { ProtocolId, ServiceModel } from "../../model/types.js";
+import type { HttpResponse, OperationRef, Protocol, ProtocolRequest, ResponseMeta } from "../types.js";
+import { fillIdempotencyTokens, readJsonBody, stringifyJson, writeStruct } from "../shared/json-codec.js";
+import { errorShapeId, queryErrorHeader, resolveError } from "../shared/json-errors.js";
+import { structNode } from "../shared/json-shapes.js";
+
+function makeAwsJson(id: "awsJson1_0" | "awsJson1_1", version: "1.0" | "1.1"): Protocol {
+  const contentType = `application/x-amz-json-${version}`;
+  const namespacedType = version === "1.0";
+  return {
+    id: id as ProtocolId,
+
+    parseRequest(req: ProtocolRequest, service: ServiceModel, op: OperationRef): Record<string, unknown> {
+      const inputName = op.model.input;
+      if (!inputName) return readJsonBody(undefined, req.body, false);
+      const node = structNode(service, inputName);
+      const doc = readJsonBody(node, req.body, false);
+      fillIdempotencyTokens(node, doc);
+      return doc;
+    },
+
+    serializeResponse(output, service, op, meta): HttpResponse {
+      let body = "{}";
+      const outputName = op.model.output;
+      if (output && outputName) {
+        const node = structNode(service, outputName);
+        body = stringifyJson(node.needsRpc ? writeStruct(node, output, false) : output);
+      } else if (output) {
+        body = stringifyJson(output);
+      }
+      return {
+        status: 200,
+        headers: { "Content-Type": contentType, "x-amzn-RequestId": meta.requestId },
+        body,
+      };
+    },
+
+    serializeError(err: AwsError, service, _op, meta: ResponseMeta): HttpResponse {
+      const r = resolveError(service, err);
+      const doc: Record<string, unknown> = {
+        __type: namespacedType ? errorShapeId(service, r) : r.code,
+        [r.messageKey]: err.message,
+      };
+      const fields = r.shape ? writeStruct(r.shape, err.fields, false) : err.fields;
+      for (const k in fields) if (fields[k] !== undefined) doc[k] = fields[k];
+      const headers: Record<string, string> = {
+        ...err.headers,
+        "Content-Type": contentType,
+        "x-amzn-RequestId": meta.requestId,
+        "x-amzn-ErrorType": r.code,
+      };
+      if (service?.awsQueryCompatible) headers["x-amzn-query-error"] = queryErrorHeader(r);
+      return { status: r.status, headers, body: stringifyJson(doc) };
+    },
+  };
+}
+
+export const awsJson1_0: Protocol = makeAwsJson("awsJson1_0", "1.0");
+export const awsJson1_1: Protocol = makeAwsJson("awsJson1_1", "1.1");

@@ -1,0 +1,1 @@
+export { restJson1 } from "./rest-json.js";

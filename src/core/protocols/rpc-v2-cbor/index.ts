@@ -1,0 +1,1 @@
+export { rpcV2Cbor } from "./rpc-v2-cbor.js";
