@@ -45,6 +45,8 @@ export interface RequestContext {
   endpoint: string;
   /** Request headers, lower-cased, for the few operations whose behaviour depends on them beyond the model. */
   headers: Record<string, string>;
+  /** Aborted when the client disconnects before the answer; absent for in-process calls. */
+  signal?: AbortSignal;
 }
 
 export type Handler<I = any, O = any> = (input: I, ctx: RequestContext) => O | Promise<O>;
@@ -70,7 +72,8 @@ export interface ServiceDefinition {
   migrations?: readonly Migration[];
   /** Started after migrations, before the listener accepts requests; must be quick. */
   start?(rt: ServiceRuntime): void | Promise<void>;
-  stop?(): void | Promise<void>;
+  /** Called at shutdown with the same runtime start() got (several Nimbus instances may share a process). */
+  stop?(rt: ServiceRuntime): void | Promise<void>;
   /** Drop all of this service's state (its own tables; the shared document rows are cleared by the chassis). */
   reset?(rt: ServiceRuntime): void;
 }

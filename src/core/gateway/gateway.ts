@@ -10,7 +10,8 @@ import type { ProtocolId, ServiceModel } from "../model/types.js";
 import type { HttpResponse, Protocol, ProtocolRequest } from "../protocols/types.js";
 import { route, routeQuery } from "../routing/route.js";
 import { parseAuthorization, type ParsedAuth } from "../auth/parse-authorization.js";
-import { authenticate } from "../auth/authenticate.js";
+import { authenticate, type AuthResult } from "../auth/authenticate.js";
+import { authDialectFor, missingAuthenticationToken } from "../auth/auth-errors.js";
 import { decodeRequestBody, readAll } from "../http/decode-body.js";
 import { validateInput } from "../protocols/shared/validate.js";
 import { PROTOCOLS } from "../protocols/registry.js";
@@ -18,6 +19,9 @@ import type { Nimbus } from "../server/nimbus.js";
 import type { RequestContext } from "../service.js";
 
 const EMPTY = Buffer.alloc(0);
+
+/** Operations AWS serves without a signature (S3 decides per bucket policy and ACL instead). */
+const ANONYMOUS_ALLOWED = new Set(["sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML"]);
 
 export class Gateway {
   constructor(private readonly nimbus: Nimbus) {}
@@ -48,16 +52,32 @@ export class Gateway {
       const auth: ParsedAuth = parseAuthorization(headers, queryMap);
       let routed = route({ method: req.method ?? "GET", rawPath, query: queryMap, headers, signingName: auth.service, baseDomains: this.nimbus.config.baseDomains });
 
-      // 3. Body decoding: aws-chunked framing, gzip, checksums. Query requests name the
-      //    operation in the form body, so theirs is read before the operation is known.
-      const decoded = decodeRequestBody(headers, req, {});
+      // 3. Authentication, first pass: keys Nimbus did not issue need no secret, and a request
+      //    that states its payload hash (S3, presigned URLs) is verified before its body is
+      //    read, so a signed chunk stream can be checked chunk by chunk against the seed
+      //    signature. Signature age is checked against wall time (clients sign with their own
+      //    clock), expiry of Nimbus-issued credentials against Nimbus time.
+      const method = req.method ?? "GET";
+      const authReq = { method, rawPath, rawQuery, headers };
+      const authOpts = { defaultRegion: this.nimbus.config.defaultRegion, skewNow: new Date(), dialect: authDialectFor(auth.service, routed.protocol) };
+      const needsBodyHash =
+        headers["x-amz-content-sha256"] === undefined && !auth.presigned && auth.accessKeyId !== "" && this.nimbus.credentials.resolve(auth.accessKeyId) !== undefined;
+      let who: AuthResult | undefined = needsBodyHash ? undefined : authenticate(authReq, auth, this.nimbus.credentials, this.nimbus.clock.date(), undefined, authOpts);
+
+      // 4. Body decoding: aws-chunked framing (chunk signatures verified), checksums, gzip.
+      //    S3 stores Content-Encoding: gzip as metadata; every other service takes it as
+      //    compression of the request. Query requests name the operation in the form body.
+      const chunks = who?.chunkVerifier;
+      const decoded = decodeRequestBody(headers, req, {
+        ...(chunks ? { verifyChunkHash: (h: string, sig: string) => chunks.verifyHash(h, sig), verifyTrailer: (t: string, sig: string) => chunks.verifyTrailer(t, sig) } : {}),
+        decompress: routed.kind === "query" || routed.service !== "s3",
+      });
       let body: Buffer | undefined;
       let stream: Readable | undefined;
-      let form: URLSearchParams | undefined;
       if (routed.kind === "query") {
         const formBody = await readAll(decoded.stream, this.nimbus.config.maxBodyBytes);
         body = formBody;
-        form = new URLSearchParams(formBody.length ? formBody.toString("utf8") : rawQuery);
+        const form = new URLSearchParams(formBody.length ? formBody.toString("utf8") : rawQuery);
         const action = form.get("Action");
         const service = action ? routeQuery(routed.candidates, action, form.get("Version") ?? undefined) : undefined;
         if (!action || !service) {
@@ -77,11 +97,13 @@ export class Gateway {
         else body = await readAll(decoded.stream, this.nimbus.config.maxBodyBytes);
       }
 
-      // 4. Authentication: map the access key to an account and principal; verify the
-      //    signature of keys Nimbus issued.
-      const payloadHash = headers["x-amz-content-sha256"] ?? (body ? createHash("sha256").update(body).digest("hex") : "UNSIGNED-PAYLOAD");
-      const who = authenticate({ method: req.method ?? "GET", rawPath, rawQuery, headers, payloadHash }, auth, this.nimbus.credentials, this.nimbus.clock.date());
+      // 3b. Authentication, second pass: an issued key on a request that signs the SHA-256 of
+      //     its body without saying so in a header (every SDK outside S3).
+      who ??= authenticate(authReq, auth, this.nimbus.credentials, this.nimbus.clock.date(), createHash("sha256").update(body ?? EMPTY).digest("hex"), authOpts);
       const region = model.global ? "us-east-1" : who.region || this.nimbus.config.defaultRegion;
+      if (who.principal.type === "anonymous" && !ANONYMOUS_ALLOWED.has(`${model.service}:${opName}`) && model.service !== "s3") {
+        throw missingAuthenticationToken(authDialectFor(model.signingName, protocolId));
+      }
 
       // 5. Parse into typed input, then validate it against the model with AWS's wording.
       const preq: ProtocolRequest = { method: req.method ?? "GET", rawPath: routed.rawPath, query, headers, body: body ?? (stream ? undefined : EMPTY), stream, labels: routed.labels };
@@ -113,6 +135,7 @@ export class Gateway {
         client: this.nimbus.client,
         endpoint: `http://${headers.host ?? `${this.nimbus.config.host}:${this.nimbus.port}`}`,
         headers,
+        signal: abortOnClose(req, res),
       };
       const output = await handler(input, ctx);
 
@@ -129,6 +152,16 @@ export class Gateway {
       this.nimbus.logRequest(req.method ?? "GET", url, res.statusCode, opName, startedAt);
     }
   }
+}
+
+/** Aborted when the client goes away before the answer (a long poll must not hide a message for nobody). */
+function abortOnClose(req: IncomingMessage, res: ServerResponse): AbortSignal {
+  const ac = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) ac.abort();
+  });
+  void req;
+  return ac.signal;
 }
 
 function lowerHeaders(req: IncomingMessage): Record<string, string> {

@@ -15,7 +15,7 @@ import { scopeOf, type Principal, type ServiceDefinition, type ServiceRuntime } 
 import { Gateway } from "../gateway/gateway.js";
 import { InternalApi } from "../gateway/internal-api.js";
 import { InProcessClient } from "../client/in-process.js";
-import { KeyRegistry } from "../auth/credentials.js";
+import { InMemoryCredentialRegistry } from "../auth/credentials.js";
 import { SERVICES } from "../../services/index.js";
 
 export class Nimbus {
@@ -25,7 +25,7 @@ export class Nimbus {
   readonly clock = new Clock();
   readonly events = new EventBus((err, event) => this.logError(err, `event ${event}`));
   readonly services = new Map<string, ServiceDefinition>();
-  readonly credentials = new KeyRegistry();
+  readonly credentials = new InMemoryCredentialRegistry();
   readonly client: InProcessClient;
   readonly internalApi: InternalApi;
   /** Set by the IAM engine when it lands; absent means every principal is allowed. */
@@ -129,7 +129,7 @@ export class Nimbus {
         s.closeAllConnections();
       });
     }
-    for (const def of this.services.values()) await def.stop?.();
+    for (const def of this.services.values()) await def.stop?.(this.runtimeFor(def.name));
     this.db.close();
     if (this.config.ephemeral) rmSync(this.config.dataDir, { recursive: true, force: true });
   }

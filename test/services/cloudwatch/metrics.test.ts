@@ -278,7 +278,10 @@ describe.each(PROTOCOLS)("CloudWatch metrics over $name", (protocol) => {
     expect(await errorOf(cw.send(new ListMetricsCommand({ RecentlyActive: "PT1H" as "PT3H" })))).toMatchObject({ name: "InvalidParameterValueException", status: 400 });
   });
 
-  it("accepts gzip-compressed PutMetricData bodies", async () => {
+  // The pinned SDK's CBOR protocol sends Content-Length of the uncompressed body with a
+  // gzipped body (a framing error no server can read); test/core/gzip-cbor.test.ts sends a
+  // correctly framed gzipped CBOR request instead. See src/services/cloudwatch/GAPS.md.
+  it.skipIf(protocol.name === "smithyRpcv2cbor")("accepts gzip-compressed PutMetricData bodies", async () => {
     const { client: cw, sent } = cloudwatchClient(t.endpoint, protocol, { accountId: freshAccount(), requestMinCompressionSizeBytes: 0 });
     await cw.send(new PutMetricDataCommand({ Namespace: "Gz", MetricData: [{ MetricName: "Small", Value: 42 }] }));
     expect(sent[0].headers["content-encoding"]).toBe("gzip");
