@@ -49,10 +49,10 @@ describe("CloudWatch state", () => {
     const account = freshAccount();
     await cloudwatchClient(t.endpoint, json, { accountId: account }).client.send(new PutMetricDataCommand({ Namespace: "Act", MetricData: [{ MetricName: "Old", Value: 1 }] }));
     t.nimbus.clock.advance(4 * 3_600_000);
-    // Sign with Nimbus time so the advanced clock is not a skewed request. A fresh client per
-    // call: the SDK re-derives its clock offset from each response's Date header, which the
-    // chassis writes in real time (reported), and then signs the next request 4 hours early.
-    const cw = () => cloudwatchClient(t.endpoint, json, { accountId: account, systemClockOffset: t.nimbus.clock.offset() }).client;
+    // Clients sign with wall time; the chassis checks signature age against wall time, so an
+    // advanced Nimbus clock needs nothing from the client.
+    const client = cloudwatchClient(t.endpoint, json, { accountId: account }).client;
+    const cw = () => client;
     await cw().send(new PutMetricDataCommand({ Namespace: "Act", MetricData: [{ MetricName: "New", Value: 1 }] }));
     expect((await cw().send(new ListMetricsCommand({ Namespace: "Act", RecentlyActive: "PT3H" }))).Metrics?.map((m) => m.MetricName)).toEqual(["New"]);
     expect((await cw().send(new ListMetricsCommand({ Namespace: "Act" }))).Metrics?.map((m) => m.MetricName)).toEqual(["New", "Old"]);
@@ -60,7 +60,8 @@ describe("CloudWatch state", () => {
 
   it("forgets everything on state reset", async () => {
     const account = freshAccount();
-    const cw = () => cloudwatchClient(t.endpoint, json, { accountId: account, systemClockOffset: t.nimbus.clock.offset() }).client;
+    const client = cloudwatchClient(t.endpoint, json, { accountId: account }).client;
+    const cw = () => client;
     await cw().send(new PutMetricDataCommand({ Namespace: "Gone", MetricData: [{ MetricName: "x", Value: 1 }] }));
     expect((await cw().send(new ListMetricsCommand({}))).Metrics).toHaveLength(1);
     const res = await fetch(`${t.endpoint}/_nimbus/state/reset`, { method: "POST", body: JSON.stringify({ service: "cloudwatch" }), headers: { "content-type": "application/json" } });

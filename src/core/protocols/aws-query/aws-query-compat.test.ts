@@ -219,7 +219,7 @@ describe("awsQuery wire format", () => {
     expect(out.status).toBe(200);
     expect(out.headers).toMatchObject({ "x-amzn-RequestId": meta.requestId, "Content-Type": "text/xml" });
     expect(out.body).toBe(
-      '<SendMessageResponse xmlns="http://sqs.amazonaws.com/doc/2012-11-05/"><SendMessageResult><MD5OfMessageBody>d</MD5OfMessageBody>' +
+      '<SendMessageResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><SendMessageResult><MD5OfMessageBody>d</MD5OfMessageBody>' +
         "<MessageId>m</MessageId></SendMessageResult><ResponseMetadata><RequestId>11111111-2222-3333-4444-555555555555</RequestId>" +
         "</ResponseMetadata></SendMessageResponse>",
     );
@@ -229,7 +229,7 @@ describe("awsQuery wire format", () => {
     const op = { name: "DeleteQueue", model: sqs.operations.DeleteQueue };
     const out = awsQuery.serializeResponse(undefined, sqs, op, meta);
     expect(out.body).toBe(
-      '<DeleteQueueResponse xmlns="http://sqs.amazonaws.com/doc/2012-11-05/"><ResponseMetadata><RequestId>11111111-2222-3333-4444-555555555555</RequestId></ResponseMetadata></DeleteQueueResponse>',
+      '<DeleteQueueResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><ResponseMetadata><RequestId>11111111-2222-3333-4444-555555555555</RequestId></ResponseMetadata></DeleteQueueResponse>',
     );
   });
 
@@ -237,7 +237,7 @@ describe("awsQuery wire format", () => {
     const out = awsQuery.serializeError(new AwsError("QueueDoesNotExist", "The specified queue does not exist.", undefined, { fields: { Detail: "a&b" } }), sqs, undefined, meta);
     expect(out.status).toBe(400);
     expect(out.body).toBe(
-      '<ErrorResponse xmlns="http://sqs.amazonaws.com/doc/2012-11-05/"><Error><Type>Sender</Type><Code>AWS.SimpleQueueService.NonExistentQueue</Code>' +
+      '<ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><Error><Type>Sender</Type><Code>AWS.SimpleQueueService.NonExistentQueue</Code>' +
         "<Message>The specified queue does not exist.</Message><Detail>a&amp;b</Detail></Error><RequestId>11111111-2222-3333-4444-555555555555</RequestId></ErrorResponse>",
     );
   });
