@@ -167,8 +167,8 @@ describe("ec2Query wire format", () => {
     const out = ec2Query.serializeResponse({ Regions: [{ RegionName: "us-east-1", Endpoint: "e" }] }, model, op, meta);
     expect(out.body).toBe(
       '<?xml version="1.0" encoding="UTF-8"?><DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">' +
-        "<requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId><regionInfo><item><regionEndpoint>e</regionEndpoint>" +
-        "<regionName>us-east-1</regionName></item></regionInfo></DescribeRegionsResponse>",
+        "<requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId><regionInfo><item><regionName>us-east-1</regionName>" +
+        "<regionEndpoint>e</regionEndpoint></item></regionInfo></DescribeRegionsResponse>",
     );
   });
 
