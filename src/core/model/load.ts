@@ -1,12 +1,22 @@
 // Models are loaded lazily, on a service's first request: start-up reads only
 // models/index.json (a few KB), never the 3 MB of full models.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ProtocolId, ServiceModel } from "./types.js";
 
-// src/core/model -> repo root, and dist/core/model -> repo root: both three levels up.
-export const MODELS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "models");
+/** The nearest models/ above this module: src/core/model, dist/core/model and the dist/nimbus.mjs bundle all find the checkout's. */
+function findModelsDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, "models");
+    if (existsSync(join(candidate, "index.json"))) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error("ERR_MODELS_MISSING: models/index.json not found above the Nimbus code; reinstall Nimbus or run npm run gen-models in the checkout");
+}
+
+export const MODELS_DIR = findModelsDir();
 
 export interface ServiceIndexEntry {
   signingName: string;
