@@ -71,6 +71,7 @@ export class Gateway {
       const decoded = decodeRequestBody(headers, req, {
         ...(chunks ? { verifyChunkHash: (h: string, sig: string) => chunks.verifyHash(h, sig), verifyTrailer: (t: string, sig: string) => chunks.verifyTrailer(t, sig) } : {}),
         decompress: routed.kind === "query" || routed.service !== "s3",
+        verifyPayloadHash: (routed.kind === "operation" && routed.service === "s3") || who === undefined || who.verified,
       });
       let body: Buffer | undefined;
       let stream: Readable | undefined;
@@ -135,7 +136,10 @@ export class Gateway {
         client: this.nimbus.client,
         endpoint: `http://${headers.host ?? `${this.nimbus.config.host}:${this.nimbus.port}`}`,
         headers,
-        signal: abortOnClose(req, res),
+        // Made on first use: only long polls need it, and an AbortController per request is not free.
+        get signal() {
+          return abortOnClose(res);
+        },
       };
       const output = await handler(input, ctx);
 
@@ -155,13 +159,18 @@ export class Gateway {
 }
 
 /** Aborted when the client goes away before the answer (a long poll must not hide a message for nobody). */
-function abortOnClose(req: IncomingMessage, res: ServerResponse): AbortSignal {
-  const ac = new AbortController();
-  res.once("close", () => {
-    if (!res.writableFinished) ac.abort();
-  });
-  void req;
-  return ac.signal;
+const signals = new WeakMap<ServerResponse, AbortSignal>();
+function abortOnClose(res: ServerResponse): AbortSignal {
+  let signal = signals.get(res);
+  if (!signal) {
+    const ac = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) ac.abort();
+    });
+    signal = ac.signal;
+    signals.set(res, signal);
+  }
+  return signal;
 }
 
 function lowerHeaders(req: IncomingMessage): Record<string, string> {

@@ -67,6 +67,12 @@ export interface DecodeBodyOptions {
   maxDecompressedBytes?: number;
   /** aws-chunked minimum non-final chunk size, 8192 as on S3; 0 disables the check. */
   minChunkSize?: number;
+  /**
+   * Check a hex x-amz-content-sha256 against the body (default true). S3 always checks it;
+   * elsewhere it only matters as part of a verified signature, so the gateway skips the hash
+   * for keys whose signature it does not verify.
+   */
+  verifyPayloadHash?: boolean;
 }
 
 export interface DecodedBody {
@@ -168,7 +174,7 @@ export function decodeRequestBody(headers: Record<string, string | undefined>, s
   if (trailerAlgorithms[0] && decoder) integrityOpts.trailerChecksum = { algorithm: trailerAlgorithms[0], trailers: decoder.trailers };
   // A hex payload hash covers the bytes on the wire; for a (non-standard) chunked body with a
   // hex hash those are the framed bytes, which the decoded stream no longer has: not checked.
-  if (payloadMode.kind === "sha256" && !chunked) integrityOpts.contentSha256 = payloadMode.hex;
+  if (payloadMode.kind === "sha256" && !chunked && opts.verifyPayloadHash !== false) integrityOpts.contentSha256 = payloadMode.hex;
   const integrity = Object.keys(integrityOpts).length > 0 ? new IntegrityStream(integrityOpts) : undefined;
 
   // 4. Link them, so that errors travel forward to `stream` (see stream-link.ts).

@@ -57,6 +57,22 @@ export function migrate(db: Db, service: string, migrations: readonly Migration[
   })();
 }
 
+const runners = new WeakMap<Db, (fn: () => unknown) => unknown>();
+
+/**
+ * Runs fn in one transaction (a nested call becomes a savepoint of the outer one). One
+ * better-sqlite3 transaction wrapper per database, made once: building a wrapper per call
+ * costs more than a small commit's own work.
+ */
+export function inTransaction<R>(db: Db, fn: () => R): R {
+  let run = runners.get(db);
+  if (!run) {
+    run = db.transaction((f: () => unknown) => f()) as (fn: () => unknown) => unknown;
+    runners.set(db, run);
+  }
+  return run(fn) as R;
+}
+
 export function getMeta(db: Db, key: string): string | undefined {
   return (db.prepare("SELECT value FROM nimbus_meta WHERE key = ?").get(key) as { value: string } | undefined)?.value;
 }

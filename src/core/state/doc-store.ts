@@ -1,6 +1,6 @@
 // JSON documents of one service in one scope ("<account>/<region>", or "<account>" for
 // global services), listed in binary id order straight from the primary key.
-import type { Db } from "./database.js";
+import { inTransaction, type Db } from "./database.js";
 
 export interface ListOptions {
   prefix?: string;
@@ -77,7 +77,7 @@ export class DocStore {
 
   /** Runs fn in one transaction (nested calls join the outer one). */
   tx<R>(fn: () => R): R {
-    return this.db.transaction(fn)();
+    return inTransaction(this.db, fn);
   }
 
   /** Scopes holding documents of this kind, for background workers that sweep every account/region. */

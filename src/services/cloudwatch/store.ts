@@ -10,7 +10,7 @@
 //   distribution as JSON beside its summary; a statistic set keeps only its summary.
 //
 // Every write of a PutMetricData runs in one transaction (synchronous=FULL): a 200 means durable.
-import type { Db, Migration } from "../../core/state/database.js";
+import { inTransaction, type Db, type Migration } from "../../core/state/database.js";
 import type { Sample } from "./engine/statistics.js";
 
 export const migrations: readonly Migration[] = [
@@ -136,7 +136,7 @@ export class MetricStore {
   /** Stores datums in one transaction; `now` becomes the metrics' last-put time. */
   put(records: readonly DatumRecord[], now: number): void {
     const s = statements(this.db);
-    this.db.transaction(() => {
+    inTransaction(this.db, () => {
       const ids = new Map<string, number>();
       for (const r of records) {
         const key = dimensionsKey(r.dimensions);
@@ -148,7 +148,7 @@ export class MetricStore {
         }
         s.insertPoint.run(id, r.ts, r.unit, r.resolution, r.kind, r.count, r.sum, r.min, r.max, r.dist ? JSON.stringify(r.dist) : null);
       }
-    })();
+    });
   }
 
   findMetricId(namespace: string, metricName: string, dimensions: readonly DimensionPair[]): number | undefined {

@@ -3,7 +3,7 @@
 // tasks. Messages are indexed by (queue_id, visible_at, seq) so a receive is an index range
 // scan of what is visible now, and by (queue_id, seq) for FIFO order. Every statement is
 // prepared once per database; callers wrap multi-statement changes in db.transaction().
-import type { Db, Migration } from "../../core/state/database.js";
+import { inTransaction, type Db, type Migration } from "../../core/state/database.js";
 
 type Statement = import("better-sqlite3").Statement;
 
@@ -256,7 +256,7 @@ export class SqsStore {
   ) {}
 
   tx<R>(fn: () => R): R {
-    return this.db.transaction(fn)();
+    return inTransaction(this.db, fn);
   }
 
   // ---- queues ----
