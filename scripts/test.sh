@@ -17,8 +17,11 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=120 install -y -qq "${need[@]}" >/dev/null
 fi
 
-# 2. npm packages exactly as locked (better-sqlite3 builds from source: about a minute).
-npm ci --no-audit --no-fund
+# 2. npm packages as locked (better-sqlite3 builds from source: about a minute). `npm install`
+#    rather than `npm ci`: the npm 11 here leaves other platforms' optional packages (rollup's)
+#    out of the lock, which `npm ci` refuses; every direct dependency is pinned exactly and the
+#    lock pins the rest, so both install the same tree.
+npm install --no-audit --no-fund
 
 # 3. The models must be what the pinned SDK packages generate.
 node scripts/gen-models.mjs --check
