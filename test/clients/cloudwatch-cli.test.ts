@@ -1,68 +1,25 @@
 // CloudWatch through old clients: the Debian aws CLI (2.9, query protocol) and Debian boto3
 // (1.26, query protocol). Skipped when the binaries are absent.
-import { execFile, execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, type TestNimbus } from "../support/nimbus.js";
 import { startCloudWatchNimbus } from "../services/cloudwatch/support.js";
-
-const run = promisify(execFile);
-const AWS = "/usr/bin/aws";
-const PYTHON = "/usr/bin/python3";
-
-function hasBoto3(): boolean {
-  if (!existsSync(PYTHON)) return false;
-  try {
-    execFileSync(PYTHON, ["-c", "import boto3"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { AWS, PYTHON, ok, useClients } from "./support.js";
 
 let t: TestNimbus;
-let home: string;
 beforeAll(async () => {
   t = await startCloudWatchNimbus();
-  home = mkdtempSync(join(tmpdir(), "nimbus-cli-home-"));
-  mkdirSync(join(home, ".aws"), { recursive: true });
 });
 afterAll(async () => {
   await t?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
 });
 
-function env(account: string): NodeJS.ProcessEnv {
-  return {
-    PATH: "/usr/bin:/bin",
-    HOME: home,
-    AWS_ACCESS_KEY_ID: account,
-    AWS_SECRET_ACCESS_KEY: "test",
-    AWS_DEFAULT_REGION: "us-east-1",
-    AWS_CONFIG_FILE: join(home, ".aws", "config"),
-    AWS_SHARED_CREDENTIALS_FILE: join(home, ".aws", "credentials"),
-    AWS_PAGER: "",
-    AWS_EC2_METADATA_DISABLED: "true",
-  };
-}
-
-async function aws(account: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(AWS, ["--endpoint-url", t.endpoint, "--output", "json", ...args], { env: env(account), timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const clients = useClients(() => t.endpoint);
+const aws = clients.aws;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const minute = (minutesAgo: number) => Math.floor(t.nimbus.clock.now() / 60_000) * 60_000 - minutesAgo * 60_000;
 
-describe.skipIf(!existsSync(AWS))("aws CLI (query protocol)", () => {
+describe.skipIf(!AWS)("aws CLI (query protocol)", () => {
   it("put-metric-data then get-metric-statistics and list-metrics", async () => {
     const account = freshAccount();
     const base = minute(10);
@@ -111,7 +68,7 @@ describe.skipIf(!existsSync(AWS))("aws CLI (query protocol)", () => {
   });
 });
 
-describe.skipIf(!hasBoto3())("boto3 (query protocol)", () => {
+describe.skipIf(!PYTHON)("boto3 (query protocol)", () => {
   it("put_metric_data, get_metric_statistics, get_metric_data, list_metrics", async () => {
     const account = freshAccount();
     const base = minute(10);
@@ -139,8 +96,7 @@ except cw.exceptions.InvalidParameterValueException as e:
   out["error"] = [e.response["Error"]["Code"], e.response["Error"]["Message"], e.response["ResponseMetadata"]["HTTPStatusCode"]]
 print(json.dumps(out))
 `;
-    const { stdout } = await run(PYTHON, ["-c", script, t.endpoint, String(base)], { env: env(account), timeout: 60_000 });
-    const out = JSON.parse(stdout);
+    const out = ok(await clients.python(account, script, t.endpoint, String(base)));
     expect(out.protocol).toBe("query");
     expect(out.stats).toEqual([[21, 7, "Count"]]);
     expect(out.data).toEqual([

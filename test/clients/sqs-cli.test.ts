@@ -2,33 +2,11 @@
 // awscli 2.9) and boto3 (Debian's python3-boto3). Prefers the Debian binaries in /usr/bin; each
 // suite is skipped only when its client is not installed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFile, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { promisify } from "node:util";
 import { createHash } from "node:crypto";
 import { freshAccount, startNimbus, type TestNimbus } from "../support/nimbus.js";
+import { AWS, PYTHON, failed, ok, useClients } from "./support.js";
 
-const run = promisify(execFile);
 const md5 = (s: string) => createHash("md5").update(s).digest("hex");
-
-function findAws(): string | undefined {
-  for (const bin of ["/usr/bin/aws", "aws"]) {
-    if (spawnSync(bin, ["--version"], { encoding: "utf8" }).status === 0) return bin;
-  }
-  return undefined;
-}
-
-function findBoto3Python(): string | undefined {
-  for (const bin of ["/usr/bin/python3", "python3"]) {
-    if (!bin.startsWith("/") || existsSync(bin)) {
-      if (spawnSync(bin, ["-c", "import boto3"], { encoding: "utf8" }).status === 0) return bin;
-    }
-  }
-  return undefined;
-}
-
-const AWS = findAws();
-const PYTHON = findBoto3Python();
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -36,33 +14,9 @@ beforeAll(async () => {
 });
 afterAll(() => n.stop());
 
-function env(account: string): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    AWS_ACCESS_KEY_ID: account,
-    AWS_SECRET_ACCESS_KEY: "test",
-    AWS_DEFAULT_REGION: "us-east-1",
-    AWS_CONFIG_FILE: "/dev/null",
-    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-    AWS_PAGER: "",
-    AWS_EC2_METADATA_DISABLED: "true",
-  };
-}
-
-async function aws(account: string, ...args: string[]): Promise<Record<string, any>> {
-  const { stdout } = await run(AWS!, ["--endpoint-url", n.endpoint, "--output", "json", "sqs", ...args], { env: env(account), timeout: 60_000 });
-  return stdout.trim() ? (JSON.parse(stdout) as Record<string, any>) : {};
-}
-
-async function awsFails(account: string, ...args: string[]): Promise<string> {
-  try {
-    await run(AWS!, ["--endpoint-url", n.endpoint, "--output", "json", "sqs", ...args], { env: env(account), timeout: 60_000 });
-  } catch (e) {
-    return (e as { stderr: string }).stderr;
-  }
-  throw new Error("expected the aws CLI to fail");
-}
+const clients = useClients(() => n.endpoint);
+const aws = async (account: string, ...args: string[]) => ok(await clients.aws(account, "sqs", ...args));
+const awsFails = async (account: string, ...args: string[]) => failed(await clients.aws(account, "sqs", ...args));
 
 describe.skipIf(!AWS)("aws CLI (query protocol)", () => {
   it("create-queue, send-message, receive-message, delete-message", async () => {
@@ -165,8 +119,7 @@ print(json.dumps(out))
 describe.skipIf(!PYTHON)("boto3", () => {
   it("runs the core flow", async () => {
     const account = freshAccount();
-    const { stdout } = await run(PYTHON!, ["-c", BOTO3_SCRIPT, n.endpoint], { env: env(account), timeout: 60_000 });
-    const out = JSON.parse(stdout) as Record<string, any>;
+    const out = ok(await clients.python(account, BOTO3_SCRIPT, n.endpoint));
     expect(out.url).toBe(`${n.endpoint}/${account}/boto-queue`);
     expect(out.sent.MD5OfMessageBody).toBe(md5("from boto3 é"));
     expect(out.batch).toEqual(["a", "b"]);
