@@ -52,7 +52,7 @@ export class Gateway {
       const auth: ParsedAuth = parseAuthorization(headers, queryMap);
       let routed = route({ method: req.method ?? "GET", rawPath, query: queryMap, headers, signingName: auth.service, baseDomains: this.nimbus.config.baseDomains });
 
-      // 3. Authentication, first pass: keys Nimbus did not issue need no secret, and a request
+      // 3a. Authentication, first pass (step 4 of DESIGN.md, moved forward where it can be): keys Nimbus did not issue need no secret, and a request
       //    that states its payload hash (S3, presigned URLs) is verified before its body is
       //    read, so a signed chunk stream can be checked chunk by chunk against the seed
       //    signature. Signature age is checked against wall time (clients sign with their own
@@ -64,7 +64,7 @@ export class Gateway {
         headers["x-amz-content-sha256"] === undefined && !auth.presigned && auth.accessKeyId !== "" && this.nimbus.credentials.resolve(auth.accessKeyId) !== undefined;
       let who: AuthResult | undefined = needsBodyHash ? undefined : authenticate(authReq, auth, this.nimbus.credentials, this.nimbus.clock.date(), undefined, authOpts);
 
-      // 4. Body decoding: aws-chunked framing (chunk signatures verified), checksums, gzip.
+      // 3b. Body decoding: aws-chunked framing (chunk signatures verified), checksums, gzip.
       //    S3 stores Content-Encoding: gzip as metadata; every other service takes it as
       //    compression of the request. Query requests name the operation in the form body.
       const chunks = who?.chunkVerifier;
@@ -98,7 +98,7 @@ export class Gateway {
         else body = await readAll(decoded.stream, this.nimbus.config.maxBodyBytes);
       }
 
-      // 3b. Authentication, second pass: an issued key on a request that signs the SHA-256 of
+      // 4. Authentication, second pass: an issued key on a request that signs the SHA-256 of
       //     its body without saying so in a header (every SDK outside S3).
       who ??= authenticate(authReq, auth, this.nimbus.credentials, this.nimbus.clock.date(), createHash("sha256").update(body ?? EMPTY).digest("hex"), authOpts);
       const region = model.global ? "us-east-1" : who.region || this.nimbus.config.defaultRegion;
