@@ -53,10 +53,11 @@ export class Gateway {
       let routed = route({ method: req.method ?? "GET", rawPath, query: queryMap, headers, signingName: auth.service, baseDomains: this.nimbus.config.baseDomains });
 
       // 3a. Authentication, first pass (DESIGN.md's step 4, moved forward where it can be):
-      //    keys Nimbus did not issue need no secret, and a request that states its payload hash (S3, presigned URLs) is verified before its body is
-      //    read, so a signed chunk stream can be checked chunk by chunk against the seed
-      //    signature. Signature age is checked against wall time (clients sign with their own
-      //    clock), expiry of Nimbus-issued credentials against Nimbus time.
+      //     keys Nimbus did not issue need no secret, and a request that states its payload
+      //     hash (S3, presigned URLs) is verified before its body is read, so a signed chunk
+      //     stream can be checked chunk by chunk against the seed signature. Signature age is
+      //     checked against wall time (clients sign with their own clock), expiry of
+      //     Nimbus-issued credentials against Nimbus time.
       const method = req.method ?? "GET";
       const authReq = { method, rawPath, rawQuery, headers };
       const authOpts = { defaultRegion: this.nimbus.config.defaultRegion, skewNow: new Date(), dialect: authDialectFor(auth.service, routed.protocol) };
