@@ -49,6 +49,14 @@ export interface RequestContext {
   signal?: AbortSignal;
 }
 
+/**
+ * The one HTTP detail a handler may set, as a symbol-keyed member of its output: a 2xx status
+ * the model cannot express (S3 answers a range GET with 206 Partial Content, and its model has
+ * no httpResponseCode member for it). restXml honours it; members keyed by symbols are never
+ * serialized.
+ */
+export const RESPONSE_STATUS: unique symbol = Symbol.for("nimbus.responseStatus");
+
 export type Handler<I = any, O = any> = (input: I, ctx: RequestContext) => O | Promise<O>;
 
 /** What a service's lifecycle hooks receive: everything but the per-request parts. */

@@ -1,8 +1,49 @@
-// S3 seed: buckets. Objects, multipart, versioning and the rest arrive with the S3 issues.
-import { defineService } from "../../core/service.js";
-import { CreateBucket, DeleteBucket, HeadBucket, ListBuckets } from "./handlers/buckets.js";
+// S3: buckets (create, head, list, delete, location, tagging) and objects (put, get, head,
+// delete, copy, batch delete, list v1/v2, tagging). Object metadata lives in the s3_objects
+// table (store.ts), bytes in the blob store; buckets are documents in the global scope.
+import { defineService, type ServiceRuntime } from "../../core/service.js";
+import { CreateBucket, DeleteBucket, GetBucketLocation, HeadBucket, ListBuckets } from "./handlers/buckets.js";
+import { CopyObject } from "./handlers/copy.js";
+import { DeleteObjects } from "./handlers/delete-objects.js";
+import { ListObjects, ListObjectsV2 } from "./handlers/list-objects.js";
+import { DeleteObject, GetObject, HeadObject, PutObject } from "./handlers/objects.js";
+import {
+  DeleteBucketTagging,
+  DeleteObjectTagging,
+  GetBucketTagging,
+  GetObjectTagging,
+  PutBucketTagging,
+  PutObjectTagging,
+} from "./handlers/tagging.js";
+import { deleteAllObjects, migrations } from "./store.js";
 
 export const s3 = defineService({
   name: "s3",
-  handlers: { CreateBucket, HeadBucket, ListBuckets, DeleteBucket },
+  handlers: {
+    CreateBucket,
+    HeadBucket,
+    ListBuckets,
+    DeleteBucket,
+    GetBucketLocation,
+    PutBucketTagging,
+    GetBucketTagging,
+    DeleteBucketTagging,
+    PutObject,
+    GetObject,
+    HeadObject,
+    DeleteObject,
+    CopyObject,
+    DeleteObjects,
+    ListObjects,
+    ListObjectsV2,
+    PutObjectTagging,
+    GetObjectTagging,
+    DeleteObjectTagging,
+  },
+  migrations,
+  reset(rt: ServiceRuntime) {
+    // Rows first (committed), then their blobs.
+    const ids = deleteAllObjects(rt.db);
+    for (const id of ids) void rt.blobs.delete(id);
+  },
 });

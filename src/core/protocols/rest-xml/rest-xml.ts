@@ -12,6 +12,7 @@
 import { Readable } from "node:stream";
 import { AwsError } from "../../errors.js";
 import type { ServiceModel } from "../../model/types.js";
+import { RESPONSE_STATUS } from "../../service.js";
 import type { HttpResponse, OperationRef, Protocol, ProtocolRequest, ResponseMeta } from "../types.js";
 import { resolveXmlError, xmlErrorFields } from "../shared/xml-errors.js";
 import { parseXml, XmlSyntaxError, type XmlElement } from "../shared/xml-reader.js";
@@ -191,6 +192,8 @@ export const restXml: Protocol = {
       const code = output[plan.responseCode];
       if (typeof code === "number") status = code;
     }
+    const forced = (output as { [RESPONSE_STATUS]?: unknown })[RESPONSE_STATUS];
+    if (typeof forced === "number" && forced >= 200 && forced < 300) status = forced;
     if (noBody(op, status)) return { status, headers };
     const p = plan.payload;
     if (p) {

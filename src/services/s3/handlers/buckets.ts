@@ -9,16 +9,21 @@ import type {
   ListBucketsRequest,
   ListBucketsOutput,
   DeleteBucketRequest,
+  GetBucketLocationRequest,
+  GetBucketLocationOutput,
 } from "@aws-sdk/client-s3";
 import { AwsError } from "../../../core/errors.js";
 import type { Handler, RequestContext } from "../../../core/service.js";
 import { isValidBucketName } from "../bucket-name.js";
+import { bucketHasObjects } from "../store.js";
 
 export interface StoredBucket {
   name: string;
   accountId: string;
   region: string;
   createdAt: number;
+  /** Bucket tags (PutBucketTagging); absent when none. */
+  tags?: Array<{ Key: string; Value: string }>;
 }
 
 /** Default per-account quota (S3 user guide, "Bucket quotas"). */
@@ -103,7 +108,19 @@ export const ListBuckets: Handler<ListBucketsRequest, ListBucketsOutput> = (inpu
 export const DeleteBucket: Handler<DeleteBucketRequest, Record<string, never>> = (input, ctx) => {
   const b = ownBucket(ctx, input.Bucket!);
   const store = bucketStore(ctx);
-  // TODO(parity): BucketNotEmpty once objects exist (S3 core issue).
-  store.delete("bucket", b.name);
+  // The emptiness check and the delete share one transaction, so an object committed
+  // concurrently either lands first (BucketNotEmpty) or finds the bucket gone (NoSuchBucket).
+  store.tx(() => {
+    if (bucketHasObjects(ctx.db, b.name)) {
+      throw new AwsError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409, { fields: { BucketName: b.name } });
+    }
+    store.delete("bucket", b.name);
+  });
   return {};
+};
+
+/** us-east-1 answers an empty LocationConstraint (AWS's legacy null), every other region its name. */
+export const GetBucketLocation: Handler<GetBucketLocationRequest, GetBucketLocationOutput> = (input, ctx) => {
+  const b = ownBucket(ctx, input.Bucket!);
+  return b.region === "us-east-1" ? {} : { LocationConstraint: b.region as GetBucketLocationOutput["LocationConstraint"] };
 };

@@ -1,0 +1,289 @@
+// Objects: PutObject, GetObject, HeadObject, DeleteObject, and the write path CopyObject shares
+// (writeObject). Bytes stream from the request into the blob store and from the blob store into
+// the response; nothing is buffered.
+//
+// Write path (DESIGN.md principle 5):
+//   1. cheap checks (bucket, key length, metadata size, tags, storage class, conditions);
+//   2. stream the body into a blob (fsynced) through a hasher computing MD5 (the ETag) and the
+//      object's checksum algorithm (the client's, else CRC64NVME as S3 does by default);
+//   3. one transaction: the bucket still exists, write conditions hold, upsert the row;
+//   4. after the commit, delete the replaced blob (on failure, the new one).
+import { createHash, type Hash } from "node:crypto";
+import { Transform, type Readable, type TransformCallback } from "node:stream";
+import type {
+  DeleteObjectOutput,
+  DeleteObjectRequest,
+  GetObjectOutput,
+  GetObjectRequest,
+  HeadObjectOutput,
+  HeadObjectRequest,
+  PutObjectOutput,
+  PutObjectRequest,
+} from "@aws-sdk/client-s3";
+import { AwsError } from "../../../core/errors.js";
+import { createHasher, parseChecksumAlgorithm, type ChecksumAlgorithm, type Hasher } from "../../../core/http/checksums.js";
+import { inTransaction } from "../../../core/state/database.js";
+import { RESPONSE_STATUS, type Handler, type RequestContext } from "../../../core/service.js";
+import { deleteObjectRow, getObject, putObject, type ContentHeaders, type StoredObject } from "../store.js";
+import { bucketStore, noSuchBucket, ownBucket, type StoredBucket } from "./buckets.js";
+import { checkReadConditions, checkWriteConditions, noSuchKey } from "./conditions.js";
+import { parseTaggingHeader } from "./tagging.js";
+
+/** Algorithms S3 stores whole-object checksums for (MD5 and SHA512 are not among its object checksums). */
+const OBJECT_CHECKSUMS: readonly ChecksumAlgorithm[] = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"];
+export const STORAGE_CLASSES = new Set([
+  "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE",
+]);
+const MAX_KEY_BYTES = 1024;
+const MAX_METADATA_BYTES = 2048;
+
+/** Hashes bytes as they pass: MD5 for the ETag plus one checksum algorithm. */
+export class ObjectHasher extends Transform {
+  private readonly md5: Hash = createHash("md5");
+  private readonly hasher: Hasher;
+  constructor(readonly algorithm: ChecksumAlgorithm) {
+    super();
+    this.hasher = createHasher(algorithm);
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.md5.update(chunk);
+    this.hasher.update(chunk);
+    cb(null, chunk);
+  }
+  /** Valid once the stream has ended. */
+  result(): { etag: string; checksum: string } {
+    return { etag: `"${this.md5.digest("hex")}"`, checksum: this.hasher.digest().toString("base64") };
+  }
+}
+
+export function checkKey(key: string): void {
+  if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) {
+    throw new AwsError("KeyTooLongError", "Your key is too long", 400, { fields: { MaxSizeAllowed: String(MAX_KEY_BYTES), Size: String(Buffer.byteLength(key, "utf8")) } });
+  }
+}
+
+export function checkMetadata(meta: Record<string, string>): void {
+  let size = 0;
+  for (const [k, v] of Object.entries(meta)) size += Buffer.byteLength(k, "utf8") + Buffer.byteLength(v, "utf8");
+  if (size > MAX_METADATA_BYTES) {
+    throw new AwsError("MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size", 400, { fields: { MaxSizeAllowed: String(MAX_METADATA_BYTES), Size: String(size) } });
+  }
+}
+
+export function checkStorageClass(sc: string | undefined): string {
+  if (sc === undefined) return "STANDARD";
+  if (!STORAGE_CLASSES.has(sc)) throw new AwsError("InvalidStorageClass", "The storage class you specified is not valid", 400, { fields: { StorageClassRequested: sc } });
+  return sc;
+}
+
+/** Content-Encoding as stored: aws-chunked is framing, not an encoding of the object. */
+function storedEncoding(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  const rest = v
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "" && s.toLowerCase() !== "aws-chunked");
+  return rest.length ? rest.join(",") : undefined;
+}
+
+export function contentHeadersOf(input: {
+  ContentType?: string;
+  ContentEncoding?: string;
+  ContentDisposition?: string;
+  ContentLanguage?: string;
+  CacheControl?: string;
+  Expires?: Date;
+  WebsiteRedirectLocation?: string;
+}): ContentHeaders {
+  const h: ContentHeaders = { ContentType: input.ContentType ?? "binary/octet-stream" };
+  const enc = storedEncoding(input.ContentEncoding);
+  if (enc !== undefined) h.ContentEncoding = enc;
+  if (input.ContentDisposition !== undefined) h.ContentDisposition = input.ContentDisposition;
+  if (input.ContentLanguage !== undefined) h.ContentLanguage = input.ContentLanguage;
+  if (input.CacheControl !== undefined) h.CacheControl = input.CacheControl;
+  if (input.Expires instanceof Date && !Number.isNaN(input.Expires.getTime())) h.Expires = input.Expires.getTime();
+  if (input.WebsiteRedirectLocation !== undefined) h.WebsiteRedirectLocation = input.WebsiteRedirectLocation;
+  return h;
+}
+
+/** The checksum algorithm a PutObject asks for: its header, its trailer, the SDK's hint, else CRC64NVME. */
+function requestedAlgorithm(input: PutObjectRequest, ctx: RequestContext): ChecksumAlgorithm {
+  for (const alg of OBJECT_CHECKSUMS) {
+    if ((input as unknown as Record<string, unknown>)[`Checksum${alg}`] !== undefined) return alg;
+  }
+  const trailer = ctx.headers["x-amz-trailer"];
+  if (trailer) {
+    const alg = parseChecksumAlgorithm(trailer.trim().toLowerCase().replace(/^x-amz-checksum-/, ""));
+    if (alg && OBJECT_CHECKSUMS.includes(alg)) return alg;
+  }
+  const hint = input.ChecksumAlgorithm ? parseChecksumAlgorithm(input.ChecksumAlgorithm) : undefined;
+  return hint && OBJECT_CHECKSUMS.includes(hint) ? hint : "CRC64NVME";
+}
+
+export function checksumMembers(checksums: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  let any = false;
+  for (const [alg, v] of Object.entries(checksums)) {
+    out[`Checksum${alg}`] = v;
+    any = true;
+  }
+  if (any) out.ChecksumType = "FULL_OBJECT";
+  return out;
+}
+
+export interface NewObject {
+  bucket: StoredBucket;
+  key: string;
+  source: Readable | Buffer;
+  algorithm: ChecksumAlgorithm;
+  headers: ContentHeaders;
+  metadata: Record<string, string>;
+  tags: Array<{ Key: string; Value: string }>;
+  storageClass: string;
+  conditions?: { IfMatch?: string; IfNoneMatch?: string };
+}
+
+/** Steps 2-4 of the write path; returns the committed row. */
+export async function writeObject(ctx: RequestContext, o: NewObject): Promise<StoredObject> {
+  // 2. Bytes first, fsynced, hashed on the way.
+  const hasher = new ObjectHasher(o.algorithm);
+  const blob = await ctx.blobs.write(o.source, [hasher]);
+  const { etag, checksum } = hasher.result();
+  const row: StoredObject = {
+    bucket: o.bucket.name,
+    key: o.key,
+    blobId: blob.id,
+    size: blob.size,
+    etag,
+    // Second precision, as S3 keeps it: listings, headers and conditions then agree.
+    lastModified: Math.floor(ctx.clock.now() / 1000) * 1000,
+    storageClass: o.storageClass,
+    headers: o.headers,
+    metadata: o.metadata,
+    checksums: { [o.algorithm]: checksum },
+    tags: o.tags,
+  };
+  // 3. Metadata in one transaction.
+  let replaced: StoredObject | undefined;
+  try {
+    inTransaction(ctx.db, () => {
+      if (!bucketStore(ctx).get<StoredBucket>("bucket", o.bucket.name)) throw noSuchBucket(o.bucket.name);
+      replaced = getObject(ctx.db, o.bucket.name, o.key);
+      if (o.conditions) checkWriteConditions(o.conditions, replaced, o.key);
+      putObject(ctx.db, row);
+    });
+  } catch (e) {
+    await ctx.blobs.delete(blob.id);
+    throw e;
+  }
+  // 4. Only now is the old blob unreferenced.
+  if (replaced && replaced.blobId !== blob.id) await ctx.blobs.delete(replaced.blobId);
+  return row;
+}
+
+export const PutObject: Handler<PutObjectRequest, PutObjectOutput> = async (input, ctx) => {
+  // 1. Cheap checks before reading a byte.
+  const bucket = ownBucket(ctx, input.Bucket!);
+  const key = input.Key!;
+  checkKey(key);
+  const metadata = input.Metadata ?? {};
+  checkMetadata(metadata);
+  const tags = parseTaggingHeader(input.Tagging);
+  const storageClass = checkStorageClass(input.StorageClass);
+  const conditions = { ...(input.IfMatch !== undefined ? { IfMatch: input.IfMatch } : {}), ...(input.IfNoneMatch !== undefined ? { IfNoneMatch: input.IfNoneMatch } : {}) };
+  if (input.IfMatch !== undefined || input.IfNoneMatch !== undefined) checkWriteConditions(conditions, getObject(ctx.db, bucket.name, key), key);
+  const row = await writeObject(ctx, {
+    bucket,
+    key,
+    source: (input.Body as Readable | undefined) ?? Buffer.alloc(0),
+    algorithm: requestedAlgorithm(input, ctx),
+    headers: contentHeadersOf(input),
+    metadata,
+    tags,
+    storageClass,
+    conditions,
+  });
+  return { ETag: row.etag, Size: row.size, ...checksumMembers(row.checksums) } as PutObjectOutput;
+};
+
+/** A parsed Range header: inclusive byte offsets, or undefined when the header is to be ignored. */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
+  if (header === undefined) return undefined;
+  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
+  // Syntactically invalid and multi-range headers are ignored (RFC 7233 section 3.1), as S3 does.
+  if (!m || (m[1] === "" && m[2] === "")) return undefined;
+  const unsatisfiable = (): AwsError =>
+    new AwsError("InvalidRange", "The requested range is not satisfiable", 416, {
+      fields: { RangeRequested: header.trim(), ActualObjectSize: String(size) },
+      headers: { "Content-Range": `bytes */${size}` },
+    });
+  if (m[1] === "") {
+    // Suffix range: the last N bytes.
+    const n = Number(m[2]);
+    if (n === 0 || size === 0) throw unsatisfiable();
+    return { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (m[2] !== "" && Number(m[2]) < start) return undefined;
+  if (start >= size) throw unsatisfiable();
+  return { start, end };
+}
+
+type ReadInput = GetObjectRequest | HeadObjectRequest;
+
+function readObject(input: ReadInput, ctx: RequestContext, withBody: boolean): GetObjectOutput {
+  const bucket = ownBucket(ctx, input.Bucket!);
+  const o = getObject(ctx.db, bucket.name, input.Key!);
+  if (!o) {
+    if (!withBody) throw new AwsError("NotFound", "Not Found", 404);
+    throw noSuchKey(input.Key!);
+  }
+  checkReadConditions(input, o);
+  const range = parseRange(input.Range, o.size);
+  const h = o.headers;
+  const out: GetObjectOutput & { [RESPONSE_STATUS]?: number } = {
+    AcceptRanges: "bytes",
+    LastModified: new Date(o.lastModified),
+    ContentLength: range ? range.end - range.start + 1 : o.size,
+    ETag: o.etag,
+    ContentType: input.ResponseContentType ?? h.ContentType,
+    Metadata: o.metadata,
+  };
+  const enc = input.ResponseContentEncoding ?? h.ContentEncoding;
+  if (enc !== undefined) out.ContentEncoding = enc;
+  const disp = input.ResponseContentDisposition ?? h.ContentDisposition;
+  if (disp !== undefined) out.ContentDisposition = disp;
+  const lang = input.ResponseContentLanguage ?? h.ContentLanguage;
+  if (lang !== undefined) out.ContentLanguage = lang;
+  const cache = input.ResponseCacheControl ?? h.CacheControl;
+  if (cache !== undefined) out.CacheControl = cache;
+  const expires = input.ResponseExpires ?? (h.Expires !== undefined ? new Date(h.Expires) : undefined);
+  if (expires !== undefined) out.Expires = expires;
+  if (h.WebsiteRedirectLocation !== undefined) out.WebsiteRedirectLocation = h.WebsiteRedirectLocation;
+  // S3 reports the storage class only when it is not STANDARD.
+  if (o.storageClass !== "STANDARD") out.StorageClass = o.storageClass as GetObjectOutput["StorageClass"];
+  if (o.tags.length > 0 && withBody) out.TagCount = o.tags.length;
+  if (input.ChecksumMode === "ENABLED" && !range) Object.assign(out, checksumMembers(o.checksums));
+  if (range) {
+    out.ContentRange = `bytes ${range.start}-${range.end}/${o.size}`;
+    out[RESPONSE_STATUS] = 206;
+  }
+  if (withBody) out.Body = ctx.blobs.read(o.blobId, range) as unknown as GetObjectOutput["Body"];
+  return out;
+}
+
+export const GetObject: Handler<GetObjectRequest, GetObjectOutput> = (input, ctx) => readObject(input, ctx, true);
+
+export const HeadObject: Handler<HeadObjectRequest, HeadObjectOutput> = (input, ctx) => readObject(input, ctx, false) as HeadObjectOutput;
+
+export const DeleteObject: Handler<DeleteObjectRequest, DeleteObjectOutput> = async (input, ctx) => {
+  const bucket = ownBucket(ctx, input.Bucket!);
+  const removed = inTransaction(ctx.db, () => {
+    const o = getObject(ctx.db, bucket.name, input.Key!);
+    if (o) deleteObjectRow(ctx.db, bucket.name, input.Key!);
+    return o;
+  });
+  if (removed) await ctx.blobs.delete(removed.blobId);
+  return {};
+};

@@ -1,0 +1,196 @@
+// S3 object metadata: one SQLite table, keyed by (bucket, key) WITHOUT ROWID, so a listing is
+// a range scan of the primary key. Keys are stored as BLOBs of their UTF-8 bytes: SQLite
+// compares BLOBs with memcmp, which is exactly S3's order (UTF-8 binary), and lets the
+// listing seek to "the first key after every key starting with P" by incrementing P's last
+// byte (see nextPrefix). Object bytes live in the blob store; the row holds the blob id.
+//
+// Durability (DESIGN.md principle 5): the blob is written and fsynced first, then the row is
+// committed in one transaction, and only after that commit is a replaced blob deleted.
+import type { Migration } from "../../core/state/database.js";
+import type { Db } from "../../core/state/database.js";
+
+export const migrations: readonly Migration[] = [
+  (db) => {
+    db.exec(`
+      CREATE TABLE s3_objects (
+        bucket        TEXT    NOT NULL,
+        key           BLOB    NOT NULL,
+        blob_id       TEXT    NOT NULL,
+        size          INTEGER NOT NULL,
+        etag          TEXT    NOT NULL,
+        last_modified INTEGER NOT NULL,
+        storage_class TEXT    NOT NULL,
+        headers       TEXT    NOT NULL,
+        metadata      TEXT    NOT NULL,
+        checksums     TEXT    NOT NULL,
+        tags          TEXT    NOT NULL,
+        PRIMARY KEY (bucket, key)
+      ) WITHOUT ROWID;
+    `);
+  },
+];
+
+/** Content headers stored with an object and returned on GET/HEAD. */
+export interface ContentHeaders {
+  ContentType?: string;
+  ContentEncoding?: string;
+  ContentDisposition?: string;
+  ContentLanguage?: string;
+  CacheControl?: string;
+  /** Epoch ms of a parseable Expires header. */
+  Expires?: number;
+  WebsiteRedirectLocation?: string;
+}
+
+export interface ObjectChecksums {
+  /** Base64 digests by algorithm name (CRC32, CRC32C, CRC64NVME, SHA1, SHA256). */
+  [algorithm: string]: string;
+}
+
+export interface StoredObject {
+  bucket: string;
+  key: string;
+  blobId: string;
+  size: number;
+  /** Quoted hex MD5, as sent in ETag headers. */
+  etag: string;
+  lastModified: number;
+  storageClass: string;
+  headers: ContentHeaders;
+  metadata: Record<string, string>;
+  checksums: ObjectChecksums;
+  tags: Array<{ Key: string; Value: string }>;
+}
+
+interface Row {
+  bucket: string;
+  key: Buffer;
+  blob_id: string;
+  size: number;
+  etag: string;
+  last_modified: number;
+  storage_class: string;
+  headers: string;
+  metadata: string;
+  checksums: string;
+  tags: string;
+}
+
+/** The listing needs only these columns. */
+export interface ListedRow {
+  key: Buffer;
+  size: number;
+  etag: string;
+  last_modified: number;
+  storage_class: string;
+  checksums: string;
+}
+
+function fromRow(r: Row): StoredObject {
+  return {
+    bucket: r.bucket,
+    key: r.key.toString("utf8"),
+    blobId: r.blob_id,
+    size: r.size,
+    etag: r.etag,
+    lastModified: r.last_modified,
+    storageClass: r.storage_class,
+    headers: JSON.parse(r.headers) as ContentHeaders,
+    metadata: JSON.parse(r.metadata) as Record<string, string>,
+    checksums: JSON.parse(r.checksums) as ObjectChecksums,
+    tags: JSON.parse(r.tags) as Array<{ Key: string; Value: string }>,
+  };
+}
+
+/** The smallest byte string greater than every string that starts with `prefix` (undefined: none). */
+export function nextPrefix(prefix: Buffer): Buffer | undefined {
+  let end = prefix.length;
+  while (end > 0 && prefix[end - 1] === 0xff) end--;
+  if (end === 0) return undefined;
+  const out = Buffer.from(prefix.subarray(0, end));
+  out[end - 1]++;
+  return out;
+}
+
+type Statements = ReturnType<typeof prepare>;
+
+function prepare(db: Db) {
+  return {
+    get: db.prepare("SELECT * FROM s3_objects WHERE bucket = ? AND key = ?"),
+    upsert: db.prepare(
+      `INSERT INTO s3_objects (bucket, key, blob_id, size, etag, last_modified, storage_class, headers, metadata, checksums, tags)
+       VALUES (@bucket, @key, @blob_id, @size, @etag, @last_modified, @storage_class, @headers, @metadata, @checksums, @tags)
+       ON CONFLICT (bucket, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
+         last_modified = excluded.last_modified, storage_class = excluded.storage_class, headers = excluded.headers,
+         metadata = excluded.metadata, checksums = excluded.checksums, tags = excluded.tags`,
+    ),
+    delete: db.prepare("DELETE FROM s3_objects WHERE bucket = ? AND key = ?"),
+    setTags: db.prepare("UPDATE s3_objects SET tags = ? WHERE bucket = ? AND key = ?"),
+    any: db.prepare("SELECT 1 FROM s3_objects WHERE bucket = ? LIMIT 1"),
+    // Four range-scan shapes: lower bound inclusive or exclusive, with or without an upper bound.
+    scanGe: db.prepare("SELECT key, size, etag, last_modified, storage_class, checksums FROM s3_objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?"),
+    scanGt: db.prepare("SELECT key, size, etag, last_modified, storage_class, checksums FROM s3_objects WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?"),
+    scanGeLt: db.prepare("SELECT key, size, etag, last_modified, storage_class, checksums FROM s3_objects WHERE bucket = ? AND key >= ? AND key < ? ORDER BY key LIMIT ?"),
+    scanGtLt: db.prepare("SELECT key, size, etag, last_modified, storage_class, checksums FROM s3_objects WHERE bucket = ? AND key > ? AND key < ? ORDER BY key LIMIT ?"),
+    blobsOf: db.prepare("SELECT blob_id FROM s3_objects WHERE bucket = ?"),
+    deleteAll: db.prepare("DELETE FROM s3_objects"),
+    allBlobs: db.prepare("SELECT blob_id FROM s3_objects"),
+  };
+}
+
+const cache = new WeakMap<Db, Statements>();
+function stmts(db: Db): Statements {
+  let s = cache.get(db);
+  if (!s) {
+    s = prepare(db);
+    cache.set(db, s);
+  }
+  return s;
+}
+
+export function getObject(db: Db, bucket: string, key: string): StoredObject | undefined {
+  const r = stmts(db).get.get(bucket, Buffer.from(key, "utf8")) as Row | undefined;
+  return r ? fromRow(r) : undefined;
+}
+
+/** Inserts or replaces; returns nothing (the caller read the old row in the same transaction). */
+export function putObject(db: Db, o: StoredObject): void {
+  stmts(db).upsert.run({
+    bucket: o.bucket,
+    key: Buffer.from(o.key, "utf8"),
+    blob_id: o.blobId,
+    size: o.size,
+    etag: o.etag,
+    last_modified: o.lastModified,
+    storage_class: o.storageClass,
+    headers: JSON.stringify(o.headers),
+    metadata: JSON.stringify(o.metadata),
+    checksums: JSON.stringify(o.checksums),
+    tags: JSON.stringify(o.tags),
+  });
+}
+
+export function deleteObjectRow(db: Db, bucket: string, key: string): void {
+  stmts(db).delete.run(bucket, Buffer.from(key, "utf8"));
+}
+
+export function setObjectTags(db: Db, bucket: string, key: string, tags: Array<{ Key: string; Value: string }>): void {
+  stmts(db).setTags.run(JSON.stringify(tags), bucket, Buffer.from(key, "utf8"));
+}
+
+export function bucketHasObjects(db: Db, bucket: string): boolean {
+  return stmts(db).any.get(bucket) !== undefined;
+}
+
+/** Up to `limit` rows of `bucket` in key order from `from` (inclusive or not), below `below` when given. */
+export function scanKeys(db: Db, bucket: string, from: Buffer, inclusive: boolean, below: Buffer | undefined, limit: number): ListedRow[] {
+  const s = stmts(db);
+  if (below) return (inclusive ? s.scanGeLt : s.scanGtLt).all(bucket, from, below, limit) as ListedRow[];
+  return (inclusive ? s.scanGe : s.scanGt).all(bucket, from, limit) as ListedRow[];
+}
+
+export function deleteAllObjects(db: Db): string[] {
+  const ids = (stmts(db).allBlobs.all() as Array<{ blob_id: string }>).map((r) => r.blob_id);
+  stmts(db).deleteAll.run();
+  return ids;
+}
