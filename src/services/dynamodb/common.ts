@@ -1,0 +1,145 @@
+// What every DynamoDB handler shares: resolving a TableName (or table ARN), AWS's errors,
+// key extraction and validation, the table description, and the ExpressionAttribute* checks.
+import { AwsError } from "../../core/errors.js";
+import type { RequestContext } from "../../core/service.js";
+import { dynamoStore, type DynamoStore, type TableRecord } from "./store.js";
+import { Refs } from "./engine/parser.js";
+import { encodeKey, normalizeValue, typeOf, validation, type AV, type Item } from "./engine/values.js";
+
+export function ddb(ctx: RequestContext): DynamoStore {
+  return dynamoStore(ctx.db);
+}
+
+export function tableNameOf(nameOrArn: string): string {
+  const m = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/([A-Za-z0-9_.-]+)$/.exec(nameOrArn);
+  return m ? m[1] : nameOrArn;
+}
+
+/** The table a request names; ResourceNotFoundException in AWS's words otherwise. */
+export function resolveTable(ctx: RequestContext, nameOrArn: string | undefined): TableRecord {
+  const name = tableNameOf(nameOrArn ?? "");
+  const t = ddb(ctx).table(ctx.accountId, ctx.region, name);
+  if (!t) throw new AwsError("ResourceNotFoundException", `Requested resource not found: Table: ${name} not found`);
+  return t;
+}
+
+export function tableDescription(t: TableRecord, status = "ACTIVE"): Record<string, unknown> {
+  const m = t.meta;
+  return {
+    TableName: m.name,
+    TableArn: m.arn,
+    TableId: m.tableId,
+    TableStatus: status,
+    CreationDateTime: new Date(m.createdAt),
+    KeySchema: m.keySchema,
+    AttributeDefinitions: m.attributeDefinitions,
+    ItemCount: t.itemCount,
+    TableSizeBytes: t.sizeBytes,
+    BillingModeSummary: {
+      BillingMode: m.billingMode,
+      ...(m.billingMode === "PAY_PER_REQUEST" ? { LastUpdateToPayPerRequestDateTime: new Date(m.createdAt) } : {}),
+    },
+    ProvisionedThroughput: { NumberOfDecreasesToday: 0, ReadCapacityUnits: m.read, WriteCapacityUnits: m.write },
+    DeletionProtectionEnabled: m.deletionProtection,
+    ...(m.tableClass ? { TableClassSummary: { TableClass: m.tableClass } } : {}),
+  };
+}
+
+const keyMismatch = () => validation("The provided key element does not match the schema");
+
+export interface KeyBytes {
+  hk: Buffer;
+  rk: Buffer;
+  key: Item;
+}
+
+function checkKeyValue(name: string, v: AV): void {
+  if ((v.S !== undefined && v.S === "") || (v.B !== undefined && v.B.byteLength === 0)) {
+    throw validation(`One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty ${v.S !== undefined ? "string" : "binary"} value. Key: ${name}`);
+  }
+}
+
+/** A Key parameter (GetItem, DeleteItem, UpdateItem, ExclusiveStartKey): exactly the key attributes. */
+export function keyOf(t: TableRecord, key: Record<string, AV> | undefined): KeyBytes {
+  const k = key ?? {};
+  const names = Object.keys(k);
+  const want = t.range ? 2 : 1;
+  if (names.length !== want) throw keyMismatch();
+  const out: Item = {};
+  for (const part of [t.hash, t.range]) {
+    if (!part) continue;
+    const v = k[part.name];
+    if (v === undefined) throw keyMismatch();
+    const nv = normalizeValue(v);
+    if (typeOf(nv) !== part.type) throw keyMismatch();
+    checkKeyValue(part.name, nv);
+    out[part.name] = nv;
+  }
+  return { hk: encodeKey(out[t.hash.name]), rk: t.range ? encodeKey(out[t.range.name]) : Buffer.alloc(0), key: out };
+}
+
+/** The key of a whole item (PutItem): AWS's "Missing the key" / "Type mismatch" messages. */
+export function itemKeyOf(t: TableRecord, item: Item): KeyBytes {
+  const out: Item = {};
+  for (const part of [t.hash, t.range]) {
+    if (!part) continue;
+    const v = item[part.name];
+    if (v === undefined) throw validation(`One or more parameter values were invalid: Missing the key ${part.name} in the item`);
+    const actual = typeOf(v);
+    if (actual !== part.type) {
+      throw validation(`One or more parameter values were invalid: Type mismatch for key ${part.name} expected: ${part.type} actual: ${actual}`);
+    }
+    checkKeyValue(part.name, v);
+    out[part.name] = v;
+  }
+  return { hk: encodeKey(out[t.hash.name]), rk: t.range ? encodeKey(out[t.range.name]) : Buffer.alloc(0), key: out };
+}
+
+/** The key attributes of a stored item. */
+export function keyAttributes(t: TableRecord, item: Item): Item {
+  const out: Item = { [t.hash.name]: item[t.hash.name] };
+  if (t.range) out[t.range.name] = item[t.range.name];
+  return out;
+}
+
+/**
+ * ExpressionAttributeNames/Values of a request, checked the way AWS does before any parsing:
+ * present only with an expression, and not empty.
+ */
+export function refsOf(
+  input: { ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> },
+  anyExpression: boolean,
+): Refs {
+  const names = input.ExpressionAttributeNames;
+  const values = input.ExpressionAttributeValues as Record<string, AV> | undefined;
+  if (names !== undefined) {
+    if (!anyExpression) throw validation("ExpressionAttributeNames can only be specified when using expressions");
+    if (Object.keys(names).length === 0) throw validation("ExpressionAttributeNames must not be empty");
+  }
+  let normalized: Record<string, AV> | undefined;
+  if (values !== undefined) {
+    if (!anyExpression) throw validation("ExpressionAttributeValues can only be specified when using expressions");
+    if (Object.keys(values).length === 0) throw validation("ExpressionAttributeValues must not be empty");
+    normalized = {};
+    for (const [k, v] of Object.entries(values)) {
+      try {
+        normalized[k] = normalizeValue(v);
+      } catch (e) {
+        if (e instanceof AwsError) throw validation(`ExpressionAttributeValues contains invalid value: ${e.message} for key ${k}`);
+        throw e;
+      }
+    }
+  }
+  return new Refs(names, normalized);
+}
+
+/** The legacy parameters (Expected, AttributesToGet, KeyConditions...) are not served. */
+export function rejectLegacy(input: object, names: string[]): void {
+  for (const n of names) {
+    if ((input as Record<string, unknown>)[n] !== undefined) {
+      throw new AwsError("NotImplemented", `Nimbus does not implement the legacy DynamoDB parameter ${n}; use expressions (see src/services/dynamodb/GAPS.md)`, 501, {
+        fault: "Receiver",
+      });
+    }
+  }
+}

@@ -1,0 +1,331 @@
+// AttributeValues: the type, DynamoDB numbers as exact decimals, comparison, equality, item
+// size, the sort-key byte encoding, and the JSON form items are stored in.
+//
+// Numbers: DynamoDB numbers are decimals of up to 38 significant digits with magnitudes from
+// 1E-130 to 9.99...E+125. A JS double cannot hold them, so a number is parsed into a sign, a
+// digit string without leading/trailing zeros, and an exponent (value = 0.DIGITS x 10^exp),
+// compared on that form, added with BigInt, and written back in plain decimal notation (the
+// canonical form AWS returns: "1.50" -> "1.5", "1e2" -> "100").
+import { AwsError } from "../../../core/errors.js";
+
+export interface AV {
+  S?: string;
+  N?: string;
+  B?: Uint8Array;
+  SS?: string[];
+  NS?: string[];
+  BS?: Uint8Array[];
+  M?: Record<string, AV>;
+  L?: AV[];
+  NULL?: boolean;
+  BOOL?: boolean;
+}
+export type Item = Record<string, AV>;
+export type AVType = "S" | "N" | "B" | "SS" | "NS" | "BS" | "M" | "L" | "NULL" | "BOOL";
+
+export const TYPES: readonly AVType[] = ["S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"];
+
+export function validation(message: string): AwsError {
+  return new AwsError("ValidationException", message);
+}
+
+export function typeOf(v: AV): AVType {
+  for (const t of TYPES) if ((v as Record<string, unknown>)[t] !== undefined) return t;
+  throw validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
+}
+
+// ---------------------------------------------------------------- numbers
+
+export interface Dec {
+  /** -1, 0 or 1 */
+  sign: number;
+  /** Significant digits, no leading or trailing zeros ("" for zero). */
+  digits: string;
+  /** value = sign * 0.digits * 10^exp */
+  exp: number;
+}
+
+const NUMBER = /^\s*([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/;
+
+/** Parses a DynamoDB number, enforcing AWS's precision and range with its messages. */
+export function parseNumber(s: string): Dec {
+  const m = NUMBER.exec(s);
+  if (!m || (m[2] === "" && (m[3] === undefined || m[3] === ""))) {
+    throw validation("A value provided cannot be converted into a number");
+  }
+  const intPart = m[2];
+  const frac = m[3] ?? "";
+  let all = intPart + frac;
+  let exp = intPart.length + (m[4] ? parseInt(m[4], 10) : 0);
+  const lead = all.length - all.replace(/^0+/, "").length;
+  all = all.slice(lead);
+  exp -= lead;
+  all = all.replace(/0+$/, "");
+  if (all === "") return { sign: 0, digits: "", exp: 0 };
+  if (all.length > 38) throw validation("Attempting to store more than 38 significant digits in a Number");
+  if (exp > 126) throw validation("Number overflow. Attempting to store a number with magnitude larger than supported range");
+  if (exp < -129) throw validation("Number underflow. Attempting to store a number with magnitude smaller than supported range");
+  return { sign: m[1] === "-" ? -1 : 1, digits: all, exp };
+}
+
+/** Plain decimal notation of a parsed number. */
+export function formatNumber(d: Dec): string {
+  if (d.sign === 0) return "0";
+  let s: string;
+  if (d.exp <= 0) s = "0." + "0".repeat(-d.exp) + d.digits;
+  else if (d.exp >= d.digits.length) s = d.digits + "0".repeat(d.exp - d.digits.length);
+  else s = d.digits.slice(0, d.exp) + "." + d.digits.slice(d.exp);
+  return d.sign < 0 ? "-" + s : s;
+}
+
+export function normalizeNumber(s: string): string {
+  return formatNumber(parseNumber(s));
+}
+
+export function compareNumbers(a: string, b: string): number {
+  return compareDec(parseNumber(a), parseNumber(b));
+}
+
+export function compareDec(x: Dec, y: Dec): number {
+  if (x.sign !== y.sign) return x.sign < y.sign ? -1 : 1;
+  if (x.sign === 0) return 0;
+  let c: number;
+  if (x.exp !== y.exp) c = x.exp < y.exp ? -1 : 1;
+  else c = x.digits < y.digits ? -1 : x.digits > y.digits ? 1 : 0;
+  return x.sign * c;
+}
+
+function toScaled(d: Dec): { m: bigint; scale: number } {
+  // value = m * 10^-scale
+  if (d.sign === 0) return { m: 0n, scale: 0 };
+  const scale = d.digits.length - d.exp;
+  return { m: BigInt(d.sign) * BigInt(d.digits), scale };
+}
+
+/** a + b (or a - b) as exact decimals, with AWS's range and precision checks on the result. */
+export function addNumbers(a: string, b: string, subtract = false): string {
+  const x = toScaled(parseNumber(a));
+  const y = toScaled(parseNumber(b));
+  const scale = Math.max(x.scale, y.scale);
+  const xm = x.m * 10n ** BigInt(scale - x.scale);
+  let ym = y.m * 10n ** BigInt(scale - y.scale);
+  if (subtract) ym = -ym;
+  const sum = xm + ym;
+  if (sum === 0n) return "0";
+  const neg = sum < 0n;
+  const digits = (neg ? -sum : sum).toString();
+  const exp = digits.length - scale;
+  const trimmed = digits.replace(/0+$/, "");
+  return formatNumber(checkDec({ sign: neg ? -1 : 1, digits: trimmed, exp }));
+}
+
+function checkDec(d: Dec): Dec {
+  if (d.digits.length > 38) throw validation("Number overflow. Attempting to store a number with magnitude larger than supported range");
+  if (d.exp > 126) throw validation("Number overflow. Attempting to store a number with magnitude larger than supported range");
+  if (d.exp < -129) throw validation("Number underflow. Attempting to store a number with magnitude smaller than supported range");
+  return d;
+}
+
+// ---------------------------------------------------------------- comparison
+
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+/** Strings compare by their UTF-8 bytes, as DynamoDB orders them (not by UTF-16 code units). */
+export function compareStrings(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+/** Order of two scalars of the same type (S, N, B); undefined when they are not comparable. */
+export function compareValues(a: AV, b: AV): number | undefined {
+  if (a.S !== undefined && b.S !== undefined) return compareStrings(a.S, b.S);
+  if (a.N !== undefined && b.N !== undefined) return compareNumbers(a.N, b.N);
+  if (a.B !== undefined && b.B !== undefined) return compareBytes(a.B, b.B);
+  return undefined;
+}
+
+function setEquals<T>(a: T[], b: T[], key: (v: T) => string): boolean {
+  if (a.length !== b.length) return false;
+  const s = new Set(a.map(key));
+  return b.every((v) => s.has(key(v)));
+}
+
+const b64 = (v: Uint8Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64");
+
+export function valuesEqual(a: AV, b: AV): boolean {
+  const t = typeOf(a);
+  if (t !== typeOf(b)) return false;
+  switch (t) {
+    case "S":
+      return a.S === b.S;
+    case "N":
+      return compareNumbers(a.N!, b.N!) === 0;
+    case "B":
+      return compareBytes(a.B!, b.B!) === 0;
+    case "BOOL":
+      return a.BOOL === b.BOOL;
+    case "NULL":
+      return true;
+    case "SS":
+      return setEquals(a.SS!, b.SS!, (s) => s);
+    case "NS":
+      return setEquals(a.NS!, b.NS!, normalizeNumber);
+    case "BS":
+      return setEquals(a.BS!, b.BS!, b64);
+    case "L":
+      return a.L!.length === b.L!.length && a.L!.every((v, i) => valuesEqual(v, b.L![i]));
+    case "M": {
+      const ka = Object.keys(a.M!);
+      if (ka.length !== Object.keys(b.M!).length) return false;
+      return ka.every((k) => b.M![k] !== undefined && valuesEqual(a.M![k], b.M![k]));
+    }
+  }
+}
+
+// ---------------------------------------------------------------- validation and normalization
+
+const SET_NAMES: Record<string, string> = { SS: "string set ", NS: "number set ", BS: "binary set " };
+
+/** Validates a value from a request and returns it normalized (numbers canonical). */
+export function normalizeValue(v: AV): AV {
+  if (v === null || typeof v !== "object") throw validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
+  const present = TYPES.filter((t) => (v as Record<string, unknown>)[t] !== undefined);
+  if (present.length !== 1) {
+    throw validation(
+      present.length === 0
+        ? "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+        : "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes",
+    );
+  }
+  const t = present[0];
+  switch (t) {
+    case "S":
+    case "B":
+    case "BOOL":
+      return v;
+    case "NULL":
+      if (v.NULL !== true) throw validation("One or more parameter values were invalid: Null attribute value types must have the value of true");
+      return v;
+    case "N":
+      return { N: normalizeNumber(v.N!) };
+    case "SS":
+    case "NS":
+    case "BS": {
+      const arr = (v as Record<string, unknown[]>)[t];
+      if (arr.length === 0) throw validation(`One or more parameter values were invalid: An ${SET_NAMES[t]} may not be empty`);
+      const vals = t === "NS" ? (arr as string[]).map(normalizeNumber) : arr;
+      const keys = vals.map((x) => (t === "BS" ? b64(x as Uint8Array) : (x as string)));
+      if (new Set(keys).size !== keys.length) {
+        const shown = t === "BS" ? keys : (arr as string[]);
+        throw validation(`One or more parameter values were invalid: Input collection [${shown.join(", ")}] contains duplicates.`);
+      }
+      return { [t]: vals } as AV;
+    }
+    case "L":
+      return { L: v.L!.map(normalizeValue) };
+    case "M": {
+      const out: Record<string, AV> = {};
+      for (const [k, x] of Object.entries(v.M!)) out[k] = normalizeValue(x);
+      return { M: out };
+    }
+  }
+}
+
+export function normalizeItem(item: Record<string, AV>): Item {
+  const out: Item = {};
+  for (const [k, v] of Object.entries(item)) out[k] = normalizeValue(v);
+  return out;
+}
+
+// ---------------------------------------------------------------- size
+
+function numberSize(n: string): number {
+  // AWS: roughly one byte per two significant digits, plus one.
+  const d = parseNumber(n);
+  return Math.ceil(d.digits.length / 2) + 1;
+}
+
+export function valueSize(v: AV): number {
+  switch (typeOf(v)) {
+    case "S":
+      return Buffer.byteLength(v.S!, "utf8");
+    case "N":
+      return numberSize(v.N!);
+    case "B":
+      return v.B!.byteLength;
+    case "BOOL":
+    case "NULL":
+      return 1;
+    case "SS":
+      return v.SS!.reduce((a, s) => a + Buffer.byteLength(s, "utf8"), 0);
+    case "NS":
+      return v.NS!.reduce((a, s) => a + numberSize(s), 0);
+    case "BS":
+      return v.BS!.reduce((a, b) => a + b.byteLength, 0);
+    case "L":
+      return 3 + v.L!.reduce((a, x) => a + 1 + valueSize(x), 0);
+    case "M":
+      return 3 + Object.entries(v.M!).reduce((a, [k, x]) => a + Buffer.byteLength(k, "utf8") + 1 + valueSize(x), 0);
+  }
+}
+
+/** Item size as AWS counts it: attribute name bytes plus value bytes. */
+export function itemSize(item: Item): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(item)) n += Buffer.byteLength(k, "utf8") + valueSize(v);
+  return n;
+}
+
+export const MAX_ITEM_SIZE = 400 * 1024;
+
+// ---------------------------------------------------------------- key encoding
+
+/**
+ * Bytes whose memcmp order equals DynamoDB's order of key values of one type:
+ * S -> UTF-8 bytes; B -> the bytes; N -> an order-preserving decimal encoding:
+ *   negative: 0x00, (255 - (exp + 129)), each digit as ('9' - d) + 0x30, then 0xFF
+ *   zero:     0x01
+ *   positive: 0x02, (exp + 129), each digit as its ASCII byte
+ * (exp is in [-129, 126], so exp + 129 fits a byte; a positive number that is a digit-prefix of
+ * another is the smaller, which memcmp gives; for negatives the 0xFF terminator reverses it).
+ */
+export function encodeKey(v: AV): Buffer {
+  if (v.S !== undefined) return Buffer.from(v.S, "utf8");
+  if (v.B !== undefined) return Buffer.from(v.B.buffer, v.B.byteOffset, v.B.byteLength);
+  if (v.N !== undefined) {
+    const d = parseNumber(v.N);
+    if (d.sign === 0) return Buffer.from([0x01]);
+    const e = d.exp + 129;
+    if (d.sign > 0) return Buffer.concat([Buffer.from([0x02, e]), Buffer.from(d.digits, "latin1")]);
+    const comp = Buffer.from(d.digits, "latin1").map((c) => 0x39 - c + 0x30);
+    return Buffer.concat([Buffer.from([0x00, 255 - e]), comp, Buffer.from([0xff])]);
+  }
+  throw validation("The provided key element does not match the schema");
+}
+
+// ---------------------------------------------------------------- stored JSON form
+
+/** JSON for storage: binaries become base64 strings under their B/BS keys. */
+export function toStored(item: Item): string {
+  return JSON.stringify(item, (k, v) => {
+    if (k === "B" && v && typeof v === "object" && !Array.isArray(v)) return { $b: bytesToB64(v) };
+    if (k === "BS" && Array.isArray(v)) return v.map((x) => ({ $b: bytesToB64(x) }));
+    return v;
+  });
+}
+
+function bytesToB64(v: unknown): string {
+  if (v instanceof Uint8Array) return b64(v);
+  // JSON.stringify already turned a Buffer into {type:"Buffer",data:[...]} before the replacer saw it.
+  const o = v as { type?: string; data?: number[] };
+  if (o.type === "Buffer" && Array.isArray(o.data)) return Buffer.from(o.data).toString("base64");
+  throw new Error("not bytes");
+}
+
+export function fromStored(json: string): Item {
+  return JSON.parse(json, (_k, v) => {
+    if (v && typeof v === "object" && typeof v.$b === "string" && Object.keys(v).length === 1) return Buffer.from(v.$b, "base64");
+    return v;
+  }) as Item;
+}

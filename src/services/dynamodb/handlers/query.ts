@@ -1,0 +1,260 @@
+// Query and Scan. A Query turns its KeyConditionExpression into one partition (the hash key's
+// bytes) and a range of sort-key encodings, read as a primary-key range scan in either
+// direction; a Scan walks the primary key. Both stop at Limit evaluated items or 1 MB read,
+// apply the FilterExpression after that (as AWS does: Limit counts items read, not matched),
+// and return LastEvaluatedKey when they stopped early.
+import type { QueryInput, QueryOutput, ScanInput, ScanOutput } from "@aws-sdk/client-dynamodb";
+import type { RequestContext } from "../../../core/service.js";
+import { ddb, keyAttributes, keyOf, refsOf, rejectLegacy, resolveTable, type KeyBytes } from "../common.js";
+import { evaluate, project } from "../engine/evaluate.js";
+import { parseCondition, parseProjection, type Condition, type Operand, type Path } from "../engine/parser.js";
+import { compareBytes, compareValues, encodeKey, fromStored, typeOf, validation, type AV, type Item } from "../engine/values.js";
+import type { ItemRow, TableRecord } from "../store.js";
+
+const MAX_PAGE_BYTES = 1024 * 1024;
+
+interface Bound {
+  v: Buffer;
+  incl: boolean;
+}
+
+const unsupported = () => validation("Query key condition not supported");
+
+function flattenAnd(c: Condition, out: Condition[] = []): Condition[] {
+  if (c.type === "and") {
+    flattenAnd(c.a, out);
+    flattenAnd(c.b, out);
+  } else if (c.type === "or" || c.type === "not") {
+    throw validation(`Invalid operator used in KeyConditionExpression: ${c.type.toUpperCase()}`);
+  } else {
+    out.push(c);
+  }
+  return out;
+}
+
+function keyName(o: Operand): string | undefined {
+  return o.type === "path" && o.elements.length === 1 && typeof o.elements[0] === "string" ? o.elements[0] : undefined;
+}
+
+function valueOf(o: Operand): AV {
+  if (o.type !== "value") throw unsupported();
+  return o.value;
+}
+
+const FLIP: Record<string, string> = { "<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=" };
+
+/** The partition and sort-key range a key condition selects. */
+function keyRange(t: TableRecord, kc: Condition): { hk: Buffer; hashValue: AV; lo?: Bound; hi?: Bound } {
+  const terms = flattenAnd(kc);
+  let hashValue: AV | undefined;
+  let lo: Bound | undefined;
+  let hi: Bound | undefined;
+  const seen = new Set<string>();
+  const checkType = (v: AV, want: string) => {
+    if (typeOf(v) !== want) throw validation("One or more parameter values were invalid: Condition parameter type does not match schema type");
+  };
+  for (const term of terms) {
+    let attr: string | undefined;
+    if (term.type === "cmp") {
+      let { a, b } = term;
+      let op: string = term.op;
+      if (keyName(a) === undefined && keyName(b) !== undefined) {
+        [a, b] = [b, a];
+        op = FLIP[op] ?? op;
+      }
+      attr = keyName(a);
+      if (attr === undefined) throw unsupported();
+      if (seen.has(attr)) throw validation("KeyConditionExpressions must only contain one condition per key");
+      seen.add(attr);
+      const v = valueOf(b);
+      if (attr === t.hash.name) {
+        if (op !== "=") throw unsupported();
+        checkType(v, t.hash.type);
+        hashValue = v;
+        continue;
+      }
+      if (attr !== t.range?.name || op === "<>") throw unsupported();
+      checkType(v, t.range.type);
+      const enc = encodeKey(v);
+      if (op === "=") {
+        lo = { v: enc, incl: true };
+        hi = { v: enc, incl: true };
+      } else if (op === "<" || op === "<=") hi = { v: enc, incl: op === "<=" };
+      else lo = { v: enc, incl: op === ">=" };
+    } else if (term.type === "between") {
+      attr = keyName(term.a);
+      if (attr === undefined || attr !== t.range?.name) throw unsupported();
+      if (seen.has(attr)) throw validation("KeyConditionExpressions must only contain one condition per key");
+      seen.add(attr);
+      const l = valueOf(term.lo);
+      const h = valueOf(term.hi);
+      checkType(l, t.range.type);
+      checkType(h, t.range.type);
+      if ((compareValues(l, h) ?? 0) > 0) {
+        const show = (v: AV) => `${typeOf(v)}:${v.S ?? v.N ?? Buffer.from(v.B!).toString("base64")}`;
+        throw validation(
+          `Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {${show(l)}}, upper bound operand: AttributeValue: {${show(h)}}`,
+        );
+      }
+      lo = { v: encodeKey(l), incl: true };
+      hi = { v: encodeKey(h), incl: true };
+    } else if (term.type === "fn" && term.name === "begins_with") {
+      attr = keyName(term.args[0]);
+      if (attr === undefined || attr !== t.range?.name) throw unsupported();
+      if (seen.has(attr)) throw validation("KeyConditionExpressions must only contain one condition per key");
+      seen.add(attr);
+      const v = valueOf(term.args[1]);
+      if (t.range.type === "N" || typeOf(v) === "N") {
+        throw validation("Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N");
+      }
+      checkType(v, t.range.type);
+      const prefix = encodeKey(v);
+      lo = { v: prefix, incl: true };
+      const succ = successor(prefix);
+      if (succ) hi = { v: succ, incl: false };
+    } else if (term.type === "fn") {
+      throw validation(`Invalid KeyConditionExpression: The function is not allowed to be used this way in an expression; function: ${term.name}`);
+    } else {
+      throw unsupported();
+    }
+  }
+  if (!hashValue) throw validation(`Query condition missed key schema element: ${t.hash.name}`);
+  return { hk: encodeKey(hashValue), hashValue, lo, hi };
+}
+
+/** The smallest byte string greater than every string with this prefix (undefined: none). */
+function successor(prefix: Buffer): Buffer | undefined {
+  const b = Buffer.from(prefix);
+  for (let i = b.length - 1; i >= 0; i--) {
+    if (b[i] < 0xff) {
+      b[i]++;
+      return b.subarray(0, i + 1);
+    }
+  }
+  return undefined;
+}
+
+interface PageInput {
+  Limit?: number;
+  Select?: string;
+  ProjectionExpression?: string;
+  FilterExpression?: string;
+  IndexName?: string;
+}
+
+function checkSelect(input: PageInput, paths: Path[] | undefined): void {
+  if (input.IndexName !== undefined) throw validation(`The table does not have the specified index: ${input.IndexName}`);
+  if (input.Select === "ALL_PROJECTED_ATTRIBUTES") throw validation("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName");
+  if (input.Select === "SPECIFIC_ATTRIBUTES" && !paths) {
+    throw validation("Select type SPECIFIC_ATTRIBUTES requires either AttributesToGet or ProjectionExpression to be specified");
+  }
+  if (paths && input.Select !== undefined && input.Select !== "SPECIFIC_ATTRIBUTES") {
+    throw validation(`Cannot specify the ProjectionExpression when choosing to get ${input.Select === "COUNT" ? "COUNT" : input.Select}`);
+  }
+}
+
+/** Reads rows until Limit or 1 MB, filters and projects them. */
+function page(t: TableRecord, rows: Iterable<ItemRow>, input: PageInput, filter: Condition | undefined, paths: Path[] | undefined, skip?: (r: ItemRow) => boolean) {
+  const limit = input.Limit;
+  const items: Item[] = [];
+  let scanned = 0;
+  let bytes = 0;
+  let last: Item | undefined;
+  let more = false;
+  for (const row of rows) {
+    if (skip?.(row)) continue;
+    if ((limit !== undefined && scanned >= limit) || bytes >= MAX_PAGE_BYTES) {
+      more = true;
+      break;
+    }
+    scanned++;
+    bytes += row.size;
+    const item = fromStored(row.item);
+    last = item;
+    if (filter && !evaluate(filter, item, "FilterExpression")) continue;
+    items.push(paths ? project(item, paths) : item);
+  }
+  // AWS also answers LastEvaluatedKey when Limit was reached exactly at the end of the data.
+  if (!more && limit !== undefined && scanned >= limit) more = true;
+  const out: Record<string, unknown> = { Count: items.length, ScannedCount: scanned };
+  if (input.Select !== "COUNT") out.Items = items;
+  if (more && last) out.LastEvaluatedKey = keyAttributes(t, last);
+  return out;
+}
+
+function startKey(t: TableRecord, esk: Record<string, unknown> | undefined): KeyBytes | undefined {
+  if (!esk) return undefined;
+  try {
+    return keyOf(t, esk as Record<string, AV>);
+  } catch (e) {
+    throw validation(`The provided starting key is invalid: ${(e as Error).message}`);
+  }
+}
+
+export function Query(input: QueryInput, ctx: RequestContext): QueryOutput {
+  rejectLegacy(input, ["KeyConditions", "QueryFilter", "AttributesToGet", "ConditionalOperator"]);
+  const t = resolveTable(ctx, input.TableName);
+  if (input.KeyConditionExpression === undefined) {
+    throw validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
+  }
+  const refs = refsOf(input, true);
+  const kc = parseCondition(input.KeyConditionExpression, "KeyConditionExpression", refs);
+  const filter = input.FilterExpression !== undefined ? parseCondition(input.FilterExpression, "FilterExpression", refs) : undefined;
+  const paths = input.ProjectionExpression !== undefined ? parseProjection(input.ProjectionExpression, refs) : undefined;
+  refs.checkUnused();
+  checkSelect(input, paths);
+  const range = keyRange(t, kc);
+  const forward = input.ScanIndexForward !== false;
+  let { lo, hi } = range;
+  const esk = startKey(t, input.ExclusiveStartKey as Record<string, unknown> | undefined);
+  if (esk) {
+    if (compareBytes(esk.hk, range.hk) !== 0) throw validation("The provided starting key is outside query boundaries based on provided conditions");
+    if (forward && (!lo || compareBytes(esk.rk, lo.v) >= 0)) lo = { v: esk.rk, incl: false };
+    if (!forward && (!hi || compareBytes(esk.rk, hi.v) <= 0)) hi = { v: esk.rk, incl: false };
+  }
+  const rows = ddb(ctx).queryItems(t.id, range.hk, { lo, hi }, forward);
+  try {
+    return page(t, rows, input, filter, paths) as QueryOutput;
+  } finally {
+    (rows as { return?: () => void }).return?.();
+  }
+}
+
+function fnv(b: Buffer): number {
+  let h = 0x811c9dc5;
+  for (const x of b) {
+    h ^= x;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+export function Scan(input: ScanInput, ctx: RequestContext): ScanOutput {
+  rejectLegacy(input, ["ScanFilter", "AttributesToGet", "ConditionalOperator"]);
+  const t = resolveTable(ctx, input.TableName);
+  const seg = input.Segment;
+  const total = input.TotalSegments;
+  if (seg !== undefined && total === undefined) {
+    throw validation("The TotalSegments parameter is required but was not present in the request when Segment parameter is present");
+  }
+  if (total !== undefined && seg === undefined) {
+    throw validation("The Segment parameter is required but was not present in the request when parameter TotalSegments is present");
+  }
+  if (seg !== undefined && total !== undefined && seg >= total) {
+    throw validation(`The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: ${seg} is not less than TotalSegments: ${total}`);
+  }
+  const refs = refsOf(input, input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
+  const filter = input.FilterExpression !== undefined ? parseCondition(input.FilterExpression, "FilterExpression", refs) : undefined;
+  const paths = input.ProjectionExpression !== undefined ? parseProjection(input.ProjectionExpression, refs) : undefined;
+  refs.checkUnused();
+  checkSelect(input, paths);
+  const esk = startKey(t, input.ExclusiveStartKey as Record<string, unknown> | undefined);
+  const rows = ddb(ctx).scanItems(t.id, esk);
+  // A segment is the set of partitions whose hash key hashes to it, as on AWS.
+  const skip = total !== undefined && total > 1 ? (r: ItemRow) => fnv(r.hk) % total !== seg : undefined;
+  try {
+    return page(t, rows, input, filter, paths, skip) as ScanOutput;
+  } finally {
+    (rows as { return?: () => void }).return?.();
+  }
+}

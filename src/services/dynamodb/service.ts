@@ -1,0 +1,33 @@
+// Amazon DynamoDB: tables and the item data plane (items, expressions, Query, Scan, batches)
+// in Nimbus's database (see store.ts for the tables, engine/ for the expression languages).
+import { defineService, type ServiceRuntime } from "../../core/service.js";
+import { dynamoStore, migrations } from "./store.js";
+import { CreateTable, DeleteTable, DescribeTable, ListTables, ListTagsOfResource, TagResource, UntagResource } from "./handlers/tables.js";
+import { DeleteItem, GetItem, PutItem, UpdateItem } from "./handlers/items.js";
+import { Query, Scan } from "./handlers/query.js";
+import { BatchGetItem, BatchWriteItem } from "./handlers/batch.js";
+
+export const dynamodb = defineService({
+  name: "dynamodb",
+  handlers: {
+    CreateTable,
+    DescribeTable,
+    ListTables,
+    DeleteTable,
+    ListTagsOfResource,
+    TagResource,
+    UntagResource,
+    PutItem,
+    GetItem,
+    DeleteItem,
+    UpdateItem,
+    Query,
+    Scan,
+    BatchWriteItem,
+    BatchGetItem,
+  },
+  migrations,
+  reset(rt: ServiceRuntime) {
+    dynamoStore(rt.db).reset();
+  },
+});
