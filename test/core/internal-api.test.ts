@@ -1,5 +1,5 @@
 import { CreateBucketCommand, ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
-import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, ListBackupsCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../support/nimbus.js";
 
@@ -46,9 +46,9 @@ describe("/_nimbus internal API", () => {
 
   it("a modeled service without handlers answers NotImplemented naming service and operation", async () => {
     const ddb = new DynamoDBClient(sdkConfig(n.endpoint));
-    const e = await ddb.send(new ListTablesCommand({})).catch((err) => err);
+    const e = await ddb.send(new ListBackupsCommand({})).catch((err) => err);
     expect(e.name).toBe("NotImplemented");
-    expect(e.message).toContain("dynamodb:ListTables");
+    expect(e.message).toContain("dynamodb:ListBackups");
     expect(e.$metadata.httpStatusCode).toBe(501);
   });
 });

@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { addNumbers, compareNumbers, encodeKey, fromStored, itemSize, normalizeNumber, normalizeValue, toStored, valuesEqual } from "./values.js";
+
+describe("numbers", () => {
+  it("normalizes to plain decimal", () => {
+    expect(normalizeNumber("1.50")).toBe("1.5");
+    expect(normalizeNumber("0001")).toBe("1");
+    expect(normalizeNumber("1e2")).toBe("100");
+    expect(normalizeNumber("-0.0")).toBe("0");
+    expect(normalizeNumber("1.23E-3")).toBe("0.00123");
+    expect(normalizeNumber(".5")).toBe("0.5");
+  });
+
+  it("keeps 38 digits exactly and refuses more", () => {
+    const big = "12345678901234567890123456789012345678";
+    expect(normalizeNumber(big)).toBe(big);
+    expect(() => normalizeNumber(big + "9")).toThrow("Attempting to store more than 38 significant digits in a Number");
+    expect(() => normalizeNumber("1e126")).toThrow(/Number overflow/);
+    expect(() => normalizeNumber("1e-131")).toThrow(/Number underflow/);
+    expect(() => normalizeNumber("abc")).toThrow("A value provided cannot be converted into a number");
+  });
+
+  it("compares as decimals, not doubles", () => {
+    expect(compareNumbers("12345678901234567890123456789012345678", "12345678901234567890123456789012345679")).toBe(-1);
+    expect(compareNumbers("-5", "3")).toBe(-1);
+    expect(compareNumbers("-5", "-30")).toBe(1);
+    expect(compareNumbers("0.1", "0.10")).toBe(0);
+    expect(compareNumbers("100", "99.999")).toBe(1);
+  });
+
+  it("adds exactly", () => {
+    expect(addNumbers("0.1", "0.2")).toBe("0.3");
+    expect(addNumbers("12345678901234567890123456789012345677", "1")).toBe("12345678901234567890123456789012345678");
+    expect(addNumbers("5", "7.5", true)).toBe("-2.5");
+    expect(addNumbers("1", "-1")).toBe("0");
+  });
+});
+
+describe("key encoding", () => {
+  it("orders numbers by value under byte comparison", () => {
+    const ns = ["-1000", "-10.5", "-10", "-9.99", "-1", "-0.5", "-0.05", "0", "0.001", "0.5", "1", "1.5", "9", "10", "10.01", "100", "1e20"];
+    const sorted = [...ns].sort((a, b) => Buffer.compare(encodeKey({ N: a }), encodeKey({ N: b })));
+    expect(sorted).toEqual(ns);
+  });
+
+  it("orders strings by UTF-8 bytes", () => {
+    const ss = ["A", "B", "a", "aa", "b", "\u00e9", "\u{1F600}", "\uFF21"];
+    const byBytes = [...ss].sort((a, b) => Buffer.compare(encodeKey({ S: a }), encodeKey({ S: b })));
+    // U+1F600 (F0 9F...) sorts after U+FF21 (EF BC A1) in UTF-8, unlike in UTF-16.
+    expect(byBytes).toEqual(["A", "B", "a", "aa", "b", "\u00e9", "\uFF21", "\u{1F600}"]);
+  });
+});
+
+describe("values", () => {
+  it("refuses empty and duplicate sets", () => {
+    expect(() => normalizeValue({ SS: [] })).toThrow("One or more parameter values were invalid: An string set  may not be empty");
+    expect(() => normalizeValue({ NS: ["1", "1.0"] })).toThrow(/contains duplicates/);
+  });
+
+  it("compares sets regardless of order and numbers by value", () => {
+    expect(valuesEqual({ NS: ["1", "2"] }, { NS: ["2.0", "1"] })).toBe(true);
+    expect(valuesEqual({ M: { a: { L: [{ S: "x" }] } } }, { M: { a: { L: [{ S: "x" }] } } })).toBe(true);
+    expect(valuesEqual({ S: "1" }, { N: "1" })).toBe(false);
+  });
+
+  it("round-trips binaries through the stored form", () => {
+    const item = { b: { B: Buffer.from([0, 1, 255]) }, bs: { BS: [Buffer.from("x"), new Uint8Array([7])] }, s: { S: "B" } };
+    const back = fromStored(toStored(item));
+    expect(Buffer.from(back.b.B!)).toEqual(Buffer.from([0, 1, 255]));
+    expect(back.bs.BS!.map((x) => Buffer.from(x).toString("hex"))).toEqual(["78", "07"]);
+    expect(back.s).toEqual({ S: "B" });
+  });
+
+  it("sizes items by names and values", () => {
+    expect(itemSize({ id: { S: "abc" } })).toBe(5);
+    expect(itemSize({ n: { N: "123" } })).toBe(1 + 3);
+  });
+});
