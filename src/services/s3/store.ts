@@ -182,11 +182,15 @@ export function bucketHasObjects(db: Db, bucket: string): boolean {
   return stmts(db).any.get(bucket) !== undefined;
 }
 
-/** Up to `limit` rows of `bucket` in key order from `from` (inclusive or not), below `below` when given. */
-export function scanKeys(db: Db, bucket: string, from: Buffer, inclusive: boolean, below: Buffer | undefined, limit: number): ListedRow[] {
+/**
+ * Up to `limit` rows of `bucket` in key order from `from` (inclusive or not), below `below` when
+ * given. A lazy cursor: SQLite steps one row per iteration, so a caller that stops early (the
+ * listing, on meeting a common prefix) reads no further rows.
+ */
+export function scanKeys(db: Db, bucket: string, from: Buffer, inclusive: boolean, below: Buffer | undefined, limit: number): IterableIterator<ListedRow> {
   const s = stmts(db);
-  if (below) return (inclusive ? s.scanGeLt : s.scanGtLt).all(bucket, from, below, limit) as ListedRow[];
-  return (inclusive ? s.scanGe : s.scanGt).all(bucket, from, limit) as ListedRow[];
+  if (below) return (inclusive ? s.scanGeLt : s.scanGtLt).iterate(bucket, from, below, limit) as IterableIterator<ListedRow>;
+  return (inclusive ? s.scanGe : s.scanGt).iterate(bucket, from, limit) as IterableIterator<ListedRow>;
 }
 
 export function deleteAllObjects(db: Db): string[] {

@@ -102,7 +102,7 @@ describe("ListObjectsV2", () => {
     let token: string | undefined;
     for (let i = 0; i < 100; i++) {
       const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Delimiter: "/", MaxKeys: 7, ...(token ? { ContinuationToken: token } : {}) }));
-      const batch = [...(page.Contents ?? []).map((o) => ({ key: o.Key! })), ...(page.CommonPrefixes ?? []).map((p) => ({ prefix: p.Prefix! }))];
+      const batch: Array<{ key?: string; prefix?: string }> = [...(page.Contents ?? []).map((o) => ({ key: o.Key! })), ...(page.CommonPrefixes ?? []).map((p) => ({ prefix: p.Prefix! }))];
       expect(page.KeyCount).toBe(batch.length);
       expect(batch.length).toBeLessThanOrEqual(7);
       got.push(...batch.sort((x, y) => Buffer.compare(Buffer.from(x.key ?? x.prefix!), Buffer.from(y.key ?? y.prefix!))));

@@ -203,6 +203,30 @@ describe("S3 objects", () => {
     expect(noBucket.name).toBe("NoSuchBucket");
     const tooLong = await err(s3.send(new PutObjectCommand({ Bucket: bucket, Key: "k".repeat(1025), Body: "x" })));
     expect(tooLong.name).toBe("KeyTooLongError");
+    const bigMeta = await err(s3.send(new PutObjectCommand({ Bucket: bucket, Key: "m", Body: "x", Metadata: { big: "v".repeat(2100) } })));
+    expect(bigMeta.name).toBe("MetadataTooLarge");
+    const badClass = await err(s3.send(new PutObjectCommand({ Bucket: bucket, Key: "m", Body: "x", StorageClass: "PLATINUM" as "STANDARD" })));
+    expect(badClass.$metadata.httpStatusCode).toBe(400);
+  });
+
+  it("checks Content-MD5 and keeps the old object when the new body is refused", async () => {
+    const { s3, bucket } = await withBucket(n);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "md5", Body: "original" }));
+    const good = Buffer.from(md5("replacement"), "hex").toString("base64");
+    const bad = await err(s3.send(new PutObjectCommand({ Bucket: bucket, Key: "md5", Body: "tampered!!!", ContentMD5: good })));
+    expect([bad.name, bad.$metadata.httpStatusCode]).toEqual(["BadDigest", 400]);
+    expect(await text((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "md5" }))).Body)).toBe("original");
+    const ok = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "md5", Body: "replacement", ContentMD5: good }));
+    expect(ok.ETag).toBe(`"${md5("replacement")}"`);
+  });
+
+  it("keeps archived objects (GLACIER, DEEP_ARCHIVE) unreadable until restored, as S3 does", async () => {
+    const { s3, bucket } = await withBucket(n);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "cold", Body: "frozen", StorageClass: "GLACIER" }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "cold" }));
+    expect([head.StorageClass, head.ContentLength]).toEqual(["GLACIER", 6]);
+    const get = await err(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "cold" })));
+    expect([get.name, get.$metadata.httpStatusCode, get.StorageClass]).toEqual(["InvalidObjectState", 403, "GLACIER"]);
   });
 
   it("stores x-amz-checksum-* values and returns them with ChecksumMode ENABLED", async () => {

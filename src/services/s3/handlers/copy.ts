@@ -17,7 +17,7 @@ import type { Handler } from "../../../core/service.js";
 import { getObject } from "../store.js";
 import { ownBucket } from "./buckets.js";
 import { checkCopySourceConditions, checkWriteConditions, noSuchKey } from "./conditions.js";
-import { checkKey, checkMetadata, checkStorageClass, checksumMembers, contentHeadersOf, writeObject } from "./objects.js";
+import { checkKey, checkReadable, checkMetadata, checkStorageClass, checksumMembers, contentHeadersOf, writeObject } from "./objects.js";
 import { parseTaggingHeader } from "./tagging.js";
 
 function invalidArgument(message: string, name: string, value: string): AwsError {
@@ -47,6 +47,7 @@ export const CopyObject: Handler<CopyObjectRequest, CopyObjectOutput> = async (i
   const srcBucket = ownBucket(ctx, src.bucket);
   const source = getObject(ctx.db, srcBucket.name, src.key);
   if (!source) throw noSuchKey(src.key);
+  checkReadable(source);
   checkCopySourceConditions(
     {
       ...(input.CopySourceIfMatch !== undefined ? { IfMatch: input.CopySourceIfMatch } : {}),

@@ -11,13 +11,14 @@ import type {
   _Object,
 } from "@aws-sdk/client-s3";
 import { AwsError } from "../../../core/errors.js";
-import type { Handler, RequestContext } from "../../../core/service.js";
+import type { Handler } from "../../../core/service.js";
+import type { Db } from "../../../core/state/database.js";
 import { nextPrefix, scanKeys, type ListedRow } from "../store.js";
 import { canonicalUserId, ownBucket, type StoredBucket } from "./buckets.js";
 
 const PAGE_CAP = 1000;
 
-interface ListParams {
+export interface ListParams {
   bucket: string;
   prefix: string;
   delimiter: string | undefined;
@@ -38,8 +39,9 @@ interface ListPage {
  * The listing algorithm:
  *   1. The range: keys starting with `prefix` are exactly [prefix, nextPrefix(prefix)).
  *   2. The start: just after `after` when it sorts at or past the prefix, else at the prefix.
- *   3. Read up to (room left + 1) rows from the start; the extra row tells a full page from a
- *      truncated one without a second query.
+ *   3. Open a cursor of up to (room left + 1) rows from the start; the extra row tells a full
+ *      page from a truncated one without a second query. The cursor is lazy: leaving it at a
+ *      common prefix reads nothing under that prefix.
  *   4. For each row: with a delimiter, find its first occurrence after the prefix. If there is
  *      one, the key rolls up into the common prefix prefix..delimiter: emit it (unless it sorts
  *      at or before `after`, i.e. an earlier page returned it), then seek to nextPrefix(common
@@ -48,7 +50,7 @@ interface ListPage {
  *   6. An entry that would go past maxKeys marks the page truncated and ends the listing; so
  *      does running out of rows in the range.
  */
-export function listPage(ctx: RequestContext, p: ListParams): ListPage {
+export function listPage(db: Db, p: ListParams): ListPage {
   const page: ListPage = { contents: [], commonPrefixes: [], truncated: false, last: undefined };
   if (p.maxKeys === 0) return page;
   // 1.
@@ -65,7 +67,7 @@ export function listPage(ctx: RequestContext, p: ListParams): ListPage {
   let count = 0;
   for (;;) {
     // 3.
-    const rows = scanKeys(ctx.db, p.bucket, from, inclusive, upper, p.maxKeys - count + 1);
+    const rows = scanKeys(db, p.bucket, from, inclusive, upper, p.maxKeys - count + 1);
     let reseek = false;
     for (const row of rows) {
       const key = row.key.toString("utf8");
@@ -167,7 +169,7 @@ export const ListObjectsV2: Handler<ListObjectsV2Request, ListObjectsV2Output> =
   const after = input.ContinuationToken !== undefined ? decodeToken(input.ContinuationToken) : input.StartAfter || undefined;
   const prefix = input.Prefix ?? "";
   const delimiter = input.Delimiter || undefined;
-  const page = listPage(ctx, { bucket: b.name, prefix, delimiter, after, maxKeys });
+  const page = listPage(ctx.db, { bucket: b.name, prefix, delimiter, after, maxKeys });
   const out: ListObjectsV2Output = {
     Name: b.name,
     Prefix: enc(prefix),
@@ -192,7 +194,7 @@ export const ListObjects: Handler<ListObjectsRequest, ListObjectsOutput> = (inpu
   const enc = url ? s3UrlEncode : (s: string) => s;
   const prefix = input.Prefix ?? "";
   const delimiter = input.Delimiter || undefined;
-  const page = listPage(ctx, { bucket: b.name, prefix, delimiter, after: input.Marker || undefined, maxKeys });
+  const page = listPage(ctx.db, { bucket: b.name, prefix, delimiter, after: input.Marker || undefined, maxKeys });
   const out: ListObjectsOutput = {
     Name: b.name,
     Prefix: enc(prefix),

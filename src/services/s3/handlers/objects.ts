@@ -35,6 +35,14 @@ export const STORAGE_CLASSES = new Set([
   "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE",
 ]);
 const MAX_KEY_BYTES = 1024;
+/** Archived classes: readable only after a restore (RestoreObject is not implemented yet, see GAPS.md). */
+const ARCHIVED = new Set(["GLACIER", "DEEP_ARCHIVE"]);
+
+export function checkReadable(o: StoredObject): void {
+  if (ARCHIVED.has(o.storageClass)) {
+    throw new AwsError("InvalidObjectState", "The operation is not valid for the object's storage class", 403, { fields: { StorageClass: o.storageClass } });
+  }
+}
 const MAX_METADATA_BYTES = 2048;
 
 /** Hashes bytes as they pass: MD5 for the ETag plus one checksum algorithm. */
@@ -239,6 +247,7 @@ function readObject(input: ReadInput, ctx: RequestContext, withBody: boolean): G
     if (!withBody) throw new AwsError("NotFound", "Not Found", 404);
     throw noSuchKey(input.Key!);
   }
+  if (withBody) checkReadable(o);
   checkReadConditions(input, o);
   const range = parseRange(input.Range, o.size);
   const h = o.headers;
