@@ -6,7 +6,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createReadStream, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -249,7 +249,53 @@ describe("S3 objects", () => {
   });
 });
 
+/** Blob files on disk (outside tmp/): every object owns exactly one. */
+function blobFiles(dataDir: string): number {
+  let count = 0;
+  for (const d of readdirSync(join(dataDir, "blobs"))) if (d !== "tmp") count += readdirSync(join(dataDir, "blobs", d)).length;
+  return count;
+}
+
 describe("S3 durability", () => {
+  it("leaves exactly one blob per object through overwrites, copies, deletes and refused writes", async () => {
+    const server = await startNimbus();
+    try {
+      const s3 = new S3Client({ ...sdkConfig(server.endpoint, { accountId: freshAccount() }), forcePathStyle: true });
+      const { CreateBucketCommand, CopyObjectCommand, DeleteObjectsCommand } = await import("@aws-sdk/client-s3");
+      await s3.send(new CreateBucketCommand({ Bucket: "blobs-bucket" }));
+      const B = "blobs-bucket";
+      for (let i = 0; i < 3; i++) await s3.send(new PutObjectCommand({ Bucket: B, Key: "a", Body: `v${i}` }));
+      await s3.send(new PutObjectCommand({ Bucket: B, Key: "b", Body: "b" }));
+      await s3.send(new CopyObjectCommand({ Bucket: B, Key: "c", CopySource: `${B}/a` }));
+      await s3.send(new CopyObjectCommand({ Bucket: B, Key: "a", CopySource: `${B}/a`, MetadataDirective: "REPLACE", Metadata: { x: "1" } }));
+      await s3.send(new CopyObjectCommand({ Bucket: B, Key: "b", CopySource: `${B}/a` }));
+      await err(s3.send(new PutObjectCommand({ Bucket: B, Key: "a", Body: "refused", IfNoneMatch: "*" })));
+      await err(s3.send(new PutObjectCommand({ Bucket: B, Key: "a", Body: "bad md5", ContentMD5: "1B2M2Y8AsgTpgAmY7PhCfg==" })));
+      expect(blobFiles(server.dataDir)).toBe(3);
+      await s3.send(new DeleteObjectsCommand({ Bucket: B, Delete: { Objects: [{ Key: "a" }, { Key: "b" }] } }));
+      expect(blobFiles(server.dataDir)).toBe(1);
+      await s3.send(new DeleteObjectCommand({ Bucket: B, Key: "c" }));
+      expect(blobFiles(server.dataDir)).toBe(0);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("serves whole bodies to readers while writers replace the object", async () => {
+    const { s3, bucket } = await withBucket(n, "race");
+    const bodies = Array.from({ length: 8 }, (_, i) => `${i}`.repeat(64 * 1024));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "hot", Body: bodies[0] }));
+    const reads: Array<Promise<string>> = [];
+    const writes: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 40; i++) {
+      writes.push(s3.send(new PutObjectCommand({ Bucket: bucket, Key: "hot", Body: bodies[i % bodies.length] })));
+      reads.push(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "hot" })).then((r) => text(r.Body)));
+    }
+    await Promise.all(writes);
+    for (const body of await Promise.all(reads)) expect(bodies).toContain(body);
+  }, 60_000);
+
+
   it("reads an object back byte-identical after a restart", async () => {
     const server = await startNimbus();
     const account = freshAccount();

@@ -8,16 +8,19 @@
 //   3. refuse a copy onto itself that changes nothing (S3's InvalidRequest);
 //   4. choose metadata (COPY: the source's; REPLACE: the request's), tags likewise, storage
 //      class (the request's, else STANDARD, as on S3);
-//   5. stream the source blob into a new blob and commit (objects.ts writeObject), so the two
-//      objects never share bytes and deleting one never touches the other.
+//   5. onto itself (same bytes, checksum known): rewrite the row in place, keeping the blob;
+//      otherwise stream the source blob into a new blob and commit (objects.ts writeObject), so
+//      two objects never share bytes and deleting one never touches the other. A source
+//      replaced mid-copy sends the copy back to step 2.
 import type { CopyObjectOutput, CopyObjectRequest } from "@aws-sdk/client-s3";
 import { AwsError } from "../../../core/errors.js";
 import { parseChecksumAlgorithm, type ChecksumAlgorithm } from "../../../core/http/checksums.js";
 import type { Handler } from "../../../core/service.js";
-import { getObject } from "../store.js";
+import { inTransaction } from "../../../core/state/database.js";
+import { getObject, putObject, type StoredObject } from "../store.js";
 import { ownBucket } from "./buckets.js";
 import { checkCopySourceConditions, checkWriteConditions, noSuchKey } from "./conditions.js";
-import { checkKey, checkReadable, checkMetadata, checkStorageClass, checksumMembers, contentHeadersOf, writeObject } from "./objects.js";
+import { checkKey, checkReadable, checkMetadata, checkStorageClass, checksumMembers, contentHeadersOf, openBlob, writeObject } from "./objects.js";
 import { parseTaggingHeader } from "./tagging.js";
 
 function invalidArgument(message: string, name: string, value: string): AwsError {
@@ -38,63 +41,79 @@ export function parseCopySource(raw: string): { bucket: string; key: string } {
   }
 }
 
+/** How many times a copy re-reads a source replaced under it before giving up. */
+const ATTEMPTS = 5;
+
 export const CopyObject: Handler<CopyObjectRequest, CopyObjectOutput> = async (input, ctx) => {
   const dest = ownBucket(ctx, input.Bucket!);
   const key = input.Key!;
   checkKey(key);
-  // 1-2.
   const src = parseCopySource(input.CopySource!);
   const srcBucket = ownBucket(ctx, src.bucket);
-  const source = getObject(ctx.db, srcBucket.name, src.key);
-  if (!source) throw noSuchKey(src.key);
-  checkReadable(source);
-  checkCopySourceConditions(
-    {
-      ...(input.CopySourceIfMatch !== undefined ? { IfMatch: input.CopySourceIfMatch } : {}),
-      ...(input.CopySourceIfNoneMatch !== undefined ? { IfNoneMatch: input.CopySourceIfNoneMatch } : {}),
-      ...(input.CopySourceIfModifiedSince !== undefined ? { IfModifiedSince: input.CopySourceIfModifiedSince } : {}),
-      ...(input.CopySourceIfUnmodifiedSince !== undefined ? { IfUnmodifiedSince: input.CopySourceIfUnmodifiedSince } : {}),
-    },
-    source,
-  );
   const metadataDirective = input.MetadataDirective ?? "COPY";
   const taggingDirective = input.TaggingDirective ?? "COPY";
   if (metadataDirective !== "COPY" && metadataDirective !== "REPLACE") throw invalidArgument("Unknown metadata directive.", "x-amz-metadata-directive", metadataDirective);
   if (taggingDirective !== "COPY" && taggingDirective !== "REPLACE") throw invalidArgument("Unknown tagging directive.", "x-amz-tagging-directive", taggingDirective);
-  // 3.
   const ontoItself = srcBucket.name === dest.name && src.key === key;
-  if (ontoItself && metadataDirective === "COPY" && input.StorageClass === undefined && input.WebsiteRedirectLocation === undefined && input.ServerSideEncryption === undefined) {
-    throw new AwsError(
-      "InvalidRequest",
-      "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
-      400,
-    );
-  }
-  // 4.
-  const replace = metadataDirective === "REPLACE";
-  const metadata = replace ? (input.Metadata ?? {}) : source.metadata;
-  checkMetadata(metadata);
-  const headers = replace ? contentHeadersOf(input) : { ...source.headers };
-  if (!replace && input.WebsiteRedirectLocation !== undefined) headers.WebsiteRedirectLocation = input.WebsiteRedirectLocation;
-  const tags = taggingDirective === "REPLACE" ? parseTaggingHeader(input.Tagging) : source.tags;
   const storageClass = checkStorageClass(input.StorageClass);
   const requested = input.ChecksumAlgorithm ? parseChecksumAlgorithm(input.ChecksumAlgorithm) : undefined;
-  const algorithm: ChecksumAlgorithm = requested ?? ((Object.keys(source.checksums)[0] as ChecksumAlgorithm | undefined) ?? "CRC64NVME");
   const conditions = { ...(input.IfMatch !== undefined ? { IfMatch: input.IfMatch } : {}), ...(input.IfNoneMatch !== undefined ? { IfNoneMatch: input.IfNoneMatch } : {}) };
-  if (input.IfMatch !== undefined || input.IfNoneMatch !== undefined) checkWriteConditions(conditions, getObject(ctx.db, dest.name, key), key);
-  // 5.
-  const row = await writeObject(ctx, {
-    bucket: dest,
-    key,
-    source: ctx.blobs.read(source.blobId),
-    algorithm,
-    headers,
-    metadata,
-    tags,
-    storageClass,
-    conditions,
-  });
-  return {
-    CopyObjectResult: { ETag: row.etag, LastModified: new Date(row.lastModified), ...checksumMembers(row.checksums) },
-  } as CopyObjectOutput;
+
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    // 2.
+    const source = getObject(ctx.db, srcBucket.name, src.key);
+    if (!source) throw noSuchKey(src.key);
+    checkReadable(source);
+    checkCopySourceConditions(
+      {
+        ...(input.CopySourceIfMatch !== undefined ? { IfMatch: input.CopySourceIfMatch } : {}),
+        ...(input.CopySourceIfNoneMatch !== undefined ? { IfNoneMatch: input.CopySourceIfNoneMatch } : {}),
+        ...(input.CopySourceIfModifiedSince !== undefined ? { IfModifiedSince: input.CopySourceIfModifiedSince } : {}),
+        ...(input.CopySourceIfUnmodifiedSince !== undefined ? { IfUnmodifiedSince: input.CopySourceIfUnmodifiedSince } : {}),
+      },
+      source,
+    );
+    // 3.
+    if (ontoItself && metadataDirective === "COPY" && input.StorageClass === undefined && input.WebsiteRedirectLocation === undefined && input.ServerSideEncryption === undefined) {
+      throw new AwsError(
+        "InvalidRequest",
+        "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+        400,
+      );
+    }
+    // 4.
+    const replace = metadataDirective === "REPLACE";
+    const metadata = replace ? (input.Metadata ?? {}) : source.metadata;
+    checkMetadata(metadata);
+    const headers = replace ? contentHeadersOf(input) : { ...source.headers };
+    if (!replace && input.WebsiteRedirectLocation !== undefined) headers.WebsiteRedirectLocation = input.WebsiteRedirectLocation;
+    const tags = taggingDirective === "REPLACE" ? parseTaggingHeader(input.Tagging) : source.tags;
+    const algorithm: ChecksumAlgorithm = requested ?? ((Object.keys(source.checksums)[0] as ChecksumAlgorithm | undefined) ?? "CRC64NVME");
+    if (input.IfMatch !== undefined || input.IfNoneMatch !== undefined) checkWriteConditions(conditions, getObject(ctx.db, dest.name, key), key);
+
+    // 5a. Onto itself with the bytes' checksum already known: a metadata-only rewrite in one
+    //     transaction, keeping the blob, provided the object is still the one just checked.
+    if (ontoItself && source.checksums[algorithm] !== undefined) {
+      const row = inTransaction(ctx.db, () => {
+        const current = getObject(ctx.db, dest.name, key);
+        if (!current || current.blobId !== source.blobId) return undefined;
+        checkWriteConditions(conditions, current, key);
+        const next: StoredObject = { ...current, headers, metadata, tags, storageClass, lastModified: Math.floor(ctx.clock.now() / 1000) * 1000 };
+        putObject(ctx.db, next);
+        return next;
+      });
+      if (!row) continue; // replaced meanwhile: start again from the new source
+      return copyResult(row);
+    }
+    // 5b. Stream the bytes into a new blob.
+    const stream = await openBlob(ctx, source.blobId);
+    if (!stream) continue; // the source was replaced between the read and the open
+    const row = await writeObject(ctx, { bucket: dest, key, source: stream, algorithm, headers, metadata, tags, storageClass, conditions });
+    return copyResult(row);
+  }
+  throw new AwsError("InternalError", "We encountered an internal error. Please try again.", 500);
 };
+
+function copyResult(row: StoredObject): CopyObjectOutput {
+  return { CopyObjectResult: { ETag: row.etag, LastModified: new Date(row.lastModified), ...checksumMembers(row.checksums) } } as CopyObjectOutput;
+}

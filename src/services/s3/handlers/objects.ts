@@ -240,7 +240,47 @@ export function parseRange(header: string | undefined, size: number): { start: n
 
 type ReadInput = GetObjectRequest | HeadObjectRequest;
 
-function readObject(input: ReadInput, ctx: RequestContext, withBody: boolean): GetObjectOutput {
+/**
+ * Opens a blob for reading and waits until its file is open: from then on a concurrent
+ * overwrite may unlink the file without harming this read. undefined when the blob is already
+ * gone (replaced between the metadata read and the open): the caller reads the row again.
+ */
+export function openBlob(ctx: RequestContext, id: string, range?: { start: number; end: number }): Promise<Readable | undefined> {
+  const stream = ctx.blobs.read(id, range);
+  return new Promise((resolve, reject) => {
+    const onReady = (): void => {
+      stream.off("error", onError);
+      resolve(stream);
+    };
+    const onError = (e: NodeJS.ErrnoException): void => {
+      stream.off("ready", onReady);
+      if (e.code === "ENOENT") resolve(undefined);
+      else reject(e);
+    };
+    stream.once("ready", onReady);
+    stream.once("error", onError);
+  });
+}
+
+/** How many times a GET re-reads an object whose blob was replaced under it before giving up. */
+const READ_ATTEMPTS = 5;
+
+async function readObject(input: ReadInput, ctx: RequestContext, withBody: boolean): Promise<GetObjectOutput> {
+  for (let attempt = 1; ; attempt++) {
+    const out = readObjectOnce(input, ctx, withBody);
+    if (!withBody) return out;
+    const { id, range } = out.Body as unknown as { id: string; range?: { start: number; end: number } };
+    const body = await openBlob(ctx, id, range);
+    if (body) {
+      out.Body = body as unknown as GetObjectOutput["Body"];
+      return out;
+    }
+    if (attempt === READ_ATTEMPTS) throw new AwsError("InternalError", "We encountered an internal error. Please try again.", 500);
+  }
+}
+
+/** Metadata, conditions and range; Body holds the blob to open ({ id, range }). */
+function readObjectOnce(input: ReadInput, ctx: RequestContext, withBody: boolean): GetObjectOutput {
   const bucket = ownBucket(ctx, input.Bucket!);
   const o = getObject(ctx.db, bucket.name, input.Key!);
   if (!o) {
@@ -278,13 +318,13 @@ function readObject(input: ReadInput, ctx: RequestContext, withBody: boolean): G
     out.ContentRange = `bytes ${range.start}-${range.end}/${o.size}`;
     out[RESPONSE_STATUS] = 206;
   }
-  if (withBody) out.Body = ctx.blobs.read(o.blobId, range) as unknown as GetObjectOutput["Body"];
+  if (withBody) out.Body = { id: o.blobId, range } as unknown as GetObjectOutput["Body"];
   return out;
 }
 
 export const GetObject: Handler<GetObjectRequest, GetObjectOutput> = (input, ctx) => readObject(input, ctx, true);
 
-export const HeadObject: Handler<HeadObjectRequest, HeadObjectOutput> = (input, ctx) => readObject(input, ctx, false) as HeadObjectOutput;
+export const HeadObject: Handler<HeadObjectRequest, HeadObjectOutput> = async (input, ctx) => (await readObject(input, ctx, false)) as HeadObjectOutput;
 
 export const DeleteObject: Handler<DeleteObjectRequest, DeleteObjectOutput> = async (input, ctx) => {
   const bucket = ownBucket(ctx, input.Bucket!);
