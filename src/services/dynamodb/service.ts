@@ -1,4 +1,5 @@
-// Amazon DynamoDB: tables and the item data plane (items, expressions, Query, Scan, batches)
+// Amazon DynamoDB: tables and the item data plane (items, expressions, Query, Scan, batches,
+// transactions)
 // in Nimbus's database (see store.ts for the tables, engine/ for the expression languages).
 import { defineService, type ServiceRuntime } from "../../core/service.js";
 import { dynamoStore, migrations } from "./store.js";
@@ -6,6 +7,7 @@ import { CreateTable, DeleteTable, DescribeTable, ListTables, ListTagsOfResource
 import { DeleteItem, GetItem, PutItem, UpdateItem } from "./handlers/items.js";
 import { Query, Scan } from "./handlers/query.js";
 import { BatchGetItem, BatchWriteItem } from "./handlers/batch.js";
+import { TransactGetItems, TransactWriteItems } from "./handlers/transactions.js";
 
 export const dynamodb = defineService({
   name: "dynamodb",
@@ -25,6 +27,8 @@ export const dynamodb = defineService({
     Scan,
     BatchWriteItem,
     BatchGetItem,
+    TransactWriteItems,
+    TransactGetItems,
   },
   migrations,
   reset(rt: ServiceRuntime) {
