@@ -56,6 +56,13 @@ describe.skipIf(!AWS)("aws s3 (CLI)", () => {
     expect(head.ETag).toBe(`"${createHash("md5").update("hello from the cli\n").digest("hex")}"`);
     expect(head.ContentType).toBe("text/plain");
 
+    // botocore reads the bare root-text LocationConstraint (null for us-east-1) and decodes
+    // encoding-type=url listings, which the CLI always requests.
+    expect(ok(await clients.aws(account, "s3api", "get-bucket-location", "--bucket", bucket))).toEqual({ LocationConstraint: null });
+    const listed = ok(await clients.aws(account, "s3api", "list-objects-v2", "--bucket", bucket, "--prefix", "data/"));
+    expect(listed.Contents.map((o: { Key: string }) => o.Key)).toEqual(["data/up load.bin"]);
+    expect(listed.Contents[0].Size).toBe(data.length);
+
     await run("s3", "rm", `s3://${bucket}/note.txt`);
     const after = (await run("s3", "ls", `s3://${bucket}/`)).trim();
     expect(after).toBe("PRE data/");
