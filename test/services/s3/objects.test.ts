@@ -256,6 +256,24 @@ function blobFiles(dataDir: string): number {
   return count;
 }
 
+describe("S3 default checksum", () => {
+  it("computes CRC64NVME when the client sends no checksum, and the SDK verifies it on GET", async () => {
+    const { bucket, s3: owner } = await withBucket(n, "crc64");
+    const account = await owner.config.credentials().then((c) => c.accessKeyId);
+    const plain = new S3Client({ ...sdkConfig(n.endpoint, { accountId: account }), forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED" });
+    const body = randomBytes(100_000);
+    const put = await plain.send(new PutObjectCommand({ Bucket: bucket, Key: "nvme", Body: body }));
+    expect(put.ChecksumCRC64NVME).toMatch(/^[A-Za-z0-9+/]{11}=$/);
+    const got = await plain.send(new GetObjectCommand({ Bucket: bucket, Key: "nvme", ChecksumMode: "ENABLED" }));
+    // The SDK checks the body against x-amz-checksum-crc64nvme while reading it.
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
+    expect(got.ChecksumCRC64NVME).toBe(put.ChecksumCRC64NVME);
+    const { ListObjectsV2Command } = await import("@aws-sdk/client-s3");
+    const listed = await plain.send(new ListObjectsV2Command({ Bucket: bucket }));
+    expect(listed.Contents![0].ChecksumAlgorithm).toEqual(["CRC64NVME"]);
+  });
+});
+
 describe("S3 durability", () => {
   it("leaves exactly one blob per object through overwrites, copies, deletes and refused writes", async () => {
     const server = await startNimbus();
