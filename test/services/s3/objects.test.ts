@@ -299,6 +299,26 @@ describe("S3 durability", () => {
     }
   });
 
+  it("POST /_nimbus/state/reset drops buckets, objects and their blobs", async () => {
+    const server = await startNimbus();
+    try {
+      const s3 = new S3Client({ ...sdkConfig(server.endpoint, { accountId: freshAccount() }), forcePathStyle: true });
+      const { CreateBucketCommand, ListBucketsCommand } = await import("@aws-sdk/client-s3");
+      await s3.send(new CreateBucketCommand({ Bucket: "reset-me" }));
+      await s3.send(new PutObjectCommand({ Bucket: "reset-me", Key: "k", Body: "bytes" }));
+      expect(blobFiles(server.dataDir)).toBe(1);
+      const r = await fetch(`${server.endpoint}/_nimbus/state/reset`, { method: "POST", body: JSON.stringify({ service: "s3" }), headers: { "content-type": "application/json" } });
+      expect(r.status).toBe(200);
+      expect((await s3.send(new ListBucketsCommand({}))).Buckets ?? []).toEqual([]);
+      await s3.send(new CreateBucketCommand({ Bucket: "reset-me" }));
+      expect((await err(s3.send(new GetObjectCommand({ Bucket: "reset-me", Key: "k" })))).name).toBe("NoSuchKey");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(blobFiles(server.dataDir)).toBe(0);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("serves whole bodies to readers while writers replace the object", async () => {
     const { s3, bucket } = await withBucket(n, "race");
     const bodies = Array.from({ length: 8 }, (_, i) => `${i}`.repeat(64 * 1024));

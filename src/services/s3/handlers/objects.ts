@@ -211,7 +211,7 @@ export const PutObject: Handler<PutObjectRequest, PutObjectOutput> = async (inpu
     storageClass,
     conditions,
   });
-  return { ETag: row.etag, Size: row.size, ...checksumMembers(row.checksums) } as PutObjectOutput;
+  return { ETag: row.etag, ...checksumMembers(row.checksums) } as PutObjectOutput;
 };
 
 /** A parsed Range header: inclusive byte offsets, or undefined when the header is to be ignored. */
