@@ -15,9 +15,18 @@ export function tableNameOf(nameOrArn: string): string {
   return m ? m[1] : nameOrArn;
 }
 
+/** AWS's own checks of a table name (the model accepts ARNs, so it checks only 1-1024). */
+export function validateTableName(name: string): void {
+  const fail = (c: string) => validation(`1 validation error detected: Value '${name}' at 'tableName' failed to satisfy constraint: ${c}`);
+  if (name.length < 3) throw fail("Member must have length greater than or equal to 3");
+  if (name.length > 255) throw fail("Member must have length less than or equal to 255");
+  if (!/^[a-zA-Z0-9_.-]+$/.test(name)) throw fail("Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
+}
+
 /** The table a request names; ResourceNotFoundException in AWS's words otherwise. */
 export function resolveTable(ctx: RequestContext, nameOrArn: string | undefined): TableRecord {
   const name = tableNameOf(nameOrArn ?? "");
+  validateTableName(name);
   const t = ddb(ctx).table(ctx.accountId, ctx.region, name);
   if (!t) throw new AwsError("ResourceNotFoundException", `Requested resource not found: Table: ${name} not found`);
   return t;
@@ -115,11 +124,17 @@ export function refsOf(
   if (names !== undefined) {
     if (!anyExpression) throw validation("ExpressionAttributeNames can only be specified when using expressions");
     if (Object.keys(names).length === 0) throw validation("ExpressionAttributeNames must not be empty");
+    for (const k of Object.keys(names)) {
+      if (!/^#[A-Za-z0-9_]+$/.test(k)) throw validation(`ExpressionAttributeNames contains invalid key: Syntax error; key: "${k}"`);
+    }
   }
   let normalized: Record<string, AV> | undefined;
   if (values !== undefined) {
     if (!anyExpression) throw validation("ExpressionAttributeValues can only be specified when using expressions");
     if (Object.keys(values).length === 0) throw validation("ExpressionAttributeValues must not be empty");
+    for (const k of Object.keys(values)) {
+      if (!/^:[A-Za-z0-9_]+$/.test(k)) throw validation(`ExpressionAttributeValues contains invalid key: Syntax error; key: "${k}"`);
+    }
     normalized = {};
     for (const [k, v] of Object.entries(values)) {
       try {

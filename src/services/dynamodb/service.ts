@@ -3,7 +3,17 @@
 // in Nimbus's database (see store.ts for the tables, engine/ for the expression languages).
 import { defineService, type ServiceRuntime } from "../../core/service.js";
 import { dynamoStore, migrations } from "./store.js";
-import { CreateTable, DeleteTable, DescribeTable, ListTables, ListTagsOfResource, TagResource, UntagResource } from "./handlers/tables.js";
+import {
+  CreateTable,
+  DeleteTable,
+  DescribeTable,
+  DescribeTimeToLive,
+  ListTables,
+  ListTagsOfResource,
+  TagResource,
+  UntagResource,
+  UpdateTable,
+} from "./handlers/tables.js";
 import { DeleteItem, GetItem, PutItem, UpdateItem } from "./handlers/items.js";
 import { Query, Scan } from "./handlers/query.js";
 import { BatchGetItem, BatchWriteItem } from "./handlers/batch.js";
@@ -15,7 +25,9 @@ export const dynamodb = defineService({
     CreateTable,
     DescribeTable,
     ListTables,
+    UpdateTable,
     DeleteTable,
+    DescribeTimeToLive,
     ListTagsOfResource,
     TagResource,
     UntagResource,

@@ -126,9 +126,9 @@ describe("Query", () => {
 
   it("rejects key conditions AWS rejects", async () => {
     const { client: c } = account(n);
-    await createTable(c, "kc", ["pk", "S"], ["sk", "N"]);
+    await createTable(c, "keycond", ["pk", "S"], ["sk", "N"]);
     const q = (KeyConditionExpression: string, values: Record<string, AttributeValue>) =>
-      failure(c.send(new QueryCommand({ TableName: "kc", KeyConditionExpression, ExpressionAttributeValues: values })));
+      failure(c.send(new QueryCommand({ TableName: "keycond", KeyConditionExpression, ExpressionAttributeValues: values })));
     expect((await q("sk = :v", { ":v": { N: "1" } })).message).toBe("Query condition missed key schema element: pk");
     expect((await q("pk > :v", { ":v": { S: "1" } })).message).toBe("Query key condition not supported");
     expect((await q("pk = :v OR sk = :n", { ":v": { S: "1" }, ":n": { N: "1" } })).message).toBe("Invalid operator used in KeyConditionExpression: OR");
@@ -140,9 +140,9 @@ describe("Query", () => {
     expect((await q("pk = :v AND sk BETWEEN :b AND :a", { ":v": { S: "1" }, ":a": { N: "1" }, ":b": { N: "5" } })).message).toMatch(
       /^Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound/,
     );
-    const noKc = await failure(c.send(new QueryCommand({ TableName: "kc" })));
+    const noKc = await failure(c.send(new QueryCommand({ TableName: "keycond" })));
     expect(noKc.message).toBe("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
-    const index = await failure(c.send(new QueryCommand({ TableName: "kc", IndexName: "byX", KeyConditionExpression: "pk = :v", ExpressionAttributeValues: { ":v": { S: "1" } } })));
+    const index = await failure(c.send(new QueryCommand({ TableName: "keycond", IndexName: "byX", KeyConditionExpression: "pk = :v", ExpressionAttributeValues: { ":v": { S: "1" } } })));
     expect(index.message).toBe("The table does not have the specified index: byX");
   });
 });
@@ -180,45 +180,45 @@ describe("Scan", () => {
 describe("BatchWriteItem / BatchGetItem", () => {
   it("writes and reads across tables, with AWS's limits", async () => {
     const { client: c } = account(n);
-    await createTable(c, "ba", ["id", "S"]);
-    await createTable(c, "bb", ["id", "N"]);
+    await createTable(c, "batch_a", ["id", "S"]);
+    await createTable(c, "batch_b", ["id", "N"]);
     const out = await c.send(
       new BatchWriteItemCommand({
         RequestItems: {
-          ba: Array.from({ length: 20 }, (_, i) => ({ PutRequest: { Item: { id: { S: `k${i}` }, v: { N: String(i) } } } })),
-          bb: [{ PutRequest: { Item: { id: { N: "1" } } } }, { PutRequest: { Item: { id: { N: "2" } } } }],
+          batch_a: Array.from({ length: 20 }, (_, i) => ({ PutRequest: { Item: { id: { S: `k${i}` }, v: { N: String(i) } } } })),
+          batch_b: [{ PutRequest: { Item: { id: { N: "1" } } } }, { PutRequest: { Item: { id: { N: "2" } } } }],
         },
       }),
     );
     expect(out.UnprocessedItems).toEqual({});
-    await c.send(new BatchWriteItemCommand({ RequestItems: { bb: [{ DeleteRequest: { Key: { id: { N: "2" } } } }] } }));
-    expect((await c.send(new DescribeTableCommand({ TableName: "bb" }))).Table!.ItemCount).toBe(1);
+    await c.send(new BatchWriteItemCommand({ RequestItems: { batch_b: [{ DeleteRequest: { Key: { id: { N: "2" } } } }] } }));
+    expect((await c.send(new DescribeTableCommand({ TableName: "batch_b" }))).Table!.ItemCount).toBe(1);
 
     const got = await c.send(
       new BatchGetItemCommand({
         RequestItems: {
-          ba: { Keys: [{ id: { S: "k1" } }, { id: { S: "k19" } }, { id: { S: "missing" } }], ProjectionExpression: "v" },
-          bb: { Keys: [{ id: { N: "1" } }, { id: { N: "2" } }] },
+          batch_a: { Keys: [{ id: { S: "k1" } }, { id: { S: "k19" } }, { id: { S: "missing" } }], ProjectionExpression: "v" },
+          batch_b: { Keys: [{ id: { N: "1" } }, { id: { N: "2" } }] },
         },
       }),
     );
-    expect(got.Responses!.ba.map((i) => i.v.N).sort()).toEqual(["1", "19"]);
-    expect(got.Responses!.bb).toEqual([{ id: { N: "1" } }]);
+    expect(got.Responses!.batch_a.map((i) => i.v.N).sort()).toEqual(["1", "19"]);
+    expect(got.Responses!.batch_b).toEqual([{ id: { N: "1" } }]);
     expect(got.UnprocessedKeys).toEqual({});
 
     const tooMany = await failure(
-      c.send(new BatchWriteItemCommand({ RequestItems: { ba: Array.from({ length: 26 }, (_, i) => ({ PutRequest: { Item: { id: { S: `x${i}` } } } })) } })),
+      c.send(new BatchWriteItemCommand({ RequestItems: { batch_a: Array.from({ length: 26 }, (_, i) => ({ PutRequest: { Item: { id: { S: `x${i}` } } } })) } })),
     );
     expect(tooMany.name).toBe("ValidationException");
     const dup = await failure(
-      c.send(new BatchWriteItemCommand({ RequestItems: { ba: [{ PutRequest: { Item: { id: { S: "d" } } } }, { DeleteRequest: { Key: { id: { S: "d" } } } }] } })),
+      c.send(new BatchWriteItemCommand({ RequestItems: { batch_a: [{ PutRequest: { Item: { id: { S: "d" } } } }, { DeleteRequest: { Key: { id: { S: "d" } } } }] } })),
     );
     expect(dup.message).toBe("Provided list of item keys contains duplicates");
     const tooManyKeys = await failure(
-      c.send(new BatchGetItemCommand({ RequestItems: { ba: { Keys: Array.from({ length: 101 }, (_, i) => ({ id: { S: `k${i}` } })) } } })),
+      c.send(new BatchGetItemCommand({ RequestItems: { batch_a: { Keys: Array.from({ length: 101 }, (_, i) => ({ id: { S: `k${i}` } })) } } })),
     );
     expect(tooManyKeys.name).toBe("ValidationException");
     // A failed batch wrote nothing.
-    expect((await c.send(new DescribeTableCommand({ TableName: "ba" }))).Table!.ItemCount).toBe(20);
+    expect((await c.send(new DescribeTableCommand({ TableName: "batch_a" }))).Table!.ItemCount).toBe(20);
   });
 });

@@ -4,11 +4,14 @@ import {
   CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  GetItemCommand,
   ListTablesCommand,
   ListTagsOfResourceCommand,
   PutItemCommand,
   TagResourceCommand,
   UntagResourceCommand,
+  UpdateTableCommand,
 } from "@aws-sdk/client-dynamodb";
 import { startNimbus, type TestNimbus } from "../../support/nimbus.js";
 import { account, createTable, failure } from "./helpers.js";
@@ -161,5 +164,49 @@ describe("ListTables / DeleteTable", () => {
     await c.send(new TagResourceCommand({ ResourceArn: arn, Tags: [{ Key: "a", Value: "1" }, { Key: "b", Value: "2" }] }));
     await c.send(new UntagResourceCommand({ ResourceArn: arn, TagKeys: ["a"] }));
     expect((await c.send(new ListTagsOfResourceCommand({ ResourceArn: arn }))).Tags).toEqual([{ Key: "b", Value: "2" }]);
+  });
+});
+
+describe("UpdateTable / DescribeTimeToLive / names", () => {
+  it("switches billing modes, capacity and deletion protection", async () => {
+    const { client: c } = account(n);
+    await createTable(c, "upd", ["id", "S"]);
+    const toProv = await failure(c.send(new UpdateTableCommand({ TableName: "upd", BillingMode: "PROVISIONED" })));
+    expect(toProv.message).toBe("One or more parameter values were invalid: ProvisionedThroughput must be specified when BillingMode is PROVISIONED");
+    const prov = await c.send(
+      new UpdateTableCommand({ TableName: "upd", BillingMode: "PROVISIONED", ProvisionedThroughput: { ReadCapacityUnits: 3, WriteCapacityUnits: 4 } }),
+    );
+    expect(prov.TableDescription).toMatchObject({ BillingModeSummary: { BillingMode: "PROVISIONED" }, ProvisionedThroughput: { ReadCapacityUnits: 3, WriteCapacityUnits: 4 } });
+    const same = await failure(c.send(new UpdateTableCommand({ TableName: "upd", ProvisionedThroughput: { ReadCapacityUnits: 3, WriteCapacityUnits: 4 } })));
+    expect(same.message).toMatch(/^The provisioned throughput for the table will not change\. The requested value equals the current value\./);
+    const nothing = await failure(c.send(new UpdateTableCommand({ TableName: "upd" })));
+    expect(nothing.name).toBe("ValidationException");
+
+    await c.send(new UpdateTableCommand({ TableName: "upd", DeletionProtectionEnabled: true }));
+    const protectedDelete = await failure(c.send(new DeleteTableCommand({ TableName: "upd" })));
+    expect(protectedDelete.name).toBe("ValidationException");
+    await c.send(new UpdateTableCommand({ TableName: "upd", DeletionProtectionEnabled: false, BillingMode: "PAY_PER_REQUEST" }));
+    const d = (await c.send(new DescribeTableCommand({ TableName: "upd" }))).Table!;
+    expect(d).toMatchObject({ DeletionProtectionEnabled: false, BillingModeSummary: { BillingMode: "PAY_PER_REQUEST" }, ProvisionedThroughput: { ReadCapacityUnits: 0 } });
+    await c.send(new DeleteTableCommand({ TableName: "upd" }));
+  });
+
+  it("reports TTL disabled, and rejects bad table names and expression keys", async () => {
+    const { client: c } = account(n);
+    await createTable(c, "ttl", ["id", "S"]);
+    expect((await c.send(new DescribeTimeToLiveCommand({ TableName: "ttl" }))).TimeToLiveDescription).toEqual({ TimeToLiveStatus: "DISABLED" });
+    expect((await failure(c.send(new DescribeTimeToLiveCommand({ TableName: "nope" })))).name).toBe("ResourceNotFoundException");
+    const short = await failure(c.send(new DescribeTableCommand({ TableName: "ab" })));
+    expect(short.message).toBe("1 validation error detected: Value 'ab' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3");
+    const pattern = await failure(c.send(new DescribeTableCommand({ TableName: "a b c" })));
+    expect(pattern.message).toBe(
+      "1 validation error detected: Value 'a b c' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+    );
+    const badKey = await failure(
+      c.send(new GetItemCommand({ TableName: "ttl", Key: { id: { S: "x" } }, ProjectionExpression: "#a", ExpressionAttributeNames: { "#a": "a", b: "b" } })),
+    );
+    expect(badKey.message).toBe('ExpressionAttributeNames contains invalid key: Syntax error; key: "b"');
+    const noExpr = await failure(c.send(new GetItemCommand({ TableName: "ttl", Key: { id: { S: "x" } }, ExpressionAttributeNames: { "#a": "a" } })));
+    expect(noExpr.message).toBe("ExpressionAttributeNames can only be specified when using expressions");
   });
 });

@@ -1,5 +1,6 @@
 // Table lifecycle: CreateTable (key schema and attribute definitions validated as AWS does,
-// billing modes), DescribeTable, ListTables, DeleteTable, and tags (ListTagsOfResource,
+// billing modes), DescribeTable, ListTables, UpdateTable (billing, capacity, deletion
+// protection, table class), DeleteTable, DescribeTimeToLive, and tags (ListTagsOfResource,
 // TagResource, UntagResource). Tables are ACTIVE at once (see GAPS.md).
 import type {
   CreateTableInput,
@@ -8,17 +9,21 @@ import type {
   DeleteTableOutput,
   DescribeTableInput,
   DescribeTableOutput,
+  DescribeTimeToLiveInput,
+  DescribeTimeToLiveOutput,
   ListTablesInput,
   ListTablesOutput,
   ListTagsOfResourceInput,
   ListTagsOfResourceOutput,
   TagResourceInput,
   UntagResourceInput,
+  UpdateTableInput,
+  UpdateTableOutput,
 } from "@aws-sdk/client-dynamodb";
 import { randomUUID } from "node:crypto";
 import { AwsError } from "../../../core/errors.js";
 import type { RequestContext } from "../../../core/service.js";
-import { ddb, resolveTable, tableDescription, tableNameOf } from "../common.js";
+import { ddb, resolveTable, tableDescription, tableNameOf, validateTableName } from "../common.js";
 import { validation } from "../engine/values.js";
 import type { AttributeDefinition, KeyElement, TableMeta, TableRecord } from "../store.js";
 
@@ -50,6 +55,7 @@ function validateKeySchema(keySchema: KeyElement[], defs: AttributeDefinition[])
 
 export function CreateTable(input: CreateTableInput, ctx: RequestContext): CreateTableOutput {
   const name = input.TableName!;
+  validateTableName(name);
   const keySchema = (input.KeySchema ?? []) as KeyElement[];
   const defs = (input.AttributeDefinitions ?? []) as AttributeDefinition[];
   if (input.GlobalSecondaryIndexes?.length || input.LocalSecondaryIndexes?.length) {
@@ -170,4 +176,55 @@ export function UntagResource(input: UntagResourceInput, ctx: RequestContext): R
     saveMeta(ctx, t);
     return {};
   });
+}
+
+// ---------------------------------------------------------------- UpdateTable, TTL
+
+export function UpdateTable(input: UpdateTableInput, ctx: RequestContext): UpdateTableOutput {
+  const unsupported = (what: string) =>
+    new AwsError("NotImplemented", `Nimbus does not implement UpdateTable ${what} yet; see src/services/dynamodb/GAPS.md`, 501, { fault: "Receiver" });
+  if (input.GlobalSecondaryIndexUpdates?.length) throw unsupported("GlobalSecondaryIndexUpdates");
+  if (input.StreamSpecification) throw unsupported("StreamSpecification");
+  if (input.ReplicaUpdates?.length) throw unsupported("ReplicaUpdates");
+  if (input.SSESpecification) throw unsupported("SSESpecification");
+  if (input.AttributeDefinitions?.length) throw unsupported("AttributeDefinitions (only used with secondary indexes)");
+  const store = ddb(ctx);
+  return store.tx(() => {
+    const t = resolveTable(ctx, input.TableName);
+    const m = t.meta;
+    if (input.BillingMode === undefined && !input.ProvisionedThroughput && input.DeletionProtectionEnabled === undefined && input.TableClass === undefined) {
+      throw validation(
+        "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+      );
+    }
+    const mode = input.BillingMode ?? m.billingMode;
+    const pt = input.ProvisionedThroughput;
+    if (mode === "PAY_PER_REQUEST") {
+      if (pt) throw invalid("Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST");
+      m.read = 0;
+      m.write = 0;
+    } else {
+      if (m.billingMode === "PAY_PER_REQUEST" && !pt) throw invalid("ProvisionedThroughput must be specified when BillingMode is PROVISIONED");
+      if (pt) {
+        if (m.billingMode === "PROVISIONED" && pt.ReadCapacityUnits === m.read && pt.WriteCapacityUnits === m.write) {
+          throw validation(
+            `The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: ${m.read}. Requested ReadCapacityUnits: ${pt.ReadCapacityUnits}. Current WriteCapacityUnits provisioned for the table: ${m.write}. Requested WriteCapacityUnits: ${pt.WriteCapacityUnits}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.`,
+          );
+        }
+        m.read = pt.ReadCapacityUnits!;
+        m.write = pt.WriteCapacityUnits!;
+      }
+    }
+    m.billingMode = mode;
+    if (input.DeletionProtectionEnabled !== undefined) m.deletionProtection = input.DeletionProtectionEnabled;
+    if (input.TableClass !== undefined) m.tableClass = input.TableClass;
+    saveMeta(ctx, t);
+    return { TableDescription: tableDescription(t) } as UpdateTableOutput;
+  });
+}
+
+/** TTL is not implemented, so every table truthfully reports it DISABLED. */
+export function DescribeTimeToLive(input: DescribeTimeToLiveInput, ctx: RequestContext): DescribeTimeToLiveOutput {
+  resolveTable(ctx, input.TableName);
+  return { TimeToLiveDescription: { TimeToLiveStatus: "DISABLED" } };
 }
