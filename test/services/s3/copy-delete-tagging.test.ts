@@ -114,8 +114,22 @@ describe("DeleteObjects", () => {
     expect(left.Contents!.map((o) => o.Key)).toEqual(["ünï"]);
     const conditional = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: "ünï", ETag: '"0000"' }] } }));
     expect(conditional.Errors!.map((e) => [e.Key, e.Code])).toEqual([["ünï", "PreconditionFailed"]]);
+    const absent = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: "gone", ETag: '"0000"' }] } }));
+    expect(absent.Errors!.map((e) => [e.Key, e.Code])).toEqual([["gone", "NoSuchKey"]]);
     const tooMany = await err(s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: Array.from({ length: 1001 }, (_, i) => ({ Key: `k${i}` })) } })));
     expect(tooMany.name).toBe("MalformedXML");
+  });
+});
+
+describe("conditional DeleteObject", () => {
+  it("deletes on a matching If-Match, refuses a stale one, and 404s when absent", async () => {
+    const { s3, bucket } = await withBucket(n, "cdel");
+    const { ETag } = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "k", Body: "v" }));
+    const stale = await err(s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: "k", IfMatch: '"0123"' })));
+    expect([stale.name, stale.$metadata.httpStatusCode, stale.Condition]).toEqual(["PreconditionFailed", 412, "If-Match"]);
+    expect((await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: "k", IfMatch: ETag }))).$metadata.httpStatusCode).toBe(204);
+    const absent = await err(s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: "k", IfMatch: "*" })));
+    expect([absent.name, absent.$metadata.httpStatusCode]).toEqual(["NoSuchKey", 404]);
   });
 });
 

@@ -1,7 +1,8 @@
 // DeleteObjects: up to 1000 keys in one request, all rows removed in one transaction, blobs
 // deleted after the commit. Quiet mode reports only errors. A key that does not exist is
 // reported as deleted (S3 without versioning). An entry with an ETag (conditional delete)
-// whose ETag differs is reported as a PreconditionFailed error and left in place.
+// whose ETag differs is reported as a PreconditionFailed error and left in place; with an ETag
+// and no object, as NoSuchKey.
 import type { DeleteObjectsOutput, DeleteObjectsRequest, DeletedObject, _Error } from "@aws-sdk/client-s3";
 import { AwsError } from "../../../core/errors.js";
 import { inTransaction } from "../../../core/state/database.js";
@@ -30,6 +31,10 @@ export const DeleteObjects: Handler<DeleteObjectsRequest, DeleteObjectsOutput> =
         continue;
       }
       const o = getObject(ctx.db, bucket.name, key);
+      if (!o && e.ETag !== undefined) {
+        errors.push({ Key: key, Code: "NoSuchKey", Message: "The specified key does not exist." });
+        continue;
+      }
       if (o && e.ETag !== undefined && !etagMatches(e.ETag, o.etag)) {
         errors.push({ Key: key, Code: "PreconditionFailed", Message: "At least one of the pre-conditions you specified did not hold" });
         continue;

@@ -330,6 +330,8 @@ export const DeleteObject: Handler<DeleteObjectRequest, DeleteObjectOutput> = as
   const bucket = ownBucket(ctx, input.Bucket!);
   const removed = inTransaction(ctx.db, () => {
     const o = getObject(ctx.db, bucket.name, input.Key!);
+    // Conditional delete (If-Match: ETag or *): 404 NoSuchKey when absent, 412 when changed.
+    if (input.IfMatch !== undefined) checkWriteConditions({ IfMatch: input.IfMatch }, o, input.Key!);
     if (o) deleteObjectRow(ctx.db, bucket.name, input.Key!);
     return o;
   });
