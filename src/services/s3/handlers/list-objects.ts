@@ -123,7 +123,11 @@ export function s3UrlEncode(s: string): string {
 
 function checkMaxKeys(v: number | undefined): number {
   if (v === undefined) return PAGE_CAP;
-  if (!Number.isInteger(v) || v < 0 || v > 2147483647) {
+  // S3's two wordings: one for a value outside the integer range, one for a negative integer.
+  if (!Number.isInteger(v) || v > 2147483647) {
+    throw new AwsError("InvalidArgument", "Provided max-keys not an integer or within integer range", 400, { fields: { ArgumentName: "max-keys", ArgumentValue: String(v) } });
+  }
+  if (v < 0) {
     throw new AwsError("InvalidArgument", "Argument maxKeys must be an integer between 0 and 2147483647", 400, { fields: { ArgumentName: "maxKeys", ArgumentValue: String(v) } });
   }
   return Math.min(v, PAGE_CAP);
