@@ -71,6 +71,14 @@ describe("values", () => {
     expect(back.s).toEqual({ S: "B" });
   });
 
+  it("stores attributes and map keys named B and BS", () => {
+    const item = { B: { S: "x" }, BS: { M: { B: { B: Buffer.from([9]) }, BS: { L: [] } } } };
+    const back = fromStored(toStored(item));
+    expect(back.B).toEqual({ S: "x" });
+    expect(Buffer.from(back.BS.M!.B.B!)).toEqual(Buffer.from([9]));
+    expect(back.BS.M!.BS).toEqual({ L: [] });
+  });
+
   it("sizes items by names and values", () => {
     expect(itemSize({ id: { S: "abc" } })).toBe(5);
     expect(itemSize({ n: { N: "123" } })).toBe(1 + 3);

@@ -308,11 +308,18 @@ export function encodeKey(v: AV): Buffer {
 
 /** JSON for storage: binaries become base64 strings under their B/BS keys. */
 export function toStored(item: Item): string {
+  // An attribute or map key may itself be named "B" or "BS": only byte values are converted.
   return JSON.stringify(item, (k, v) => {
-    if (k === "B" && v && typeof v === "object" && !Array.isArray(v)) return { $b: bytesToB64(v) };
-    if (k === "BS" && Array.isArray(v)) return v.map((x) => ({ $b: bytesToB64(x) }));
+    if (k === "B" && isBytes(v)) return { $b: bytesToB64(v) };
+    if (k === "BS" && Array.isArray(v) && v.every(isBytes)) return v.map((x) => ({ $b: bytesToB64(x) }));
     return v;
   });
+}
+
+function isBytes(v: unknown): boolean {
+  if (v instanceof Uint8Array) return true;
+  const o = v as { type?: unknown; data?: unknown } | null;
+  return !!o && typeof o === "object" && o.type === "Buffer" && Array.isArray(o.data) && Object.keys(o).length === 2;
 }
 
 function bytesToB64(v: unknown): string {
