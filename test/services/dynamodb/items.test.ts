@@ -156,7 +156,7 @@ describe("UpdateItem", () => {
       new UpdateItemCommand({
         TableName,
         Key,
-        UpdateExpression: "SET #c = if_not_exists(#c, :zero) + :one, items = list_append(if_not_exists(items, :empty), :l), info.#v = :v",
+        UpdateExpression: "SET #c = if_not_exists(#c, :zero) + :one, entries = list_append(if_not_exists(entries, :empty), :l), info.#v = :v",
         ExpressionAttributeNames: { "#c": "count", "#v": "version" },
         ExpressionAttributeValues: { ":zero": { N: "0" }, ":one": { N: "1" }, ":empty": { L: [] }, ":l": { L: [{ S: "a" }] }, ":v": { N: "1" } },
         ReturnValues: "ALL_NEW",
@@ -170,41 +170,41 @@ describe("UpdateItem", () => {
       new UpdateItemCommand({
         TableName,
         Key,
-        UpdateExpression: "SET #c = if_not_exists(#c, :zero) + :one, items = list_append(if_not_exists(items, :empty), :l), info = :info",
+        UpdateExpression: "SET #c = if_not_exists(#c, :zero) + :one, entries = list_append(if_not_exists(entries, :empty), :l), info = :info",
         ExpressionAttributeNames: { "#c": "count" },
         ExpressionAttributeValues: { ":zero": { N: "0" }, ":one": { N: "1" }, ":empty": { L: [] }, ":l": { L: [{ S: "a" }] }, ":info": { M: { v: { N: "1" } } } },
         ReturnValues: "ALL_NEW",
       }),
     );
-    expect(first.Attributes).toEqual({ ...Key, count: { N: "1" }, items: { L: [{ S: "a" }] }, info: { M: { v: { N: "1" } } } });
+    expect(first.Attributes).toEqual({ ...Key, count: { N: "1" }, entries: { L: [{ S: "a" }] }, info: { M: { v: { N: "1" } } } });
 
     const second = await c.send(
       new UpdateItemCommand({
         TableName,
         Key,
-        UpdateExpression: "SET #c = #c + :one, info.v = info.v - :half ADD tags :t, total :big REMOVE items[0]",
+        UpdateExpression: "SET #c = #c + :one, info.v = info.v - :half ADD tags :t, tally :big REMOVE entries[0]",
         ExpressionAttributeNames: { "#c": "count" },
         ExpressionAttributeValues: { ":one": { N: "1" }, ":half": { N: "0.5" }, ":t": { SS: ["x", "y"] }, ":big": { N: "0.1" } },
         ReturnValues: "UPDATED_NEW",
       }),
     );
-    expect(second.Attributes).toEqual({ count: { N: "2" }, info: { M: { v: { N: "0.5" } } }, tags: { SS: ["x", "y"] }, total: { N: "0.1" } });
+    expect(second.Attributes).toEqual({ count: { N: "2" }, info: { M: { v: { N: "0.5" } } }, tags: { SS: ["x", "y"] }, tally: { N: "0.1" } });
 
     const third = await c.send(
       new UpdateItemCommand({
         TableName,
         Key,
-        UpdateExpression: "ADD total :big DELETE tags :x",
+        UpdateExpression: "ADD tally :big DELETE tags :x",
         ExpressionAttributeValues: { ":big": { N: "0.2" }, ":x": { SS: ["x"] } },
         ReturnValues: "UPDATED_OLD",
       }),
     );
-    expect(third.Attributes).toEqual({ total: { N: "0.1" }, tags: { SS: ["x", "y"] } });
+    expect(third.Attributes).toEqual({ tally: { N: "0.1" }, tags: { SS: ["x", "y"] } });
     const all = await c.send(new UpdateItemCommand({ TableName, Key, UpdateExpression: "REMOVE info", ReturnValues: "ALL_OLD" }));
-    expect(all.Attributes).toMatchObject({ total: { N: "0.3" }, tags: { SS: ["y"] }, items: { L: [] } });
+    expect(all.Attributes).toMatchObject({ tally: { N: "0.3" }, tags: { SS: ["y"] }, entries: { L: [] } });
     const now = (await c.send(new GetItemCommand({ TableName, Key }))).Item!;
     expect(now.info).toBeUndefined();
-    expect(now.total).toEqual({ N: "0.3" });
+    expect(now.tally).toEqual({ N: "0.3" });
   });
 
   it("refuses key updates, wrong types and failed conditions", async () => {

@@ -132,7 +132,7 @@ describe("Query", () => {
     expect((await q("sk = :v", { ":v": { N: "1" } })).message).toBe("Query condition missed key schema element: pk");
     expect((await q("pk > :v", { ":v": { S: "1" } })).message).toBe("Query key condition not supported");
     expect((await q("pk = :v OR sk = :n", { ":v": { S: "1" }, ":n": { N: "1" } })).message).toBe("Invalid operator used in KeyConditionExpression: OR");
-    expect((await q("pk = :v AND other = :n", { ":v": { S: "1" }, ":n": { N: "1" } })).message).toBe("Query key condition not supported");
+    expect((await q("pk = :v AND extra = :n", { ":v": { S: "1" }, ":n": { N: "1" } })).message).toBe("Query key condition not supported");
     expect((await q("pk = :v", { ":v": { N: "1" } })).message).toBe(
       "One or more parameter values were invalid: Condition parameter type does not match schema type",
     );

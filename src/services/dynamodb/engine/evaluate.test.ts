@@ -8,8 +8,8 @@ const item: Item = {
   n: { N: "10" },
   s: { S: "hello world" },
   tags: { SS: ["a", "b"] },
-  list: { L: [{ N: "1" }, { S: "two" }, { M: { x: { N: "3" } } }] },
-  map: { M: { inner: { M: { deep: { S: "yes" } } } } },
+  lst: { L: [{ N: "1" }, { S: "two" }, { M: { x: { N: "3" } } }] },
+  mp: { M: { inr: { M: { deep: { S: "yes" } } } } },
   nul: { NULL: true },
   flag: { BOOL: true },
 };
@@ -23,20 +23,20 @@ describe("conditions", () => {
     expect(check("n > :v", { ":v": { N: "9.5" } })).toBe(true);
     expect(check("n = :v", { ":v": { N: "10.0" } })).toBe(true);
     expect(check("n < :v", { ":v": { S: "z" } })).toBe(false);
-    expect(check("missing = :v", { ":v": { N: "1" } })).toBe(false);
-    expect(check("missing <> :v", { ":v": { N: "1" } })).toBe(true);
+    expect(check("absent = :v", { ":v": { N: "1" } })).toBe(false);
+    expect(check("absent <> :v", { ":v": { N: "1" } })).toBe(true);
     expect(check("n BETWEEN :a AND :b", { ":a": { N: "10" }, ":b": { N: "11" } })).toBe(true);
     expect(check("n IN (:a, :b)", { ":a": { N: "1" }, ":b": { N: "10" } })).toBe(true);
     expect(() => check("n BETWEEN :a AND :b", { ":a": { N: "5" }, ":b": { N: "1" } })).toThrow(/BETWEEN operator requires upper bound/);
   });
 
   it("evaluates functions and nested paths", () => {
-    expect(check("attribute_exists(map.inner.deep) AND attribute_not_exists(map.nope)")).toBe(true);
-    expect(check("list[2].x = :v", { ":v": { N: "3" } })).toBe(true);
+    expect(check("attribute_exists(mp.inr.deep) AND attribute_not_exists(mp.nope)")).toBe(true);
+    expect(check("lst[2].x = :v", { ":v": { N: "3" } })).toBe(true);
     expect(check("attribute_type(nul, :t)", { ":t": { S: "NULL" } })).toBe(true);
     expect(check("begins_with(s, :p)", { ":p": { S: "hell" } })).toBe(true);
-    expect(check("contains(s, :p) AND contains(tags, :a) AND contains(list, :two)", { ":p": { S: "o w" }, ":a": { S: "b" }, ":two": { S: "two" } })).toBe(true);
-    expect(check("size(s) = :n AND size(tags) = :two AND size(list) > :two", { ":n": { N: "11" }, ":two": { N: "2" } })).toBe(true);
+    expect(check("contains(s, :p) AND contains(tags, :a) AND contains(lst, :two)", { ":p": { S: "o w" }, ":a": { S: "b" }, ":two": { S: "two" } })).toBe(true);
+    expect(check("size(s) = :n AND size(tags) = :two AND size(lst) > :two", { ":n": { N: "11" }, ":two": { N: "2" } })).toBe(true);
     expect(check("NOT flag = :t OR n = :ten", { ":t": { BOOL: true }, ":ten": { N: "10" } })).toBe(true);
     expect(check("NOT (flag = :t OR n = :ten)", { ":t": { BOOL: true }, ":ten": { N: "10" } })).toBe(false);
   });
@@ -44,9 +44,9 @@ describe("conditions", () => {
 
 describe("projection", () => {
   it("keeps nested paths and compacts picked list elements", () => {
-    expect(project(item, parseProjection("map.inner.deep, list[2].x, list[0], #i", new Refs({ "#i": "id" }, undefined)))).toEqual({
-      map: { M: { inner: { M: { deep: { S: "yes" } } } } },
-      list: { L: [{ N: "1" }, { M: { x: { N: "3" } } }] },
+    expect(project(item, parseProjection("mp.inr.deep, lst[2].x, lst[0], #i", new Refs({ "#i": "id" }, undefined)))).toEqual({
+      mp: { M: { inr: { M: { deep: { S: "yes" } } } } },
+      lst: { L: [{ N: "1" }, { M: { x: { N: "3" } } }] },
       id: { S: "k" },
     });
   });
@@ -55,28 +55,28 @@ describe("projection", () => {
 describe("update", () => {
   const upd = (src: string, values: Record<string, AV> = {}) => applyUpdate(item, parseUpdate(src, new Refs(undefined, values)));
   it("SET with arithmetic, if_not_exists and list_append, from the original item", () => {
-    const out = upd("SET n = n + :one, m = if_not_exists(m, :z), list = list_append(:front, list), copy = n", {
+    const out = upd("SET n = n + :one, m = if_not_exists(m, :z), lst = list_append(:front, lst), dup = n", {
       ":one": { N: "1" },
       ":z": { N: "0" },
       ":front": { L: [{ S: "f" }] },
     });
     expect(out.n).toEqual({ N: "11" });
     expect(out.m).toEqual({ N: "0" });
-    expect(out.copy).toEqual({ N: "10" });
-    expect(out.list.L![0]).toEqual({ S: "f" });
+    expect(out.dup).toEqual({ N: "10" });
+    expect(out.lst.L![0]).toEqual({ S: "f" });
     expect(item.n).toEqual({ N: "10" });
   });
 
   it("REMOVE, ADD and DELETE", () => {
-    const out = upd("REMOVE s, list[0] ADD n :five, more :more, counter :five DELETE tags :a", {
+    const out = upd("REMOVE s, lst[0] ADD n :five, more :more, ctr :five DELETE tags :a", {
       ":five": { N: "5" },
       ":more": { SS: ["c"] },
       ":a": { SS: ["a"] },
     });
     expect(out.s).toBeUndefined();
-    expect(out.list.L).toHaveLength(2);
+    expect(out.lst.L).toHaveLength(2);
     expect(out.n).toEqual({ N: "15" });
-    expect(out.counter).toEqual({ N: "5" });
+    expect(out.ctr).toEqual({ N: "5" });
     expect(out.more).toEqual({ SS: ["c"] });
     expect(out.tags).toEqual({ SS: ["b"] });
     const merged = upd("ADD tags :more", { ":more": { SS: ["c", "a"] } });

@@ -51,6 +51,15 @@ describe("condition grammar", () => {
     expect(() => cond("")).toThrow("Invalid ConditionExpression: The expression can not be empty;");
   });
 
+  it("refuses reserved words as bare names, in any case, but not behind an alias", () => {
+    expect(() => cond("status = :v", undefined, { ":v": { S: "x" } })).toThrow(
+      "Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: status",
+    );
+    expect(() => cond("a.Name = :v", undefined, { ":v": { S: "x" } })).toThrow("reserved keyword: Name");
+    expect(() => parseProjection("id, data", refs())).toThrow("Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved keyword: data");
+    expect(shape(cond("#s = :v", { "#s": "status" }, { ":v": { S: "x" } }))).toBe("status=");
+  });
+
   it("reports undefined and unused names and values", () => {
     expect(() => cond("a = :x")).toThrow("Invalid ConditionExpression: An expression attribute value used in expression is not defined; attribute value: :x");
     expect(() => cond("#x = :v", undefined, v)).toThrow(

@@ -13,8 +13,10 @@
 //                 | "DELETE" path :v ("," ...)*)+     -- each section at most once
 //   set        := path "=" setvalue;  setvalue := setop (("+" | "-") setop)?
 //   setop      := path | :value | if_not_exists "(" path "," setop ")" | list_append "(" setop "," setop ")"
+// A bare name that is a reserved word is refused, as AWS does (engine/reserved-words.ts).
 // #aliases and :values are resolved while parsing against ExpressionAttributeNames/Values,
 // which records which of them were used (AWS rejects unused and undefined ones).
+import { RESERVED_WORDS } from "./reserved-words.js";
 import { tokenize, syntaxError, type Token } from "./tokenizer.js";
 import { validation, type AV } from "./values.js";
 
@@ -151,7 +153,12 @@ class Parser {
   private pathName(): string {
     const t = this.next();
     if (t.kind === "alias") return this.refs.name(t.text, this.kind);
-    if (t.kind === "name") return t.text;
+    if (t.kind === "name") {
+      if (RESERVED_WORDS.has(t.text.toUpperCase())) {
+        throw validation(`Invalid ${this.kind}: Attribute name is a reserved keyword; reserved keyword: ${t.text}`);
+      }
+      return t.text;
+    }
     this.fail(t);
   }
 
