@@ -62,10 +62,17 @@ export interface KeyBytes {
   key: Item;
 }
 
-function checkKeyValue(name: string, v: AV): void {
+const MAX_HASH_KEY = 2048;
+const MAX_RANGE_KEY = 1024;
+
+function checkKeyValue(name: string, v: AV, range: boolean): void {
   if ((v.S !== undefined && v.S === "") || (v.B !== undefined && v.B.byteLength === 0)) {
     throw validation(`One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty ${v.S !== undefined ? "string" : "binary"} value. Key: ${name}`);
   }
+  const size = v.S !== undefined ? Buffer.byteLength(v.S, "utf8") : v.B !== undefined ? v.B.byteLength : 0;
+  // AWS's own wording, missing space included.
+  if (!range && size > MAX_HASH_KEY) throw validation(`One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of${MAX_HASH_KEY} bytes`);
+  if (range && size > MAX_RANGE_KEY) throw validation(`One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of ${MAX_RANGE_KEY} bytes`);
 }
 
 /** A Key parameter (GetItem, DeleteItem, UpdateItem, ExclusiveStartKey): exactly the key attributes. */
@@ -81,7 +88,7 @@ export function keyOf(t: TableRecord, key: Record<string, AV> | undefined): KeyB
     if (v === undefined) throw keyMismatch();
     const nv = normalizeValue(v);
     if (typeOf(nv) !== part.type) throw keyMismatch();
-    checkKeyValue(part.name, nv);
+    checkKeyValue(part.name, nv, part === t.range);
     out[part.name] = nv;
   }
   return { hk: encodeKey(out[t.hash.name]), rk: t.range ? encodeKey(out[t.range.name]) : Buffer.alloc(0), key: out };
@@ -98,7 +105,7 @@ export function itemKeyOf(t: TableRecord, item: Item): KeyBytes {
     if (actual !== part.type) {
       throw validation(`One or more parameter values were invalid: Type mismatch for key ${part.name} expected: ${part.type} actual: ${actual}`);
     }
-    checkKeyValue(part.name, v);
+    checkKeyValue(part.name, v, part === t.range);
     out[part.name] = v;
   }
   return { hk: encodeKey(out[t.hash.name]), rk: t.range ? encodeKey(out[t.range.name]) : Buffer.alloc(0), key: out };

@@ -85,6 +85,10 @@ describe("PutItem / GetItem / DeleteItem", () => {
     expect((await failure(c.send(new PutItemCommand({ TableName, Item: { pk: { S: "" }, sk: { N: "1" } } })))).message).toBe(
       "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: pk",
     );
+    expect((await failure(c.send(new PutItemCommand({ TableName, Item: { pk: { S: "x".repeat(2049) }, sk: { N: "1" } } })))).message).toBe(
+      "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes",
+    );
+    await c.send(new PutItemCommand({ TableName, Item: { pk: { S: "x".repeat(2048) }, sk: { N: "1" } } }));
     const big = await failure(c.send(new PutItemCommand({ TableName, Item: { pk: { S: "p" }, sk: { N: "1" }, blob: { S: "x".repeat(400 * 1024) } } })));
     expect(big.name).toBe("ValidationException");
     expect(big.message).toBe("Item size has exceeded the maximum allowed size");

@@ -52,6 +52,13 @@ describe("key encoding", () => {
 });
 
 describe("values", () => {
+  it("refuses documents nested deeper than 32 levels", () => {
+    let v: Record<string, unknown> = { S: "leaf" };
+    for (let i = 0; i < 32; i++) v = { L: [v] };
+    expect(() => normalizeValue(v)).not.toThrow();
+    expect(() => normalizeValue({ M: { x: v } } as never)).toThrow("Nesting Levels have exceeded supported limits");
+  });
+
   it("refuses empty and duplicate sets", () => {
     expect(() => normalizeValue({ SS: [] })).toThrow("One or more parameter values were invalid: An string set  may not be empty");
     expect(() => normalizeValue({ NS: ["1", "1.0"] })).toThrow(/contains duplicates/);

@@ -187,8 +187,12 @@ export function valuesEqual(a: AV, b: AV): boolean {
 
 const SET_NAMES: Record<string, string> = { SS: "string set ", NS: "number set ", BS: "binary set " };
 
+/** AWS nests documents (lists and maps) at most 32 levels deep. */
+const MAX_DEPTH = 32;
+
 /** Validates a value from a request and returns it normalized (numbers canonical). */
-export function normalizeValue(v: AV): AV {
+export function normalizeValue(v: AV, depth = 0): AV {
+  if (depth > MAX_DEPTH) throw validation("Nesting Levels have exceeded supported limits");
   if (v === null || typeof v !== "object") throw validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
   const present = TYPES.filter((t) => (v as Record<string, unknown>)[t] !== undefined);
   if (present.length !== 1) {
@@ -223,10 +227,10 @@ export function normalizeValue(v: AV): AV {
       return { [t]: vals } as AV;
     }
     case "L":
-      return { L: v.L!.map(normalizeValue) };
+      return { L: v.L!.map((x) => normalizeValue(x, depth + 1)) };
     case "M": {
       const out: Record<string, AV> = {};
-      for (const [k, x] of Object.entries(v.M!)) out[k] = normalizeValue(x);
+      for (const [k, x] of Object.entries(v.M!)) out[k] = normalizeValue(x, depth + 1);
       return { M: out };
     }
   }
