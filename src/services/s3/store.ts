@@ -28,6 +28,19 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `);
   },
+  // 2: buckets by owner, so ListBuckets reads the caller's buckets only. Bucket documents stay
+  // in the shared document store (global scope); this index is kept in the same transactions.
+  (db) => {
+    db.exec(`
+      CREATE TABLE s3_bucket_owners (
+        account_id TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        PRIMARY KEY (account_id, name)
+      ) WITHOUT ROWID;
+      INSERT OR IGNORE INTO s3_bucket_owners (account_id, name)
+        SELECT json_extract(doc, '$.accountId'), id FROM nimbus_docs WHERE service = 's3' AND scope = 'global' AND kind = 'bucket';
+    `);
+  },
 ];
 
 /** Content headers stored with an object and returned on GET/HEAD. */
@@ -132,7 +145,11 @@ function prepare(db: Db) {
     scanGt: db.prepare("SELECT key, size, etag, last_modified, storage_class, checksums FROM s3_objects WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?"),
     scanGeLt: db.prepare("SELECT key, size, etag, last_modified, storage_class, checksums FROM s3_objects WHERE bucket = ? AND key >= ? AND key < ? ORDER BY key LIMIT ?"),
     scanGtLt: db.prepare("SELECT key, size, etag, last_modified, storage_class, checksums FROM s3_objects WHERE bucket = ? AND key > ? AND key < ? ORDER BY key LIMIT ?"),
-    blobsOf: db.prepare("SELECT blob_id FROM s3_objects WHERE bucket = ?"),
+    addOwner: db.prepare("INSERT OR IGNORE INTO s3_bucket_owners (account_id, name) VALUES (?, ?)"),
+    dropOwner: db.prepare("DELETE FROM s3_bucket_owners WHERE account_id = ? AND name = ?"),
+    ownedAfter: db.prepare("SELECT name FROM s3_bucket_owners WHERE account_id = ? AND name > ? AND name >= ? ORDER BY name"),
+    countOwned: db.prepare("SELECT count(*) AS n FROM s3_bucket_owners WHERE account_id = ?"),
+    deleteAllOwners: db.prepare("DELETE FROM s3_bucket_owners"),
     deleteAll: db.prepare("DELETE FROM s3_objects"),
     allBlobs: db.prepare("SELECT blob_id FROM s3_objects"),
   };
@@ -196,5 +213,26 @@ export function scanKeys(db: Db, bucket: string, from: Buffer, inclusive: boolea
 export function deleteAllObjects(db: Db): string[] {
   const ids = (stmts(db).allBlobs.all() as Array<{ blob_id: string }>).map((r) => r.blob_id);
   stmts(db).deleteAll.run();
+  stmts(db).deleteAllOwners.run();
   return ids;
+}
+
+export function addBucketOwner(db: Db, accountId: string, name: string): void {
+  stmts(db).addOwner.run(accountId, name);
+}
+
+export function dropBucketOwner(db: Db, accountId: string, name: string): void {
+  stmts(db).dropOwner.run(accountId, name);
+}
+
+export function countOwnedBuckets(db: Db, accountId: string): number {
+  return (stmts(db).countOwned.get(accountId) as { n: number }).n;
+}
+
+/** The account's bucket names in order, after `after`, starting with `prefix` (a lazy cursor). */
+export function* ownedBuckets(db: Db, accountId: string, after: string, prefix: string): Generator<string> {
+  for (const r of stmts(db).ownedAfter.iterate(accountId, after, prefix) as IterableIterator<{ name: string }>) {
+    if (!r.name.startsWith(prefix)) return;
+    yield r.name;
+  }
 }

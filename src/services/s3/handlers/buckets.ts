@@ -15,7 +15,7 @@ import type {
 import { AwsError } from "../../../core/errors.js";
 import type { Handler, RequestContext } from "../../../core/service.js";
 import { isValidBucketName } from "../bucket-name.js";
-import { bucketHasObjects } from "../store.js";
+import { addBucketOwner, bucketHasObjects, countOwnedBuckets, dropBucketOwner, ownedBuckets } from "../store.js";
 
 export interface StoredBucket {
   name: string;
@@ -75,9 +75,9 @@ export const CreateBucket: Handler<CreateBucketRequest, CreateBucketOutput> = (i
       }
       return { Location: `/${name}`, BucketArn: `arn:aws:s3:::${name}` };
     }
-    const owned = store.list<StoredBucket>("bucket").filter((b) => b.doc.accountId === ctx.accountId).length;
-    if (owned >= BUCKET_QUOTA) throw new AwsError("TooManyBuckets", "You have attempted to create more buckets than allowed", 400, { fields: { BucketName: name } });
+    if (countOwnedBuckets(ctx.db, ctx.accountId) >= BUCKET_QUOTA) throw new AwsError("TooManyBuckets", "You have attempted to create more buckets than allowed", 400, { fields: { BucketName: name } });
     store.put<StoredBucket>("bucket", name, { name, accountId: ctx.accountId, region: ctx.region, createdAt: ctx.clock.now() });
+    addBucketOwner(ctx.db, ctx.accountId, name);
     return { Location: ctx.region === "us-east-1" ? `/${name}` : `${ctx.endpoint}/${name}/`, BucketArn: `arn:aws:s3:::${name}` };
   });
 };
@@ -91,10 +91,16 @@ export const ListBuckets: Handler<ListBucketsRequest, ListBucketsOutput> = (inpu
   const max = input.MaxBuckets ?? 10_000;
   if (!Number.isInteger(max) || max < 1 || max > 10_000) throw new AwsError("InvalidArgument", "Argument max-buckets must be an integer between 1 and 10000.", 400, { fields: { ArgumentName: "max-buckets", ArgumentValue: String(max) } });
   const after = input.ContinuationToken ? Buffer.from(input.ContinuationToken, "base64url").toString("utf8") : undefined;
-  const mine = bucketStore(ctx)
-    .list<StoredBucket>("bucket", { after, prefix: input.Prefix })
-    .map((b) => b.doc)
-    .filter((b) => b.accountId === ctx.accountId && (!input.BucketRegion || b.region === input.BucketRegion));
+  // The caller's buckets from the owner index, in name order, one past the page to know if
+  // there are more; each document read by its key.
+  const store = bucketStore(ctx);
+  const mine: StoredBucket[] = [];
+  for (const bucketName of ownedBuckets(ctx.db, ctx.accountId, after ?? "", input.Prefix ?? "")) {
+    const b = store.get<StoredBucket>("bucket", bucketName);
+    if (!b || (input.BucketRegion && b.region !== input.BucketRegion)) continue;
+    mine.push(b);
+    if (mine.length > max) break;
+  }
   const page = mine.slice(0, max);
   const more = mine.length > max;
   return {
@@ -115,6 +121,7 @@ export const DeleteBucket: Handler<DeleteBucketRequest, Record<string, never>> =
       throw new AwsError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409, { fields: { BucketName: b.name } });
     }
     store.delete("bucket", b.name);
+    dropBucketOwner(ctx.db, b.accountId, b.name);
   });
   return {};
 };
