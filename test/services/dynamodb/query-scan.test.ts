@@ -177,6 +177,25 @@ describe("Scan", () => {
   });
 });
 
+describe("1 MB pages", () => {
+  it("stops a Scan and a Query at 1 MB read and resumes from LastEvaluatedKey", async () => {
+    const { client: c } = account(n);
+    await createTable(c, "heavy", ["pk", "S"], ["sk", "N"]);
+    const blob = "x".repeat(100 * 1024);
+    for (let i = 0; i < 15; i++) await c.send(new PutItemCommand({ TableName: "heavy", Item: { pk: { S: "p" }, sk: { N: String(i) }, blob: { S: blob } } }));
+    const first = await c.send(new ScanCommand({ TableName: "heavy", Select: "COUNT" }));
+    expect(first.Count).toBeLessThan(15);
+    expect(first.Count).toBeGreaterThanOrEqual(9);
+    expect(first.LastEvaluatedKey).toBeDefined();
+    const rest = await c.send(new ScanCommand({ TableName: "heavy", Select: "COUNT", ExclusiveStartKey: first.LastEvaluatedKey }));
+    expect(first.Count! + rest.Count!).toBe(15);
+    expect(rest.LastEvaluatedKey).toBeUndefined();
+    const all = await queryAll(c, { TableName: "heavy", KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": { S: "p" } }, ProjectionExpression: "sk" });
+    expect(all.items.map((i) => Number(i.sk.N))).toEqual(Array.from({ length: 15 }, (_, i) => i));
+    expect(all.pages).toBe(2);
+  });
+});
+
 describe("BatchWriteItem / BatchGetItem", () => {
   it("writes and reads across tables, with AWS's limits", async () => {
     const { client: c } = account(n);

@@ -49,6 +49,8 @@ describe("condition grammar", () => {
     expect(() => cond("foo(a)")).toThrow("Invalid ConditionExpression: Invalid function name; function: foo");
     expect(() => cond("attribute_exists(a, b)")).toThrow(/Incorrect number of operands/);
     expect(() => cond("")).toThrow("Invalid ConditionExpression: The expression can not be empty;");
+    const long = Array.from({ length: 700 }, () => "a = :v").join(" OR ");
+    expect(() => cond(long, undefined, { ":v": { N: "1" } })).toThrow(`Invalid ConditionExpression: Expression size has exceeded the maximum allowed size; expression size: ${long.length}`);
   });
 
   it("refuses reserved words as bare names, in any case, but not behind an alias", () => {

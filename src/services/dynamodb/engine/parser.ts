@@ -92,6 +92,8 @@ const CONDITION_FUNCTIONS: Record<string, number> = {
   begins_with: 2,
   contains: 2,
 };
+/** AWS caps every expression at 4 KB. */
+const MAX_EXPRESSION_BYTES = 4096;
 const COMPARATORS = new Set(["=", "<>", "<", "<=", ">", ">="]);
 
 class Parser {
@@ -103,6 +105,8 @@ class Parser {
     private readonly refs: Refs,
   ) {
     if (src.trim() === "") throw validation(`Invalid ${kind}: The expression can not be empty;`);
+    const size = Buffer.byteLength(src, "utf8");
+    if (size > MAX_EXPRESSION_BYTES) throw validation(`Invalid ${kind}: Expression size has exceeded the maximum allowed size; expression size: ${size}`);
     this.toks = tokenize(src, kind);
   }
 
