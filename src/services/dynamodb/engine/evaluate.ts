@@ -10,7 +10,6 @@ import {
   typeOf,
   validation,
   valuesEqual,
-  valueSize,
   type AV,
   type Item,
 } from "./values.js";
@@ -329,4 +328,3 @@ export function applyUpdate(original: Item, actions: UpdateAction[]): Item {
   return item;
 }
 
-export { valueSize };

@@ -13,13 +13,6 @@ export interface Token {
 
 const PUNCT = new Set(["(", ")", "[", "]", ",", ".", "+", "-"]);
 
-export class ExpressionError extends Error {}
-
-/** AWS's wording for an expression a parser rejects: Invalid <Kind>: <detail>. */
-export function invalidExpression(kind: string, detail: string) {
-  return validation(`Invalid ${kind}: ${detail}`);
-}
-
 export function tokenize(src: string, kind: string): Token[] {
   const out: Token[] = [];
   let i = 0;

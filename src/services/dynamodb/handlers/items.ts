@@ -35,11 +35,6 @@ function checkReturnValues(rv: string | undefined, allowed: string[]): void {
   if (rv !== undefined && !allowed.includes(rv)) throw validation("Return values set to invalid value");
 }
 
-/** Everything a conditional write needs, parsed and checked before the transaction. */
-export interface PreparedCondition {
-  condition: Condition | undefined;
-}
-
 export function prepareCondition(input: { ConditionExpression?: string }, refs: ReturnType<typeof refsOf>): Condition | undefined {
   return input.ConditionExpression !== undefined ? parseCondition(input.ConditionExpression, "ConditionExpression", refs) : undefined;
 }
