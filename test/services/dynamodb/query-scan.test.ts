@@ -141,6 +141,10 @@ describe("Query", () => {
     expect((await q("pk = :v AND sk BETWEEN :b AND :a", { ":v": { S: "1" }, ":a": { N: "1" }, ":b": { N: "5" } })).message).toMatch(
       /^Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound/,
     );
+    const keyFilter = await failure(
+      c.send(new QueryCommand({ TableName: "keycond", KeyConditionExpression: "pk = :v", FilterExpression: "sk > :n", ExpressionAttributeValues: { ":v": { S: "1" }, ":n": { N: "1" } } })),
+    );
+    expect(keyFilter.message).toBe("Filter Expression can only contain non-primary key attributes: Primary key attribute: sk");
     const noKc = await failure(c.send(new QueryCommand({ TableName: "keycond" })));
     expect(noKc.message).toBe("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
     const index = await failure(c.send(new QueryCommand({ TableName: "keycond", IndexName: "byX", KeyConditionExpression: "pk = :v", ExpressionAttributeValues: { ":v": { S: "1" } } })));

@@ -191,6 +191,45 @@ function startKey(t: TableRecord, esk: Record<string, unknown> | undefined): Key
   }
 }
 
+function operandPaths(o: Operand): Path[] {
+  switch (o.type) {
+    case "path":
+      return [o];
+    case "size":
+      return [o.path];
+    default:
+      return [];
+  }
+}
+
+function conditionPaths(c: Condition): Path[] {
+  switch (c.type) {
+    case "and":
+    case "or":
+      return [...conditionPaths(c.a), ...conditionPaths(c.b)];
+    case "not":
+      return conditionPaths(c.a);
+    case "cmp":
+      return [...operandPaths(c.a), ...operandPaths(c.b)];
+    case "between":
+      return [c.a, c.lo, c.hi].flatMap(operandPaths);
+    case "in":
+      return [c.a, ...c.list].flatMap(operandPaths);
+    case "fn":
+      return c.args.flatMap(operandPaths);
+  }
+}
+
+/** A Query's FilterExpression may not name the table's key attributes (they belong in the key condition). */
+function checkFilterKeys(t: TableRecord, filter: Condition): void {
+  for (const p of conditionPaths(filter)) {
+    const top = p.elements[0];
+    if (top === t.hash.name || top === t.range?.name) {
+      throw validation(`Filter Expression can only contain non-primary key attributes: Primary key attribute: ${top}`);
+    }
+  }
+}
+
 export function Query(input: QueryInput, ctx: RequestContext): QueryOutput {
   rejectLegacy(input, ["KeyConditions", "QueryFilter", "AttributesToGet", "ConditionalOperator"]);
   const t = resolveTable(ctx, input.TableName);
@@ -203,6 +242,7 @@ export function Query(input: QueryInput, ctx: RequestContext): QueryOutput {
   const paths = input.ProjectionExpression !== undefined ? parseProjection(input.ProjectionExpression, refs) : undefined;
   refs.checkUnused();
   checkSelect(input, paths);
+  if (filter) checkFilterKeys(t, filter);
   const range = keyRange(t, kc);
   const forward = input.ScanIndexForward !== false;
   let { lo, hi } = range;
