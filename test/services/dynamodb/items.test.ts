@@ -237,3 +237,23 @@ describe("UpdateItem", () => {
     expect(twice.message).toMatch(/^Invalid UpdateExpression: Two document paths overlap with each other/);
   });
 });
+
+describe("atomicity", () => {
+  it("concurrent conditional writes: one create wins, every counter increment lands", async () => {
+    const c = await setup();
+    const Key = { pk: { S: "race" }, sk: { N: "1" } };
+    const creates = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        c.send(new PutItemCommand({ TableName, Item: { ...Key, winner: { N: String(i) } }, ConditionExpression: "attribute_not_exists(pk)" })),
+      ),
+    );
+    expect(creates.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect(creates.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason.name)).toEqual(
+      Array(19).fill("ConditionalCheckFailedException"),
+    );
+    await Promise.all(
+      Array.from({ length: 25 }, () => c.send(new UpdateItemCommand({ TableName, Key, UpdateExpression: "ADD hits :one", ExpressionAttributeValues: { ":one": { N: "1" } } }))),
+    );
+    expect((await c.send(new GetItemCommand({ TableName, Key }))).Item!.hits).toEqual({ N: "25" });
+  });
+});
