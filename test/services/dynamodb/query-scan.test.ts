@@ -103,6 +103,8 @@ describe("Query", () => {
     expect(p1.LastEvaluatedKey).toEqual({ pk: { S: "p" }, sk: { N: "2" } });
     const p2 = await c.send(new QueryCommand({ ...base, Limit: 3, ExclusiveStartKey: p1.LastEvaluatedKey }));
     expect(p2.Items!.map((i) => i.sk.N)).toEqual(["3", "4", "5"]);
+    const outside = await failure(c.send(new QueryCommand({ ...base, KeyConditionExpression: "pk = :p AND sk > :five", ExpressionAttributeValues: { ":p": { S: "p" }, ":five": { N: "5" } }, ExclusiveStartKey: { pk: { S: "p" }, sk: { N: "2" } } })));
+    expect(outside.message).toBe("The provided starting key is outside query boundaries based on provided conditions");
     const back = await c.send(new QueryCommand({ ...base, Limit: 2, ScanIndexForward: false, ExclusiveStartKey: { pk: { S: "p" }, sk: { N: "5" } } }));
     expect(back.Items!.map((i) => i.sk.N)).toEqual(["4", "3"]);
 

@@ -248,7 +248,10 @@ export function Query(input: QueryInput, ctx: RequestContext): QueryOutput {
   let { lo, hi } = range;
   const esk = startKey(t, input.ExclusiveStartKey as Record<string, unknown> | undefined);
   if (esk) {
-    if (compareBytes(esk.hk, range.hk) !== 0) throw validation("The provided starting key is outside query boundaries based on provided conditions");
+    const outside = () => validation("The provided starting key is outside query boundaries based on provided conditions");
+    if (compareBytes(esk.hk, range.hk) !== 0) throw outside();
+    if (lo && compareBytes(esk.rk, lo.v) < 0) throw outside();
+    if (hi && (compareBytes(esk.rk, hi.v) > 0 || (!hi.incl && compareBytes(esk.rk, hi.v) === 0))) throw outside();
     if (forward && (!lo || compareBytes(esk.rk, lo.v) >= 0)) lo = { v: esk.rk, incl: false };
     if (!forward && (!hi || compareBytes(esk.rk, hi.v) <= 0)) hi = { v: esk.rk, incl: false };
   }
