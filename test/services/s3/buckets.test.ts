@@ -5,11 +5,9 @@ import {
   ListBucketsCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { Agent } from "node:http";
-import { lookup } from "node:dns";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { localhostRequestHandler } from "../../support/localhost.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -17,21 +15,9 @@ beforeAll(async () => {
 });
 afterAll(() => n.stop());
 
-// `<bucket>.localhost` resolves to loopback in browsers and systemd-resolved, not with every
-// libc; this agent resolves any *.localhost name to 127.0.0.1 the way those do.
-const localhostAgent = new Agent({
-  keepAlive: true,
-  lookup: (hostname, options, cb) => {
-    if (hostname === "localhost" || hostname.endsWith(".localhost")) {
-      if ((options as { all?: boolean }).all) (cb as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address: "127.0.0.1", family: 4 }]);
-      else cb(null, "127.0.0.1", 4);
-    } else lookup(hostname, options, cb);
-  },
-});
-
 function s3(opts: { accountId?: string; region?: string; virtualHost?: boolean } = {}) {
   const cfg = sdkConfig(opts.virtualHost ? n.endpoint.replace("127.0.0.1", "localhost") : n.endpoint, opts);
-  return new S3Client({ ...cfg, forcePathStyle: !opts.virtualHost, requestHandler: new NodeHttpHandler({ httpAgent: localhostAgent }) });
+  return new S3Client({ ...cfg, forcePathStyle: !opts.virtualHost, requestHandler: localhostRequestHandler() });
 }
 
 const name = (p: string) => `${p}-${Math.random().toString(36).slice(2, 10)}`;
