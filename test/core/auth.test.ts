@@ -2,7 +2,7 @@
 // keys Nimbus issued (registered in `nimbus.credentials`) are verified with their secret and
 // act as their principal; session tokens, presigned S3 URLs, clock skew and unsigned requests
 // get the errors AWS answers with, in each protocol family's wording (src/core/auth/auth-errors.ts).
-import { createHash, createHmac, randomBytes, randomInt } from "node:crypto";
+import { createHash, randomBytes, randomInt } from "node:crypto";
 import { CreateBucketCommand, ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
 import { ListQueuesCommand, SQSClient, CreateQueueCommand } from "@aws-sdk/client-sqs";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
@@ -10,6 +10,7 @@ import { LambdaClient, ListFunctionsCommand } from "@aws-sdk/client-lambda";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../support/nimbus.js";
+import { NodeSha256 as Sha256 } from "../../src/core/auth/sdk-signing.test-helper.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -92,25 +93,6 @@ function xmlText(xml: string, tag: string): string | undefined {
         .replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, "&") : undefined;
 }
 
-/** The SHA-256 implementation SignatureV4 wants, on node:crypto. */
-class Sha256 {
-  private readonly h;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = secret === undefined ? createHash("sha256") : createHmac("sha256", toBuf(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.h.update(toBuf(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-  reset(): void {}
-}
-function toBuf(d: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof d === "string") return Buffer.from(d, "utf8");
-  if (ArrayBuffer.isView(d)) return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
-  return Buffer.from(d);
-}
 
 async function nimbusNow(): Promise<number> {
   const r = await fetch(`${n.endpoint}/_nimbus/clock`);

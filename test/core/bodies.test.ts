@@ -11,6 +11,7 @@ import { ListQueuesCommand, SendMessageCommand, CreateQueueCommand, SQSClient } 
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../support/nimbus.js";
+import { NodeSha256 as Sha256 } from "../../src/core/auth/sdk-signing.test-helper.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -52,25 +53,6 @@ function locationXml(region: string, pad = 0): Buffer {
   );
 }
 
-/** The SHA-256 implementation SignatureV4 wants, on node:crypto. */
-class Sha256 {
-  private readonly h;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = secret === undefined ? createHash("sha256") : createHmac("sha256", toBuf(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.h.update(toBuf(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-  reset(): void {}
-}
-function toBuf(d: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof d === "string") return Buffer.from(d, "utf8");
-  if (ArrayBuffer.isView(d)) return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
-  return Buffer.from(d);
-}
 
 function s3Signer(key: Key, region = REGION): SignatureV4 {
   // As @aws-sdk/client-s3 configures it: S3 paths are not double-escaped.
