@@ -1,11 +1,12 @@
 // S3: buckets (create, head, list, delete, location, tagging) and objects (put, get, head,
-// delete, copy, batch delete, list v1/v2, tagging). Object metadata lives in the s3_objects
+// delete, copy, batch delete, list v1/v2, tagging, multipart upload). Object metadata lives in the s3_objects
 // table (store.ts), bytes in the blob store; buckets are documents in the global scope.
 import { defineService, type ServiceRuntime } from "../../core/service.js";
 import { CreateBucket, DeleteBucket, GetBucketLocation, HeadBucket, ListBuckets } from "./handlers/buckets.js";
 import { CopyObject } from "./handlers/copy.js";
 import { DeleteObjects } from "./handlers/delete-objects.js";
 import { ListObjects, ListObjectsV2 } from "./handlers/list-objects.js";
+import { AbortMultipartUpload, CompleteMultipartUpload, CreateMultipartUpload, ListMultipartUploads, ListParts, UploadPart } from "./handlers/multipart.js";
 import { DeleteObject, GetObject, HeadObject, PutObject } from "./handlers/objects.js";
 import {
   DeleteBucketTagging,
@@ -39,6 +40,12 @@ export const s3 = defineService({
     PutObjectTagging,
     GetObjectTagging,
     DeleteObjectTagging,
+    CreateMultipartUpload,
+    UploadPart,
+    CompleteMultipartUpload,
+    AbortMultipartUpload,
+    ListParts,
+    ListMultipartUploads,
   },
   migrations,
   reset(rt: ServiceRuntime) {

@@ -41,6 +41,32 @@ export const migrations: readonly Migration[] = [
         SELECT json_extract(doc, '$.accountId'), id FROM nimbus_docs WHERE service = 's3' AND scope = 'global' AND kind = 'bucket';
     `);
   },
+  // 3: multipart uploads in progress and their parts (bytes in the blob store, one blob a part).
+  (db) => {
+    db.exec(`
+      CREATE TABLE s3_uploads (
+        bucket        TEXT    NOT NULL,
+        key           BLOB    NOT NULL,
+        upload_id     TEXT    NOT NULL,
+        initiated     INTEGER NOT NULL,
+        storage_class TEXT    NOT NULL,
+        headers       TEXT    NOT NULL,
+        metadata      TEXT    NOT NULL,
+        tags          TEXT    NOT NULL,
+        PRIMARY KEY (bucket, key, upload_id)
+      ) WITHOUT ROWID;
+      CREATE UNIQUE INDEX s3_uploads_by_id ON s3_uploads (upload_id);
+      CREATE TABLE s3_parts (
+        upload_id     TEXT    NOT NULL,
+        part_number   INTEGER NOT NULL,
+        blob_id       TEXT    NOT NULL,
+        size          INTEGER NOT NULL,
+        etag          TEXT    NOT NULL,
+        last_modified INTEGER NOT NULL,
+        PRIMARY KEY (upload_id, part_number)
+      ) WITHOUT ROWID;
+    `);
+  },
 ];
 
 /** Content headers stored with an object and returned on GET/HEAD. */
@@ -151,7 +177,24 @@ function prepare(db: Db) {
     countOwned: db.prepare("SELECT count(*) AS n FROM s3_bucket_owners WHERE account_id = ?"),
     deleteAllOwners: db.prepare("DELETE FROM s3_bucket_owners"),
     deleteAll: db.prepare("DELETE FROM s3_objects"),
-    allBlobs: db.prepare("SELECT blob_id FROM s3_objects"),
+    allBlobs: db.prepare("SELECT blob_id FROM s3_objects UNION ALL SELECT blob_id FROM s3_parts"),
+    deleteAllUploads: db.prepare("DELETE FROM s3_uploads"),
+    deleteAllParts: db.prepare("DELETE FROM s3_parts"),
+    insertUpload: db.prepare(
+      `INSERT INTO s3_uploads (bucket, key, upload_id, initiated, storage_class, headers, metadata, tags)
+       VALUES (@bucket, @key, @upload_id, @initiated, @storage_class, @headers, @metadata, @tags)`,
+    ),
+    getUpload: db.prepare("SELECT * FROM s3_uploads WHERE upload_id = ?"),
+    deleteUpload: db.prepare("DELETE FROM s3_uploads WHERE upload_id = ?"),
+    getPart: db.prepare("SELECT * FROM s3_parts WHERE upload_id = ? AND part_number = ?"),
+    upsertPart: db.prepare(
+      `INSERT INTO s3_parts (upload_id, part_number, blob_id, size, etag, last_modified) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (upload_id, part_number) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag, last_modified = excluded.last_modified`,
+    ),
+    partsAfter: db.prepare("SELECT * FROM s3_parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?"),
+    allParts: db.prepare("SELECT * FROM s3_parts WHERE upload_id = ? ORDER BY part_number"),
+    deleteParts: db.prepare("DELETE FROM s3_parts WHERE upload_id = ?"),
+    uploadsFrom: db.prepare("SELECT * FROM s3_uploads WHERE bucket = ? AND (key > ? OR (key = ? AND upload_id > ?)) ORDER BY key, upload_id LIMIT ?"),
   };
 }
 
@@ -214,6 +257,8 @@ export function deleteAllObjects(db: Db): string[] {
   const ids = (stmts(db).allBlobs.all() as Array<{ blob_id: string }>).map((r) => r.blob_id);
   stmts(db).deleteAll.run();
   stmts(db).deleteAllOwners.run();
+  stmts(db).deleteAllParts.run();
+  stmts(db).deleteAllUploads.run();
   return ids;
 }
 
@@ -235,4 +280,112 @@ export function* ownedBuckets(db: Db, accountId: string, after: string, prefix: 
     if (!r.name.startsWith(prefix)) return;
     yield r.name;
   }
+}
+
+// ---- Multipart uploads ----
+
+export interface StoredUpload {
+  bucket: string;
+  key: string;
+  uploadId: string;
+  initiated: number;
+  storageClass: string;
+  headers: ContentHeaders;
+  metadata: Record<string, string>;
+  tags: Array<{ Key: string; Value: string }>;
+}
+
+export interface StoredPart {
+  partNumber: number;
+  blobId: string;
+  size: number;
+  /** Quoted hex MD5. */
+  etag: string;
+  lastModified: number;
+}
+
+interface UploadRow {
+  bucket: string;
+  key: Buffer;
+  upload_id: string;
+  initiated: number;
+  storage_class: string;
+  headers: string;
+  metadata: string;
+  tags: string;
+}
+
+interface PartRow {
+  upload_id: string;
+  part_number: number;
+  blob_id: string;
+  size: number;
+  etag: string;
+  last_modified: number;
+}
+
+function uploadFromRow(r: UploadRow): StoredUpload {
+  return {
+    bucket: r.bucket,
+    key: r.key.toString("utf8"),
+    uploadId: r.upload_id,
+    initiated: r.initiated,
+    storageClass: r.storage_class,
+    headers: JSON.parse(r.headers) as ContentHeaders,
+    metadata: JSON.parse(r.metadata) as Record<string, string>,
+    tags: JSON.parse(r.tags) as Array<{ Key: string; Value: string }>,
+  };
+}
+
+function partFromRow(r: PartRow): StoredPart {
+  return { partNumber: r.part_number, blobId: r.blob_id, size: r.size, etag: r.etag, lastModified: r.last_modified };
+}
+
+export function insertUpload(db: Db, u: StoredUpload): void {
+  stmts(db).insertUpload.run({
+    bucket: u.bucket,
+    key: Buffer.from(u.key, "utf8"),
+    upload_id: u.uploadId,
+    initiated: u.initiated,
+    storage_class: u.storageClass,
+    headers: JSON.stringify(u.headers),
+    metadata: JSON.stringify(u.metadata),
+    tags: JSON.stringify(u.tags),
+  });
+}
+
+export function getUpload(db: Db, uploadId: string): StoredUpload | undefined {
+  const r = stmts(db).getUpload.get(uploadId) as UploadRow | undefined;
+  return r ? uploadFromRow(r) : undefined;
+}
+
+/** Deletes the upload and its part rows; returns the parts' blob ids (to delete after the commit). */
+export function deleteUpload(db: Db, uploadId: string): string[] {
+  const ids = (stmts(db).allParts.all(uploadId) as PartRow[]).map((r) => r.blob_id);
+  stmts(db).deleteParts.run(uploadId);
+  stmts(db).deleteUpload.run(uploadId);
+  return ids;
+}
+
+export function getPart(db: Db, uploadId: string, partNumber: number): StoredPart | undefined {
+  const r = stmts(db).getPart.get(uploadId, partNumber) as PartRow | undefined;
+  return r ? partFromRow(r) : undefined;
+}
+
+export function putPart(db: Db, uploadId: string, p: StoredPart): void {
+  stmts(db).upsertPart.run(uploadId, p.partNumber, p.blobId, p.size, p.etag, p.lastModified);
+}
+
+export function listParts(db: Db, uploadId: string, after: number, limit: number): StoredPart[] {
+  return (stmts(db).partsAfter.all(uploadId, after, limit) as PartRow[]).map(partFromRow);
+}
+
+export function allParts(db: Db, uploadId: string): StoredPart[] {
+  return (stmts(db).allParts.all(uploadId) as PartRow[]).map(partFromRow);
+}
+
+/** Uploads of `bucket` in (key, upload id) order after the given marker. */
+export function listUploads(db: Db, bucket: string, keyMarker: string, uploadIdMarker: string, limit: number): StoredUpload[] {
+  const k = Buffer.from(keyMarker, "utf8");
+  return (stmts(db).uploadsFrom.all(bucket, k, k, uploadIdMarker, limit) as UploadRow[]).map(uploadFromRow);
 }

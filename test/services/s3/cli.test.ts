@@ -1,6 +1,6 @@
 // The aws CLI (Debian's awscli 2.9, botocore's rest-xml, path style on an IP endpoint):
-// `aws s3 cp` up and down, `aws s3 ls`, `aws s3 rm`. Files stay under the CLI's 8 MiB
-// multipart threshold (multipart upload is not implemented yet; see GAPS.md).
+// `aws s3 cp` up and down, `aws s3 ls`, `aws s3 rm`. Files here stay under the CLI's 8 MiB
+// multipart threshold; multipart.test.ts copies a larger file.
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

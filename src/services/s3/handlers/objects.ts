@@ -115,7 +115,7 @@ export function contentHeadersOf(input: {
 }
 
 /** The checksum algorithm a PutObject asks for: its header, its trailer, the SDK's hint, else CRC64NVME. */
-function requestedAlgorithm(input: PutObjectRequest, ctx: RequestContext): ChecksumAlgorithm {
+export function requestedAlgorithm(input: PutObjectRequest, ctx: RequestContext): ChecksumAlgorithm {
   for (const alg of OBJECT_CHECKSUMS) {
     if ((input as unknown as Record<string, unknown>)[`Checksum${alg}`] !== undefined) return alg;
   }
