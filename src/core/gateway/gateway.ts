@@ -95,7 +95,7 @@ export class Gateway {
       const opModel = model.operations[opName];
       if (!opModel) throw new AwsError(protocolId.startsWith("aws") ? "InvalidAction" : "UnknownOperationException", `The action ${opName} is not valid for this web service.`, 400);
       if (body === undefined) {
-        if (hasStreamingInput(model, opModel.input)) stream = decoded.stream;
+        if (hasStreamingInput(model, opModel)) stream = decoded.stream;
         else body = await readAll(decoded.stream, this.nimbus.config.maxBodyBytes);
       }
 
@@ -207,11 +207,16 @@ function decodeQueryComponent(s: string): string {
   }
 }
 
-function hasStreamingInput(model: ServiceModel, input: string | undefined): boolean {
-  if (!input) return false;
-  const shape = model.shapes[input];
-  for (const m of Object.values(shape.members)) if (m.traits?.streaming && m.traits.httpPayload) return true;
-  return false;
+/** Whether the operation's input has a streaming payload; computed once per operation model. */
+const streamingInput = new WeakMap<object, boolean>();
+function hasStreamingInput(model: ServiceModel, op: ServiceModel["operations"][string]): boolean {
+  let v = streamingInput.get(op);
+  if (v === undefined) {
+    const shape = op.input ? model.shapes[op.input] : undefined;
+    v = shape ? Object.values(shape.members).some((m) => m.traits?.streaming === 1 && m.traits.httpPayload === 1) : false;
+    streamingInput.set(op, v);
+  }
+  return v;
 }
 
 /** Unroutable requests still get an AWS-shaped error in the protocol they most look like. */
