@@ -8,6 +8,7 @@ import type { Db, Migration } from "./state/database.js";
 import type { DocStore } from "./state/doc-store.js";
 import type { BlobStore } from "./blobs/blob-store.js";
 import type { ProtocolId } from "./model/types.js";
+import type { PersistentCredentialRegistry } from "./auth/credentials.js";
 
 export interface Principal {
   /** root | user | assumed-role | anonymous */
@@ -57,6 +58,13 @@ export interface RequestContext {
  */
 export const RESPONSE_STATUS: unique symbol = Symbol.for("nimbus.responseStatus");
 
+/**
+ * Extra response headers a handler may set, as a symbol-keyed member of its output, for headers
+ * the model does not declare (S3 CORS: Access-Control-Allow-Origin on an actual request). restXml
+ * honours it.
+ */
+export const RESPONSE_HEADERS: unique symbol = Symbol.for("nimbus.responseHeaders");
+
 export type Handler<I = any, O = any> = (input: I, ctx: RequestContext) => O | Promise<O>;
 
 /** What a service's lifecycle hooks receive: everything but the per-request parts. */
@@ -70,6 +78,48 @@ export interface ServiceRuntime {
   dataDir: string;
   /** Documents of this service in a scope ("<account>/<region>" or "<account>"). */
   store(scope: string): DocStore;
+  /** The credentials Nimbus issued (IAM access keys, STS sessions): IAM and STS write here, auth reads. */
+  credentials: PersistentCredentialRegistry;
+}
+
+/** A request a service serves outside its model (see ServiceDefinition.http). */
+export interface RawHttpRequest {
+  requestId: string;
+  method: string;
+  /** Path as sent, still percent-encoded, without the query string. */
+  rawPath: string;
+  rawQuery: string;
+  /** Lower-cased header names; repeated headers joined with ",". */
+  headers: Record<string, string>;
+  /** The request body, unread. */
+  body: import("node:stream").Readable;
+  /** Base URL the caller used (scheme://host[:port]). */
+  endpoint: string;
+}
+
+export interface RawHttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body?: Buffer | string | import("node:stream").Readable;
+}
+
+/** What a raw HTTP hook may use beyond the service runtime. */
+export interface RawHttpRuntime extends ServiceRuntime {
+  /** Host names that are Nimbus itself (S3 virtual hosts end in one). */
+  baseDomains: readonly string[];
+  defaultRegion: string;
+  /** The secret and principal of an access key Nimbus issued; undefined for any other key (the root of an account). */
+  resolveCredentials(accessKeyId: string): { secretAccessKey: string; sessionToken?: string; expiresAt?: number; principal: Principal } | undefined;
+}
+
+/**
+ * HTTP a service serves outside its model, before routing: S3's website endpoints, browser POST
+ * uploads (multipart/form-data, signed in the form) and CORS preflight (OPTIONS). `claims` runs
+ * for every request and must be cheap; the hook authenticates by itself.
+ */
+export interface RawHttpHook {
+  claims(method: string, rawPath: string, headers: Record<string, string>, baseDomains: readonly string[]): boolean;
+  handle(req: RawHttpRequest, rt: RawHttpRuntime): Promise<RawHttpResponse>;
 }
 
 export interface ServiceDefinition {
@@ -82,6 +132,8 @@ export interface ServiceDefinition {
   start?(rt: ServiceRuntime): void | Promise<void>;
   /** Called at shutdown with the same runtime start() got (several Nimbus instances may share a process). */
   stop?(rt: ServiceRuntime): void | Promise<void>;
+  /** Requests outside the model the service answers over raw HTTP (S3 website, POST uploads, CORS preflight). */
+  http?: RawHttpHook;
   /** Drop all of this service's state (its own tables; the shared document rows are cleared by the chassis). */
   reset?(rt: ServiceRuntime): void;
 }

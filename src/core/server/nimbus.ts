@@ -15,7 +15,7 @@ import { scopeOf, type Principal, type ServiceDefinition, type ServiceRuntime } 
 import { Gateway } from "../gateway/gateway.js";
 import { InternalApi } from "../gateway/internal-api.js";
 import { InProcessClient } from "../client/in-process.js";
-import { InMemoryCredentialRegistry } from "../auth/credentials.js";
+import { PersistentCredentialRegistry } from "../auth/credentials.js";
 import { SERVICES } from "../../services/index.js";
 
 export class Nimbus {
@@ -25,7 +25,8 @@ export class Nimbus {
   readonly clock = new Clock();
   readonly events = new EventBus((err, event) => this.logError(err, `event ${event}`));
   readonly services = new Map<string, ServiceDefinition>();
-  readonly credentials = new InMemoryCredentialRegistry();
+  /** Issued credentials, in the database so IAM keys and STS sessions survive a restart. */
+  readonly credentials: PersistentCredentialRegistry;
   readonly client: InProcessClient;
   readonly internalApi: InternalApi;
   /** Set by the IAM engine when it lands; absent means every principal is allowed. */
@@ -41,6 +42,7 @@ export class Nimbus {
     this.db = openDatabase(config.dataDir);
     this.blobs = new BlobStore(config.dataDir);
     this.blobs.sweepTemp();
+    this.credentials = new PersistentCredentialRegistry(this.db);
     // Nimbus time survives restarts: an advanced clock stays advanced.
     const offset = Number(getMeta(this.db, "clock.offset") ?? "0");
     if (offset > 0) this.clock.setOffset(offset);
@@ -71,6 +73,7 @@ export class Nimbus {
         client: this.client,
         dataDir: this.config.dataDir,
         store: (scope: string) => new DocStore(this.db, service, scope),
+        credentials: this.credentials,
       };
       this.runtimes.set(service, rt);
     }
