@@ -16,7 +16,7 @@ import { decodeRequestBody, readAll } from "../http/decode-body.js";
 import { validateInput } from "../protocols/shared/validate.js";
 import { PROTOCOLS } from "../protocols/registry.js";
 import type { Nimbus } from "../server/nimbus.js";
-import type { RequestContext } from "../service.js";
+import type { RawHttpHook, RawHttpRuntime, RequestContext } from "../service.js";
 
 const EMPTY = Buffer.alloc(0);
 
@@ -24,7 +24,31 @@ const EMPTY = Buffer.alloc(0);
 const ANONYMOUS_ALLOWED = new Set(["sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML"]);
 
 export class Gateway {
+  private rawHooks?: Array<{ service: string; hook: RawHttpHook }>;
+  private readonly rawRuntimes = new Map<string, RawHttpRuntime>();
+
   constructor(private readonly nimbus: Nimbus) {}
+
+  private rawHookFor(method: string, rawPath: string, headers: Record<string, string>): { service: string; hook: RawHttpHook } | undefined {
+    this.rawHooks ??= [...this.nimbus.services.values()].filter((d) => d.http).map((d) => ({ service: d.name, hook: d.http! }));
+    for (const h of this.rawHooks) if (h.hook.claims(method, rawPath, headers, this.nimbus.config.baseDomains)) return h;
+    return undefined;
+  }
+
+  private rawRuntime(service: string): RawHttpRuntime {
+    let rt = this.rawRuntimes.get(service);
+    if (!rt) {
+      const credentials = this.nimbus.credentials;
+      rt = {
+        ...this.nimbus.runtimeFor(service),
+        baseDomains: this.nimbus.config.baseDomains,
+        defaultRegion: this.nimbus.config.defaultRegion,
+        resolveCredentials: (id: string) => credentials.resolve(id),
+      };
+      this.rawRuntimes.set(service, rt);
+    }
+    return rt;
+  }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // 1. Request context basics.
@@ -43,6 +67,16 @@ export class Gateway {
     try {
       // Nimbus's own API lives beside AWS's on the same port.
       if (rawPath.startsWith("/_nimbus/")) return await this.nimbus.internalApi.handle(req, res, rawPath, rawQuery);
+      // HTTP a service serves outside its model (S3 website endpoints, POST uploads, CORS preflight).
+      const raw = this.rawHookFor(req.method ?? "GET", rawPath, headers);
+      if (raw) {
+        const endpoint = `http://${headers.host ?? `${this.nimbus.config.host}:${this.nimbus.port}`}`;
+        const r = await raw.hook.handle({ requestId, method: req.method ?? "GET", rawPath, rawQuery, headers, body: req, endpoint }, this.rawRuntime(raw.service));
+        opName = raw.service;
+        send(res, { status: r.status, headers: { ...r.headers, "x-amz-request-id": requestId }, body: r.body }, req.method === "HEAD");
+        if (!req.readableEnded) req.resume();
+        return;
+      }
 
       const query = parseQuery(rawQuery);
       const queryMap = new Map(query);

@@ -12,7 +12,7 @@
 import { Readable } from "node:stream";
 import { AwsError } from "../../errors.js";
 import type { ServiceModel } from "../../model/types.js";
-import { RESPONSE_STATUS } from "../../service.js";
+import { RESPONSE_HEADERS, RESPONSE_STATUS } from "../../service.js";
 import type { HttpResponse, OperationRef, Protocol, ProtocolRequest, ResponseMeta } from "../types.js";
 import { resolveXmlError, xmlErrorFields } from "../shared/xml-errors.js";
 import { parseXml, XmlSyntaxError, type XmlElement } from "../shared/xml-reader.js";
@@ -194,6 +194,8 @@ export const restXml: Protocol = {
     }
     const forced = (output as { [RESPONSE_STATUS]?: unknown })[RESPONSE_STATUS];
     if (typeof forced === "number" && forced >= 200 && forced < 300) status = forced;
+    const extra = (output as { [RESPONSE_HEADERS]?: Record<string, string> })[RESPONSE_HEADERS];
+    if (extra) for (const k in extra) headers[k] = extra[k];
     if (noBody(op, status)) return { status, headers };
     const p = plan.payload;
     if (p) {
