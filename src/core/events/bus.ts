@@ -5,6 +5,11 @@
 export interface NimbusEvents {
   /** A service emitted a metric datapoint for CloudWatch (AWS/SQS, AWS/Lambda ...). */
   "metric": { accountId: string; region: string; namespace: string; name: string; dimensions: Record<string, string>; value: number; unit?: string; timestamp: number };
+  /**
+   * DynamoDB committed a stream record (the record as GetRecords returns it, binary values as
+   * bytes): what Lambda event source mappings on a table stream consume.
+   */
+  "dynamodb.stream-record": { accountId: string; region: string; tableName: string; streamArn: string; sequenceNumber: string; record: Record<string, unknown> };
   /** A service's state was reset through /_nimbus/state/reset. */
   "state.reset": { service?: string };
 }
