@@ -17,10 +17,15 @@ import {
   PutObjectTagging,
 } from "./handlers/tagging.js";
 import { deleteAllObjects, migrations } from "./store.js";
+import { withAccess } from "./access/authorize.js";
+import { accessHandlers } from "./access/handlers.js";
+import { s3Http } from "./access/raw-http.js";
 
 export const s3 = defineService({
   name: "s3",
-  handlers: {
+  // Every handler runs behind the bucket's access decision (policy, ACLs, Block Public Access).
+  handlers: withAccess({
+    ...accessHandlers,
     CreateBucket,
     HeadBucket,
     ListBuckets,
@@ -46,7 +51,8 @@ export const s3 = defineService({
     AbortMultipartUpload,
     ListParts,
     ListMultipartUploads,
-  },
+  }),
+  http: s3Http,
   migrations,
   reset(rt: ServiceRuntime) {
     // Rows first (committed), then their blobs.

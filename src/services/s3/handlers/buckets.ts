@@ -15,6 +15,8 @@ import type {
 import { AwsError } from "../../../core/errors.js";
 import type { Handler, RequestContext } from "../../../core/service.js";
 import { isValidBucketName } from "../bucket-name.js";
+import { isGranted } from "../access/authorize.js";
+import { initialAccess } from "./acl.js";
 import { addBucketOwner, bucketHasObjects, countOwnedBuckets, dropBucketOwner, ownedBuckets } from "../store.js";
 
 export interface StoredBucket {
@@ -45,7 +47,8 @@ export function noSuchBucket(name: string): AwsError {
 export function ownBucket(ctx: RequestContext, name: string): StoredBucket {
   const b = bucketStore(ctx).get<StoredBucket>("bucket", name);
   if (!b) throw noSuchBucket(name);
-  if (b.accountId !== ctx.accountId) throw new AwsError("AccessDenied", "Access Denied", 403);
+  // Another account (or anonymous) gets in only when the bucket policy or an ACL let it (access/authorize.ts).
+  if (b.accountId !== ctx.accountId && !isGranted(ctx, name)) throw new AwsError("AccessDenied", "Access Denied", 403);
   return b;
 }
 
@@ -76,7 +79,7 @@ export const CreateBucket: Handler<CreateBucketRequest, CreateBucketOutput> = (i
       return { Location: `/${name}`, BucketArn: `arn:aws:s3:::${name}` };
     }
     if (countOwnedBuckets(ctx.db, ctx.accountId) >= BUCKET_QUOTA) throw new AwsError("TooManyBuckets", "You have attempted to create more buckets than allowed", 400, { fields: { BucketName: name } });
-    store.put<StoredBucket>("bucket", name, { name, accountId: ctx.accountId, region: ctx.region, createdAt: ctx.clock.now() });
+    store.put<StoredBucket>("bucket", name, { name, accountId: ctx.accountId, region: ctx.region, createdAt: ctx.clock.now(), ...initialAccess(input, ctx) });
     addBucketOwner(ctx.db, ctx.accountId, name);
     return { Location: ctx.region === "us-east-1" ? `/${name}` : `${ctx.endpoint}/${name}/`, BucketArn: `arn:aws:s3:::${name}` };
   });

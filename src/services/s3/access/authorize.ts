@@ -1,0 +1,252 @@
+// S3's access decision, run before every S3 handler (withAccess wraps the handler map):
+//   1. find the bucket (none: the handler answers NoSuchBucket / creates it);
+//   2. an explicit Deny in the bucket policy refuses anyone, the owner's root included, except
+//      root's own policy operations (AWS never locks root out of its bucket policy);
+//   3. the bucket owner's account is allowed (IAM principals are the IAM engine's business);
+//   4. anyone else (another account, or anonymous) needs an Allow from the bucket policy (unless
+//      the policy is public and RestrictPublicBuckets is on) or an ACL grant (unless ACLs are
+//      disabled by BucketOwnerEnforced; public grants unless IgnorePublicAcls is on);
+//   5. the grant is recorded for this request and bucket, so ownBucket() lets the handler run.
+// It also validates and stores ACL headers on object writes, and adds CORS headers to answers
+// whose request carries an Origin.
+import { AwsError, isAwsError } from "../../../core/errors.js";
+import { RESPONSE_HEADERS, type Handler, type RequestContext } from "../../../core/service.js";
+import { aclAllows, canonicalIdOf, grantsFromHeaders, hasAclHeaders, isPublicAcl, onlyOwnerFullControl, type AclInput, type Permission } from "./acl.js";
+import { bucketGrants, effectivePab, objectAcl, ownershipOf, policyOf, readBucket, writeObjectAcl, type AccessBucket } from "./config.js";
+import { corsHeadersFor } from "./cors-match.js";
+import { evaluatePolicy, isPublicPolicy } from "./policy.js";
+
+type Level = "bucket" | "object";
+interface OpAccess {
+  action: string;
+  level: Level;
+  /** The ACL permission that grants it (bucket ACL for bucket level and WRITE, object ACL for object reads). */
+  acl?: Permission;
+}
+
+const BUCKET_READ = new Set(["ListObjects", "ListObjectsV2", "ListObjectVersions", "HeadBucket"]);
+const OBJECT_WRITE = new Set(["PutObject", "CopyObject", "DeleteObject", "DeleteObjects", "CreateMultipartUpload", "UploadPart", "UploadPartCopy", "CompleteMultipartUpload", "AbortMultipartUpload"]);
+
+/** IAM action names where they differ from "s3:" + operation. */
+const ACTIONS: Record<string, string> = {
+  HeadObject: "s3:GetObject",
+  HeadBucket: "s3:ListBucket",
+  ListObjects: "s3:ListBucket",
+  ListObjectsV2: "s3:ListBucket",
+  ListObjectVersions: "s3:ListBucketVersions",
+  ListMultipartUploads: "s3:ListBucketMultipartUploads",
+  ListParts: "s3:ListMultipartUploadParts",
+  CopyObject: "s3:PutObject",
+  CreateMultipartUpload: "s3:PutObject",
+  UploadPart: "s3:PutObject",
+  UploadPartCopy: "s3:PutObject",
+  CompleteMultipartUpload: "s3:PutObject",
+  DeleteObjects: "s3:DeleteObject",
+  GetBucketCors: "s3:GetBucketCORS",
+  PutBucketCors: "s3:PutBucketCORS",
+  DeleteBucketCors: "s3:PutBucketCORS",
+  DeletePublicAccessBlock: "s3:PutBucketPublicAccessBlock",
+  GetPublicAccessBlock: "s3:GetBucketPublicAccessBlock",
+  PutPublicAccessBlock: "s3:PutBucketPublicAccessBlock",
+  DeleteBucketOwnershipControls: "s3:PutBucketOwnershipControls",
+  DeleteBucketTagging: "s3:PutBucketTagging",
+  GetObjectAttributes: "s3:GetObjectAttributes",
+  PostObject: "s3:PutObject",
+};
+
+export function accessOf(operation: string, hasKey: boolean): OpAccess {
+  const action = ACTIONS[operation] ?? `s3:${operation}`;
+  const objectLevel = hasKey && operation !== "DeleteObjects" && operation !== "ListObjects" && operation !== "ListObjectsV2";
+  let acl: Permission | undefined;
+  if (BUCKET_READ.has(operation) || operation === "ListMultipartUploads") acl = "READ";
+  else if (OBJECT_WRITE.has(operation) || operation === "PostObject") acl = "WRITE";
+  else if (operation === "GetObject" || operation === "HeadObject") acl = "READ";
+  else if (operation === "GetBucketAcl" || operation === "GetObjectAcl") acl = "READ_ACP";
+  else if (operation === "PutBucketAcl" || operation === "PutObjectAcl") acl = "WRITE_ACP";
+  return { action, level: objectLevel ? "object" : "bucket", ...(acl ? { acl } : {}) };
+}
+
+// ---- Grants recorded per request ----
+
+const granted = new WeakMap<RequestContext, Set<string>>();
+
+/** Whether this request was let into `bucket` by its policy or ACL (ownBucket asks). */
+export function isGranted(ctx: RequestContext, bucket: string): boolean {
+  return granted.get(ctx)?.has(bucket) === true;
+}
+
+function grant(ctx: RequestContext, bucket: string): void {
+  let s = granted.get(ctx);
+  if (!s) granted.set(ctx, (s = new Set()));
+  s.add(bucket);
+}
+
+export function accessDenied(): AwsError {
+  return new AwsError("AccessDenied", "Access Denied", 403);
+}
+
+const POLICY_OPS = new Set(["GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"]);
+
+/** Condition keys S3 knows of a request (lower-cased names). */
+function contextOf(ctx: RequestContext, input: Record<string, unknown>, b: AccessBucket): Record<string, string | string[] | undefined> {
+  const p = ctx.principal;
+  const h = ctx.headers;
+  const now = ctx.clock.now();
+  const authType = h.authorization ? "REST-HEADER" : p.type === "anonymous" ? undefined : ctx.operation === "PostObject" ? "POST" : "REST-QUERY-STRING";
+  return {
+    "aws:currenttime": new Date(now).toISOString(),
+    "aws:epochtime": String(Math.floor(now / 1000)),
+    "aws:securetransport": "false",
+    "aws:sourceip": (h["x-forwarded-for"] ?? "127.0.0.1").split(",")[0].trim(),
+    "aws:useragent": h["user-agent"],
+    "aws:referer": h.referer,
+    "aws:principalaccount": p.type === "anonymous" ? undefined : p.accountId,
+    "aws:principalarn": p.type === "anonymous" ? undefined : p.arn,
+    "aws:principaltype": p.type === "anonymous" ? "Anonymous" : p.type === "root" ? "Account" : p.type === "user" ? "User" : "AssumedRole",
+    "aws:userid": p.type === "anonymous" ? "anonymous" : p.userId,
+    "aws:resourceaccount": b.accountId,
+    "s3:resourceaccount": b.accountId,
+    "s3:authtype": authType,
+    "s3:signatureversion": p.type === "anonymous" ? undefined : "AWS4-HMAC-SHA256",
+    "s3:prefix": typeof input.Prefix === "string" ? input.Prefix : undefined,
+    "s3:delimiter": typeof input.Delimiter === "string" ? input.Delimiter : undefined,
+    "s3:max-keys": input.MaxKeys !== undefined ? String(input.MaxKeys) : undefined,
+    "s3:x-amz-acl": typeof input.ACL === "string" ? input.ACL : undefined,
+    "s3:x-amz-content-sha256": h["x-amz-content-sha256"],
+    "s3:x-amz-server-side-encryption": h["x-amz-server-side-encryption"],
+    "s3:x-amz-storage-class": h["x-amz-storage-class"],
+    "s3:x-amz-copy-source": h["x-amz-copy-source"],
+    "s3:x-amz-metadata-directive": h["x-amz-metadata-directive"],
+  };
+}
+
+/**
+ * Steps 2-5 for one (bucket, key) a request touches. Throws AccessDenied; returns when allowed.
+ */
+export async function authorizeOn(ctx: RequestContext, b: AccessBucket, operation: string, key: string | undefined, input: Record<string, unknown>): Promise<void> {
+  const p = ctx.principal;
+  const sameAccount = p.type !== "anonymous" && p.accountId === b.accountId;
+  const policy = policyOf(b);
+  const op = accessOf(operation, key !== undefined);
+  if (sameAccount && !policy) return;
+  const resource = key !== undefined && op.level === "object" ? `arn:aws:s3:::${b.name}/${key}` : `arn:aws:s3:::${b.name}`;
+  let verdict: "Allow" | "Deny" | "None" = "None";
+  if (policy) {
+    const pab = sameAccount ? undefined : await effectivePab(ctx, b);
+    // RestrictPublicBuckets: a bucket with a public policy is reachable only from its own account.
+    const restricted = pab?.RestrictPublicBuckets === true && isPublicPolicy(policy);
+    verdict = evaluatePolicy(policy, { principal: p, action: op.action, resource, context: contextOf(ctx, input, b) }, restricted);
+    if (verdict === "Deny" && !(sameAccount && p.type === "root" && POLICY_OPS.has(operation))) throw accessDenied();
+  }
+  if (sameAccount || verdict === "Allow") return;
+  // ACLs: disabled under BucketOwnerEnforced.
+  if (op.acl === undefined || ownershipOf(b) === "BucketOwnerEnforced") throw accessDenied();
+  const pab = await effectivePab(ctx, b);
+  const callerId = p.type === "anonymous" ? "" : canonicalIdOf(p.accountId);
+  const objectRead = op.level === "object" && (operation === "GetObject" || operation === "HeadObject" || operation === "GetObjectAcl" || operation === "PutObjectAcl");
+  const grants = objectRead ? objectAcl(ctx, b, key!).grants : bucketGrants(b);
+  if (!aclAllows(grants, callerId, op.acl, pab.IgnorePublicAcls)) throw accessDenied();
+}
+
+/** The bucket's decision for this request; records the grant for ownBucket(). */
+async function authorizeRequest(input: Record<string, unknown>, ctx: RequestContext, b: AccessBucket): Promise<void> {
+  const key = typeof input.Key === "string" ? input.Key : undefined;
+  await authorizeOn(ctx, b, ctx.operation, key, input);
+  grant(ctx, b.name);
+  // A copy reads its source: s3:GetObject there (another bucket or the same).
+  const copySource = typeof input.CopySource === "string" ? input.CopySource : undefined;
+  if (copySource) {
+    const src = parseSource(copySource);
+    const sb = src ? readBucket(ctx, src.bucket) : undefined;
+    if (src && sb) {
+      await authorizeOn(ctx, sb, "GetObject", src.key, {});
+      grant(ctx, sb.name);
+    }
+  }
+}
+
+function parseSource(raw: string): { bucket: string; key: string } | undefined {
+  let s = raw.startsWith("/") ? raw.slice(1) : raw;
+  const q = s.indexOf("?");
+  if (q >= 0) s = s.slice(0, q);
+  const slash = s.indexOf("/");
+  if (slash <= 0) return undefined;
+  try {
+    return { bucket: decodeURIComponent(s.slice(0, slash)), key: decodeURIComponent(s.slice(slash + 1)) };
+  } catch {
+    return undefined;
+  }
+}
+
+// ---- ACL headers on writes ----
+
+const ACL_ON_WRITE = new Set(["PutObject", "CopyObject"]);
+
+/**
+ * Object writes with ACL headers: refused where ACLs are disabled or public ACLs blocked
+ * (before anything is written); returns what to stamp on the object after the write.
+ */
+async function checkWriteAcl(ctx: RequestContext, b: AccessBucket, input: AclInput): Promise<{ owner: string; grants: ReturnType<typeof bucketGrants> } | undefined> {
+  const ownership = ownershipOf(b);
+  const writer = ctx.principal.type === "anonymous" ? b.accountId : ctx.principal.accountId;
+  const bucketOwnerId = canonicalIdOf(b.accountId);
+  const given = hasAclHeaders(input);
+  if (ownership === "BucketOwnerEnforced") {
+    if (given) {
+      const grants = grantsFromHeaders(input, bucketOwnerId, bucketOwnerId, false)!;
+      if (!onlyOwnerFullControl(grants, bucketOwnerId)) throw new AwsError("AccessControlListNotSupported", "The bucket does not allow ACLs", 400);
+    }
+    return undefined;
+  }
+  // Object owner: the writer, or the bucket owner under BucketOwnerPreferred with bucket-owner-full-control.
+  const owner = ownership === "BucketOwnerPreferred" && input.ACL === "bucket-owner-full-control" ? b.accountId : writer;
+  const grants = grantsFromHeaders(input, canonicalIdOf(owner), bucketOwnerId, false);
+  if (grants && isPublicAcl(grants) && (await effectivePab(ctx, b)).BlockPublicAcls) throw accessDenied();
+  if (!grants && owner === b.accountId) return undefined;
+  return { owner, grants: grants ?? [{ grantee: { type: "CanonicalUser", id: canonicalIdOf(owner) }, permission: "FULL_CONTROL" }] };
+}
+
+// ---- The wrapper ----
+
+/** Wraps every handler with the bucket's access decision, ACL headers and CORS headers. */
+export function withAccess(handlers: Record<string, Handler>): Record<string, Handler> {
+  const out: Record<string, Handler> = {};
+  for (const [name, h] of Object.entries(handlers)) {
+    if (name === "ListBuckets" || name === "CreateBucket") {
+      out[name] = h;
+      continue;
+    }
+    out[name] = async (input: Record<string, unknown>, ctx: RequestContext) => {
+      const bucketName = typeof input.Bucket === "string" ? input.Bucket : undefined;
+      const b = bucketName !== undefined ? readBucket(ctx, bucketName) : undefined;
+      if (!b) return h(input, ctx);
+      const origin = ctx.headers.origin;
+      try {
+        await authorizeRequest(input, ctx, b);
+        const stamp = ACL_ON_WRITE.has(name) ? await checkWriteAcl(ctx, b, input as AclInput) : undefined;
+        const output = await h(input, ctx);
+        if (stamp && typeof input.Key === "string") writeObjectAcl(ctx, b.name, input.Key, stamp.owner, stamp.grants);
+        if (origin !== undefined && b.cors && output && typeof output === "object") {
+          const cors = corsHeadersFor(b.cors, origin, ctx.operation === "HeadObject" || ctx.operation === "HeadBucket" ? "HEAD" : methodOf(name), undefined);
+          if (cors) (output as Record<symbol, unknown>)[RESPONSE_HEADERS] = cors;
+        }
+        return output;
+      } catch (err) {
+        if (origin !== undefined && b.cors && isAwsError(err)) {
+          const cors = corsHeadersFor(b.cors, origin, methodOf(name), undefined);
+          if (cors) Object.assign(err.headers, cors);
+        }
+        throw err;
+      }
+    };
+  }
+  return out;
+}
+
+function methodOf(operation: string): string {
+  if (operation === "DeleteObjects" || operation === "CreateMultipartUpload" || operation === "CompleteMultipartUpload" || operation === "PostObject") return "POST";
+  if (operation.startsWith("Get") || operation.startsWith("List")) return "GET";
+  if (operation.startsWith("Head")) return "HEAD";
+  if (operation.startsWith("Delete") || operation === "AbortMultipartUpload") return "DELETE";
+  return "PUT";
+}
