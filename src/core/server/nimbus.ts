@@ -11,6 +11,7 @@ import { EventBus } from "../events/bus.js";
 import { openDatabase, migrate, getMeta, setMeta, type Db } from "../state/database.js";
 import { DocStore } from "../state/doc-store.js";
 import { BlobStore } from "../blobs/blob-store.js";
+import { setCleanMark, sweepOrphanBlobs, takeCleanMark, type SweepResult } from "../blobs/sweep.js";
 import { scopeOf, type Principal, type ServiceDefinition, type ServiceRuntime } from "../service.js";
 import { Gateway } from "../gateway/gateway.js";
 import { InternalApi } from "../gateway/internal-api.js";
@@ -36,6 +37,8 @@ export class Nimbus {
   private readonly gateway: Gateway;
   private readonly runtimes = new Map<string, ServiceRuntime>();
   private closed = false;
+  /** The orphan-blob sweep started by start(), running in the background (core/blobs/sweep.ts). */
+  blobSweep: Promise<SweepResult> = Promise.resolve({ skipped: true, scanned: 0, removed: 0, stopped: false });
 
   constructor(config: NimbusConfig) {
     this.config = config;
@@ -59,6 +62,21 @@ export class Nimbus {
       if (def.migrations) migrate(this.db, def.name, def.migrations);
       await def.start?.(this.runtimeFor(def.name));
     }
+    this.startBlobSweep();
+  }
+
+  /** After a crash, remove blobs no service references; in the background, never delaying requests. */
+  private startBlobSweep(): void {
+    if (takeCleanMark(this.db)) return;
+    this.blobs.startTracking();
+    const sources = [...this.services.values()].filter((d) => d.blobRefs).map((d) => ({ service: d.name, refs: d.blobRefs!.bind(d) }));
+    this.blobSweep = new Promise<void>((r) => setImmediate(r))
+      .then(() => sweepOrphanBlobs(this.blobs, this.config.dataDir, sources, () => this.closed))
+      .catch((err) => {
+        this.logError(err, "blob sweep");
+        return { skipped: false, scanned: 0, removed: 0, stopped: true };
+      })
+      .finally(() => this.blobs.stopTracking());
   }
 
   runtimeFor(service: string): ServiceRuntime {
@@ -133,6 +151,10 @@ export class Nimbus {
       });
     }
     for (const def of this.services.values()) await def.stop?.(this.runtimeFor(def.name));
+    // A clean shutdown lets the next start skip the orphan sweep, unless this run's sweep was cut short.
+    const sweep = await this.blobSweep;
+    await this.blobs.drain();
+    if (!sweep.stopped) setCleanMark(this.db);
     this.db.close();
     if (this.config.ephemeral) rmSync(this.config.dataDir, { recursive: true, force: true });
   }

@@ -54,6 +54,12 @@ export const s3 = defineService({
   }),
   http: s3Http,
   migrations,
+  // Every blob the S3 tables reference (current objects, parts of uploads in progress); the
+  // chassis's orphan sweep removes the others after a crash.
+  *blobRefs(db) {
+    const rows = db.prepare("SELECT blob_id FROM s3_objects UNION ALL SELECT blob_id FROM s3_parts").iterate();
+    for (const r of rows as IterableIterator<{ blob_id: string }>) yield r.blob_id;
+  },
   reset(rt: ServiceRuntime) {
     // Rows first (committed), then their blobs.
     const ids = deleteAllObjects(rt.db);

@@ -1,0 +1,81 @@
+// The orphan sweep through a real Nimbus: after an unclean stop, blobs no service references
+// (written but never committed, replaced but never unlinked) are removed at the next start,
+// in the background; S3's objects, parts of uploads in progress and their bytes are untouched.
+// After a clean stop the next start skips the sweep.
+import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListPartsCommand, PutObjectCommand, S3Client, UploadPartCommand } from "@aws-sdk/client-s3";
+import Database from "better-sqlite3";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { freshAccount, sdkConfig, startNimbus } from "../support/nimbus.js";
+
+const dataDir = mkdtempSync(join(tmpdir(), "nimbus-blob-sweep-"));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const blobFiles = (): string[] =>
+  readdirSync(join(dataDir, "blobs"))
+    .filter((d) => /^[0-9a-f]{2}$/.test(d))
+    .flatMap((d) => readdirSync(join(dataDir, "blobs", d)));
+
+function plantOrphan(): string {
+  const id = randomBytes(16).toString("hex");
+  mkdirSync(join(dataDir, "blobs", id.slice(0, 2)), { recursive: true });
+  writeFileSync(join(dataDir, "blobs", id.slice(0, 2), id), "bytes nobody committed");
+  return id;
+}
+
+/** What a crash leaves in nimbus_meta: the run never recorded a clean shutdown. */
+function markUnclean(): void {
+  const db = new Database(join(dataDir, "nimbus.db"));
+  db.prepare("UPDATE nimbus_meta SET value = '0' WHERE key = 'blobs.clean'").run();
+  db.close();
+}
+
+describe("orphan blob sweep at start", () => {
+  it("removes unreferenced blobs after an unclean stop and keeps every object's and part's bytes", async () => {
+    const account = freshAccount();
+    const a = await startNimbus({ dataDir });
+    const s3 = new S3Client(sdkConfig(a.endpoint, { accountId: account }));
+    await s3.send(new CreateBucketCommand({ Bucket: "sweep" }));
+    await s3.send(new PutObjectCommand({ Bucket: "sweep", Key: "kept", Body: "kept bytes" }));
+    await s3.send(new PutObjectCommand({ Bucket: "sweep", Key: "overwritten", Body: "old" }));
+    await s3.send(new PutObjectCommand({ Bucket: "sweep", Key: "overwritten", Body: "new" }));
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: "sweep", Key: "in-progress" }));
+    await s3.send(new UploadPartCommand({ Bucket: "sweep", Key: "in-progress", UploadId, PartNumber: 1, Body: "part one" }));
+    expect((await a.nimbus.blobSweep).scanned).toBe(0);
+    await a.stop({ keepData: true });
+    const live = blobFiles();
+    expect(live).toHaveLength(3);
+
+    markUnclean();
+    const orphans = [plantOrphan(), plantOrphan(), plantOrphan()];
+    const b = await startNimbus({ dataDir });
+    try {
+      const result = await b.nimbus.blobSweep;
+      expect(result).toEqual({ skipped: false, scanned: 6, removed: 3, stopped: false });
+      for (const id of orphans) expect(existsSync(join(dataDir, "blobs", id.slice(0, 2), id))).toBe(false);
+      expect(blobFiles().sort()).toEqual(live.sort());
+      const s3b = new S3Client(sdkConfig(b.endpoint, { accountId: account }));
+      const get = async (Key: string) => (await s3b.send(new GetObjectCommand({ Bucket: "sweep", Key }))).Body!.transformToString();
+      expect(await get("kept")).toBe("kept bytes");
+      expect(await get("overwritten")).toBe("new");
+      const parts = await s3b.send(new ListPartsCommand({ Bucket: "sweep", Key: "in-progress", UploadId }));
+      expect(parts.Parts!.map((p) => p.Size)).toEqual([8]);
+    } finally {
+      await b.stop({ keepData: true });
+    }
+  });
+
+  it("skips the sweep after a clean stop", async () => {
+    const planted = plantOrphan();
+    const c = await startNimbus({ dataDir });
+    try {
+      expect(await c.nimbus.blobSweep).toEqual({ skipped: true, scanned: 0, removed: 0, stopped: false });
+      expect(existsSync(join(dataDir, "blobs", planted.slice(0, 2), planted))).toBe(true);
+    } finally {
+      await c.stop({ keepData: true });
+    }
+  });
+});
