@@ -139,7 +139,7 @@ describe("PutItem / GetItem / DeleteItem", () => {
     const syntax = await failure(c.send(new PutItemCommand({ TableName, Item: Key, ConditionExpression: "v = = :a", ExpressionAttributeValues: { ":a": { N: "1" } } })));
     expect(syntax.message).toMatch(/^Invalid ConditionExpression: Syntax error; token: "="/);
     const badRv = await failure(c.send(new PutItemCommand({ TableName, Item: Key, ReturnValues: "ALL_NEW" })));
-    expect(badRv.message).toBe("Return values set to invalid value");
+    expect(badRv.message).toBe("ReturnValues can only be ALL_OLD or NONE");
 
     const del = await failure(c.send(new DeleteItemCommand({ TableName, Key, ConditionExpression: "v = :x", ExpressionAttributeValues: { ":x": { N: "9" } } })));
     expect(del.name).toBe("ConditionalCheckFailedException");

@@ -245,9 +245,14 @@ export function normalizeItem(item: Record<string, AV>): Item {
 // ---------------------------------------------------------------- size
 
 function numberSize(n: string): number {
-  // AWS: roughly one byte per two significant digits, plus one.
+  // AWS documents "1 byte per two significant digits, plus 1"; measured against the 400 KB
+  // limit, the encoding also spends a byte when the digit count and the exponent are both even
+  // (a half-filled pair), and one for a negative sign. Zero is 1 byte.
   const d = parseNumber(n);
-  return Math.ceil(d.digits.length / 2) + 1;
+  if (d.sign === 0) return 1;
+  const len = d.digits.length;
+  const e = d.exp - 1; // scientific exponent: value = d.ddd x 10^e
+  return 1 + Math.ceil(len / 2) + (len % 2 !== 0 || e % 2 !== 0 ? 0 : 1) + (d.sign < 0 ? 1 : 0);
 }
 
 export function valueSize(v: AV): number {

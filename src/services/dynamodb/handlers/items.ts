@@ -1,6 +1,8 @@
-// Single-item operations: PutItem, GetItem, DeleteItem, UpdateItem, with ConditionExpression,
-// ProjectionExpression, UpdateExpression and ReturnValues. Each write reads the current item,
-// checks the condition and writes in one transaction.
+// Single-item operations: PutItem, GetItem, DeleteItem, UpdateItem, with ConditionExpression
+// (or legacy Expected), ProjectionExpression (or AttributesToGet), UpdateExpression (or
+// AttributeUpdates), ReturnValues, ReturnValuesOnConditionCheckFailure, ReturnConsumedCapacity
+// and ReturnItemCollectionMetrics. Each write validates everything first, then reads the
+// current item, checks the condition and writes in one transaction.
 import type {
   DeleteItemInput,
   DeleteItemOutput,
@@ -13,10 +15,13 @@ import type {
 } from "@aws-sdk/client-dynamodb";
 import { AwsError } from "../../../core/errors.js";
 import type { RequestContext } from "../../../core/service.js";
-import { ddb, itemKeyOf, keyOf, refsOf, rejectLegacy, resolveTable } from "../common.js";
+import { ddb, itemKeyOf, keyOf, refsOf, resolveTable } from "../common.js";
+import { consumed, readUnits, writeUnits } from "../engine/capacity.js";
 import { applyUpdate, evaluate, project } from "../engine/evaluate.js";
-import { parseCondition, parseProjection, parseUpdate, type Condition, type Path } from "../engine/parser.js";
+import { checkEnums } from "../engine/params.js";
+import { parseCondition, parseProjection, parseUpdate, type Condition, type Path, type UpdateAction } from "../engine/parser.js";
 import { fromStored, itemSize, MAX_ITEM_SIZE, normalizeItem, toStored, validation, type AV, type Item } from "../engine/values.js";
+import { attributesToGet, attributeUpdates, checkExpressionParams, expectedCondition, type LegacyCondition, type LegacyUpdate } from "../legacy/legacy.js";
 import type { TableRecord } from "../store.js";
 
 export function conditionFailed(old: Item | undefined, returnOld: string | undefined): AwsError {
@@ -31,78 +36,133 @@ export function checkSize(item: Item): number {
   return size;
 }
 
-function checkReturnValues(rv: string | undefined, allowed: string[]): void {
-  if (rv !== undefined && !allowed.includes(rv)) throw validation("Return values set to invalid value");
+const WRITE_ENUMS = ["ReturnValues", "ReturnConsumedCapacity", "ReturnItemCollectionMetrics", "ReturnValuesOnConditionCheckFailure", "ConditionalOperator"];
+
+/** PutItem and DeleteItem return only the old item: AWS's own wording for anything else. */
+function onlyAllOld(rv: string | undefined): void {
+  if (rv !== undefined && rv !== "NONE" && rv !== "ALL_OLD") throw validation("ReturnValues can only be ALL_OLD or NONE");
 }
 
-export function prepareCondition(input: { ConditionExpression?: string }, refs: ReturnType<typeof refsOf>): Condition | undefined {
-  return input.ConditionExpression !== undefined ? parseCondition(input.ConditionExpression, "ConditionExpression", refs) : undefined;
+/** What a prepared write did: the item before and after, and their sizes (for capacity). */
+export interface WriteResult {
+  old: Item | undefined;
+  oldSize: number | undefined;
+  next: Item | undefined;
+  newSize: number | undefined;
+  /** The paths an update touched (UPDATED_OLD / UPDATED_NEW). */
+  paths?: Path[];
+}
+
+export interface PreparedWrite {
+  key: ReturnType<typeof keyOf>;
+  run(ctx: RequestContext): WriteResult;
+}
+
+type ConditionInput = {
+  ConditionExpression?: string;
+  Expected?: Record<string, unknown>;
+  ConditionalOperator?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+  ReturnValuesOnConditionCheckFailure?: string;
+};
+
+export function prepareCondition(input: ConditionInput, refs: ReturnType<typeof refsOf>): Condition | undefined {
+  if (input.ConditionExpression !== undefined) return parseCondition(input.ConditionExpression, "ConditionExpression", refs);
+  return expectedCondition(input.Expected as Record<string, LegacyCondition> | undefined, input.ConditionalOperator);
+}
+
+/** A Put, Delete or Update's condition against the stored row. */
+function check(condition: Condition | undefined, old: Item | undefined, input: ConditionInput): void {
+  if (condition && !evaluate(condition, old ?? {})) throw conditionFailed(old, input.ReturnValuesOnConditionCheckFailure);
+}
+
+/** ItemCollectionMetrics: AWS answers them only for tables with local secondary indexes. */
+function collectionMetrics(ctx: RequestContext, t: TableRecord, mode: string | undefined, key: Item, hk: Buffer): Record<string, unknown> {
+  const lsis = (t.meta as { localSecondaryIndexes?: unknown[] }).localSecondaryIndexes;
+  if (mode !== "SIZE" || !lsis?.length) return {};
+  const row = ddb(ctx).db.prepare("SELECT COALESCE(SUM(size), 0) AS n FROM ddb_items WHERE table_id = ? AND hk = ?").get(t.id, hk) as { n: number };
+  const bytes = row.n;
+  const gb = bytes / (1024 * 1024 * 1024);
+  // AWS answers an estimate range in GB; both bounds around the exact size here.
+  return { ItemCollectionMetrics: { ItemCollectionKey: { [t.hash.name]: key[t.hash.name] }, SizeEstimateRangeGB: [Math.floor(gb), Math.ceil(gb) || 1] } };
 }
 
 export function PutItem(input: PutItemInput, ctx: RequestContext): PutItemOutput {
-  rejectLegacy(input, ["Expected", "ConditionalOperator"]);
-  checkReturnValues(input.ReturnValues, ["NONE", "ALL_OLD"]);
+  checkEnums(input, WRITE_ENUMS);
+  onlyAllOld(input.ReturnValues);
   const t = resolveTable(ctx, input.TableName);
   const write = preparePut(t, input);
-  const store = ddb(ctx);
-  return store.tx(() => {
-    const old = write.run(ctx);
-    return input.ReturnValues === "ALL_OLD" && old ? { Attributes: old as PutItemOutput["Attributes"] } : {};
+  return ddb(ctx).tx(() => {
+    const r = write.run(ctx);
+    return {
+      ...(input.ReturnValues === "ALL_OLD" && r.old ? { Attributes: r.old as PutItemOutput["Attributes"] } : {}),
+      ...capacity(input.ReturnConsumedCapacity, t, writeUnits(r.oldSize, r.newSize), "write"),
+      ...collectionMetrics(ctx, t, input.ReturnItemCollectionMetrics, write.key.key, write.key.hk),
+    };
   });
 }
 
+function capacity(mode: string | undefined, t: TableRecord, units: number, kind: "read" | "write"): { ConsumedCapacity?: never } {
+  const c = consumed(mode, t.meta.name, units, kind);
+  return (c ? { ConsumedCapacity: c } : {}) as { ConsumedCapacity?: never };
+}
+
 /** A validated PutItem (shared with batch and transaction writes). */
-export function preparePut(
-  t: TableRecord,
-  input: { Item?: Record<string, unknown>; ConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown>; ReturnValuesOnConditionCheckFailure?: string },
-): { key: ReturnType<typeof itemKeyOf>; run(ctx: RequestContext): Item | undefined } {
+export function preparePut(t: TableRecord, input: { Item?: Record<string, unknown> } & ConditionInput): PreparedWrite {
+  checkExpressionParams(input, ["ConditionExpression"], ["Expected", "ConditionalOperator"]);
   const item = normalizeItem((input.Item ?? {}) as Record<string, AV>);
   const key = itemKeyOf(t, item);
   const size = checkSize(item);
   const refs = refsOf(input, input.ConditionExpression !== undefined);
   const condition = prepareCondition(input, refs);
   refs.checkUnused();
+  const stored = toStored(item);
   return {
     key,
     run(ctx) {
       const store = ddb(ctx);
       const row = store.getItem(t.id, key.hk, key.rk);
       const old = row ? fromStored(row.item) : undefined;
-      if (condition && !evaluate(condition, old ?? {})) throw conditionFailed(old, input.ReturnValuesOnConditionCheckFailure);
-      store.putItem(t.id, key.hk, key.rk, toStored(item), size, row);
-      return old;
+      check(condition, old, input);
+      store.putItem(t.id, key.hk, key.rk, stored, size, row);
+      return { old, oldSize: row?.size, next: item, newSize: size };
     },
   };
 }
 
 export function GetItem(input: GetItemInput, ctx: RequestContext): GetItemOutput {
-  rejectLegacy(input, ["AttributesToGet"]);
+  checkEnums(input, ["ReturnConsumedCapacity"]);
+  checkExpressionParams(input, ["ProjectionExpression"], ["AttributesToGet"]);
   const t = resolveTable(ctx, input.TableName);
   const key = keyOf(t, input.Key as Record<string, AV>);
   const refs = refsOf(input, input.ProjectionExpression !== undefined);
-  const paths = input.ProjectionExpression !== undefined ? parseProjection(input.ProjectionExpression, refs) : undefined;
+  const paths = input.ProjectionExpression !== undefined ? parseProjection(input.ProjectionExpression, refs) : attributesToGet(input.AttributesToGet);
   refs.checkUnused();
   const row = ddb(ctx).getItem(t.id, key.hk, key.rk);
-  if (!row) return {};
+  const cap = capacity(input.ReturnConsumedCapacity, t, readUnits(row?.size, input.ConsistentRead), "read");
+  if (!row) return cap;
   const item = fromStored(row.item);
-  return { Item: (paths ? project(item, paths) : item) as GetItemOutput["Item"] };
+  return { Item: (paths ? project(item, paths) : item) as GetItemOutput["Item"], ...cap };
 }
 
 export function DeleteItem(input: DeleteItemInput, ctx: RequestContext): DeleteItemOutput {
-  rejectLegacy(input, ["Expected", "ConditionalOperator"]);
-  checkReturnValues(input.ReturnValues, ["NONE", "ALL_OLD"]);
+  checkEnums(input, WRITE_ENUMS);
+  onlyAllOld(input.ReturnValues);
   const t = resolveTable(ctx, input.TableName);
   const del = prepareDelete(t, input);
   return ddb(ctx).tx(() => {
-    const old = del.run(ctx);
-    return input.ReturnValues === "ALL_OLD" && old ? { Attributes: old as DeleteItemOutput["Attributes"] } : {};
+    const r = del.run(ctx);
+    return {
+      ...(input.ReturnValues === "ALL_OLD" && r.old ? { Attributes: r.old as DeleteItemOutput["Attributes"] } : {}),
+      ...capacity(input.ReturnConsumedCapacity, t, writeUnits(r.oldSize), "write"),
+      ...collectionMetrics(ctx, t, input.ReturnItemCollectionMetrics, del.key.key, del.key.hk),
+    };
   });
 }
 
-export function prepareDelete(
-  t: TableRecord,
-  input: { Key?: Record<string, unknown>; ConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown>; ReturnValuesOnConditionCheckFailure?: string },
-): { key: ReturnType<typeof keyOf>; run(ctx: RequestContext): Item | undefined } {
+export function prepareDelete(t: TableRecord, input: { Key?: Record<string, unknown> } & ConditionInput): PreparedWrite {
+  checkExpressionParams(input, ["ConditionExpression"], ["Expected", "ConditionalOperator"]);
   const key = keyOf(t, input.Key as Record<string, AV>);
   const refs = refsOf(input, input.ConditionExpression !== undefined);
   const condition = prepareCondition(input, refs);
@@ -113,53 +173,54 @@ export function prepareDelete(
       const store = ddb(ctx);
       const row = store.getItem(t.id, key.hk, key.rk);
       const old = row ? fromStored(row.item) : undefined;
-      if (condition && !evaluate(condition, old ?? {})) throw conditionFailed(old, input.ReturnValuesOnConditionCheckFailure);
+      check(condition, old, input);
       if (row) store.deleteItem(t.id, key.hk, key.rk, row);
-      return old;
+      return { old, oldSize: row?.size, next: undefined, newSize: undefined };
     },
   };
 }
 
 export function UpdateItem(input: UpdateItemInput, ctx: RequestContext): UpdateItemOutput {
-  rejectLegacy(input, ["Expected", "ConditionalOperator", "AttributeUpdates"]);
-  checkReturnValues(input.ReturnValues, ["NONE", "ALL_OLD", "ALL_NEW", "UPDATED_OLD", "UPDATED_NEW"]);
+  checkEnums(input, WRITE_ENUMS);
   const t = resolveTable(ctx, input.TableName);
   const upd = prepareUpdate(t, input);
   return ddb(ctx).tx(() => {
-    const { old, next, paths } = upd.run(ctx);
-    let attrs: Item | undefined;
-    switch (input.ReturnValues) {
-      case "ALL_OLD":
-        attrs = old;
-        break;
-      case "ALL_NEW":
-        attrs = next;
-        break;
-      case "UPDATED_OLD":
-        attrs = old ? project(old, paths) : undefined;
-        break;
-      case "UPDATED_NEW":
-        attrs = project(next, paths);
-        break;
-    }
-    return attrs && Object.keys(attrs).length ? { Attributes: attrs as UpdateItemOutput["Attributes"] } : {};
+    const r = upd.run(ctx);
+    const attrs = returnedAttributes(input.ReturnValues, r);
+    return {
+      ...(attrs && Object.keys(attrs).length ? { Attributes: attrs as UpdateItemOutput["Attributes"] } : {}),
+      ...capacity(input.ReturnConsumedCapacity, t, writeUnits(r.oldSize, r.newSize), "write"),
+      ...collectionMetrics(ctx, t, input.ReturnItemCollectionMetrics, upd.key.key, upd.key.hk),
+    };
   });
+}
+
+/** ReturnValues of an update: the whole item or only the updated paths, before or after. */
+export function returnedAttributes(rv: string | undefined, r: WriteResult): Item | undefined {
+  switch (rv) {
+    case "ALL_OLD":
+      return r.old;
+    case "ALL_NEW":
+      return r.next;
+    case "UPDATED_OLD":
+      return r.old ? project(r.old, r.paths ?? []) : undefined;
+    case "UPDATED_NEW":
+      return r.next ? project(r.next, r.paths ?? []) : undefined;
+    default:
+      return undefined;
+  }
 }
 
 export function prepareUpdate(
   t: TableRecord,
-  input: {
-    Key?: Record<string, unknown>;
-    UpdateExpression?: string;
-    ConditionExpression?: string;
-    ExpressionAttributeNames?: Record<string, string>;
-    ExpressionAttributeValues?: Record<string, unknown>;
-    ReturnValuesOnConditionCheckFailure?: string;
-  },
-): { key: ReturnType<typeof keyOf>; run(ctx: RequestContext): { old: Item | undefined; next: Item; paths: Path[] } } {
+  input: { Key?: Record<string, unknown>; UpdateExpression?: string; AttributeUpdates?: Record<string, unknown> } & ConditionInput,
+): PreparedWrite {
+  checkExpressionParams(input, ["UpdateExpression", "ConditionExpression"], ["AttributeUpdates", "Expected", "ConditionalOperator"]);
   const key = keyOf(t, input.Key as Record<string, AV>);
   const refs = refsOf(input, input.UpdateExpression !== undefined || input.ConditionExpression !== undefined);
-  const actions = input.UpdateExpression !== undefined ? parseUpdate(input.UpdateExpression, refs) : [];
+  let actions: UpdateAction[];
+  if (input.UpdateExpression !== undefined) actions = parseUpdate(input.UpdateExpression, refs);
+  else actions = attributeUpdates(input.AttributeUpdates as Record<string, LegacyUpdate> | undefined);
   const condition = prepareCondition(input, refs);
   refs.checkUnused();
   for (const a of actions) {
@@ -175,11 +236,11 @@ export function prepareUpdate(
       const store = ddb(ctx);
       const row = store.getItem(t.id, key.hk, key.rk);
       const old = row ? fromStored(row.item) : undefined;
-      if (condition && !evaluate(condition, old ?? {})) throw conditionFailed(old, input.ReturnValuesOnConditionCheckFailure);
+      check(condition, old, input);
       const next = applyUpdate(old ?? key.key, actions);
       const size = checkSize(next);
       store.putItem(t.id, key.hk, key.rk, toStored(next), size, row);
-      return { old, next, paths };
+      return { old, oldSize: row?.size, next, newSize: size, paths };
     },
   };
 }

@@ -5,7 +5,10 @@
 // and return LastEvaluatedKey when they stopped early.
 import type { QueryInput, QueryOutput, ScanInput, ScanOutput } from "@aws-sdk/client-dynamodb";
 import type { RequestContext } from "../../../core/service.js";
-import { ddb, keyAttributes, keyOf, refsOf, rejectLegacy, resolveTable, type KeyBytes } from "../common.js";
+import { ddb, keyAttributes, keyOf, refsOf, resolveTable, type KeyBytes } from "../common.js";
+import { consumed, readUnits } from "../engine/capacity.js";
+import { checkEnums, checkMin } from "../engine/params.js";
+import { attributesToGet, checkExpressionParams, filterCondition, keyConditions, type LegacyCondition } from "../legacy/legacy.js";
 import { evaluate, project } from "../engine/evaluate.js";
 import { parseCondition, parseProjection, type Condition, type Operand, type Path } from "../engine/parser.js";
 import { compareBytes, compareValues, encodeKey, fromStored, typeOf, validation, type AV, type Item } from "../engine/values.js";
@@ -140,6 +143,9 @@ interface PageInput {
   ProjectionExpression?: string;
   FilterExpression?: string;
   IndexName?: string;
+  AttributesToGet?: string[];
+  ReturnConsumedCapacity?: string;
+  ConsistentRead?: boolean;
 }
 
 function checkSelect(input: PageInput, paths: Path[] | undefined): void {
@@ -149,7 +155,8 @@ function checkSelect(input: PageInput, paths: Path[] | undefined): void {
     throw validation("Select type SPECIFIC_ATTRIBUTES requires either AttributesToGet or ProjectionExpression to be specified");
   }
   if (paths && input.Select !== undefined && input.Select !== "SPECIFIC_ATTRIBUTES") {
-    throw validation(`Cannot specify the ProjectionExpression when choosing to get ${input.Select === "COUNT" ? "COUNT" : input.Select}`);
+    const what = input.AttributesToGet !== undefined ? "AttributesToGet" : "ProjectionExpression";
+    throw validation(`Cannot specify the ${what} when choosing to get ${input.Select}`);
   }
 }
 
@@ -179,6 +186,9 @@ function page(t: TableRecord, rows: Iterable<ItemRow>, input: PageInput, filter:
   const out: Record<string, unknown> = { Count: items.length, ScannedCount: scanned };
   if (input.Select !== "COUNT") out.Items = items;
   if (more && last) out.LastEvaluatedKey = keyAttributes(t, last);
+  // Query and Scan are charged on the total size read, not per item.
+  const cap = consumed(input.ReturnConsumedCapacity, t.meta.name, readUnits(bytes, input.ConsistentRead), "read");
+  if (cap) out.ConsumedCapacity = cap;
   return out;
 }
 
@@ -231,18 +241,26 @@ function checkFilterKeys(t: TableRecord, filter: Condition): void {
 }
 
 export function Query(input: QueryInput, ctx: RequestContext): QueryOutput {
-  rejectLegacy(input, ["KeyConditions", "QueryFilter", "AttributesToGet", "ConditionalOperator"]);
-  const t = resolveTable(ctx, input.TableName);
-  if (input.KeyConditionExpression === undefined) {
+  checkEnums(input, ["Select", "ReturnConsumedCapacity", "ConditionalOperator"]);
+  checkMin(input, "Limit", "limit", 1);
+  checkExpressionParams(input, ["ProjectionExpression", "FilterExpression", "KeyConditionExpression"], ["AttributesToGet", "QueryFilter", "ConditionalOperator", "KeyConditions"]);
+  if (input.KeyConditionExpression === undefined && input.KeyConditions === undefined) {
     throw validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
   }
-  const refs = refsOf(input, true);
-  const kc = parseCondition(input.KeyConditionExpression, "KeyConditionExpression", refs);
-  const filter = input.FilterExpression !== undefined ? parseCondition(input.FilterExpression, "FilterExpression", refs) : undefined;
-  const paths = input.ProjectionExpression !== undefined ? parseProjection(input.ProjectionExpression, refs) : undefined;
+  const t = resolveTable(ctx, input.TableName);
+  const refs = refsOf(input, input.KeyConditionExpression !== undefined || input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
+  const kc =
+    input.KeyConditionExpression !== undefined
+      ? parseCondition(input.KeyConditionExpression, "KeyConditionExpression", refs)
+      : keyConditions(input.KeyConditions as Record<string, LegacyCondition>, t);
+  const filter =
+    input.FilterExpression !== undefined
+      ? parseCondition(input.FilterExpression, "FilterExpression", refs)
+      : filterCondition(input.QueryFilter as Record<string, LegacyCondition> | undefined, input.ConditionalOperator, "QueryFilter", t);
+  const paths = input.ProjectionExpression !== undefined ? parseProjection(input.ProjectionExpression, refs) : attributesToGet(input.AttributesToGet);
   refs.checkUnused();
   checkSelect(input, paths);
-  if (filter) checkFilterKeys(t, filter);
+  if (filter && input.FilterExpression !== undefined) checkFilterKeys(t, filter);
   const range = keyRange(t, kc);
   const forward = input.ScanIndexForward !== false;
   let { lo, hi } = range;
@@ -273,7 +291,11 @@ function fnv(b: Buffer): number {
 }
 
 export function Scan(input: ScanInput, ctx: RequestContext): ScanOutput {
-  rejectLegacy(input, ["ScanFilter", "AttributesToGet", "ConditionalOperator"]);
+  checkEnums(input, ["Select", "ReturnConsumedCapacity", "ConditionalOperator"]);
+  checkMin(input, "Limit", "limit", 1);
+  checkMin(input, "TotalSegments", "totalSegments", 1);
+  checkMin(input, "Segment", "segment", 0);
+  checkExpressionParams(input, ["ProjectionExpression", "FilterExpression"], ["AttributesToGet", "ScanFilter", "ConditionalOperator"]);
   const t = resolveTable(ctx, input.TableName);
   const seg = input.Segment;
   const total = input.TotalSegments;
@@ -287,8 +309,11 @@ export function Scan(input: ScanInput, ctx: RequestContext): ScanOutput {
     throw validation(`The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: ${seg} is not less than TotalSegments: ${total}`);
   }
   const refs = refsOf(input, input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
-  const filter = input.FilterExpression !== undefined ? parseCondition(input.FilterExpression, "FilterExpression", refs) : undefined;
-  const paths = input.ProjectionExpression !== undefined ? parseProjection(input.ProjectionExpression, refs) : undefined;
+  const filter =
+    input.FilterExpression !== undefined
+      ? parseCondition(input.FilterExpression, "FilterExpression", refs)
+      : filterCondition(input.ScanFilter as Record<string, LegacyCondition> | undefined, input.ConditionalOperator, "ScanFilter", t);
+  const paths = input.ProjectionExpression !== undefined ? parseProjection(input.ProjectionExpression, refs) : attributesToGet(input.AttributesToGet);
   refs.checkUnused();
   checkSelect(input, paths);
   const esk = startKey(t, input.ExclusiveStartKey as Record<string, unknown> | undefined);
