@@ -3,6 +3,7 @@
 import type { ServiceDefinition } from "../core/service.js";
 import { cloudwatch } from "./cloudwatch/service.js";
 import { dynamodb } from "./dynamodb/service.js";
+import { dynamodbStreams } from "./dynamodb-streams/service.js";
 import { ec2 } from "./ec2/service.js";
 import { iam } from "./iam/service.js";
 import { lambda } from "./lambda/service.js";
@@ -10,4 +11,4 @@ import { s3 } from "./s3/service.js";
 import { sqs } from "./sqs/service.js";
 import { sts } from "./sts/service.js";
 
-export const SERVICES: Record<string, ServiceDefinition> = { cloudwatch, dynamodb, ec2, iam, lambda, s3, sqs, sts };
+export const SERVICES: Record<string, ServiceDefinition> = { cloudwatch, dynamodb, "dynamodb-streams": dynamodbStreams, ec2, iam, lambda, s3, sqs, sts };
