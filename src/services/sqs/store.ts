@@ -178,6 +178,14 @@ function toQueue(r: QueueRow): QueueRecord {
   };
 }
 
+function queueKey(account: string, region: string, name: string): string {
+  return `${account}\n${region}\n${name}`;
+}
+
+function copyQueue(q: QueueRecord): QueueRecord {
+  return { ...q, attributes: { ...q.attributes }, tags: { ...q.tags } };
+}
+
 function prepare(db: Db) {
   const p = (sql: string): Statement => db.prepare(sql);
   return {
@@ -250,6 +258,15 @@ export function sqsStore(db: Db): SqsStore {
 }
 
 export class SqsStore {
+  /**
+   * Queue records by account/region/name. Every message operation starts by resolving its queue,
+   * and a point read costs a WAL read transaction (locks, wal-index check), more than the rest
+   * of SendMessage's own work. Entries are filled only outside transactions (so an uncommitted
+   * row is never cached), dropped by every write to sqs_queues (so a rolled-back write just
+   * costs a re-read), and handed out as copies (handlers mutate a record before saving it).
+   */
+  private readonly queues = new Map<string, QueueRecord>();
+
   constructor(
     readonly db: Db,
     private readonly s: Statements,
@@ -262,8 +279,14 @@ export class SqsStore {
   // ---- queues ----
 
   queue(account: string, region: string, name: string): QueueRecord | undefined {
+    const key = queueKey(account, region, name);
+    const hit = this.queues.get(key);
+    if (hit) return copyQueue(hit);
     const r = this.s.queueByName.get(account, region, name) as QueueRow | undefined;
-    return r ? toQueue(r) : undefined;
+    if (!r) return undefined;
+    const q = toQueue(r);
+    if (!this.db.inTransaction) this.queues.set(key, copyQueue(q));
+    return q;
   }
 
   queueById(id: number): QueueRecord | undefined {
@@ -278,15 +301,18 @@ export class SqsStore {
   }
 
   createQueue(q: Omit<QueueRecord, "id" | "purgedAt">): QueueRecord {
+    this.queues.delete(queueKey(q.account, q.region, q.name));
     const info = this.s.insertQueue.run(q.account, q.region, q.name, q.fifo ? 1 : 0, JSON.stringify(q.attributes), JSON.stringify(q.tags), q.createdAt, q.modifiedAt);
     return { ...q, id: Number(info.lastInsertRowid), purgedAt: null };
   }
 
   saveQueue(q: QueueRecord): void {
+    this.queues.delete(queueKey(q.account, q.region, q.name));
     this.s.updateQueue.run(JSON.stringify(q.attributes), JSON.stringify(q.tags), q.modifiedAt, q.purgedAt, q.id);
   }
 
   deleteQueue(q: QueueRecord, now: number): void {
+    this.queues.delete(queueKey(q.account, q.region, q.name));
     this.tx(() => {
       this.s.deleteQueueMessages.run(q.id);
       this.s.deleteQueueDedup.run(q.id);
@@ -408,6 +434,7 @@ export class SqsStore {
 
   /** Drops every SQS row (POST /_nimbus/state/reset). */
   reset(): void {
+    this.queues.clear();
     this.tx(() => {
       for (const t of TABLES) this.db.exec(`DELETE FROM ${t}`);
     });
