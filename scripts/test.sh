@@ -23,8 +23,10 @@ fi
 #    lock pins the rest, so both install the same tree.
 npm install --no-audit --no-fund
 
-# 3. The models must be what the pinned SDK packages generate.
+# 3. The models must be what the pinned SDK packages generate, and the IAM action map what
+#    the models and its overlay generate.
 node scripts/gen-models.mjs --check
+node scripts/gen-iam-actions.mjs --check
 
 # 4. Types, then the tests (Vitest prints the summary).
 npx tsc -p tsconfig.json --noEmit

@@ -8,6 +8,7 @@ import type { Db, Migration } from "./state/database.js";
 import type { DocStore } from "./state/doc-store.js";
 import type { BlobStore } from "./blobs/blob-store.js";
 import type { ProtocolId } from "./model/types.js";
+import type { PrincipalPolicyProvider, ResourcePolicyHook } from "./iam/types.js";
 import type { PersistentCredentialRegistry } from "./auth/credentials.js";
 
 export interface Principal {
@@ -80,6 +81,8 @@ export interface ServiceRuntime {
   store(scope: string): DocStore;
   /** The credentials Nimbus issued (IAM access keys, STS sessions): IAM and STS write here, auth reads. */
   credentials: PersistentCredentialRegistry;
+  /** The principal-policy provider the IAM service installed (STS evaluates AssumeRole callers' policies with it). */
+  readonly principalPolicies?: PrincipalPolicyProvider;
 }
 
 /** A request a service serves outside its model (see ServiceDefinition.http). */
@@ -142,6 +145,20 @@ export interface ServiceDefinition {
    * orphan sweep (core/blobs/sweep.ts) removes every blob no service lists.
    */
   blobRefs?(db: Db): Iterable<string>;
+  /**
+   * Services with resource-based policies (S3 bucket policies, SQS queue policies, Lambda
+   * permissions, KMS key policies): the owner account, policy and tags of the resource a
+   * request targets. The gateway's authorize step (core/iam/authorize.ts) calls it for IAM
+   * principals, for cross-account and anonymous callers, and for the resource account's root
+   * (an explicit Deny in a resource policy binds even root, as on AWS). See core/iam/types.ts.
+   */
+  resourcePolicy?: ResourcePolicyHook;
+  /**
+   * IAM only: the provider of principals' identity policies, boundaries and session policies,
+   * read by the authorize step. Called once after start(); the result is kept on the Nimbus
+   * instance (`nimbus.principalPolicies`).
+   */
+  principalPolicies?(rt: ServiceRuntime): PrincipalPolicyProvider;
 }
 
 export function defineService(def: ServiceDefinition): ServiceDefinition {

@@ -14,7 +14,9 @@ import { NodeSha256 as Sha256 } from "../../src/core/auth/sdk-signing.test-helpe
 
 let n: TestNimbus;
 beforeAll(async () => {
-  n = await startNimbus();
+  // Authentication only: the issued keys here belong to no IAM user, so IAM enforcement
+  // (which would deny them) is off; test/iam covers authorization.
+  n = await startNimbus({ env: { iam: "off" } });
 });
 afterAll(() => n.stop());
 

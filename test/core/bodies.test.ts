@@ -15,7 +15,9 @@ import { NodeSha256 as Sha256 } from "../../src/core/auth/sdk-signing.test-helpe
 
 let n: TestNimbus;
 beforeAll(async () => {
-  n = await startNimbus();
+  // Authentication only: the issued keys here belong to no IAM user, so IAM enforcement
+  // (which would deny them) is off; test/iam covers authorization.
+  n = await startNimbus({ env: { iam: "off" } });
 });
 afterAll(() => n.stop());
 
@@ -431,7 +433,7 @@ describe("body integrity headers", () => {
 describe("maxBodyBytes", () => {
   let small: TestNimbus;
   beforeAll(async () => {
-    small = await startNimbus({ env: { maxBodyBytes: "4096" } });
+    small = await startNimbus({ env: { maxBodyBytes: "4096", iam: "off" } });
   });
   afterAll(() => small.stop());
 

@@ -147,8 +147,9 @@ export class Gateway {
       const input = await protocol.parseRequest(preq, model, op);
       validateInput(model, opName, input, protocolId);
 
-      // 6. Authorization hook: the IAM engine decides for IAM principals (roots may do anything).
-      this.nimbus.authorize?.(who.principal, model.service, opName, input);
+      // 6. Authorize (core/iam/authorize.ts): IAM principals against their policies and the
+      //    resource's policy; roots only where a resource policy could deny them.
+      this.nimbus.authorizer.authorize(who.principal, model, opName, input, { region, protocol: protocolId, headers, sourceIp: req.socket.remoteAddress });
 
       // 7. The handler.
       const service = this.nimbus.services.get(model.service);

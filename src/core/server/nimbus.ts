@@ -17,6 +17,8 @@ import { Gateway } from "../gateway/gateway.js";
 import { InternalApi } from "../gateway/internal-api.js";
 import { InProcessClient } from "../client/in-process.js";
 import { PersistentCredentialRegistry } from "../auth/credentials.js";
+import { Authorizer } from "../iam/authorize.js";
+import type { PrincipalPolicyProvider } from "../iam/types.js";
 import { SERVICES } from "../../services/index.js";
 
 export class Nimbus {
@@ -30,8 +32,14 @@ export class Nimbus {
   readonly credentials: PersistentCredentialRegistry;
   readonly client: InProcessClient;
   readonly internalApi: InternalApi;
-  /** Set by the IAM engine when it lands; absent means every principal is allowed. */
-  authorize?: (principal: Principal, service: string, operation: string, input: Record<string, unknown>) => void;
+  /**
+   * Where the authorize step (gateway step 6) reads IAM principals' policies: set from the IAM
+   * service's `principalPolicies` at start, or directly by a bench or test. Absent: IAM
+   * principals have no identity policies (every request of theirs is denied under enforce).
+   */
+  principalPolicies?: PrincipalPolicyProvider;
+  /** Gateway step 6: NIMBUS_IAM=enforce|audit|off (core/iam/authorize.ts). */
+  readonly authorizer: Authorizer;
   port = 0;
   private server?: Server;
   private readonly gateway: Gateway;
@@ -51,6 +59,7 @@ export class Nimbus {
     if (offset > 0) this.clock.setOffset(offset);
     this.clock.onAdvance((o) => setMeta(this.db, "clock.offset", String(o)));
     this.client = new InProcessClient(this);
+    this.authorizer = new Authorizer(this);
     this.gateway = new Gateway(this);
     this.internalApi = new InternalApi(this);
     for (const def of Object.values(SERVICES)) this.services.set(def.name, def);
@@ -61,6 +70,7 @@ export class Nimbus {
     for (const def of this.services.values()) {
       if (def.migrations) migrate(this.db, def.name, def.migrations);
       await def.start?.(this.runtimeFor(def.name));
+      if (def.principalPolicies) this.principalPolicies = def.principalPolicies(this.runtimeFor(def.name));
     }
     this.startBlobSweep();
   }
@@ -82,6 +92,7 @@ export class Nimbus {
   runtimeFor(service: string): ServiceRuntime {
     let rt = this.runtimes.get(service);
     if (!rt) {
+      const nimbus = this;
       rt = {
         service,
         db: this.db,
@@ -92,6 +103,9 @@ export class Nimbus {
         dataDir: this.config.dataDir,
         store: (scope: string) => new DocStore(this.db, service, scope),
         credentials: this.credentials,
+        get principalPolicies() {
+          return nimbus.principalPolicies;
+        },
       };
       this.runtimes.set(service, rt);
     }

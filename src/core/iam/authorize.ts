@@ -1,0 +1,152 @@
+// Gateway step 6: authorize the request before the handler runs (NIMBUS_IAM=enforce|audit|off).
+//
+//  1. off -> nothing. The root user of an account, calling a service without resource-based
+//     policies, is never evaluated (nothing can deny it): that path costs one comparison.
+//  2. The operation's authorizations come from models/iam-actions.json (action + resource ARN
+//     templates, resolved against the input); "none"/"handler" operations are skipped
+//     (sts:GetCallerIdentity needs no permission; sts:AssumeRole's trust policy is the STS
+//     handler's to evaluate).
+//  3. The principal's identity policies, boundary and session policies come from the
+//     principal-policy provider (the IAM service), the resource's owner, policy and tags from
+//     the service's resource-policy hook.
+//  4. The request context carries the global condition keys (aws:SourceIp, aws:CurrentTime,
+//     aws:PrincipalArn, aws:PrincipalTag/*, aws:RequestTag/*, aws:ResourceTag/*...) and the
+//     service keys the map names (s3:prefix...).
+//  5. Each authorization is evaluated (evaluate.ts); the first denial answers AWS's error for
+//     the protocol (access-denied.ts). audit logs every decision and lets the request through.
+import type { ServiceModel } from "../model/types.js";
+import type { ProtocolId } from "../model/types.js";
+import type { Principal } from "../service.js";
+import type { Nimbus } from "../server/nimbus.js";
+import { accessDeniedError } from "./access-denied.js";
+import { accountOfArn, authorizationsFor, resolveResources, serviceAuthz, type AuthorizationSpec } from "./action-map.js";
+import { evaluateLowerCased, roleArnOfSession } from "./evaluate.js";
+import type { ConditionContext, Decision, PrincipalPolicies, ResourcePolicyInfo } from "./types.js";
+
+export interface AuthorizeInfo {
+  region: string;
+  protocol: ProtocolId;
+  headers: Record<string, string>;
+  /** The client's address (socket remote address). */
+  sourceIp?: string;
+}
+
+const PRINCIPAL_TYPE: Record<Principal["type"], string> = { root: "Account", user: "User", "assumed-role": "AssumedRole", anonymous: "Anonymous" };
+const NO_POLICIES: PrincipalPolicies = { identity: [] };
+
+/** Adds aws:RequestTag/<k> and aws:TagKeys from a tags member in any of AWS's shapes. */
+function addRequestTags(ctx: ConditionContext, tags: unknown): void {
+  const pairs: Array<[string, string]> = [];
+  if (typeof tags === "string") {
+    // S3's x-amz-tagging: "k1=v1&k2=v2"
+    for (const [k, v] of new URLSearchParams(tags)) pairs.push([k, v]);
+  } else if (Array.isArray(tags)) {
+    for (const t of tags) if (t && typeof t === "object" && typeof (t as { Key?: unknown }).Key === "string") pairs.push([(t as { Key: string }).Key, String((t as { Value?: unknown }).Value ?? "")]);
+  } else if (tags && typeof tags === "object") {
+    const ts = (tags as { TagSet?: unknown }).TagSet;
+    if (Array.isArray(ts)) return addRequestTags(ctx, ts);
+    for (const [k, v] of Object.entries(tags)) pairs.push([k, String(v)]);
+  }
+  if (!pairs.length) return;
+  for (const [k, v] of pairs) ctx[`aws:requesttag/${k.toLowerCase()}`] = v;
+  ctx["aws:tagkeys"] = pairs.map(([k]) => k);
+}
+
+export class Authorizer {
+  constructor(private readonly nimbus: Nimbus) {}
+
+  /** Throws the protocol's access-denied AwsError when the request is denied (enforce). */
+  authorize(principal: Principal, model: ServiceModel, operation: string, input: Record<string, unknown>, info: AuthorizeInfo): void {
+    // 1. Off, or root with no resource policy to consult.
+    const mode = this.nimbus.config.iam;
+    if (mode === "off") return;
+    const def = this.nimbus.services.get(model.service);
+    const hook = def?.resourcePolicy;
+    if (principal.type === "root" && !hook) return;
+
+    // 2. What the operation authorizes.
+    const svc = serviceAuthz(model.service);
+    const op = svc?.operations[operation];
+    if (!op || op.skip) return;
+    const specs = authorizationsFor(op, input);
+
+    // 3. The principal's policies (root and anonymous callers have none).
+    let pol = NO_POLICIES;
+    if (principal.type === "user" || principal.type === "assumed-role") pol = this.nimbus.principalPolicies?.policiesFor(principal) ?? NO_POLICIES;
+
+    let base: ConditionContext | undefined;
+    for (const spec of specs) {
+      const resources = resolveResources(spec.resource, input, info.region, principal.accountId || "000000000000");
+      for (const resource of resources) {
+        const res: ResourcePolicyInfo | undefined = hook ? hook({ operation, action: spec.action, input, resource, accountId: principal.accountId, region: info.region }, this.nimbus.runtimeFor(model.service)) : undefined;
+        const owner = res?.ownerAccountId ?? accountOfArn(resource) ?? principal.accountId;
+        // Root of the resource's account with no resource policy: nothing can deny it.
+        if (principal.type === "root" && owner === principal.accountId && !res?.policy) continue;
+        // 4. The request context.
+        base ??= this.baseContext(principal, pol, input, spec, info);
+        const ctx = res?.tags || res?.context || spec.context ? { ...base } : base;
+        ctx["aws:resourceaccount"] = owner;
+        if (res?.tags) for (const k in res.tags) ctx[`aws:resourcetag/${k.toLowerCase()}`] = res.tags[k];
+        if (res?.context) for (const k in res.context) ctx[k.toLowerCase()] = res.context[k];
+        if (spec.context) {
+          for (const k in spec.context) {
+            const v = input[spec.context[k]];
+            if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") ctx[k.toLowerCase()] = String(v);
+          }
+        }
+        // 5. Evaluate.
+        const decision = evaluateLowerCased(
+          { principal, action: spec.action, resource, resourceAccountId: owner, context: ctx },
+          { identity: pol.identity, boundary: pol.boundary, session: pol.session, resource: res?.policy ? { name: "resource-based policy", document: res.policy } : undefined },
+          ctx,
+        );
+        if (mode === "audit") this.audit(principal, spec.action, resource, decision);
+        if (decision.decision !== "Allow" && mode === "enforce") {
+          throw accessDeniedError({
+            service: model.service,
+            protocol: info.protocol,
+            queryCompatible: model.awsQueryCompatible === true,
+            principal,
+            action: spec.action,
+            resource,
+            decision,
+            context: ctx,
+          });
+        }
+      }
+    }
+  }
+
+  private baseContext(principal: Principal, pol: PrincipalPolicies, input: Record<string, unknown>, spec: AuthorizationSpec, info: AuthorizeInfo): ConditionContext {
+    const now = this.nimbus.clock.now();
+    const ctx: ConditionContext = {
+      "aws:currenttime": new Date(now).toISOString(),
+      "aws:epochtime": String(Math.floor(now / 1000)),
+      "aws:securetransport": "false",
+      "aws:requestedregion": info.region,
+      "aws:principaltype": PRINCIPAL_TYPE[principal.type],
+      "aws:viaawsservice": "false",
+    };
+    if (info.sourceIp) ctx["aws:sourceip"] = info.sourceIp.startsWith("::ffff:") ? info.sourceIp.slice(7) : info.sourceIp;
+    const ua = info.headers["user-agent"];
+    if (ua) ctx["aws:useragent"] = ua;
+    const ref = info.headers.referer;
+    if (ref) ctx["aws:referer"] = ref;
+    if (principal.type !== "anonymous") {
+      ctx["aws:principalaccount"] = principal.accountId;
+      ctx["aws:userid"] = principal.userId;
+      ctx["aws:principalarn"] = principal.type === "assumed-role" ? (roleArnOfSession(principal.arn) ?? principal.arn) : principal.arn;
+      if (principal.type === "user") ctx["aws:username"] = principal.arn.slice(principal.arn.lastIndexOf("/") + 1);
+    }
+    if (pol.tags) for (const k in pol.tags) ctx[`aws:principaltag/${k.toLowerCase()}`] = pol.tags[k];
+    if (pol.context) for (const k in pol.context) ctx[k.toLowerCase()] = pol.context[k];
+    if (spec.requestTags && input[spec.requestTags] !== undefined) addRequestTags(ctx, input[spec.requestTags]);
+    return ctx;
+  }
+
+  private audit(principal: Principal, action: string, resource: string, d: Decision): void {
+    if (this.nimbus.config.log === "silent") return;
+    const by = d.decision === "Allow" ? "" : ` (${d.by}${d.statement ? ` ${d.statement}` : ""})`;
+    console.log(`nimbus: iam audit ${d.decision === "Allow" ? "ALLOW" : d.decision === "ExplicitDeny" ? "DENY explicit" : "DENY implicit"}${by} ${principal.arn} ${action} ${resource}`);
+  }
+}
