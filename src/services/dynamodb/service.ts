@@ -6,8 +6,9 @@ import { dynamoStore, migrations } from "./store.js";
 import {
   CreateTable,
   DeleteTable,
+  DescribeEndpoints,
+  DescribeLimits,
   DescribeTable,
-  DescribeTimeToLive,
   ListTables,
   ListTagsOfResource,
   TagResource,
@@ -18,6 +19,9 @@ import { DeleteItem, GetItem, PutItem, UpdateItem } from "./handlers/items.js";
 import { Query, Scan } from "./handlers/query.js";
 import { BatchGetItem, BatchWriteItem } from "./handlers/batch.js";
 import { TransactGetItems, TransactWriteItems } from "./handlers/transactions.js";
+import { DescribeTimeToLive, startSweeper, UpdateTimeToLive } from "./ttl.js";
+
+const sweepers = new WeakMap<ServiceRuntime["db"], () => void>();
 
 export const dynamodb = defineService({
   name: "dynamodb",
@@ -28,6 +32,9 @@ export const dynamodb = defineService({
     UpdateTable,
     DeleteTable,
     DescribeTimeToLive,
+    UpdateTimeToLive,
+    DescribeLimits,
+    DescribeEndpoints,
     ListTagsOfResource,
     TagResource,
     UntagResource,
@@ -43,6 +50,17 @@ export const dynamodb = defineService({
     TransactGetItems,
   },
   migrations,
+  // Stream records are announced on the event bus with Nimbus time; the TTL sweeper follows the clock.
+  start(rt: ServiceRuntime) {
+    const store = dynamoStore(rt.db);
+    store.events = rt.events;
+    store.clock = rt.clock;
+    sweepers.set(rt.db, startSweeper(rt));
+  },
+  stop(rt: ServiceRuntime) {
+    sweepers.get(rt.db)?.();
+    sweepers.delete(rt.db);
+  },
   reset(rt: ServiceRuntime) {
     dynamoStore(rt.db).reset();
   },

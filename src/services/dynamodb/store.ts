@@ -6,6 +6,10 @@
 //   Query is a primary-key range scan and a Scan walks the primary key.
 // Statements are prepared once per database; callers wrap changes in inTransaction.
 import { inTransaction, type Db, type Migration } from "../../core/state/database.js";
+import type { Clock } from "../../core/clock/clock.js";
+import type { EventBus } from "../../core/events/bus.js";
+import type { IndexMeta } from "./indexes/schema.js";
+import { buildHooks, type TableHooks, type WriteIdentity } from "./indexes/hooks.js";
 
 type Statement = import("better-sqlite3").Statement;
 
@@ -29,6 +33,54 @@ export const migrations: readonly Migration[] = [
         item     TEXT NOT NULL,
         size     INTEGER NOT NULL,
         PRIMARY KEY (table_id, hk, rk)
+      ) WITHOUT ROWID;
+    `);
+  },
+  // 2: secondary indexes, streams and TTL (indexes/hooks.ts keeps them in step with ddb_items).
+  // - ddb_index_items: one row per item in an index, keyed by the index key (hk, rk: the same
+  //   encodings as ddb_items) then the table key (thk, trk), so an index Query is a range scan
+  //   that joins back to ddb_items for the attributes;
+  // - ddb_streams / ddb_stream_records: one row per stream (outliving its table for 24 h) and
+  //   its records by sequence number; the dynamodb-streams service reads both tables;
+  // - ddb_ttl: items of TTL-enabled tables by expiry second, for the sweeper.
+  (db) => {
+    db.exec(`
+      CREATE TABLE ddb_index_items (
+        table_id INTEGER NOT NULL,
+        idx      TEXT NOT NULL,
+        hk       BLOB NOT NULL,
+        rk       BLOB NOT NULL,
+        thk      BLOB NOT NULL,
+        trk      BLOB NOT NULL,
+        PRIMARY KEY (table_id, idx, hk, rk, thk, trk)
+      ) WITHOUT ROWID;
+      CREATE TABLE ddb_streams (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        arn         TEXT NOT NULL UNIQUE,
+        account     TEXT NOT NULL,
+        region      TEXT NOT NULL,
+        table_name  TEXT NOT NULL,
+        label       TEXT NOT NULL,
+        view_type   TEXT NOT NULL,
+        key_schema  TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        disabled_at INTEGER,
+        next_seq    INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX ddb_streams_scope ON ddb_streams (account, region, table_name);
+      CREATE TABLE ddb_stream_records (
+        stream_id  INTEGER NOT NULL,
+        seq        INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        record     TEXT NOT NULL,
+        PRIMARY KEY (stream_id, seq)
+      ) WITHOUT ROWID;
+      CREATE TABLE ddb_ttl (
+        table_id INTEGER NOT NULL,
+        expires  INTEGER NOT NULL,
+        hk       BLOB NOT NULL,
+        rk       BLOB NOT NULL,
+        PRIMARY KEY (table_id, expires, hk, rk)
       ) WITHOUT ROWID;
     `);
   },
@@ -56,6 +108,12 @@ export interface TableMeta {
   tags: Array<{ Key: string; Value: string }>;
   deletionProtection: boolean;
   tableClass?: string;
+  localSecondaryIndexes?: IndexMeta[];
+  globalSecondaryIndexes?: IndexMeta[];
+  /** The table's current stream (also kept, disabled, after StreamEnabled: false). */
+  stream?: { id: number; arn: string; label: string; viewType: string; enabled: boolean };
+  ttl?: { attributeName: string; enabled: boolean; changedAt: number };
+  sse?: { enabled: boolean; type?: string; kmsKeyArn?: string };
 }
 
 export interface TableRecord {
@@ -131,7 +189,16 @@ export class DynamoStore {
 
   table(account: string, region: string, name: string): TableRecord | undefined {
     const r = this.s.table.get(account, region, name) as TableRow | undefined;
-    return r ? toRecord(r) : undefined;
+    if (!r) return undefined;
+    const rec = toRecord(r);
+    this.refreshHooks(r, rec);
+    return rec;
+  }
+
+  /** Writes a table's metadata (the hooks follow on the next table()). */
+  saveMeta(t: TableRecord): void {
+    this.prepared("UPDATE ddb_tables SET meta = ? WHERE id = ?").run(JSON.stringify(t.meta), t.id);
+    this.table(t.account, t.region, t.meta.name);
   }
 
   createTable(account: string, region: string, meta: TableMeta): TableRecord {
@@ -140,6 +207,9 @@ export class DynamoStore {
   }
 
   deleteTable(id: number): void {
+    this.prepared("DELETE FROM ddb_index_items WHERE table_id = ?").run(id);
+    this.prepared("DELETE FROM ddb_ttl WHERE table_id = ?").run(id);
+    this.hooks.delete(id);
     this.s.deleteItems.run(id);
     this.s.deleteTable.run(id);
   }
@@ -148,17 +218,41 @@ export class DynamoStore {
     return (this.s.names.all(account, region, after, limit) as Array<{ name: string }>).map((r) => r.name);
   }
 
+  // ------------------------------------------------------------ write hooks
+  // Indexes, stream records and the TTL index are kept in step with ddb_items inside the
+  // caller's transaction. The hooks of a table are rebuilt whenever table() sees its metadata
+  // change, and every write path resolves its table through table() first.
+  private readonly hooks = new Map<number, { meta: string; hooks: TableHooks | undefined }>();
+  /** Set by the service's start(): where stream records are announced, and Nimbus time. */
+  events?: EventBus;
+  clock?: Clock;
+
+  hooksOf(tableId: number): TableHooks | undefined {
+    return this.hooks.get(tableId)?.hooks;
+  }
+
+  private refreshHooks(r: TableRow, rec: TableRecord): void {
+    const cached = this.hooks.get(r.id);
+    if (cached && cached.meta === r.meta) return;
+    this.hooks.set(r.id, { meta: r.meta, hooks: buildHooks(rec) });
+  }
+
   getItem(tableId: number, hk: Buffer, rk: Buffer): ItemRow | undefined {
     return this.s.getItem.get(tableId, hk, rk) as ItemRow | undefined;
   }
 
   /** Writes an item; `old` is the row it replaces (for the table's count and size). */
   putItem(tableId: number, hk: Buffer, rk: Buffer, item: string, size: number, old: ItemRow | undefined): void {
+    const h = this.hooks.get(tableId)?.hooks;
+    if (h) h.write(this, hk, rk, old?.item, item);
     this.s.putItem.run(tableId, hk, rk, item, size);
     this.s.counts.run(old ? 0 : 1, size - (old?.size ?? 0), tableId);
   }
 
-  deleteItem(tableId: number, hk: Buffer, rk: Buffer, old: ItemRow): void {
+  /** Deletes an item; `identity` marks a delete made by DynamoDB itself (TTL) in its stream record. */
+  deleteItem(tableId: number, hk: Buffer, rk: Buffer, old: ItemRow, identity?: WriteIdentity): void {
+    const h = this.hooks.get(tableId)?.hooks;
+    if (h) h.write(this, hk, rk, old.item, undefined, identity);
     this.s.delItem.run(tableId, hk, rk);
     this.s.counts.run(-1, -old.size, tableId);
   }
@@ -184,12 +278,19 @@ export class DynamoStore {
     return this.prepared(sql).iterate(...args) as IterableIterator<ItemRow>;
   }
 
+  /** Bytes of the items sharing a partition key (ReturnItemCollectionMetrics). */
+  collectionSize(tableId: number, hk: Buffer): number {
+    const r = this.prepared("SELECT COALESCE(SUM(size), 0) AS n FROM ddb_items WHERE table_id = ? AND hk = ?").get(tableId, hk) as { n: number };
+    return r.n;
+  }
+
   scanItems(tableId: number, after?: { hk: Buffer; rk: Buffer }): IterableIterator<ItemRow> {
     return (after ? this.s.scanFrom.iterate(tableId, after.hk, after.rk) : this.s.scanAll.iterate(tableId)) as IterableIterator<ItemRow>;
   }
 
   private readonly cache = new Map<string, Statement>();
-  private prepared(sql: string): Statement {
+  /** A statement prepared once per database (the index, stream and TTL code shares it). */
+  prepared(sql: string): Statement {
     let st = this.cache.get(sql);
     if (!st) {
       st = this.db.prepare(sql);
@@ -200,8 +301,11 @@ export class DynamoStore {
 
   reset(): void {
     this.tx(() => {
-      this.db.exec("DELETE FROM ddb_items; DELETE FROM ddb_tables;");
+      this.db.exec(
+        "DELETE FROM ddb_items; DELETE FROM ddb_tables; DELETE FROM ddb_index_items; DELETE FROM ddb_streams; DELETE FROM ddb_stream_records; DELETE FROM ddb_ttl;",
+      );
     });
+    this.hooks.clear();
   }
 }
 

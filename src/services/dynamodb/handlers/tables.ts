@@ -1,7 +1,10 @@
-// Table lifecycle: CreateTable (key schema and attribute definitions validated as AWS does,
-// billing modes), DescribeTable, ListTables, UpdateTable (billing, capacity, deletion
-// protection, table class), DeleteTable, DescribeTimeToLive, and tags (ListTagsOfResource,
-// TagResource, UntagResource). Tables are ACTIVE at once (see GAPS.md).
+// Table lifecycle: CreateTable (key schema, attribute definitions, local and global secondary
+// indexes validated as AWS does, billing modes, SSE, streams, tags, deletion protection, table
+// class), DescribeTable (with index descriptions and live counts), ListTables, UpdateTable
+// (billing, capacity, GSI create/delete/update, streams, SSE, deletion protection, table class),
+// DeleteTable, DescribeLimits, DescribeEndpoints, and tags (ListTagsOfResource, TagResource,
+// UntagResource). Tables are ACTIVE at once; a GSI added later backfills for a moment of Nimbus
+// time (see GAPS.md).
 import type {
   CreateTableInput,
   CreateTableOutput,
@@ -9,8 +12,8 @@ import type {
   DeleteTableOutput,
   DescribeTableInput,
   DescribeTableOutput,
-  DescribeTimeToLiveInput,
-  DescribeTimeToLiveOutput,
+  DescribeEndpointsResponse,
+  DescribeLimitsOutput,
   ListTablesInput,
   ListTablesOutput,
   ListTagsOfResourceInput,
@@ -20,12 +23,16 @@ import type {
   UpdateTableInput,
   UpdateTableOutput,
 } from "@aws-sdk/client-dynamodb";
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { AwsError } from "../../../core/errors.js";
 import type { RequestContext } from "../../../core/service.js";
 import { ddb, resolveTable, tableDescription, tableNameOf, validateTableName } from "../common.js";
-import { validation } from "../engine/values.js";
-import type { AttributeDefinition, KeyElement, TableMeta, TableRecord } from "../store.js";
+import { fromStored, itemSize, validation } from "../engine/values.js";
+import { project } from "../engine/evaluate.js";
+import { indexHooks, indexKeyOf } from "../indexes/hooks.js";
+import { checkDefinitionsUsed, gsiThroughput, MAX_GSIS, projectedNames, validateCreateIndexes, type IndexMeta } from "../indexes/schema.js";
+import { checkStreamSpec, disableStream, enableStream } from "../streams/lifecycle.js";
+import type { AttributeDefinition, DynamoStore, KeyElement, TableMeta, TableRecord } from "../store.js";
 
 const invalid = (detail: string) => validation(`One or more parameter values were invalid: ${detail}`);
 
@@ -48,9 +55,6 @@ function validateKeySchema(keySchema: KeyElement[], defs: AttributeDefinition[])
   if (missing.length) {
     throw invalid(`Some index key attributes are not defined in AttributeDefinitions. Keys: [${missing.join(", ")}], AttributeDefinitions: [${names.join(", ")}]`);
   }
-  if (defs.length !== keySchema.length) {
-    throw invalid("Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions");
-  }
 }
 
 export function CreateTable(input: CreateTableInput, ctx: RequestContext): CreateTableOutput {
@@ -58,9 +62,6 @@ export function CreateTable(input: CreateTableInput, ctx: RequestContext): Creat
   validateTableName(name);
   const keySchema = (input.KeySchema ?? []) as KeyElement[];
   const defs = (input.AttributeDefinitions ?? []) as AttributeDefinition[];
-  if (input.GlobalSecondaryIndexes?.length || input.LocalSecondaryIndexes?.length) {
-    throw new AwsError("NotImplemented", "Nimbus does not implement DynamoDB secondary indexes yet; see src/services/dynamodb/GAPS.md", 501, { fault: "Receiver" });
-  }
   validateKeySchema(keySchema, defs);
 
   const billingMode = input.BillingMode ?? "PROVISIONED";
@@ -77,8 +78,12 @@ export function CreateTable(input: CreateTableInput, ctx: RequestContext): Creat
     read = pt.ReadCapacityUnits!;
     write = pt.WriteCapacityUnits!;
   }
+  const indexes = validateCreateIndexes(keySchema, defs, input.LocalSecondaryIndexes as never, input.GlobalSecondaryIndexes as never, billingMode, ctx.clock.now());
+  checkDefinitionsUsed(keySchema, indexes, defs);
   const tags = (input.Tags ?? []) as Array<{ Key: string; Value: string }>;
   validateTags(tags);
+  if (input.StreamSpecification) checkStreamSpec(input.StreamSpecification, true);
+  const sse = sseOf(input.SSESpecification, ctx);
 
   const store = ddb(ctx);
   return store.tx(() => {
@@ -96,14 +101,21 @@ export function CreateTable(input: CreateTableInput, ctx: RequestContext): Creat
       tags,
       deletionProtection: input.DeletionProtectionEnabled ?? false,
       tableClass: input.TableClass,
+      ...(indexes.some((i) => !i.global) ? { localSecondaryIndexes: indexes.filter((i) => !i.global) } : {}),
+      ...(indexes.some((i) => i.global) ? { globalSecondaryIndexes: indexes.filter((i) => i.global) } : {}),
+      ...(sse ? { sse } : {}),
     };
     const t = store.createTable(ctx.accountId, ctx.region, meta);
-    return { TableDescription: tableDescription(t) } as CreateTableOutput;
+    if (input.StreamSpecification?.StreamEnabled) {
+      enableStream(store, t, input.StreamSpecification.StreamViewType!, ctx.clock.now());
+      store.saveMeta(t);
+    }
+    return { TableDescription: describe(ctx, t) } as CreateTableOutput;
   });
 }
 
 export function DescribeTable(input: DescribeTableInput, ctx: RequestContext): DescribeTableOutput {
-  return { Table: tableDescription(resolveTable(ctx, input.TableName)) } as DescribeTableOutput;
+  return { Table: describe(ctx, resolveTable(ctx, input.TableName)) } as DescribeTableOutput;
 }
 
 export function ListTables(input: ListTablesInput, ctx: RequestContext): ListTablesOutput {
@@ -120,8 +132,10 @@ export function DeleteTable(input: DeleteTableInput, ctx: RequestContext): Delet
     if (t.meta.deletionProtection) {
       throw invalid(`Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.`);
     }
+    const d = describe(ctx, t, "DELETING");
+    disableStream(store, t, ctx.clock.now());
     store.deleteTable(t.id);
-    return { TableDescription: tableDescription(t, "DELETING") } as DeleteTableOutput;
+    return { TableDescription: d } as DeleteTableOutput;
   });
 }
 
@@ -145,7 +159,7 @@ function tableByArn(ctx: RequestContext, arn: string | undefined): TableRecord {
 }
 
 function saveMeta(ctx: RequestContext, t: TableRecord): void {
-  ctx.db.prepare("UPDATE ddb_tables SET meta = ? WHERE id = ?").run(JSON.stringify(t.meta), t.id);
+  ddb(ctx).saveMeta(t);
 }
 
 export function ListTagsOfResource(input: ListTagsOfResourceInput, ctx: RequestContext): ListTagsOfResourceOutput {
@@ -178,35 +192,59 @@ export function UntagResource(input: UntagResourceInput, ctx: RequestContext): R
   });
 }
 
-// ---------------------------------------------------------------- UpdateTable, TTL
+// ---------------------------------------------------------------- UpdateTable
+
+/** How long (Nimbus time) a GSI added by UpdateTable reports CREATING / Backfilling. */
+export const BACKFILL_MS = 1000;
+
+type GsiUpdate = NonNullable<UpdateTableInput["GlobalSecondaryIndexUpdates"]>[number];
 
 export function UpdateTable(input: UpdateTableInput, ctx: RequestContext): UpdateTableOutput {
-  const unsupported = (what: string) =>
-    new AwsError("NotImplemented", `Nimbus does not implement UpdateTable ${what} yet; see src/services/dynamodb/GAPS.md`, 501, { fault: "Receiver" });
-  if (input.GlobalSecondaryIndexUpdates?.length) throw unsupported("GlobalSecondaryIndexUpdates");
-  if (input.StreamSpecification) throw unsupported("StreamSpecification");
-  if (input.ReplicaUpdates?.length) throw unsupported("ReplicaUpdates");
-  if (input.SSESpecification) throw unsupported("SSESpecification");
-  if (input.AttributeDefinitions?.length) throw unsupported("AttributeDefinitions (only used with secondary indexes)");
+  if (input.ReplicaUpdates?.length) {
+    throw new AwsError("NotImplemented", "Nimbus does not implement UpdateTable ReplicaUpdates yet; see src/services/dynamodb/GAPS.md", 501, { fault: "Receiver" });
+  }
   const store = ddb(ctx);
   return store.tx(() => {
     const t = resolveTable(ctx, input.TableName);
     const m = t.meta;
-    if (input.BillingMode === undefined && !input.ProvisionedThroughput && input.DeletionProtectionEnabled === undefined && input.TableClass === undefined) {
+    const now = ctx.clock.now();
+    const updates = input.GlobalSecondaryIndexUpdates ?? [];
+    if (
+      input.BillingMode === undefined &&
+      !input.ProvisionedThroughput &&
+      input.DeletionProtectionEnabled === undefined &&
+      input.TableClass === undefined &&
+      !input.StreamSpecification &&
+      !input.SSESpecification &&
+      input.GlobalSecondaryIndexUpdates === undefined
+    ) {
       throw validation(
         "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
       );
     }
+    if (input.GlobalSecondaryIndexUpdates !== undefined && updates.length === 0) throw invalid("List of GlobalSecondaryIndexUpdates is empty");
+    if (input.SSESpecification && (input.BillingMode !== undefined || input.ProvisionedThroughput || input.StreamSpecification || updates.length || input.DeletionProtectionEnabled !== undefined || input.TableClass !== undefined)) {
+      throw invalid("Server-Side Encryption modification must be the only operation in the request");
+    }
+    const creates = updates.filter((u) => u.Create || u.Delete);
+    if (input.StreamSpecification && creates.length) throw invalid("You cannot create or delete index while changing stream status");
+
+    // 1. billing mode and table throughput (GSI throughput follows in 2.)
+    const oldMode = m.billingMode;
     const mode = input.BillingMode ?? m.billingMode;
     const pt = input.ProvisionedThroughput;
     if (mode === "PAY_PER_REQUEST") {
       if (pt) throw invalid("Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST");
       m.read = 0;
       m.write = 0;
+      for (const g of m.globalSecondaryIndexes ?? []) {
+        g.read = 0;
+        g.write = 0;
+      }
     } else {
-      if (m.billingMode === "PAY_PER_REQUEST" && !pt) throw invalid("ProvisionedThroughput must be specified when BillingMode is PROVISIONED");
+      if (oldMode === "PAY_PER_REQUEST" && !pt) throw invalid("ProvisionedThroughput must be specified when BillingMode is PROVISIONED");
       if (pt) {
-        if (m.billingMode === "PROVISIONED" && pt.ReadCapacityUnits === m.read && pt.WriteCapacityUnits === m.write) {
+        if (oldMode === "PROVISIONED" && pt.ReadCapacityUnits === m.read && pt.WriteCapacityUnits === m.write && !updates.length) {
           throw validation(
             `The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: ${m.read}. Requested ReadCapacityUnits: ${pt.ReadCapacityUnits}. Current WriteCapacityUnits provisioned for the table: ${m.write}. Requested WriteCapacityUnits: ${pt.WriteCapacityUnits}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.`,
           );
@@ -216,15 +254,232 @@ export function UpdateTable(input: UpdateTableInput, ctx: RequestContext): Updat
       }
     }
     m.billingMode = mode;
+
+    // 2. global secondary index updates
+    const deleted = applyGsiUpdates(store, t, updates, input.AttributeDefinitions as AttributeDefinition[] | undefined, now);
+    if (mode === "PROVISIONED" && oldMode === "PAY_PER_REQUEST") {
+      const touched = new Set(updates.map((u) => u.Update?.IndexName ?? u.Create?.IndexName));
+      const missing = (m.globalSecondaryIndexes ?? []).filter((g) => !touched.has(g.name));
+      if (missing.length) throw invalid(`ProvisionedThroughput must be specified for index: ${missing.map((g) => g.name).join(",")}`);
+    }
+
+    // 3. stream
+    if (input.StreamSpecification) {
+      checkStreamSpec(input.StreamSpecification, false, t);
+      if (input.StreamSpecification.StreamEnabled) enableStream(store, t, input.StreamSpecification.StreamViewType!, now);
+      else disableStream(store, t, now);
+    }
+
+    // 4. encryption, deletion protection, table class
+    if (input.SSESpecification) {
+      const next = sseOf(input.SSESpecification, ctx);
+      if (!next && !m.sse) throw invalid("Table is already encrypted by default");
+      if (next && m.sse && next.kmsKeyArn === m.sse.kmsKeyArn) {
+        throw invalid("Table is already encrypted with given KMSMasterKeyId. Use KMSMasterKeyId parameter if you want to change Master Key");
+      }
+      m.sse = next;
+    }
     if (input.DeletionProtectionEnabled !== undefined) m.deletionProtection = input.DeletionProtectionEnabled;
     if (input.TableClass !== undefined) m.tableClass = input.TableClass;
     saveMeta(ctx, t);
-    return { TableDescription: tableDescription(t) } as UpdateTableOutput;
+    const d = describe(ctx, t);
+    if (deleted.length) {
+      d.GlobalSecondaryIndexes = [...((d.GlobalSecondaryIndexes as unknown[]) ?? []), ...deleted.map((g) => ({ ...gsiDescription(store, t, g, now), IndexStatus: "DELETING" }))];
+    }
+    return { TableDescription: d } as UpdateTableOutput;
   });
 }
 
-/** TTL is not implemented, so every table truthfully reports it DISABLED. */
-export function DescribeTimeToLive(input: DescribeTimeToLiveInput, ctx: RequestContext): DescribeTimeToLiveOutput {
-  resolveTable(ctx, input.TableName);
-  return { TimeToLiveDescription: { TimeToLiveStatus: "DISABLED" } };
+/** Applies Create / Update / Delete of GSIs to t.meta (and the index rows); returns the deleted ones. */
+function applyGsiUpdates(store: DynamoStore, t: TableRecord, updates: GsiUpdate[], newDefs: AttributeDefinition[] | undefined, now: number): IndexMeta[] {
+  const m = t.meta;
+  const seen = new Set<string>();
+  for (const u of updates) {
+    const n = [u.Create, u.Update, u.Delete].filter((x) => x !== undefined).length;
+    if (n === 0) throw invalid("One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null");
+    if (n > 1) throw invalid("Only one global secondary index action is allowed per GlobalSecondaryIndexUpdate object");
+    const name = (u.Create ?? u.Update ?? u.Delete)!.IndexName!;
+    if (seen.has(name)) throw invalid(`Only one global secondary index update per index is allowed simultaneously. Index: ${name}`);
+    seen.add(name);
+  }
+  const online = updates.filter((u) => u.Create || u.Delete).length;
+  const busy = (m.globalSecondaryIndexes ?? []).some((g) => g.backfilledAt !== undefined && now < g.backfilledAt);
+  if (online > 1 || (online === 1 && busy)) {
+    throw new AwsError("LimitExceededException", "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table");
+  }
+  const deleted: IndexMeta[] = [];
+  for (const u of updates) {
+    const gsis = m.globalSecondaryIndexes ?? [];
+    if (u.Create) {
+      const c = u.Create;
+      const name = c.IndexName!;
+      if (gsis.some((g) => g.name === name) || (m.localSecondaryIndexes ?? []).some((l) => l.name === name)) {
+        throw validation("Attempting to create an index which already exists");
+      }
+      if (!newDefs) throw invalid(`AttributeDefinitions is not specified for index: ${name}`);
+      if (gsis.length >= MAX_GSIS) throw new AwsError("LimitExceededException", `GlobalSecondaryIndex count exceeds the per-table limit of ${MAX_GSIS}`);
+      // Merge the definitions: a new one adds, an existing one must keep its type.
+      const defs = m.attributeDefinitions.map((d) => ({ ...d }));
+      for (const d of newDefs) {
+        const cur = defs.find((x) => x.AttributeName === d.AttributeName);
+        if (cur && cur.AttributeType !== d.AttributeType) {
+          throw invalid(`Cannot change the type of an existing key attribute: ${d.AttributeName} (${cur.AttributeType} -> ${d.AttributeType})`);
+        }
+        if (!cur) defs.push({ AttributeName: d.AttributeName, AttributeType: d.AttributeType });
+      }
+      const [meta] = validateCreateIndexes(m.keySchema, defs, undefined, [c as never], m.billingMode, now);
+      meta.backfilledAt = now + BACKFILL_MS;
+      m.attributeDefinitions = defs;
+      m.globalSecondaryIndexes = [...gsis, meta];
+      backfillIndex(store, t, meta);
+    } else if (u.Delete) {
+      const name = u.Delete.IndexName!;
+      const g = gsis.find((x) => x.name === name);
+      if (!g) {
+        if ((m.localSecondaryIndexes ?? []).some((l) => l.name === name)) throw validation(`Cannot delete an index that is not a GlobalSecondaryIndex: ${name}`);
+        throw new AwsError("ResourceNotFoundException", `Requested resource not found: Index: ${name} not found`);
+      }
+      m.globalSecondaryIndexes = gsis.filter((x) => x !== g);
+      store.prepared("DELETE FROM ddb_index_items WHERE table_id = ? AND idx = ?").run(t.id, name);
+      deleted.push(g);
+    } else {
+      const up = u.Update!;
+      const name = up.IndexName!;
+      const g = gsis.find((x) => x.name === name);
+      if (!g) {
+        if ((m.localSecondaryIndexes ?? []).some((l) => l.name === name)) throw validation(`Cannot update an index that is not a GlobalSecondaryIndex: ${name}`);
+        throw new AwsError("ResourceNotFoundException", `Requested resource not found: Index: ${name} not found`);
+      }
+      if (m.billingMode === "PAY_PER_REQUEST" && up.ProvisionedThroughput) {
+        throw invalid(`The only Updates for index: ${name} when TableThroughputMode is PAY_PER_REQUEST can be to OnDemandThroughput, WarmThroughput`);
+      }
+      if (up.ProvisionedThroughput) {
+        const { read, write } = gsiThroughput(name, up.ProvisionedThroughput, m.billingMode);
+        g.read = read;
+        g.write = write;
+      }
+    }
+  }
+  // Definitions no key schema uses any more (a deleted index's) leave the table, as on AWS.
+  if (deleted.length) {
+    const used = new Set([m.keySchema, ...[...(m.globalSecondaryIndexes ?? []), ...(m.localSecondaryIndexes ?? [])].map((i) => i.keySchema)].flat().map((k) => k.AttributeName));
+    m.attributeDefinitions = m.attributeDefinitions.filter((d) => used.has(d.AttributeName));
+  }
+  return deleted;
+}
+
+/** Puts the items already in the table into a new index (in the UpdateTable transaction). */
+function backfillIndex(store: DynamoStore, t: TableRecord, meta: IndexMeta): void {
+  const view = { ...t, meta: { ...t.meta, globalSecondaryIndexes: [meta], localSecondaryIndexes: [] } };
+  const [ix] = indexHooks(view);
+  const ins = store.prepared("INSERT OR REPLACE INTO ddb_index_items (table_id, idx, hk, rk, thk, trk) VALUES (?, ?, ?, ?, ?, ?)");
+  // Collected first: better-sqlite3 cannot write while a statement iterates.
+  for (const row of [...store.scanItems(t.id)]) {
+    const k = indexKeyOf(ix, fromStored(row.item), false);
+    if (k) ins.run(t.id, meta.name, k.hk, k.rk, row.hk, row.rk);
+  }
+}
+
+// ---------------------------------------------------------------- descriptions
+
+/** Whether a GSI is still backfilling (Nimbus time). */
+export function indexCreating(i: IndexMeta, now: number): boolean {
+  return i.backfilledAt !== undefined && now < i.backfilledAt;
+}
+
+function indexStats(store: DynamoStore, t: TableRecord, i: IndexMeta): { ItemCount: number; IndexSizeBytes: number } {
+  const join = "FROM ddb_index_items i JOIN ddb_items t ON t.table_id = i.table_id AND t.hk = i.thk AND t.rk = i.trk WHERE i.table_id = ? AND i.idx = ?";
+  if (i.projection.ProjectionType === "ALL") {
+    const r = store.prepared(`SELECT COUNT(*) AS n, COALESCE(SUM(t.size), 0) AS s ${join}`).get(t.id, i.name) as { n: number; s: number };
+    return { ItemCount: r.n, IndexSizeBytes: r.s };
+  }
+  // KEYS_ONLY / INCLUDE: the size of what the index holds.
+  const names = [...projectedNames(t.meta.keySchema, i)!].map((n) => ({ type: "path" as const, elements: [n] }));
+  let n = 0;
+  let s = 0;
+  for (const r of store.prepared(`SELECT t.item AS item ${join}`).iterate(t.id, i.name) as Iterable<{ item: string }>) {
+    n++;
+    s += itemSize(project(fromStored(r.item), names));
+  }
+  return { ItemCount: n, IndexSizeBytes: s };
+}
+
+function gsiDescription(store: DynamoStore, t: TableRecord, g: IndexMeta, now: number): Record<string, unknown> {
+  const creating = indexCreating(g, now);
+  return {
+    IndexName: g.name,
+    KeySchema: g.keySchema,
+    Projection: g.projection,
+    IndexStatus: creating ? "CREATING" : "ACTIVE",
+    ...(creating ? { Backfilling: true } : {}),
+    ProvisionedThroughput: { NumberOfDecreasesToday: 0, ReadCapacityUnits: g.read, WriteCapacityUnits: g.write },
+    ...indexStats(store, t, g),
+    IndexArn: `${t.meta.arn}/index/${g.name}`,
+  };
+}
+
+/** The TableDescription: the base fields plus indexes, stream and encryption. */
+function describe(ctx: RequestContext, t: TableRecord, status = "ACTIVE"): Record<string, unknown> {
+  const store = ddb(ctx);
+  const m = t.meta;
+  const now = ctx.clock.now();
+  const d = tableDescription(t, status);
+  if (m.localSecondaryIndexes?.length) {
+    d.LocalSecondaryIndexes = m.localSecondaryIndexes.map((l) => ({
+      IndexName: l.name,
+      KeySchema: l.keySchema,
+      Projection: l.projection,
+      ...indexStats(store, t, l),
+      IndexArn: `${m.arn}/index/${l.name}`,
+    }));
+  }
+  if (m.globalSecondaryIndexes?.length) d.GlobalSecondaryIndexes = m.globalSecondaryIndexes.map((g) => gsiDescription(store, t, g, now));
+  if (m.stream) {
+    if (m.stream.enabled) d.StreamSpecification = { StreamEnabled: true, StreamViewType: m.stream.viewType };
+    d.LatestStreamLabel = m.stream.label;
+    d.LatestStreamArn = m.stream.arn;
+  }
+  if (m.sse?.enabled) d.SSEDescription = { Status: "ENABLED", SSEType: "KMS", KMSMasterKeyArn: m.sse.kmsKeyArn };
+  return d;
+}
+
+/** SSESpecification: undefined for the default (AWS owned key), KMS with a key ARN otherwise. */
+function sseOf(spec: CreateTableInput["SSESpecification"], ctx: RequestContext): TableMeta["sse"] {
+  if (!spec) return undefined;
+  if (spec.Enabled === false) {
+    if (spec.SSEType !== undefined) throw invalid("SSEType can not be specified if Enabled is false");
+    if (spec.KMSMasterKeyId !== undefined) throw invalid("KMSMasterKeyId can not be specified if Enabled is false");
+    return undefined;
+  }
+  if (spec.SSEType === "AES256") throw invalid("SSEType AES256 is not supported");
+  if (spec.Enabled === undefined && spec.SSEType === undefined && spec.KMSMasterKeyId === undefined) return undefined;
+  const id = spec.KMSMasterKeyId;
+  // The AWS managed key alias/aws/dynamodb when none is named; key ids and aliases become ARNs.
+  const arn = !id
+    ? `arn:aws:kms:${ctx.region}:${ctx.accountId}:key/${awsManagedKeyId(ctx)}`
+    : id.startsWith("arn:")
+      ? id
+      : id.startsWith("alias/")
+        ? `arn:aws:kms:${ctx.region}:${ctx.accountId}:${id}`
+        : `arn:aws:kms:${ctx.region}:${ctx.accountId}:key/${id}`;
+  return { enabled: true, type: "KMS", kmsKeyArn: arn };
+}
+
+/** A stable key id per account and region for the AWS managed DynamoDB key. */
+function awsManagedKeyId(ctx: RequestContext): string {
+  const h = createHash("sha256").update(`aws/dynamodb:${ctx.accountId}:${ctx.region}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+// ---------------------------------------------------------------- limits and endpoints
+
+/** AWS's default account and table quotas (Nimbus enforces none of them). */
+export function DescribeLimits(_input: unknown, _ctx: RequestContext): DescribeLimitsOutput {
+  return { AccountMaxReadCapacityUnits: 80000, AccountMaxWriteCapacityUnits: 80000, TableMaxReadCapacityUnits: 40000, TableMaxWriteCapacityUnits: 40000 };
+}
+
+/** Endpoint discovery answers Nimbus's own address, so a discovering client stays here. */
+export function DescribeEndpoints(_input: unknown, ctx: RequestContext): DescribeEndpointsResponse {
+  const address = ctx.endpoint.replace(/^[a-z]+:\/\//, "");
+  return { Endpoints: [{ Address: address, CachePeriodInMinutes: 1440 }] };
 }
