@@ -13,6 +13,7 @@ import { evaluate, project } from "../engine/evaluate.js";
 import { parseCondition, parseProjection, type Condition, type Operand, type Path } from "../engine/parser.js";
 import { compareBytes, compareValues, encodeKey, fromStored, typeOf, validation, type AV, type Item } from "../engine/values.js";
 import type { ItemRow, TableRecord } from "../store.js";
+import { indexRead, type IndexRead } from "../indexes/read.js";
 
 const MAX_PAGE_BYTES = 1024 * 1024;
 
@@ -149,8 +150,7 @@ interface PageInput {
 }
 
 function checkSelect(input: PageInput, paths: Path[] | undefined): void {
-  if (input.IndexName !== undefined) throw validation(`The table does not have the specified index: ${input.IndexName}`);
-  if (input.Select === "ALL_PROJECTED_ATTRIBUTES") throw validation("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName");
+  if (input.Select === "ALL_PROJECTED_ATTRIBUTES" && input.IndexName === undefined) throw validation("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName");
   if (input.Select === "SPECIFIC_ATTRIBUTES" && !paths) {
     throw validation("Select type SPECIFIC_ATTRIBUTES requires either AttributesToGet or ProjectionExpression to be specified");
   }
@@ -161,7 +161,15 @@ function checkSelect(input: PageInput, paths: Path[] | undefined): void {
 }
 
 /** Reads rows until Limit or 1 MB, filters and projects them. */
-function page(t: TableRecord, rows: Iterable<ItemRow>, input: PageInput, filter: Condition | undefined, paths: Path[] | undefined, skip?: (r: ItemRow) => boolean) {
+function page(
+  t: TableRecord,
+  rows: Iterable<ItemRow>,
+  input: PageInput,
+  filter: Condition | undefined,
+  paths: Path[] | undefined,
+  skip?: (r: ItemRow) => boolean,
+  view?: IndexRead,
+) {
   const limit = input.Limit;
   const items: Item[] = [];
   let scanned = 0;
@@ -176,8 +184,9 @@ function page(t: TableRecord, rows: Iterable<ItemRow>, input: PageInput, filter:
     }
     scanned++;
     bytes += row.size;
-    const item = fromStored(row.item);
-    last = item;
+    const stored = fromStored(row.item);
+    const item = view ? view.present(stored) : stored;
+    last = stored;
     if (filter && !evaluate(filter, item, "FilterExpression")) continue;
     items.push(paths ? project(item, paths) : item);
   }
@@ -185,7 +194,7 @@ function page(t: TableRecord, rows: Iterable<ItemRow>, input: PageInput, filter:
   if (!more && limit !== undefined && scanned >= limit) more = true;
   const out: Record<string, unknown> = { Count: items.length, ScannedCount: scanned };
   if (input.Select !== "COUNT") out.Items = items;
-  if (more && last) out.LastEvaluatedKey = keyAttributes(t, last);
+  if (more && last) out.LastEvaluatedKey = view ? view.lastKey(last) : keyAttributes(t, last);
   // Query and Scan are charged on the total size read, not per item.
   const cap = consumed(input.ReturnConsumedCapacity, t.meta.name, readUnits(bytes, input.ConsistentRead), "read");
   if (cap) out.ConsumedCapacity = cap;
@@ -247,8 +256,14 @@ export function Query(input: QueryInput, ctx: RequestContext): QueryOutput {
   if (input.KeyConditionExpression === undefined && input.KeyConditions === undefined) {
     throw validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
   }
-  const t = resolveTable(ctx, input.TableName);
+  const table = resolveTable(ctx, input.TableName);
   const refs = refsOf(input, input.KeyConditionExpression !== undefined || input.FilterExpression !== undefined || input.ProjectionExpression !== undefined);
+  // On an index, the key condition and the starting key are the index's (indexes/read.ts).
+  const view =
+    input.IndexName !== undefined
+      ? indexRead(table, input, input.ProjectionExpression !== undefined ? parseProjection(input.ProjectionExpression, refs) : attributesToGet(input.AttributesToGet), ctx.clock.now())
+      : undefined;
+  const t = view ? view.keys : table;
   const kc =
     input.KeyConditionExpression !== undefined
       ? parseCondition(input.KeyConditionExpression, "KeyConditionExpression", refs)
@@ -264,18 +279,20 @@ export function Query(input: QueryInput, ctx: RequestContext): QueryOutput {
   const range = keyRange(t, kc);
   const forward = input.ScanIndexForward !== false;
   let { lo, hi } = range;
-  const esk = startKey(t, input.ExclusiveStartKey as Record<string, unknown> | undefined);
+  const esk = view ? view.startKey(input.ExclusiveStartKey) : startKey(t, input.ExclusiveStartKey as Record<string, unknown> | undefined);
   if (esk) {
     const outside = () => validation("The provided starting key is outside query boundaries based on provided conditions");
     if (compareBytes(esk.hk, range.hk) !== 0) throw outside();
     if (lo && compareBytes(esk.rk, lo.v) < 0) throw outside();
     if (hi && (compareBytes(esk.rk, hi.v) > 0 || (!hi.incl && compareBytes(esk.rk, hi.v) === 0))) throw outside();
-    if (forward && (!lo || compareBytes(esk.rk, lo.v) >= 0)) lo = { v: esk.rk, incl: false };
-    if (!forward && (!hi || compareBytes(esk.rk, hi.v) <= 0)) hi = { v: esk.rk, incl: false };
+    if (!view && forward && (!lo || compareBytes(esk.rk, lo.v) >= 0)) lo = { v: esk.rk, incl: false };
+    if (!view && !forward && (!hi || compareBytes(esk.rk, hi.v) <= 0)) hi = { v: esk.rk, incl: false };
   }
-  const rows = ddb(ctx).queryItems(t.id, range.hk, { lo, hi }, forward);
+  const rows = view
+    ? view.query(ddb(ctx), range.hk, { lo, hi }, forward, esk as Parameters<IndexRead["query"]>[4])
+    : ddb(ctx).queryItems(t.id, range.hk, { lo, hi }, forward);
   try {
-    return page(t, rows, input, filter, paths) as QueryOutput;
+    return page(table, rows, input, filter, paths, undefined, view) as QueryOutput;
   } finally {
     (rows as { return?: () => void }).return?.();
   }
@@ -316,12 +333,13 @@ export function Scan(input: ScanInput, ctx: RequestContext): ScanOutput {
   const paths = input.ProjectionExpression !== undefined ? parseProjection(input.ProjectionExpression, refs) : attributesToGet(input.AttributesToGet);
   refs.checkUnused();
   checkSelect(input, paths);
-  const esk = startKey(t, input.ExclusiveStartKey as Record<string, unknown> | undefined);
-  const rows = ddb(ctx).scanItems(t.id, esk);
+  const view = input.IndexName !== undefined ? indexRead(t, input, paths, ctx.clock.now()) : undefined;
+  const esk = view ? view.startKey(input.ExclusiveStartKey) : startKey(t, input.ExclusiveStartKey as Record<string, unknown> | undefined);
+  const rows = view ? view.scan(ddb(ctx), esk as Parameters<IndexRead["scan"]>[1]) : ddb(ctx).scanItems(t.id, esk);
   // A segment is the set of partitions whose hash key hashes to it, as on AWS.
   const skip = total !== undefined && total > 1 ? (r: ItemRow) => fnv(r.hk) % total !== seg : undefined;
   try {
-    return page(t, rows, input, filter, paths, skip) as ScanOutput;
+    return page(t, rows, input, filter, paths, skip, view) as ScanOutput;
   } finally {
     (rows as { return?: () => void }).return?.();
   }

@@ -195,7 +195,7 @@ export function UntagResource(input: UntagResourceInput, ctx: RequestContext): R
 // ---------------------------------------------------------------- UpdateTable
 
 /** How long (Nimbus time) a GSI added by UpdateTable reports CREATING / Backfilling. */
-export const BACKFILL_MS = 1000;
+export const BACKFILL_MS = 5000;
 
 type GsiUpdate = NonNullable<UpdateTableInput["GlobalSecondaryIndexUpdates"]>[number];
 

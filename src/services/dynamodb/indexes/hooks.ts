@@ -60,10 +60,15 @@ export function indexHooks(t: TableRecord): IndexHook[] {
 export function indexKeyOf(ix: IndexHook, item: Item, strict: boolean): { hk: Buffer; rk: Buffer } | undefined {
   let hk: Buffer | undefined;
   let rk: Buffer = Buffer.alloc(0);
+  let missing = false;
+  // Every present key attribute is checked, even when another is absent (AWS does too).
   for (const part of [ix.hash, ix.range]) {
     if (!part) continue;
     const v = item[part.name];
-    if (v === undefined) return undefined;
+    if (v === undefined) {
+      missing = true;
+      continue;
+    }
     const actual = typeOf(v);
     if (actual !== part.type) {
       if (!strict) return undefined;
@@ -75,11 +80,12 @@ export function indexKeyOf(ix: IndexHook, item: Item, strict: boolean): { hk: Bu
         `One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty ${v.S !== undefined ? "string" : "binary"} value. IndexName: ${ix.name}, IndexKey: ${part.name}`,
       );
     }
+    if (missing) continue;
     const enc = encodeKey(v);
     if (part === ix.hash) hk = enc;
     else rk = enc;
   }
-  return { hk: hk!, rk };
+  return missing ? undefined : { hk: hk!, rk };
 }
 
 /** The expiry second of an item under a TTL attribute (undefined: it never expires). */
