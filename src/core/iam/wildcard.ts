@@ -59,12 +59,12 @@ export function compileGlobs(patterns: readonly string[], ignoreCase = false): M
 /**
  * ArnLike: each of the six colon-separated parts of the ARN is matched on its own (a `*` in the
  * region part cannot swallow the account); the sixth part (the resource) is the rest of the
- * string, colons included. A pattern with fewer than six parts matches as a plain glob.
+ * string, colons included. A pattern with fewer than six parts matches nothing.
  */
 export function compileArnGlob(pattern: string): Matcher {
   if (pattern === "*") return ALWAYS;
   const parts = splitArn(pattern);
-  if (!parts) return compileGlob(pattern);
+  if (!parts) return () => false; // fewer than six parts never matches a six-part ARN
   const ms = parts.map((p) => compileGlob(p));
   return (s) => {
     const v = splitArn(s);
