@@ -19,6 +19,7 @@ import { DeleteItem, GetItem, PutItem, UpdateItem } from "./handlers/items.js";
 import { Query, Scan } from "./handlers/query.js";
 import { BatchGetItem, BatchWriteItem } from "./handlers/batch.js";
 import { TransactGetItems, TransactWriteItems } from "./handlers/transactions.js";
+import { BatchExecuteStatement, ExecuteStatement, ExecuteTransaction } from "./partiql/execute.js";
 import { DescribeTimeToLive, startSweeper, UpdateTimeToLive } from "./ttl.js";
 
 const sweepers = new WeakMap<ServiceRuntime["db"], () => void>();
@@ -48,6 +49,9 @@ export const dynamodb = defineService({
     BatchGetItem,
     TransactWriteItems,
     TransactGetItems,
+    ExecuteStatement,
+    BatchExecuteStatement,
+    ExecuteTransaction,
   },
   migrations,
   // Stream records are announced on the event bus with Nimbus time; the TTL sweeper follows the clock.
