@@ -1,8 +1,9 @@
-// Policy documents are checked before they are stored: size quotas (IAM's, counted without
-// whitespace as AWS counts them) here, grammar by the policy engine's validator in core/iam.
+// Policy documents are checked before they are stored: grammar by the policy engine's
+// validator (core/iam/policy-document.ts, IAM's MalformedPolicyDocument messages), size quotas
+// here (IAM's, counted without whitespace as AWS counts them).
+import { PolicyDocumentError, parsePolicyDocument } from "../../core/iam/policy-document.js";
+import type { PolicyKind } from "../../core/iam/types.js";
 import { limitExceeded, malformedPolicy } from "./common.js";
-
-export type PolicyKind = "identity" | "resource" | "trust" | "boundary" | "session";
 
 /** Characters AWS counts toward a policy size quota: whitespace outside strings is free. */
 export function policySize(doc: string): number {
@@ -24,37 +25,14 @@ export function policySize(doc: string): number {
   return n;
 }
 
-type Validator = (doc: string, kind: PolicyKind) => unknown;
-let engineValidator: Validator | undefined;
-
-/** Installed once the engine's validator is available (see service.ts). */
-export function setPolicyValidator(v: Validator): void {
-  engineValidator = v;
-}
-
-/**
- * Validates a document of a kind, throwing MalformedPolicyDocument in AWS's words. The engine
- * validator does the grammar; without it only JSON syntax and the Statement member are checked.
- */
+/** Validates a document of a kind, throwing MalformedPolicyDocument in AWS's words. */
 export function validatePolicy(doc: string, kind: PolicyKind): void {
-  if (engineValidator) {
-    try {
-      engineValidator(doc, kind);
-    } catch (e) {
-      const err = e as { code?: string; message?: string };
-      if (err && typeof err.message === "string" && (err.code === undefined || /Malformed/.test(err.code))) throw malformedPolicy(err.message);
-      throw e;
-    }
-    return;
-  }
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(doc);
-  } catch {
-    throw malformedPolicy("Syntax errors in policy.");
+    parsePolicyDocument(doc, kind);
+  } catch (e) {
+    if (e instanceof PolicyDocumentError) throw malformedPolicy(e.message);
+    throw e;
   }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw malformedPolicy("Syntax errors in policy.");
-  if (!("Statement" in parsed)) throw malformedPolicy("Syntax errors in policy.");
 }
 
 /** A size quota: LimitExceeded with the given message when the document is over `max`. */

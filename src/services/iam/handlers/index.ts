@@ -1,8 +1,10 @@
 // Every IAM operation Nimbus implements, by AWS name.
 import type { Handler } from "../../../core/service.js";
+import * as account from "./account.js";
 import * as accessKeys from "./access-keys.js";
 import * as entityPolicies from "./entity-policies.js";
 import * as groups from "./groups.js";
+import * as instanceProfiles from "./instance-profiles.js";
 import * as policies from "./policies.js";
 import * as roles from "./roles.js";
 import * as users from "./users.js";
@@ -14,4 +16,4 @@ function operations(...modules: Array<Record<string, unknown>>): Record<string, 
   return out;
 }
 
-export const handlers = operations(users, groups, roles, policies, entityPolicies, accessKeys);
+export const handlers = operations(users, groups, roles, policies, entityPolicies, accessKeys, instanceProfiles, account);
