@@ -19,7 +19,7 @@ const POLICY_TYPE_NAMES: Record<string, string> = {
 /** AWS's reason clause: "with an explicit deny in a resource-based policy" / "because no session policy allows the x:Y action". */
 export function denialReason(decision: Decision, action: string): string {
   const type = POLICY_TYPE_NAMES[decision.by] ?? POLICY_TYPE_NAMES.identity;
-  return decision.decision === "ExplicitDeny" ? `with an explicit deny in a ${type}` : `because no ${type} allows the ${action} action`;
+  return decision.decision === "ExplicitDeny" ? `with an explicit deny in ${/^[aeiou]/.test(type) ? "an" : "a"} ${type}` : `because no ${type} allows the ${action} action`;
 }
 
 /** "User: <arn> is not authorized to perform: <action> on resource: <resource> <reason>". */

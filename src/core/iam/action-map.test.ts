@@ -84,6 +84,7 @@ describe("access-denied errors", () => {
     );
     expect(denialMessage(user, "s3:GetObject", "x", { decision: "ImplicitDeny", by: "boundary" })).toMatch(/because no permissions boundary allows the s3:GetObject action$/);
     expect(denialMessage(user, "s3:GetObject", "x", { decision: "ExplicitDeny", by: "session" })).toMatch(/with an explicit deny in a session policy$/);
+    expect(denialMessage(user, "s3:GetObject", "x", { decision: "ExplicitDeny", by: "identity" })).toMatch(/with an explicit deny in an identity-based policy$/);
   });
 
   it("codes and statuses per protocol", () => {
