@@ -25,6 +25,8 @@ interface RawPolicy {
   UpdateDate: string;
   DefaultVersionId: string;
   Document: unknown;
+  /** Where the document departs from AWS's (abbreviated...), for maintainers; not served. */
+  Note?: string;
 }
 
 const byArn = new Map<string, AwsManagedPolicy>();
