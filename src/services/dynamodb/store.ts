@@ -145,6 +145,9 @@ export interface ItemRow {
   size: number;
 }
 
+/** What a Query page reads of a row (reading the key BLOBs costs more than the item itself). */
+export type PageRow = Pick<ItemRow, "item" | "size"> & Partial<Pick<ItemRow, "hk" | "rk">>;
+
 function toRecord(r: TableRow): TableRecord {
   const meta = JSON.parse(r.meta) as TableMeta;
   const typeOf = (n: string) => meta.attributeDefinitions.find((d) => d.AttributeName === n)!.AttributeType;
@@ -263,8 +266,8 @@ export class DynamoStore {
     hk: Buffer,
     bounds: { lo?: { v: Buffer; incl: boolean }; hi?: { v: Buffer; incl: boolean } },
     forward: boolean,
-  ): IterableIterator<ItemRow> {
-    let sql = "SELECT hk, rk, item, size FROM ddb_items WHERE table_id = ? AND hk = ?";
+  ): IterableIterator<PageRow> {
+    let sql = "SELECT item, size FROM ddb_items WHERE table_id = ? AND hk = ?";
     const args: unknown[] = [tableId, hk];
     if (bounds.lo) {
       sql += bounds.lo.incl ? " AND rk >= ?" : " AND rk > ?";
@@ -275,7 +278,7 @@ export class DynamoStore {
       args.push(bounds.hi.v);
     }
     sql += forward ? " ORDER BY rk ASC" : " ORDER BY rk DESC";
-    return this.prepared(sql).iterate(...args) as IterableIterator<ItemRow>;
+    return this.prepared(sql).iterate(...args) as IterableIterator<PageRow>;
   }
 
   /** Bytes of the items sharing a partition key (ReturnItemCollectionMetrics). */

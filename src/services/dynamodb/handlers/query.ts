@@ -12,7 +12,7 @@ import { attributesToGet, checkExpressionParams, filterCondition, keyConditions,
 import { evaluate, project } from "../engine/evaluate.js";
 import { parseCondition, parseProjection, type Condition, type Operand, type Path } from "../engine/parser.js";
 import { compareBytes, compareValues, encodeKey, fromStored, typeOf, validation, type AV, type Item } from "../engine/values.js";
-import type { ItemRow, TableRecord } from "../store.js";
+import type { PageRow, TableRecord } from "../store.js";
 import { indexRead, type IndexRead } from "../indexes/read.js";
 
 const MAX_PAGE_BYTES = 1024 * 1024;
@@ -163,11 +163,11 @@ function checkSelect(input: PageInput, paths: Path[] | undefined): void {
 /** Reads rows until Limit or 1 MB, filters and projects them. */
 function page(
   t: TableRecord,
-  rows: Iterable<ItemRow>,
+  rows: Iterable<PageRow>,
   input: PageInput,
   filter: Condition | undefined,
   paths: Path[] | undefined,
-  skip?: (r: ItemRow) => boolean,
+  skip?: (r: PageRow) => boolean,
   view?: IndexRead,
 ) {
   const limit = input.Limit;
@@ -337,7 +337,7 @@ export function Scan(input: ScanInput, ctx: RequestContext): ScanOutput {
   const esk = view ? view.startKey(input.ExclusiveStartKey) : startKey(t, input.ExclusiveStartKey as Record<string, unknown> | undefined);
   const rows = view ? view.scan(ddb(ctx), esk as Parameters<IndexRead["scan"]>[1]) : ddb(ctx).scanItems(t.id, esk);
   // A segment is the set of partitions whose hash key hashes to it, as on AWS.
-  const skip = total !== undefined && total > 1 ? (r: ItemRow) => fnv(r.hk) % total !== seg : undefined;
+  const skip = total !== undefined && total > 1 ? (r: PageRow) => fnv(r.hk!) % total !== seg : undefined;
   try {
     return page(t, rows, input, filter, paths, skip, view) as ScanOutput;
   } finally {

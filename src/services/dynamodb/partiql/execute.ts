@@ -26,7 +26,7 @@ import { checkEnums } from "../engine/params.js";
 import type { Condition, Operand } from "../engine/parser.js";
 import { compareBytes, encodeKey, fromStored, normalizeItem, toStored, validation, type AV, type Item } from "../engine/values.js";
 import { checkSize, returnedAttributes } from "../handlers/items.js";
-import type { ItemRow, TableRecord } from "../store.js";
+import type { PageRow, TableRecord } from "../store.js";
 import { parseStatement, type Statement } from "./parser.js";
 
 const MAX_PAGE_BYTES = 1024 * 1024;
@@ -104,7 +104,7 @@ function decodeToken(t: TableRecord, token: string): KeyBytes {
 }
 
 /** Rows a SELECT reads: the partitions WHERE fixes, or the whole table, from after `start`. */
-function* selectRows(ctx: RequestContext, t: TableRecord, st: Extract<Statement, { type: "select" }>, start: KeyBytes | undefined): Generator<ItemRow> {
+function* selectRows(ctx: RequestContext, t: TableRecord, st: Extract<Statement, { type: "select" }>, start: KeyBytes | undefined): Generator<PageRow> {
   const store = ddb(ctx);
   const hashes = fixedValues(st.where, t.hash.name)?.filter((v) => v[t.hash.type as "S"] !== undefined);
   const desc = st.order?.desc === true;
