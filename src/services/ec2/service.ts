@@ -1,8 +1,34 @@
-// EC2 seed: regions and zones. Instances, VPCs and the rest arrive with the EC2 issue.
+// EC2: regions and zones, and the VPC family (VPCs, subnets, route tables, gateways, security
+// groups, network interfaces, Elastic IPs, key pairs, endpoints, peering). Instances arrive with
+// the rest of the EC2 issue.
 import { defineService } from "../../core/service.js";
 import { DescribeAvailabilityZones, DescribeRegions } from "./handlers/regions.js";
+import { AttachInternetGateway, CreateInternetGateway, DeleteInternetGateway, DescribeInternetGateways, DetachInternetGateway } from "./handlers/internet-gateways.js";
+import { CreateKeyPair, DeleteKeyPair, DescribeKeyPairs, ImportKeyPair } from "./handlers/key-pairs.js";
+import {
+  AssociateRouteTable, CreateRoute, CreateRouteTable, DeleteRoute, DeleteRouteTable, DescribeRouteTables, DisassociateRouteTable, ReplaceRoute,
+  ReplaceRouteTableAssociation,
+} from "./handlers/route-tables.js";
+import {
+  AuthorizeSecurityGroupEgress, AuthorizeSecurityGroupIngress, CreateSecurityGroup, DeleteSecurityGroup, DescribeSecurityGroupRules,
+  DescribeSecurityGroups, RevokeSecurityGroupEgress, RevokeSecurityGroupIngress,
+} from "./handlers/security-groups.js";
+import { CreateSubnet, DeleteSubnet, DescribeSubnets, ModifySubnetAttribute } from "./handlers/subnets.js";
+import { CreateTags, DeleteTags, DescribeTags } from "./handlers/tags.js";
+import { CreateDefaultVpc, CreateVpc, DeleteVpc, DescribeVpcAttribute, DescribeVpcs, ModifyVpcAttribute } from "./handlers/vpcs.js";
 
 export const ec2 = defineService({
   name: "ec2",
-  handlers: { DescribeRegions, DescribeAvailabilityZones },
+  handlers: {
+    DescribeRegions, DescribeAvailabilityZones,
+    CreateVpc, CreateDefaultVpc, DescribeVpcs, DeleteVpc, DescribeVpcAttribute, ModifyVpcAttribute,
+    CreateSubnet, DescribeSubnets, DeleteSubnet, ModifySubnetAttribute,
+    CreateRouteTable, DescribeRouteTables, DeleteRouteTable, CreateRoute, ReplaceRoute, DeleteRoute,
+    AssociateRouteTable, DisassociateRouteTable, ReplaceRouteTableAssociation,
+    CreateInternetGateway, DescribeInternetGateways, DeleteInternetGateway, AttachInternetGateway, DetachInternetGateway,
+    CreateSecurityGroup, DescribeSecurityGroups, DeleteSecurityGroup, DescribeSecurityGroupRules,
+    AuthorizeSecurityGroupIngress, AuthorizeSecurityGroupEgress, RevokeSecurityGroupIngress, RevokeSecurityGroupEgress,
+    CreateKeyPair, ImportKeyPair, DescribeKeyPairs, DeleteKeyPair,
+    CreateTags, DeleteTags, DescribeTags,
+  },
 });
