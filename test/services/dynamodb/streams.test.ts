@@ -21,6 +21,7 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   ListStreamsCommand,
+  type GetRecordsCommandOutput,
   type _Record,
   type ShardIteratorType,
 } from "@aws-sdk/client-dynamodb-streams";
@@ -161,7 +162,7 @@ describe("stream records", () => {
     const seen: string[] = [];
     const seqs: string[] = [];
     for (let page = 0; page < 4 && it; page++) {
-      const out = await streams.send(new GetRecordsCommand({ ShardIterator: it, Limit: 2 }));
+      const out: GetRecordsCommandOutput = await streams.send(new GetRecordsCommand({ ShardIterator: it, Limit: 2 }));
       expect(out.Records!.length).toBeLessThanOrEqual(2);
       seen.push(...out.Records!.map((r) => r.dynamodb!.Keys!.sk.N!));
       seqs.push(...out.Records!.map((r) => r.dynamodb!.SequenceNumber!));

@@ -7,6 +7,9 @@ import {
   DescribeEndpointsCommand,
   DescribeLimitsCommand,
   DescribeTableCommand,
+  ListTagsOfResourceCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
   UpdateTableCommand,
   type CreateTableCommandInput,
 } from "@aws-sdk/client-dynamodb";
@@ -70,6 +73,53 @@ describe("SSE and stream specifications", () => {
     const d = (await c.send(new CreateTableCommand({ ...base, StreamSpecification: { StreamEnabled: false } }))).TableDescription!;
     expect(d.StreamSpecification).toBeUndefined();
     expect(d.LatestStreamArn).toBeUndefined();
+  });
+});
+
+describe("request validation and tags", () => {
+  it("refuses bad enums, capacities and table classes in AWS's words", async () => {
+    const { client: c } = account(n);
+    let e = await failure(c.send(new CreateTableCommand({ ...base, BillingMode: "FREE" as never })));
+    expect(e.message).toBe("1 validation error detected: Value 'FREE' at 'billingMode' failed to satisfy constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]");
+    e = await failure(
+      c.send(
+        new CreateTableCommand({
+          ...base,
+          AttributeDefinitions: [{ AttributeName: "id", AttributeType: "X" as never }],
+          KeySchema: [{ AttributeName: "id", KeyType: "PRIMARY" as never }],
+        }),
+      ),
+    );
+    expect(e.message).toBe(
+      "2 validation errors detected: Value 'X' at 'attributeDefinitions.1.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]; Value 'PRIMARY' at 'keySchema.1.member.keyType' failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]",
+    );
+    e = await failure(c.send(new CreateTableCommand({ ...base, BillingMode: "PROVISIONED", ProvisionedThroughput: { ReadCapacityUnits: 0, WriteCapacityUnits: 1 } })));
+    expect(e.message).toBe("1 validation error detected: Value '0' at 'provisionedThroughput.readCapacityUnits' failed to satisfy constraint: Member must have value greater than or equal to 1");
+    e = await failure(c.send(new CreateTableCommand({ ...base, TableClass: "COLD" as never })));
+    expect(e.message).toBe("Invalid table-class parameter provided. Please try again with a valid table-class value: [STANDARD, STANDARD_INFREQUENT_ACCESS].");
+    e = await failure(c.send(new CreateTableCommand({ ...base, StreamSpecification: { StreamEnabled: true, StreamViewType: "ALL" as never } })));
+    expect(e.message).toContain("at 'streamSpecification.streamViewType' failed to satisfy constraint");
+    expect((await failure(c.send(new DescribeTableCommand({ TableName: "things" })))).name).toBe("ResourceNotFoundException");
+  });
+
+  it("tags with AWS's rules: key and value characters, aws: prefix, duplicates, 50 tags", async () => {
+    const { client: c } = account(n);
+    const arn = (await c.send(new CreateTableCommand(base))).TableDescription!.TableArn!;
+    const tag = (Tags: Array<{ Key: string; Value: string }>) => c.send(new TagResourceCommand({ ResourceArn: arn, Tags }));
+    expect((await failure(tag([]))).message).toBe("Atleast one Tag needs to be provided as Input.");
+    expect((await failure(tag([{ Key: "aws:x", Value: "1" }]))).message).toBe("Tag Key cannot be prefixed with aws:, Key: aws:x");
+    expect((await failure(tag([{ Key: "a*b", Value: "1" }]))).message).toBe("The Tag Key provided is invalid, Key: a*b");
+    expect((await failure(tag([{ Key: "k", Value: "x".repeat(257) }]))).message).toBe(`The Tag Value provided is invalid, Value: ${"x".repeat(257)}`);
+    expect((await failure(tag([{ Key: "k", Value: "1" }, { Key: "k", Value: "2" }]))).message).toBe("Duplicate Tag Keys provided as input: Duplicate Tag Key found k");
+    await tag(Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: `v ${i} @home` })));
+    const over = await failure(tag([{ Key: "one-more", Value: "" }]));
+    expect([over.name, over.message]).toEqual(["ValidationException", "Number of Tags exceed the current limit for the provided ResourceArn"]);
+    expect((await c.send(new ListTagsOfResourceCommand({ ResourceArn: arn }))).Tags).toHaveLength(50);
+    expect((await failure(c.send(new UntagResourceCommand({ ResourceArn: arn, TagKeys: [] })))).message).toBe("Atleast one Tag Key needs to be provided as Input.");
+    await c.send(new UntagResourceCommand({ ResourceArn: arn, TagKeys: ["k0", "k1"] }));
+    const left = (await c.send(new ListTagsOfResourceCommand({ ResourceArn: arn }))).Tags!;
+    expect(left).toHaveLength(48);
+    expect(left[0]).toEqual({ Key: "k2", Value: "v 2 @home" });
   });
 });
 

@@ -57,9 +57,32 @@ function validateKeySchema(keySchema: KeyElement[], defs: AttributeDefinition[])
   }
 }
 
+/** The enum and range members of CreateTable/UpdateTable, in AWS's request-validation words. */
+function checkTableInput(input: CreateTableInput | UpdateTableInput): void {
+  const errors: string[] = [];
+  const oneOf = (v: unknown, path: string, values: string[]) => {
+    if (v !== undefined && !values.includes(v as string)) errors.push(`Value '${String(v)}' at '${path}' failed to satisfy constraint: Member must satisfy enum value set: [${values.join(", ")}]`);
+  };
+  const atLeast1 = (v: unknown, path: string) => {
+    if (typeof v === "number" && v < 1) errors.push(`Value '${v}' at '${path}' failed to satisfy constraint: Member must have value greater than or equal to 1`);
+  };
+  oneOf(input.BillingMode, "billingMode", ["PROVISIONED", "PAY_PER_REQUEST"]);
+  oneOf(input.StreamSpecification?.StreamViewType, "streamSpecification.streamViewType", ["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]);
+  oneOf(input.SSESpecification?.SSEType, "sSESpecification.sSEType", ["AES256", "KMS"]);
+  (input.AttributeDefinitions ?? []).forEach((d, i) => oneOf(d.AttributeType, `attributeDefinitions.${i + 1}.member.attributeType`, ["B", "N", "S"]));
+  if ("KeySchema" in input) (input.KeySchema ?? []).forEach((k, i) => oneOf(k.KeyType, `keySchema.${i + 1}.member.keyType`, ["HASH", "RANGE"]));
+  atLeast1(input.ProvisionedThroughput?.ReadCapacityUnits, "provisionedThroughput.readCapacityUnits");
+  atLeast1(input.ProvisionedThroughput?.WriteCapacityUnits, "provisionedThroughput.writeCapacityUnits");
+  if (errors.length) throw validation(`${errors.length} validation error${errors.length > 1 ? "s" : ""} detected: ${errors.join("; ")}`);
+  if (input.TableClass !== undefined && input.TableClass !== "STANDARD" && input.TableClass !== "STANDARD_INFREQUENT_ACCESS") {
+    throw validation("Invalid table-class parameter provided. Please try again with a valid table-class value: [STANDARD, STANDARD_INFREQUENT_ACCESS].");
+  }
+}
+
 export function CreateTable(input: CreateTableInput, ctx: RequestContext): CreateTableOutput {
   const name = input.TableName!;
   validateTableName(name);
+  checkTableInput(input);
   const keySchema = (input.KeySchema ?? []) as KeyElement[];
   const defs = (input.AttributeDefinitions ?? []) as AttributeDefinition[];
   validateKeySchema(keySchema, defs);
@@ -141,12 +164,26 @@ export function DeleteTable(input: DeleteTableInput, ctx: RequestContext): Delet
 
 // ---------------------------------------------------------------- tags
 
+/** AWS's tag rules: keys 1-128 and values 0-256 characters of letters, digits, spaces and _.:/=+-@. */
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const MAX_TAGS = 50;
+
+function checkTagKey(key: string | undefined): void {
+  if (key === undefined || key.length < 1 || key.length > 128 || !TAG_TEXT.test(key)) throw validation(`The Tag Key provided is invalid, Key: ${key ?? "null"}`);
+  if (key.startsWith("aws:")) throw validation(`Tag Key cannot be prefixed with aws:, Key: ${key}`);
+}
+
 function validateTags(tags: Array<{ Key: string; Value: string }>): void {
   const keys = new Set<string>();
   for (const t of tags) {
-    if (keys.has(t.Key)) throw invalid(`Duplicate tag keys found. Duplicate key: ${t.Key}`);
+    checkTagKey(t.Key);
+    if (t.Value === undefined || t.Value === null || t.Value.length > 256 || !TAG_TEXT.test(t.Value)) {
+      throw validation(`The Tag Value provided is invalid, Value: ${t.Value ?? "null"}`);
+    }
+    if (keys.has(t.Key)) throw validation(`Duplicate Tag Keys provided as input: Duplicate Tag Key found ${t.Key}`);
     keys.add(t.Key);
   }
+  if (keys.size > MAX_TAGS) throw validation("Number of Tags exceed the current limit for the provided ResourceArn");
 }
 
 function tableByArn(ctx: RequestContext, arn: string | undefined): TableRecord {
@@ -171,10 +208,11 @@ export function TagResource(input: TagResourceInput, ctx: RequestContext): Recor
   return store.tx(() => {
     const t = tableByArn(ctx, input.ResourceArn);
     const given = (input.Tags ?? []) as Array<{ Key: string; Value: string }>;
+    if (given.length === 0) throw validation("Atleast one Tag needs to be provided as Input.");
     validateTags(given);
     const byKey = new Map(t.meta.tags.map((x) => [x.Key, x.Value]));
     for (const x of given) byKey.set(x.Key, x.Value);
-    if (byKey.size > 50) throw new AwsError("LimitExceededException", "Too many tags attached to the resource; the limit is 50");
+    if (byKey.size > MAX_TAGS) throw validation("Number of Tags exceed the current limit for the provided ResourceArn");
     t.meta.tags = [...byKey].map(([Key, Value]) => ({ Key, Value }));
     saveMeta(ctx, t);
     return {};
@@ -185,7 +223,9 @@ export function UntagResource(input: UntagResourceInput, ctx: RequestContext): R
   const store = ddb(ctx);
   return store.tx(() => {
     const t = tableByArn(ctx, input.ResourceArn);
-    const drop = new Set(input.TagKeys ?? []);
+    if (!input.TagKeys?.length) throw validation("Atleast one Tag Key needs to be provided as Input.");
+    for (const k of input.TagKeys) checkTagKey(k);
+    const drop = new Set(input.TagKeys);
     t.meta.tags = t.meta.tags.filter((x) => !drop.has(x.Key));
     saveMeta(ctx, t);
     return {};
@@ -203,6 +243,7 @@ export function UpdateTable(input: UpdateTableInput, ctx: RequestContext): Updat
   if (input.ReplicaUpdates?.length) {
     throw new AwsError("NotImplemented", "Nimbus does not implement UpdateTable ReplicaUpdates yet; see src/services/dynamodb/GAPS.md", 501, { fault: "Receiver" });
   }
+  checkTableInput(input);
   const store = ddb(ctx);
   return store.tx(() => {
     const t = resolveTable(ctx, input.TableName);
