@@ -48,6 +48,9 @@ describe("models/iam-actions.json", () => {
     expect(resolved("sqs", "SendMessageBatch", { QueueUrl: "https://sqs.us-east-1.amazonaws.com/444455556666/q" })).toEqual([{ action: "sqs:SendMessage", resources: ["arn:aws:sqs:us-east-1:444455556666:q"] }]);
     expect(resolved("sqs", "CreateQueue", { QueueName: "new" })).toEqual([{ action: "sqs:CreateQueue", resources: [`arn:aws:sqs:us-east-1:${A}:new`] }]);
     expect(resolved("sqs", "ListQueues", {})).toEqual([{ action: "sqs:ListQueues", resources: ["*"] }]);
+    // A URL without an account segment is the caller's queue; a trailing slash is ignored.
+    expect(resolved("sqs", "PurgeQueue", { QueueUrl: "http://localhost:4566/q1" })[0].resources).toEqual([`arn:aws:sqs:us-east-1:${A}:q1`]);
+    expect(resolved("sqs", "PurgeQueue", { QueueUrl: `http://localhost:4566/${A}/q2/` })[0].resources).toEqual([`arn:aws:sqs:us-east-1:${A}:q2`]);
     expect(resolved("sqs", "GetQueueUrl", { QueueName: "q", QueueOwnerAWSAccountId: "444455556666" })[0].resources).toEqual(["arn:aws:sqs:us-east-1:444455556666:q"]);
   });
 

@@ -73,10 +73,18 @@ function parse(template: string): Part[] {
   return parts;
 }
 
-function urlPath(url: string): string[] {
-  const noQuery = url.split("?")[0];
-  const afterScheme = noQuery.replace(/^[a-z]+:\/\/[^/]*/i, "");
-  return afterScheme.split("/").filter(Boolean);
+/** The last two path segments of a queue URL (".../<account>/<name>"), without a regex or split. */
+function lastSegments(url: string): [string | undefined, string] {
+  let end = url.indexOf("?");
+  if (end < 0) end = url.length;
+  while (end > 0 && url[end - 1] === "/") end--;
+  const s1 = url.lastIndexOf("/", end - 1);
+  const name = url.slice(s1 + 1, end);
+  if (s1 <= 0) return [undefined, name];
+  const s0 = url.lastIndexOf("/", s1 - 1);
+  const prev = url.slice(s0 + 1, s1);
+  // "http://host/name": the segment before the name is the host.
+  return [s0 > 0 && url[s0 - 1] !== "/" ? prev : undefined, name];
 }
 
 function derive(fn: string | undefined, v: string, region: string, account: string): string | undefined {
@@ -84,11 +92,9 @@ function derive(fn: string | undefined, v: string, region: string, account: stri
     case undefined:
       return v;
     case "sqsName":
-      return urlPath(v).at(-1);
-    case "sqsAccount": {
-      const p = urlPath(v);
-      return p.length >= 2 ? p[p.length - 2] : account;
-    }
+      return lastSegments(v)[1] || undefined;
+    case "sqsAccount":
+      return lastSegments(v)[0] ?? account;
     case "lambdaArn": {
       if (v.startsWith("arn:")) return v.split(":").slice(0, 7).join(":");
       const m = /^(\d{12}):function:([^:]+)/.exec(v);

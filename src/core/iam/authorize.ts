@@ -53,6 +53,10 @@ function addRequestTags(ctx: ConditionContext, tags: unknown): void {
 }
 
 export class Authorizer {
+  private lastSecond = -1;
+  private lastIso = "";
+  private lastEpoch = "";
+
   constructor(private readonly nimbus: Nimbus) {}
 
   /** Throws the protocol's access-denied AwsError when the request is denied (enforce). */
@@ -78,7 +82,7 @@ export class Authorizer {
     for (const spec of specs) {
       const resources = resolveResources(spec.resource, input, info.region, principal.accountId || "000000000000");
       for (const resource of resources) {
-        const res: ResourcePolicyInfo | undefined = hook ? hook({ operation, action: spec.action, input, resource, accountId: principal.accountId, region: info.region }, this.nimbus.runtimeFor(model.service)) : undefined;
+        const res: ResourcePolicyInfo | undefined = hook ? hook({ operation, action: spec.action, input, resource, principal, accountId: principal.accountId, region: info.region }, this.nimbus.runtimeFor(model.service)) : undefined;
         const owner = res?.ownerAccountId ?? accountOfArn(resource) ?? principal.accountId;
         // Root of the resource's account with no resource policy: nothing can deny it.
         if (principal.type === "root" && owner === principal.accountId && !res?.policy) continue;
@@ -119,9 +123,16 @@ export class Authorizer {
 
   private baseContext(principal: Principal, pol: PrincipalPolicies, input: Record<string, unknown>, spec: AuthorizationSpec, info: AuthorizeInfo): ConditionContext {
     const now = this.nimbus.clock.now();
+    // One ISO string per second (aws:CurrentTime has second precision in AWS's request context).
+    const sec = Math.floor(now / 1000);
+    if (sec !== this.lastSecond) {
+      this.lastSecond = sec;
+      this.lastIso = new Date(sec * 1000).toISOString().replace(".000Z", "Z");
+      this.lastEpoch = String(sec);
+    }
     const ctx: ConditionContext = {
-      "aws:currenttime": new Date(now).toISOString(),
-      "aws:epochtime": String(Math.floor(now / 1000)),
+      "aws:currenttime": this.lastIso,
+      "aws:epochtime": this.lastEpoch,
       "aws:securetransport": "false",
       "aws:requestedregion": info.region,
       "aws:principaltype": PRINCIPAL_TYPE[principal.type],

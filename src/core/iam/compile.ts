@@ -31,6 +31,8 @@ export interface CompiledStatement {
   /** undefined: no Resource element (trust policies): every resource. */
   resource?: (arn: string, ctx: ConditionContext) => boolean;
   notResource: boolean;
+  /** The resource test ignores the context (no policy variables): its result can be cached per resource. */
+  resourceStatic: boolean;
   principal?: (ids: CallerIds) => PrincipalMatch;
   notPrincipal?: PrincipalBlock;
   condition?: ConditionFn;
@@ -41,6 +43,35 @@ export interface CompiledPolicy {
   byVendor: Map<string, CompiledStatement[]>;
   /** Statements for a vendor no Action names (only wildcard vendors / NotAction). */
   other: CompiledStatement[];
+  /**
+   * Per "<action> <resource>": the statements whose Action and (context-free) Resource match,
+   * computed on first use. A principal repeats the same few requests, so the hot path only
+   * evaluates principals and conditions of the statements that can apply.
+   */
+  candidates: Map<string, CompiledStatement[]>;
+}
+
+const CANDIDATES_MAX = 512;
+
+/** The statements of a policy that can apply to an action on a resource (see CompiledPolicy.candidates). */
+export function candidatesFor(policy: CompiledPolicy, vendor: string, action: string, resource: string, key: string): CompiledStatement[] {
+  let list = policy.candidates.get(key);
+  if (list) return list;
+  list = [];
+  for (const st of policy.byVendor.get(vendor) ?? policy.other) {
+    if (st.action(action) === st.notAction) continue;
+    if (st.resource && st.resourceStatic && st.resource(resource, EMPTY_CTX) === st.notResource) continue;
+    list.push(st);
+  }
+  if (policy.candidates.size >= CANDIDATES_MAX) policy.candidates.clear();
+  policy.candidates.set(key, list);
+  return list;
+}
+
+const EMPTY_CTX: ConditionContext = {};
+
+function hasTemplates(patterns: readonly string[], vars: boolean): boolean {
+  return vars && patterns.some((p) => parseTemplate(p) !== undefined);
 }
 
 function compileResources(patterns: readonly string[], vars: boolean): (arn: string, ctx: ConditionContext) => boolean {
@@ -99,6 +130,7 @@ function compileStatement(st: ParsedStatement, index: number, vars: boolean): Co
     notAction: st.NotAction !== undefined,
     resource: st.Resource || st.NotResource ? compileResources(st.Resource ?? st.NotResource ?? [], vars) : undefined,
     notResource: st.NotResource !== undefined,
+    resourceStatic: !hasTemplates(st.Resource ?? st.NotResource ?? [], vars),
     principal: st.Principal ? compilePrincipal(st.Principal) : undefined,
     notPrincipal: st.NotPrincipal,
     condition: compileConditions(st.Condition, vars),
@@ -133,7 +165,7 @@ export function compileParsed(policy: ParsedPolicy): CompiledPolicy {
     }
   });
   for (const list of byVendor.values()) list.push(...anyVendor);
-  return { byVendor, other: anyVendor };
+  return { byVendor, other: anyVendor, candidates: new Map() };
 }
 
 const KINDS: readonly PolicyKind[] = ["identity", "resource", "trust"];
@@ -156,7 +188,7 @@ export function compilePolicy(document: string): CompiledPolicy {
       // try the next kind
     }
   }
-  const compiled: CompiledPolicy = parsed ? compileParsed(parsed) : { byVendor: new Map(), other: [] };
+  const compiled: CompiledPolicy = parsed ? compileParsed(parsed) : { byVendor: new Map(), other: [], candidates: new Map() };
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
   cache.set(document, compiled);
   return compiled;

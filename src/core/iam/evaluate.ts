@@ -3,7 +3,7 @@
 // a single account", "Cross-account policy evaluation logic"). The numbered steps below follow
 // the documentation's order; Organizations SCPs and RCPs are not modelled (no Organizations).
 import type { Principal } from "../service.js";
-import { compilePolicy, type CallerIds, type CompiledPolicy, type CompiledStatement, type PrincipalMatch, normalizedAws } from "./compile.js";
+import { candidatesFor, compilePolicy, type CallerIds, type CompiledPolicy, type CompiledStatement, type PrincipalMatch, normalizedAws } from "./compile.js";
 import type { AuthzRequest, ConditionContext, Decision, DecidingPolicyType, PolicySet, PolicySource } from "./types.js";
 
 /** What one policy says about a request. */
@@ -61,10 +61,12 @@ function notPrincipalApplies(st: CompiledStatement, p: Principal, ids: CallerIds
   return false;
 }
 
-/** Does one statement apply to the request (action, resource, principal, conditions)? */
-function statementMatches(st: CompiledStatement, action: string, req: AuthzRequest, ctx: ConditionContext, ids: CallerIds, hasBoundary: boolean, isResourcePolicy: boolean): PrincipalMatch | false {
-  if (st.action(action) === st.notAction) return false;
-  if (st.resource && st.resource(req.resource, ctx) === st.notResource) return false;
+/**
+ * Does a candidate statement (its Action and context-free Resource already match, see
+ * candidatesFor) apply to the request: resource variables, principal, conditions?
+ */
+function statementMatches(st: CompiledStatement, req: AuthzRequest, ctx: ConditionContext, ids: CallerIds, hasBoundary: boolean, isResourcePolicy: boolean): PrincipalMatch | false {
+  if (st.resource && !st.resourceStatic && st.resource(req.resource, ctx) === st.notResource) return false;
   let match: PrincipalMatch = "direct";
   if (isResourcePolicy) {
     if (st.principal) {
@@ -80,12 +82,20 @@ function statementMatches(st: CompiledStatement, action: string, req: AuthzReque
 
 const RANK: Record<string, number> = { direct: 3, role: 2, account: 1 };
 
-function scan(policy: CompiledPolicy, vendor: string, action: string, req: AuthzRequest, ctx: ConditionContext, ids: CallerIds, hasBoundary: boolean, isResource: boolean): Scan {
-  const statements = policy.byVendor.get(vendor) ?? policy.other;
+/** What the request is, for the candidate caches: vendor, lower-cased action, resource and their key. */
+interface Target {
+  vendor: string;
+  action: string;
+  resource: string;
+  key: string;
+}
+
+function scan(policy: CompiledPolicy, t: Target, req: AuthzRequest, ctx: ConditionContext, ids: CallerIds, hasBoundary: boolean, isResource: boolean): Scan {
+  const statements = candidatesFor(policy, t.vendor, t.action, t.resource, t.key);
   const out: Scan = {};
   for (let i = 0; i < statements.length; i++) {
     const st = statements[i];
-    const m = statementMatches(st, action, req, ctx, ids, hasBoundary, isResource);
+    const m = statementMatches(st, req, ctx, ids, hasBoundary, isResource);
     if (m === false) continue;
     if (st.deny) {
       out.deny = st;
@@ -104,12 +114,12 @@ interface TypeResult {
   allow?: { st: CompiledStatement; src: PolicySource; match?: PrincipalMatch };
 }
 
-function scanAll(sources: readonly PolicySource[] | undefined, vendor: string, action: string, req: AuthzRequest, ctx: ConditionContext, ids: CallerIds, hasBoundary: boolean, isResource: boolean): TypeResult {
+function scanAll(sources: readonly PolicySource[] | undefined, t: Target, req: AuthzRequest, ctx: ConditionContext, ids: CallerIds, hasBoundary: boolean, isResource: boolean): TypeResult {
   const out: TypeResult = {};
   if (!sources) return out;
   for (let i = 0; i < sources.length; i++) {
     const src = sources[i];
-    const s = scan(compilePolicy(src.document), vendor, action, req, ctx, ids, hasBoundary, isResource);
+    const s = scan(compilePolicy(src.document), t, req, ctx, ids, hasBoundary, isResource);
     if (s.deny) return { deny: { st: s.deny, src } };
     if (s.allow && (!out.allow || RANK[s.allowMatch ?? "account"] > RANK[out.allow.match ?? "account"])) out.allow = { st: s.allow, src, match: s.allowMatch };
   }
@@ -139,7 +149,7 @@ export function evaluate(request: AuthzRequest, policies: PolicySet): Decision {
 export function evaluateLowerCased(req: AuthzRequest, policies: PolicySet, ctx: ConditionContext): Decision {
   const action = req.action.toLowerCase();
   const colon = action.indexOf(":");
-  const vendor = colon < 0 ? action : action.slice(0, colon);
+  const t: Target = { vendor: colon < 0 ? action : action.slice(0, colon), action, resource: req.resource, key: `${action} ${req.resource}` };
   const p = req.principal;
   const ids = callerIds(p, req.as);
   const hasBoundary = policies.boundary !== undefined;
@@ -148,10 +158,10 @@ export function evaluateLowerCased(req: AuthzRequest, policies: PolicySet, ctx: 
   const sameAccount = !anonymous && req.resourceAccountId === p.accountId;
 
   // Root and anonymous callers have no identity-side policies.
-  const identity = isRoot || anonymous ? {} : scanAll(policies.identity, vendor, action, req, ctx, ids, hasBoundary, false);
-  const boundary = isRoot || anonymous || !policies.boundary ? {} : scanAll([policies.boundary], vendor, action, req, ctx, ids, hasBoundary, false);
-  const session = isRoot || anonymous || !policies.session ? {} : scanAll(policies.session, vendor, action, req, ctx, ids, hasBoundary, false);
-  const resource = policies.resource ? scanAll([policies.resource], vendor, action, req, ctx, ids, hasBoundary, true) : {};
+  const identity = isRoot || anonymous ? {} : scanAll(policies.identity, t, req, ctx, ids, hasBoundary, false);
+  const boundary = isRoot || anonymous || !policies.boundary ? {} : scanAll([policies.boundary], t, req, ctx, ids, hasBoundary, false);
+  const session = isRoot || anonymous || !policies.session ? {} : scanAll(policies.session, t, req, ctx, ids, hasBoundary, false);
+  const resource = policies.resource ? scanAll([policies.resource], t, req, ctx, ids, hasBoundary, true) : {};
 
   // 1. Deny evaluation: an explicit Deny in any applicable policy (resource, identity, boundary,
   //    session) is final.

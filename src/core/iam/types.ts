@@ -150,8 +150,10 @@ export interface ResourcePolicyQuery {
   input: Record<string, unknown>;
   /** The resource ARN the action is authorized on (from models/iam-actions.json). */
   resource: string;
-  /** The caller's account and the request's region. */
+  /** The caller (root, IAM user, role session, anonymous) and its account ("" when anonymous). */
+  principal: Principal;
   accountId: string;
+  /** The request's region. */
   region: string;
 }
 

@@ -1,0 +1,94 @@
+// Server CPU that authorization adds per request: the same SQS GetQueueAttributes made by the
+// account root (never evaluated) and by an IAM user with 10 attached managed policies of 20
+// statements each (200 statements, all naming sqs actions, so the engine's vendor index cannot
+// skip them; the one allowing statement is the very last). Measured in one run, alternating
+// batches, server CPU read from /proc (bench/lib.mjs).
+//   npm run build && node bench/iam.mjs [requests]
+// Target (issue 6): the user's request costs at most 20 µs more server CPU than root's.
+//
+// An IAM user's request also pays for authentication (its SigV4 signature is verified with its
+// secret; a root key's cannot be), which is not authorization. A second server with
+// NIMBUS_IAM=off serves the same user so the two shares can be told apart:
+//   authorization = user@enforce - user@off,   authentication = user@off - root@off.
+import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, CreatePolicyCommand, AttachUserPolicyCommand } from "@aws-sdk/client-iam";
+import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { cpuSeconds, spawnServer } from "./lib.mjs";
+
+process.emitWarning = () => {};
+const N = Number(process.argv[2] ?? 6000);
+const WARMUP = 400;
+const BATCH = 200;
+const ACCOUNT = "123456789012";
+const rootCreds = { accessKeyId: ACCOUNT, secretAccessKey: "x" };
+const base = { region: "us-east-1", maxAttempts: 1 };
+
+/** 20 statements that name sqs actions but never this request's queue; `last` adds the allow. */
+function policyDoc(p, last) {
+  const st = [];
+  for (let i = 0; i < 20; i++) {
+    if (last && i === 19) {
+      st.push({ Sid: "Allow", Effect: "Allow", Action: ["sqs:GetQueueAttributes", "sqs:GetQueueUrl"], Resource: `arn:aws:sqs:*:${ACCOUNT}:bench` });
+    } else if (i % 5 === 4) {
+      st.push({ Sid: `D${p}x${i}`, Effect: "Deny", Action: "sqs:*", Resource: "*", Condition: { StringEquals: { "aws:PrincipalTag/blocked": "true" } } });
+    } else {
+      st.push({
+        Sid: `S${p}x${i}`,
+        Effect: "Allow",
+        Action: ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:GetQueueAttributes", "sqs:DeleteMessage"],
+        Resource: [`arn:aws:sqs:us-east-1:${ACCOUNT}:team-${p}-${i}-*`, `arn:aws:sqs:eu-west-1:${ACCOUNT}:jobs-${p}-${i}`],
+        Condition: { IpAddress: { "aws:SourceIp": ["10.0.0.0/8", "127.0.0.0/8"] } },
+      });
+    }
+  }
+  return JSON.stringify({ Version: "2012-10-17", Statement: st });
+}
+
+async function setUp(url) {
+  const iam = new IAMClient({ ...base, endpoint: url, credentials: rootCreds });
+  const sqs = new SQSClient({ ...base, endpoint: url, credentials: rootCreds });
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "bench" }));
+  await iam.send(new CreateUserCommand({ UserName: "bench" }));
+  for (let p = 0; p < 10; p++) {
+    const { Policy } = await iam.send(new CreatePolicyCommand({ PolicyName: `bench-${p}`, PolicyDocument: policyDoc(p, p === 9) }));
+    await iam.send(new AttachUserPolicyCommand({ UserName: "bench", PolicyArn: Policy.Arn }));
+  }
+  const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: "bench" }));
+  const user = new SQSClient({ ...base, endpoint: url, credentials: { accessKeyId: AccessKey.AccessKeyId, secretAccessKey: AccessKey.SecretAccessKey } });
+  const root = new SQSClient({ ...base, endpoint: url, credentials: rootCreds });
+  const op = (c) => c.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
+  const a = await op(user);
+  if (!a.Attributes?.QueueArn) throw new Error("the user's request did not succeed");
+  return { user, root, op };
+}
+
+const enforce = await spawnServer(["bin/nimbus.js", "start", "--port", "0", "--ephemeral"], /ready on (http:\/\/[^\s]+)/, { NIMBUS_IAM: "enforce" });
+const off = await spawnServer(["bin/nimbus.js", "start", "--port", "0", "--ephemeral"], /ready on (http:\/\/[^\s]+)/, { NIMBUS_IAM: "off" });
+try {
+  const e = await setUp(enforce.url);
+  const o = await setUp(off.url);
+  const series = [
+    { label: "root @enforce", pid: enforce.child.pid, client: e.root, op: e.op, cpu: 0 },
+    { label: "user 10x20 @enforce", pid: enforce.child.pid, client: e.user, op: e.op, cpu: 0 },
+    { label: "root @off", pid: off.child.pid, client: o.root, op: o.op, cpu: 0 },
+    { label: "user 10x20 @off", pid: off.child.pid, client: o.user, op: o.op, cpu: 0 },
+  ];
+  for (let i = 0; i < WARMUP; i++) for (const s of series) await s.op(s.client);
+  // Alternate batches so every series sees the same machine noise.
+  for (let done = 0; done < N; done += BATCH) {
+    for (const s of series) {
+      const c0 = cpuSeconds(s.pid);
+      for (let i = 0; i < BATCH; i++) await s.op(s.client);
+      s.cpu += cpuSeconds(s.pid) - c0;
+    }
+  }
+  const us = Object.fromEntries(series.map((s) => [s.label, (s.cpu / N) * 1e6]));
+  for (const s of series) console.log(`${s.label.padEnd(22)} ${us[s.label].toFixed(1).padStart(7)} µs server CPU/req`);
+  const added = us["user 10x20 @enforce"] - us["root @enforce"];
+  const authz = us["user 10x20 @enforce"] - us["user 10x20 @off"];
+  const authn = us["user 10x20 @off"] - us["root @off"];
+  console.log(`IAM user (10 policies x 20 statements) vs root, same server: +${added.toFixed(1)} µs/req, ratio ${(us["user 10x20 @enforce"] / us["root @enforce"]).toFixed(2)}x (target: at most +20 µs; ${N} requests per series)`);
+  console.log(`  of which authorization (user @enforce - user @off): ${authz.toFixed(1)} µs; authentication, SigV4 verified with the user's secret (user @off - root @off): ${authn.toFixed(1)} µs`);
+} finally {
+  enforce.child.kill("SIGTERM");
+  off.child.kill("SIGTERM");
+}
