@@ -8,7 +8,8 @@ import { ec2 } from "./ec2/service.js";
 import { iam } from "./iam/service.js";
 import { lambda } from "./lambda/service.js";
 import { s3 } from "./s3/service.js";
+import { s3Control } from "./s3-control/service.js";
 import { sqs } from "./sqs/service.js";
 import { sts } from "./sts/service.js";
 
-export const SERVICES: Record<string, ServiceDefinition> = { cloudwatch, dynamodb, "dynamodb-streams": dynamodbStreams, ec2, iam, lambda, s3, sqs, sts };
+export const SERVICES: Record<string, ServiceDefinition> = { cloudwatch, dynamodb, "dynamodb-streams": dynamodbStreams, ec2, iam, lambda, s3, "s3-control": s3Control, sqs, sts };

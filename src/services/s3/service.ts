@@ -17,7 +17,7 @@ import {
   PutObjectTagging,
 } from "./handlers/tagging.js";
 import { deleteAllObjects, migrations } from "./store.js";
-import { withAccess } from "./access/authorize.js";
+import { s3ResourcePolicy, withAccess } from "./access/authorize.js";
 import { accessHandlers } from "./access/handlers.js";
 import { s3Http } from "./access/raw-http.js";
 
@@ -53,6 +53,7 @@ export const s3 = defineService({
     ListMultipartUploads,
   }),
   http: s3Http,
+  resourcePolicy: s3ResourcePolicy,
   migrations,
   // Every blob the S3 tables reference (current objects, parts of uploads in progress); the
   // chassis's orphan sweep removes the others after a crash.

@@ -10,22 +10,18 @@
 // It also validates and stores ACL headers on object writes, and adds CORS headers to answers
 // whose request carries an Origin.
 import { AwsError, isAwsError } from "../../../core/errors.js";
-import { RESPONSE_HEADERS, type Handler, type RequestContext } from "../../../core/service.js";
+import { RESPONSE_HEADERS, type Handler, type Principal, type RequestContext } from "../../../core/service.js";
 import { aclAllows, canonicalIdOf, grantsFromHeaders, hasAclHeaders, isPublicAcl, onlyOwnerFullControl, type AclInput, type Permission } from "./acl.js";
-import { bucketGrants, effectivePab, objectAcl, ownershipOf, policyOf, readBucket, writeObjectAcl, type AccessBucket } from "./config.js";
+import { bucketGrants, effectivePab, objectAcl, ownershipOf, policyOf, readBucket, writeObjectAcl, type AccessBucket, type AccessView } from "./config.js";
 import { corsHeadersFor } from "./cors-match.js";
+import type { ResourcePolicyHook, ResourcePolicyQuery } from "../../../core/iam/types.js";
 import { evaluatePolicy, isPublicPolicy } from "./policy.js";
 
 type Level = "bucket" | "object";
 interface OpAccess {
   action: string;
   level: Level;
-  /** The ACL permission that grants it (bucket ACL for bucket level and WRITE, object ACL for object reads). */
-  acl?: Permission;
 }
-
-const BUCKET_READ = new Set(["ListObjects", "ListObjectsV2", "ListObjectVersions", "HeadBucket"]);
-const OBJECT_WRITE = new Set(["PutObject", "CopyObject", "DeleteObject", "DeleteObjects", "CreateMultipartUpload", "UploadPart", "UploadPartCopy", "CompleteMultipartUpload", "AbortMultipartUpload"]);
 
 /** IAM action names where they differ from "s3:" + operation. */
 const ACTIONS: Record<string, string> = {
@@ -57,13 +53,7 @@ const ACTIONS: Record<string, string> = {
 export function accessOf(operation: string, hasKey: boolean): OpAccess {
   const action = ACTIONS[operation] ?? `s3:${operation}`;
   const objectLevel = hasKey && operation !== "DeleteObjects" && operation !== "ListObjects" && operation !== "ListObjectsV2";
-  let acl: Permission | undefined;
-  if (BUCKET_READ.has(operation) || operation === "ListMultipartUploads") acl = "READ";
-  else if (OBJECT_WRITE.has(operation) || operation === "PostObject") acl = "WRITE";
-  else if (operation === "GetObject" || operation === "HeadObject") acl = "READ";
-  else if (operation === "GetBucketAcl" || operation === "GetObjectAcl") acl = "READ_ACP";
-  else if (operation === "PutBucketAcl" || operation === "PutObjectAcl") acl = "WRITE_ACP";
-  return { action, level: objectLevel ? "object" : "bucket", ...(acl ? { acl } : {}) };
+  return { action, level: objectLevel ? "object" : "bucket" };
 }
 
 // ---- Grants recorded per request ----
@@ -120,38 +110,74 @@ function contextOf(ctx: RequestContext, input: Record<string, unknown>, b: Acces
   };
 }
 
+/** The ACL permission that grants an action (undefined: no ACL grants it). */
+function aclPermissionOf(action: string): Permission | undefined {
+  switch (action.toLowerCase()) {
+    case "s3:listbucket":
+    case "s3:listbucketversions":
+    case "s3:listbucketmultipartuploads":
+    case "s3:getobject":
+    case "s3:getobjectversion":
+      return "READ";
+    case "s3:putobject":
+    case "s3:deleteobject":
+    case "s3:deleteobjectversion":
+    case "s3:abortmultipartupload":
+      return "WRITE";
+    case "s3:getbucketacl":
+    case "s3:getobjectacl":
+      return "READ_ACP";
+    case "s3:putbucketacl":
+    case "s3:putobjectacl":
+      return "WRITE_ACP";
+    default:
+      return undefined;
+  }
+}
+
+/** Object-level permissions are read from the object's ACL, the others from the bucket's. */
+const OBJECT_ACL_ACTIONS = new Set(["s3:getobject", "s3:getobjectversion", "s3:getobjectacl", "s3:putobjectacl"]);
+
 /**
- * Steps 2-5 for one (bucket, key) a request touches. Throws AccessDenied; returns when allowed.
+ * Steps 2-4 for one action on one resource of bucket `b`, synchronously (the IAM engine's
+ * resource-policy hook calls it too). "Deny": an explicit Deny in the bucket policy; "Allow":
+ * the owner's account, or the policy or an ACL lets this caller in; "None": nothing does.
  */
-export async function authorizeOn(ctx: RequestContext, b: AccessBucket, operation: string, key: string | undefined, input: Record<string, unknown>): Promise<void> {
-  const p = ctx.principal;
+export function decide(view: AccessView, b: AccessBucket, p: Principal, action: string, key: string | undefined, context: () => Record<string, string | string[] | undefined>): "Allow" | "Deny" | "None" {
   const sameAccount = p.type !== "anonymous" && p.accountId === b.accountId;
   const policy = policyOf(b);
-  const op = accessOf(operation, key !== undefined);
-  if (sameAccount && !policy) return;
-  const resource = key !== undefined && op.level === "object" ? `arn:aws:s3:::${b.name}/${key}` : `arn:aws:s3:::${b.name}`;
+  if (sameAccount && !policy) return "Allow";
+  const resource = key !== undefined ? `arn:aws:s3:::${b.name}/${key}` : `arn:aws:s3:::${b.name}`;
   let verdict: "Allow" | "Deny" | "None" = "None";
   if (policy) {
-    const pab = sameAccount ? undefined : await effectivePab(ctx, b);
     // RestrictPublicBuckets: a bucket with a public policy is reachable only from its own account.
-    const restricted = pab?.RestrictPublicBuckets === true && isPublicPolicy(policy);
-    verdict = evaluatePolicy(policy, { principal: p, action: op.action, resource, context: contextOf(ctx, input, b) }, restricted);
-    if (verdict === "Deny" && !(sameAccount && p.type === "root" && POLICY_OPS.has(operation))) throw accessDenied();
+    const restricted = !sameAccount && isPublicPolicy(policy) && effectivePab(view, b).RestrictPublicBuckets;
+    verdict = evaluatePolicy(policy, { principal: p, action, resource, context: context() }, restricted);
+    // AWS never locks the owner's root out of its own bucket policy.
+    if (verdict === "Deny" && !(sameAccount && p.type === "root" && POLICY_ACTIONS.has(action.toLowerCase()))) return "Deny";
   }
-  if (sameAccount || verdict === "Allow") return;
-  // ACLs: disabled under BucketOwnerEnforced.
-  if (op.acl === undefined || ownershipOf(b) === "BucketOwnerEnforced") throw accessDenied();
-  const pab = await effectivePab(ctx, b);
+  if (sameAccount || verdict === "Allow") return "Allow";
+  // ACLs: disabled under BucketOwnerEnforced; public grants ignored under IgnorePublicAcls.
+  const perm = aclPermissionOf(action);
+  if (perm === undefined || ownershipOf(b) === "BucketOwnerEnforced") return "None";
   const callerId = p.type === "anonymous" ? "" : canonicalIdOf(p.accountId);
-  const objectRead = op.level === "object" && (operation === "GetObject" || operation === "HeadObject" || operation === "GetObjectAcl" || operation === "PutObjectAcl");
-  const grants = objectRead ? objectAcl(ctx, b, key!).grants : bucketGrants(b);
-  if (!aclAllows(grants, callerId, op.acl, pab.IgnorePublicAcls)) throw accessDenied();
+  const grants = key !== undefined && OBJECT_ACL_ACTIONS.has(action.toLowerCase()) ? objectAcl(view, b, key).grants : bucketGrants(b);
+  return aclAllows(grants, callerId, perm, effectivePab(view, b).IgnorePublicAcls) ? "Allow" : "None";
+}
+
+const POLICY_ACTIONS = new Set(["s3:getbucketpolicy", "s3:putbucketpolicy", "s3:deletebucketpolicy"]);
+
+/** decide() for a request's operation; throws AccessDenied unless allowed. */
+export function authorizeOn(ctx: RequestContext, b: AccessBucket, operation: string, key: string | undefined, input: Record<string, unknown>): void {
+  const op = accessOf(operation, key !== undefined);
+  const verdict = decide(ctx, b, ctx.principal, op.action, op.level === "object" ? key : undefined, () => contextOf(ctx, input, b));
+  if (verdict !== "Allow") throw accessDenied();
 }
 
 /** The bucket's decision for this request; records the grant for ownBucket(). */
 async function authorizeRequest(input: Record<string, unknown>, ctx: RequestContext, b: AccessBucket): Promise<void> {
   const key = typeof input.Key === "string" ? input.Key : undefined;
-  await authorizeOn(ctx, b, ctx.operation, key, input);
+  authorizeOn(ctx, b, ctx.operation, key, input);
   grant(ctx, b.name);
   // A copy reads its source: s3:GetObject there (another bucket or the same).
   const copySource = typeof input.CopySource === "string" ? input.CopySource : undefined;
@@ -159,7 +185,7 @@ async function authorizeRequest(input: Record<string, unknown>, ctx: RequestCont
     const src = parseSource(copySource);
     const sb = src ? readBucket(ctx, src.bucket) : undefined;
     if (src && sb) {
-      await authorizeOn(ctx, sb, "GetObject", src.key, {});
+      authorizeOn(ctx, sb, "GetObject", src.key, {});
       grant(ctx, sb.name);
     }
   }
@@ -201,7 +227,7 @@ async function checkWriteAcl(ctx: RequestContext, b: AccessBucket, input: AclInp
   // Object owner: the writer, or the bucket owner under BucketOwnerPreferred with bucket-owner-full-control.
   const owner = ownership === "BucketOwnerPreferred" && input.ACL === "bucket-owner-full-control" ? b.accountId : writer;
   const grants = grantsFromHeaders(input, canonicalIdOf(owner), bucketOwnerId, false);
-  if (grants && isPublicAcl(grants) && (await effectivePab(ctx, b)).BlockPublicAcls) throw accessDenied();
+  if (grants && isPublicAcl(grants) && effectivePab(ctx, b).BlockPublicAcls) throw accessDenied();
   if (!grants && owner === b.accountId) return undefined;
   return { owner, grants: grants ?? [{ grantee: { type: "CanonicalUser", id: canonicalIdOf(owner) }, permission: "FULL_CONTROL" }] };
 }
@@ -213,7 +239,11 @@ export function withAccess(handlers: Record<string, Handler>): Record<string, Ha
   const out: Record<string, Handler> = {};
   for (const [name, h] of Object.entries(handlers)) {
     if (name === "ListBuckets" || name === "CreateBucket") {
-      out[name] = h;
+      // Account operations: an anonymous caller has no account.
+      out[name] = (input: Record<string, unknown>, ctx: RequestContext) => {
+        if (ctx.principal.type === "anonymous") throw accessDenied();
+        return h(input, ctx);
+      };
       continue;
     }
     out[name] = async (input: Record<string, unknown>, ctx: RequestContext) => {
@@ -249,4 +279,46 @@ function methodOf(operation: string): string {
   if (operation.startsWith("Head")) return "HEAD";
   if (operation.startsWith("Delete") || operation === "AbortMultipartUpload") return "DELETE";
   return "PUT";
+}
+
+// ---- The IAM engine's resource-policy hook ----
+
+/** A resource policy that lets anyone do anything: what the hook hands the engine when S3's own decision allows. */
+const ALLOW_ALL = JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "S3AccessDecision", Effect: "Allow", Principal: "*", Action: "*", Resource: "*" }] });
+const DENY_ALL = JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "S3AccessDecision", Effect: "Deny", Principal: "*", Action: "*", Resource: "*" }] });
+
+/**
+ * ServiceDefinition.resourcePolicy: the bucket's owner and policy for the engine (gateway step 6).
+ * For callers in the owner's account the stored bucket policy is handed over as is (the engine
+ * combines it with their identity policies). For anyone else S3's own decision (policy with
+ * Block Public Access applied, and ACL grants) is expressed as one equivalent statement: Allow
+ * or Deny everything for this request, or no policy at all (implicit deny).
+ */
+export const s3ResourcePolicy: ResourcePolicyHook = (q, rt) => {
+  const m = /^arn:[\w-]+:s3:::([^/]+)(?:\/(.*))?$/s.exec(q.resource);
+  if (!m) return undefined;
+  const view: AccessView = { db: rt.db, store: rt.store("global") };
+  const b = readBucket(view, m[1]);
+  if (!b) {
+    // No such bucket: let the handler say so (NoSuchBucket), as S3 does to anyone.
+    return q.operation === "CreateBucket" ? undefined : { ownerAccountId: q.accountId, policy: ALLOW_ALL };
+  }
+  const principal = currentPrincipal(q);
+  if (principal.type !== "anonymous" && principal.accountId === b.accountId) {
+    // AWS never locks the owner's root out of its own bucket policy.
+    const rootOnPolicy = principal.type === "root" && POLICY_ACTIONS.has(q.action.toLowerCase());
+    return { ownerAccountId: b.accountId, ...(b.policy !== undefined && !rootOnPolicy ? { policy: b.policy } : {}) };
+  }
+  const verdict = decide(view, b, principal, q.action, m[2], () => ({}));
+  if (verdict === "Allow") return { ownerAccountId: b.accountId, policy: ALLOW_ALL };
+  if (verdict === "Deny") return { ownerAccountId: b.accountId, policy: DENY_ALL };
+  // The query names the caller's account, not the caller: a policy naming an IAM user or role of
+  // another account is the engine's to match, unless Block Public Access shuts the policy off.
+  const policy = policyOf(b);
+  const usable = policy !== undefined && !(isPublicPolicy(policy) && effectivePab(view, b).RestrictPublicBuckets);
+  return { ownerAccountId: b.accountId, ...(usable ? { policy: b.policy } : {}) };
+};
+
+function currentPrincipal(q: ResourcePolicyQuery): Principal {
+  return (q as ResourcePolicyQuery & { principal?: Principal }).principal ?? (q.accountId ? { type: "root", accountId: q.accountId, arn: `arn:aws:iam::${q.accountId}:root`, userId: q.accountId } : { type: "anonymous", accountId: "", arn: "*", userId: "anonymous" });
 }

@@ -10,7 +10,8 @@
 // and falls back to the default (owner full control), so no write path needs to know of ACLs.
 import { AwsError } from "../../../core/errors.js";
 import type { RequestContext } from "../../../core/service.js";
-import type { DocStore } from "../../../core/state/doc-store.js";
+import type { Db } from "../../../core/state/database.js";
+import { DocStore } from "../../../core/state/doc-store.js";
 import type { StoredBucket } from "../handlers/buckets.js";
 import { getObject } from "../store.js";
 import { cannedGrants, canonicalIdOf, type StoredGrant } from "./acl.js";
@@ -117,7 +118,7 @@ export function policyOf(b: AccessBucket): CompiledPolicy | undefined {
 }
 
 /** The object's owner and grants; the default (bucket owner, FULL_CONTROL) when none are stored for this version. */
-export function objectAcl(ctx: RequestContext, b: AccessBucket, key: string): { owner: string; grants: StoredGrant[]; exists: boolean } {
+export function objectAcl(ctx: AccessView, b: AccessBucket, key: string): { owner: string; grants: StoredGrant[]; exists: boolean } {
   const bucketOwnerId = canonicalIdOf(b.accountId);
   const o = getObject(ctx.db, b.name, key);
   if (!o) return { owner: b.accountId, grants: cannedGrants("private", bucketOwnerId, bucketOwnerId), exists: false };
@@ -139,28 +140,27 @@ export function writeObjectAcl(ctx: RequestContext, bucket: string, key: string,
   });
 }
 
-/** The account-level Block Public Access settings (S3 Control), or none. */
-export async function accountPab(ctx: RequestContext, accountId: string): Promise<PublicAccessBlock> {
-  try {
-    const out = await ctx.client.call<{ PublicAccessBlockConfiguration?: Partial<PublicAccessBlock> }>(
-      "s3-control",
-      "GetPublicAccessBlock",
-      { AccountId: accountId },
-      { principal: { type: "root", accountId, arn: `arn:aws:iam::${accountId}:root`, userId: accountId } },
-    );
-    const c = out.PublicAccessBlockConfiguration ?? {};
-    return { BlockPublicAcls: c.BlockPublicAcls === true, IgnorePublicAcls: c.IgnorePublicAcls === true, BlockPublicPolicy: c.BlockPublicPolicy === true, RestrictPublicBuckets: c.RestrictPublicBuckets === true };
-  } catch {
-    // NoSuchPublicAccessBlockConfiguration, or S3 Control not running: nothing blocked at account level.
-    return NONE_BLOCKED;
-  }
+/** What the access decision reads: the database and S3's global documents (a request's or the runtime's). */
+export interface AccessView {
+  db: Db;
+  store: DocStore;
+}
+
+/**
+ * The account-level Block Public Access settings (S3 Control's PutPublicAccessBlock), or none.
+ * Read straight from S3 Control's documents (scope: the account), because the decision must be
+ * synchronous (the IAM engine's resource-policy hook is): one primary-key read.
+ */
+export function accountPab(view: AccessView, accountId: string): PublicAccessBlock {
+  const c = new DocStore(view.db, "s3-control", accountId).get<PublicAccessBlock>("public-access-block", "account");
+  return c ?? NONE_BLOCKED;
 }
 
 /** Bucket and account settings combined: a setting is on if either level turns it on. */
-export async function effectivePab(ctx: RequestContext, b: AccessBucket): Promise<PublicAccessBlock> {
+export function effectivePab(view: AccessView, b: AccessBucket): PublicAccessBlock {
   const own = bucketPab(b);
   if (own.BlockPublicAcls && own.IgnorePublicAcls && own.BlockPublicPolicy && own.RestrictPublicBuckets) return own;
-  const acct = await accountPab(ctx, b.accountId);
+  const acct = accountPab(view, b.accountId);
   return {
     BlockPublicAcls: own.BlockPublicAcls || acct.BlockPublicAcls,
     IgnorePublicAcls: own.IgnorePublicAcls || acct.IgnorePublicAcls,

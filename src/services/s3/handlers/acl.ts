@@ -44,7 +44,7 @@ export const PutBucketAcl: Handler<PutBucketAclRequest, Record<string, never>> =
   const ownerId = canonicalIdOf(b.accountId);
   const grants = requestedGrants(input, ownerId, ownerId, true);
   if (ownershipOf(b) === "BucketOwnerEnforced" && !onlyOwnerFullControl(grants, ownerId)) throw aclNotSupported();
-  if (isPublicAcl(grants) && (await effectivePab(ctx, b)).BlockPublicAcls) throw accessDenied();
+  if (isPublicAcl(grants) && effectivePab(ctx, b).BlockPublicAcls) throw accessDenied();
   updateBucket(ctx, b.name, (d) => {
     d.acl = grants;
   });
@@ -68,7 +68,7 @@ export const PutObjectAcl: Handler<PutObjectAclRequest, PutObjectAclOutput> = as
     if (!onlyOwnerFullControl(grants, bucketOwnerId)) throw aclNotSupported();
     return {};
   }
-  if (isPublicAcl(grants) && (await effectivePab(ctx, b)).BlockPublicAcls) throw accessDenied();
+  if (isPublicAcl(grants) && effectivePab(ctx, b).BlockPublicAcls) throw accessDenied();
   if (!writeObjectAcl(ctx, b.name, input.Key!, current.owner, grants)) throw noSuchKey(input.Key!);
   return {};
 };

@@ -37,7 +37,7 @@ export const PutBucketPolicy: Handler<PutBucketPolicyRequest, Record<string, nev
   const text = input.Policy ?? "";
   const compiled = compilePolicy(text, b.name);
   // BlockPublicPolicy (bucket or account) refuses a public policy.
-  if (isPublicPolicy(compiled) && (await effectivePab(ctx, b)).BlockPublicPolicy) {
+  if (isPublicPolicy(compiled) && effectivePab(ctx, b).BlockPublicPolicy) {
     throw new AwsError(
       "AccessDenied",
       `User: ${ctx.principal.arn} is not authorized to perform: s3:PutBucketPolicy on resource: "arn:aws:s3:::${b.name}" because public policies are blocked by the BlockPublicPolicy block public access setting.`,

@@ -1,0 +1,9 @@
+// S3 Control: the account-level Block Public Access settings S3's access decisions combine with
+// each bucket's own (src/services/s3/access/config.ts). Everything else answers NotImplemented.
+import { defineService } from "../../core/service.js";
+import { DeletePublicAccessBlock, GetPublicAccessBlock, PutPublicAccessBlock } from "./handlers/public-access.js";
+
+export const s3Control = defineService({
+  name: "s3-control",
+  handlers: { GetPublicAccessBlock, PutPublicAccessBlock, DeletePublicAccessBlock },
+});
