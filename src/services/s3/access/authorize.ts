@@ -146,7 +146,11 @@ const OBJECT_ACL_ACTIONS = new Set(["s3:getobject", "s3:getobjectversion", "s3:g
 export function decide(view: AccessView, b: AccessBucket, p: Principal, action: string, key: string | undefined, context: () => Record<string, string | string[] | undefined>): "Allow" | "Deny" | "None" {
   const sameAccount = p.type !== "anonymous" && p.accountId === b.accountId;
   const policy = policyOf(b);
-  if (sameAccount && !policy) return "Allow";
+  // Where ACLs are on, an object another account wrote is that account's: the bucket owner reads
+  // it only through the object's ACL.
+  const objectAction = key !== undefined && OBJECT_ACL_ACTIONS.has(action.toLowerCase());
+  const foreignObject = sameAccount && objectAction && ownershipOf(b) !== "BucketOwnerEnforced" && objectAcl(view, b, key!).owner !== b.accountId;
+  if (sameAccount && !policy && !foreignObject) return "Allow";
   const resource = key !== undefined ? `arn:aws:s3:::${b.name}/${key}` : `arn:aws:s3:::${b.name}`;
   let verdict: "Allow" | "Deny" | "None" = "None";
   if (policy) {
@@ -156,12 +160,12 @@ export function decide(view: AccessView, b: AccessBucket, p: Principal, action: 
     // AWS never locks the owner's root out of its own bucket policy.
     if (verdict === "Deny" && !(sameAccount && p.type === "root" && POLICY_ACTIONS.has(action.toLowerCase()))) return "Deny";
   }
-  if (sameAccount || verdict === "Allow") return "Allow";
+  if ((sameAccount && !foreignObject) || verdict === "Allow") return "Allow";
   // ACLs: disabled under BucketOwnerEnforced; public grants ignored under IgnorePublicAcls.
   const perm = aclPermissionOf(action);
   if (perm === undefined || ownershipOf(b) === "BucketOwnerEnforced") return "None";
   const callerId = p.type === "anonymous" ? "" : canonicalIdOf(p.accountId);
-  const grants = key !== undefined && OBJECT_ACL_ACTIONS.has(action.toLowerCase()) ? objectAcl(view, b, key).grants : bucketGrants(b);
+  const grants = objectAction ? objectAcl(view, b, key!).grants : bucketGrants(b);
   return aclAllows(grants, callerId, perm, effectivePab(view, b).IgnorePublicAcls) ? "Allow" : "None";
 }
 
