@@ -8,6 +8,7 @@ import { DeleteObjects } from "./handlers/delete-objects.js";
 import { ListObjects, ListObjectsV2 } from "./handlers/list-objects.js";
 import { AbortMultipartUpload, CompleteMultipartUpload, CreateMultipartUpload, ListMultipartUploads, ListParts, UploadPart } from "./handlers/multipart.js";
 import { DeleteObject, GetObject, HeadObject, PutObject } from "./handlers/objects.js";
+import { GetBucketVersioning, ListObjectVersions, PutBucketVersioning } from "./handlers/versioning.js";
 import {
   DeleteBucketTagging,
   DeleteObjectTagging,
@@ -51,14 +52,17 @@ export const s3 = defineService({
     AbortMultipartUpload,
     ListParts,
     ListMultipartUploads,
+    PutBucketVersioning,
+    GetBucketVersioning,
+    ListObjectVersions,
   }),
   http: s3Http,
   resourcePolicy: s3ResourcePolicy,
   migrations,
-  // Every blob the S3 tables reference (current objects, parts of uploads in progress); the
-  // chassis's orphan sweep removes the others after a crash.
+  // Every blob the S3 tables reference (current objects, older versions, parts of uploads in
+  // progress); the chassis's orphan sweep removes the others after a crash.
   *blobRefs(db) {
-    const rows = db.prepare("SELECT blob_id FROM s3_objects UNION ALL SELECT blob_id FROM s3_parts").iterate();
+    const rows = db.prepare("SELECT blob_id FROM s3_objects UNION ALL SELECT blob_id FROM s3_parts UNION ALL SELECT blob_id FROM s3_versions WHERE delete_marker = 0").iterate();
     for (const r of rows as IterableIterator<{ blob_id: string }>) yield r.blob_id;
   },
   reset(rt: ServiceRuntime) {

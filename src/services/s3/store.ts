@@ -67,6 +67,40 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `);
   },
+  // 4: versioning. s3_objects keeps exactly the current, live version of each key (so object
+  // listings are unchanged); every other version (noncurrent ones and delete markers, a current
+  // delete marker included) lives in s3_versions, ordered newest first by ord = -seq. seq is a
+  // write sequence (ms * 1000 + counter); 0 in rows written before this migration, meaning
+  // "last_modified * 1000". parts: the part sizes/checksums of a multipart object (JSON), NULL
+  // for a single-part one.
+  (db) => {
+    db.exec(`
+      ALTER TABLE s3_objects ADD COLUMN version_id TEXT NOT NULL DEFAULT 'null';
+      ALTER TABLE s3_objects ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE s3_objects ADD COLUMN parts TEXT;
+      CREATE TABLE s3_versions (
+        bucket        TEXT    NOT NULL,
+        key           BLOB    NOT NULL,
+        ord           INTEGER NOT NULL,
+        version_id    TEXT    NOT NULL,
+        delete_marker INTEGER NOT NULL,
+        blob_id       TEXT    NOT NULL,
+        size          INTEGER NOT NULL,
+        etag          TEXT    NOT NULL,
+        last_modified INTEGER NOT NULL,
+        storage_class TEXT    NOT NULL,
+        headers       TEXT    NOT NULL,
+        metadata      TEXT    NOT NULL,
+        checksums     TEXT    NOT NULL,
+        tags          TEXT    NOT NULL,
+        parts         TEXT,
+        PRIMARY KEY (bucket, key, ord)
+      ) WITHOUT ROWID;
+      CREATE UNIQUE INDEX s3_versions_by_id ON s3_versions (bucket, key, version_id);
+      ALTER TABLE s3_parts ADD COLUMN checksums TEXT NOT NULL DEFAULT '{}';
+      ALTER TABLE s3_uploads ADD COLUMN checksum TEXT NOT NULL DEFAULT '{}';
+    `);
+  },
 ];
 
 /** Content headers stored with an object and returned on GET/HEAD. */
@@ -86,9 +120,23 @@ export interface ObjectChecksums {
   [algorithm: string]: string;
 }
 
+/** One part of a multipart object, as GetObject partNumber and GetObjectAttributes need it. */
+export interface ObjectPart {
+  size: number;
+  checksums?: ObjectChecksums;
+}
+
 export interface StoredObject {
   bucket: string;
   key: string;
+  /** "null" for the null version (unversioned buckets, writes while versioning is suspended). */
+  versionId: string;
+  /** Write order (see migration 4); 0 for rows from before versioning. */
+  seq: number;
+  /** Multipart objects only. */
+  parts?: ObjectPart[];
+  /** How the checksum was computed: FULL_OBJECT (default) or COMPOSITE (multipart). */
+  checksumType?: "FULL_OBJECT" | "COMPOSITE";
   blobId: string;
   size: number;
   /** Quoted hex MD5, as sent in ETag headers. */
@@ -101,9 +149,12 @@ export interface StoredObject {
   tags: Array<{ Key: string; Value: string }>;
 }
 
-interface Row {
+export interface Row {
   bucket: string;
   key: Buffer;
+  version_id: string;
+  seq: number;
+  parts: string | null;
   blob_id: string;
   size: number;
   etag: string;
@@ -125,10 +176,17 @@ export interface ListedRow {
   checksums: string;
 }
 
-function fromRow(r: Row): StoredObject {
+export function fromRow(r: Row): StoredObject {
+  const checksums = JSON.parse(r.checksums) as ObjectChecksums & { "~type"?: string };
+  const type = checksums["~type"];
+  delete checksums["~type"];
   return {
     bucket: r.bucket,
     key: r.key.toString("utf8"),
+    versionId: r.version_id,
+    seq: r.seq || r.last_modified * 1000,
+    ...(r.parts ? { parts: JSON.parse(r.parts) as ObjectPart[] } : {}),
+    ...(type === "COMPOSITE" ? { checksumType: "COMPOSITE" as const } : {}),
     blobId: r.blob_id,
     size: r.size,
     etag: r.etag,
@@ -136,9 +194,14 @@ function fromRow(r: Row): StoredObject {
     storageClass: r.storage_class,
     headers: JSON.parse(r.headers) as ContentHeaders,
     metadata: JSON.parse(r.metadata) as Record<string, string>,
-    checksums: JSON.parse(r.checksums) as ObjectChecksums,
+    checksums,
     tags: JSON.parse(r.tags) as Array<{ Key: string; Value: string }>,
   };
+}
+
+/** The checksums column: the digests, plus "~type" for a composite one. */
+export function checksumsColumn(o: StoredObject): string {
+  return JSON.stringify(o.checksumType === "COMPOSITE" ? { ...o.checksums, "~type": "COMPOSITE" } : o.checksums);
 }
 
 /** The smallest byte string greater than every string that starts with `prefix` (undefined: none). */
@@ -157,11 +220,12 @@ function prepare(db: Db) {
   return {
     get: db.prepare("SELECT * FROM s3_objects WHERE bucket = ? AND key = ?"),
     upsert: db.prepare(
-      `INSERT INTO s3_objects (bucket, key, blob_id, size, etag, last_modified, storage_class, headers, metadata, checksums, tags)
-       VALUES (@bucket, @key, @blob_id, @size, @etag, @last_modified, @storage_class, @headers, @metadata, @checksums, @tags)
+      `INSERT INTO s3_objects (bucket, key, blob_id, size, etag, last_modified, storage_class, headers, metadata, checksums, tags, version_id, seq, parts)
+       VALUES (@bucket, @key, @blob_id, @size, @etag, @last_modified, @storage_class, @headers, @metadata, @checksums, @tags, @version_id, @seq, @parts)
        ON CONFLICT (bucket, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
          last_modified = excluded.last_modified, storage_class = excluded.storage_class, headers = excluded.headers,
-         metadata = excluded.metadata, checksums = excluded.checksums, tags = excluded.tags`,
+         metadata = excluded.metadata, checksums = excluded.checksums, tags = excluded.tags, version_id = excluded.version_id,
+         seq = excluded.seq, parts = excluded.parts`,
     ),
     delete: db.prepare("DELETE FROM s3_objects WHERE bucket = ? AND key = ?"),
     setTags: db.prepare("UPDATE s3_objects SET tags = ? WHERE bucket = ? AND key = ?"),
@@ -177,7 +241,8 @@ function prepare(db: Db) {
     countOwned: db.prepare("SELECT count(*) AS n FROM s3_bucket_owners WHERE account_id = ?"),
     deleteAllOwners: db.prepare("DELETE FROM s3_bucket_owners"),
     deleteAll: db.prepare("DELETE FROM s3_objects"),
-    allBlobs: db.prepare("SELECT blob_id FROM s3_objects UNION ALL SELECT blob_id FROM s3_parts"),
+    allBlobs: db.prepare("SELECT blob_id FROM s3_objects UNION ALL SELECT blob_id FROM s3_parts UNION ALL SELECT blob_id FROM s3_versions WHERE delete_marker = 0"),
+    deleteAllVersions: db.prepare("DELETE FROM s3_versions"),
     deleteAllUploads: db.prepare("DELETE FROM s3_uploads"),
     deleteAllParts: db.prepare("DELETE FROM s3_parts"),
     insertUpload: db.prepare(
@@ -225,8 +290,11 @@ export function putObject(db: Db, o: StoredObject): void {
     storage_class: o.storageClass,
     headers: JSON.stringify(o.headers),
     metadata: JSON.stringify(o.metadata),
-    checksums: JSON.stringify(o.checksums),
+    checksums: checksumsColumn(o),
     tags: JSON.stringify(o.tags),
+    version_id: o.versionId,
+    seq: o.seq,
+    parts: o.parts ? JSON.stringify(o.parts) : null,
   });
 }
 
@@ -259,6 +327,7 @@ export function deleteAllObjects(db: Db): string[] {
   stmts(db).deleteAllOwners.run();
   stmts(db).deleteAllParts.run();
   stmts(db).deleteAllUploads.run();
+  stmts(db).deleteAllVersions.run();
   return ids;
 }
 

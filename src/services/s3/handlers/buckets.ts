@@ -18,6 +18,7 @@ import { isValidBucketName } from "../bucket-name.js";
 import { isGranted } from "../access/authorize.js";
 import { initialAccess } from "./acl.js";
 import { addBucketOwner, bucketHasObjects, countOwnedBuckets, dropBucketOwner, ownedBuckets } from "../store.js";
+import { bucketHasVersions } from "../version-store.js";
 
 export interface StoredBucket {
   name: string;
@@ -26,6 +27,10 @@ export interface StoredBucket {
   createdAt: number;
   /** Bucket tags (PutBucketTagging); absent when none. */
   tags?: Array<{ Key: string; Value: string }>;
+  /** PutBucketVersioning; absent while the bucket has never been versioned. */
+  versioning?: "Enabled" | "Suspended";
+  /** Reported by GetBucketVersioning only once a configuration named it (as on S3). */
+  mfaDelete?: "Enabled" | "Disabled";
 }
 
 /** Default per-account quota (S3 user guide, "Bucket quotas"). */
@@ -120,7 +125,8 @@ export const DeleteBucket: Handler<DeleteBucketRequest, Record<string, never>> =
   // The emptiness check and the delete share one transaction, so an object committed
   // concurrently either lands first (BucketNotEmpty) or finds the bucket gone (NoSuchBucket).
   store.tx(() => {
-    if (bucketHasObjects(ctx.db, b.name)) {
+    // Noncurrent versions and delete markers count, as on S3.
+    if (bucketHasObjects(ctx.db, b.name) || bucketHasVersions(ctx.db, b.name)) {
       throw new AwsError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409, { fields: { BucketName: b.name } });
     }
     store.delete("bucket", b.name);

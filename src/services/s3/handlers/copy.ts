@@ -3,24 +3,38 @@
 // (how S3 users change metadata or storage class in place).
 //
 // Steps:
-//   1. parse x-amz-copy-source ("bucket/key" or "/bucket/key", URL-encoded; ?versionId ignored);
-//   2. read the source row and check the copy-source conditions (412 on failure);
+//   1. parse x-amz-copy-source ("bucket/key" or "/bucket/key", URL-encoded, optional ?versionId=);
+//   2. read the source version (the current one, or the named one) and check the copy-source
+//      conditions (412 on failure);
 //   3. refuse a copy onto itself that changes nothing (S3's InvalidRequest);
 //   4. choose metadata (COPY: the source's; REPLACE: the request's), tags likewise, storage
 //      class (the request's, else STANDARD, as on S3);
-//   5. onto itself (same bytes, checksum known): rewrite the row in place, keeping the blob;
+//   5. onto itself in an unversioned bucket (same bytes, checksum known): rewrite the row in
+//      place, keeping the blob (a versioned bucket gets a new version with its own blob);
 //      otherwise stream the source blob into a new blob and commit (objects.ts writeObject), so
 //      two objects never share bytes and deleting one never touches the other. A source
 //      replaced mid-copy sends the copy back to step 2.
 import type { CopyObjectOutput, CopyObjectRequest } from "@aws-sdk/client-s3";
 import { AwsError } from "../../../core/errors.js";
 import { parseChecksumAlgorithm, type ChecksumAlgorithm } from "../../../core/http/checksums.js";
-import type { Handler } from "../../../core/service.js";
+import type { Handler, RequestContext } from "../../../core/service.js";
 import { inTransaction } from "../../../core/state/database.js";
 import { getObject, putObject, type StoredObject } from "../store.js";
-import { ownBucket } from "./buckets.js";
+import { getVersion, isWellFormedVersionId } from "../version-store.js";
+import { bucketStore, ownBucket, type StoredBucket } from "./buckets.js";
 import { checkCopySourceConditions, checkWriteConditions, noSuchKey } from "./conditions.js";
-import { checkKey, checkReadable, checkMetadata, checkStorageClass, checksumMembers, contentHeadersOf, openBlob, writeObject } from "./objects.js";
+import {
+  checkKey,
+  checkReadable,
+  checkMetadata,
+  checkStorageClass,
+  checksumMembers,
+  contentHeadersOf,
+  noSuchVersion,
+  openBlob,
+  versionIdMember,
+  writeObject,
+} from "./objects.js";
 import { parseTaggingHeader } from "./tagging.js";
 
 function invalidArgument(message: string, name: string, value: string): AwsError {
@@ -28,17 +42,41 @@ function invalidArgument(message: string, name: string, value: string): AwsError
 }
 
 /** Step 1. */
-export function parseCopySource(raw: string): { bucket: string; key: string } {
+export function parseCopySource(raw: string): { bucket: string; key: string; versionId?: string } {
   let s = raw.startsWith("/") ? raw.slice(1) : raw;
+  let versionId: string | undefined;
   const q = s.indexOf("?");
-  if (q >= 0) s = s.slice(0, q);
+  if (q >= 0) {
+    const v = new URLSearchParams(s.slice(q + 1)).get("versionId");
+    if (v !== null) {
+      if (!isWellFormedVersionId(v)) throw invalidArgument("Invalid version id specified", "x-amz-copy-source", raw);
+      versionId = v;
+    }
+    s = s.slice(0, q);
+  }
   const slash = s.indexOf("/");
   if (slash <= 0 || slash === s.length - 1) throw invalidArgument("Invalid copy source object key", "x-amz-copy-source", raw);
   try {
-    return { bucket: decodeURIComponent(s.slice(0, slash)), key: decodeURIComponent(s.slice(slash + 1)) };
+    return { bucket: decodeURIComponent(s.slice(0, slash)), key: decodeURIComponent(s.slice(slash + 1)), ...(versionId !== undefined ? { versionId } : {}) };
   } catch {
     throw invalidArgument("Invalid copy source encoding.", "x-amz-copy-source", raw);
   }
+}
+
+/**
+ * The copy source version: the named version (404 NoSuchVersion if absent; a delete marker is
+ * 400 InvalidRequest, as S3 answers a copy from one), else the current one (404 NoSuchKey).
+ */
+export function copySourceVersion(ctx: RequestContext, bucket: StoredBucket, key: string, versionId: string | undefined): StoredObject {
+  if (versionId !== undefined) {
+    const v = getVersion(ctx.db, bucket.name, key, versionId);
+    if (!v) throw noSuchVersion(key, versionId);
+    if (v.deleteMarker) throw new AwsError("InvalidRequest", "The source of a copy request may not specifically refer to a delete marker by version id.", 400);
+    return v;
+  }
+  const o = getObject(ctx.db, bucket.name, key);
+  if (!o) throw noSuchKey(key);
+  return o;
 }
 
 /** How many times a copy re-reads a source replaced under it before giving up. */
@@ -61,8 +99,7 @@ export const CopyObject: Handler<CopyObjectRequest, CopyObjectOutput> = async (i
 
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     // 2.
-    const source = getObject(ctx.db, srcBucket.name, src.key);
-    if (!source) throw noSuchKey(src.key);
+    const source = copySourceVersion(ctx, srcBucket, src.key, src.versionId);
     checkReadable(source);
     checkCopySourceConditions(
       {
@@ -93,27 +130,31 @@ export const CopyObject: Handler<CopyObjectRequest, CopyObjectOutput> = async (i
 
     // 5a. Onto itself with the bytes' checksum already known: a metadata-only rewrite in one
     //     transaction, keeping the blob, provided the object is still the one just checked.
-    if (ontoItself && source.checksums[algorithm] !== undefined) {
+    if (ontoItself && dest.versioning === undefined && source.checksums[algorithm] !== undefined) {
       const row = inTransaction(ctx.db, () => {
         const current = getObject(ctx.db, dest.name, key);
-        if (!current || current.blobId !== source.blobId) return undefined;
+        if (!current || current.blobId !== source.blobId || bucketStore(ctx).get<StoredBucket>("bucket", dest.name)?.versioning !== undefined) return undefined;
         checkWriteConditions(conditions, current, key);
         const next: StoredObject = { ...current, headers, metadata, tags, storageClass, lastModified: Math.floor(ctx.clock.now() / 1000) * 1000 };
         putObject(ctx.db, next);
         return next;
       });
       if (!row) continue; // replaced meanwhile: start again from the new source
-      return copyResult(row);
+      return copyResult(row, dest, srcBucket, source);
     }
     // 5b. Stream the bytes into a new blob.
     const stream = await openBlob(ctx, source.blobId);
     if (!stream) continue; // the source was replaced between the read and the open
-    const row = await writeObject(ctx, { bucket: dest, key, source: stream, algorithm, headers, metadata, tags, storageClass, conditions });
-    return copyResult(row);
+    const { row, bucket: committedTo } = await writeObject(ctx, { bucket: dest, key, source: stream, algorithm, headers, metadata, tags, storageClass, conditions });
+    return copyResult(row, committedTo, srcBucket, source);
   }
   throw new AwsError("InternalError", "We encountered an internal error. Please try again.", 500);
 };
 
-function copyResult(row: StoredObject): CopyObjectOutput {
-  return { CopyObjectResult: { ETag: row.etag, LastModified: new Date(row.lastModified), ...checksumMembers(row.checksums) } } as CopyObjectOutput;
+function copyResult(row: StoredObject, dest: StoredBucket, srcBucket: StoredBucket, source: StoredObject): CopyObjectOutput {
+  return {
+    CopyObjectResult: { ETag: row.etag, LastModified: new Date(row.lastModified), ...checksumMembers(row.checksums) },
+    ...versionIdMember(dest, row.versionId),
+    ...(srcBucket.versioning !== undefined ? { CopySourceVersionId: source.versionId } : {}),
+  } as CopyObjectOutput;
 }

@@ -1,14 +1,18 @@
 // DeleteObjects: up to 1000 keys in one request, all rows removed in one transaction, blobs
-// deleted after the commit. Quiet mode reports only errors. A key that does not exist is
-// reported as deleted (S3 without versioning). An entry with an ETag (conditional delete)
-// whose ETag differs is reported as a PreconditionFailed error and left in place; with an ETag
-// and no object, as NoSuchKey.
+// deleted after the commit. Quiet mode reports only errors. Each entry behaves as DeleteObject
+// would: a key that does not exist is reported as deleted; in a versioned bucket an entry
+// without a VersionId adds a delete marker (reported as DeleteMarker/DeleteMarkerVersionId);
+// an entry with a VersionId removes that version (reported with DeleteMarker when it was a
+// marker); a malformed VersionId is an InvalidArgument error for that entry. An entry with an
+// ETag (conditional delete) whose ETag differs is reported as a PreconditionFailed error and
+// left in place; with an ETag and no object, as NoSuchKey.
 import type { DeleteObjectsOutput, DeleteObjectsRequest, DeletedObject, _Error } from "@aws-sdk/client-s3";
 import { AwsError } from "../../../core/errors.js";
 import { inTransaction } from "../../../core/state/database.js";
 import type { Handler } from "../../../core/service.js";
-import { deleteObjectRow, getObject } from "../store.js";
-import { ownBucket } from "./buckets.js";
+import { getObject } from "../store.js";
+import { deleteCurrent, deleteVersion, getVersion, isWellFormedVersionId } from "../version-store.js";
+import { bucketStore, noSuchBucket, ownBucket, type StoredBucket } from "./buckets.js";
 import { etagMatches } from "./conditions.js";
 
 const MAX_KEYS = 1000;
@@ -24,13 +28,21 @@ export const DeleteObjects: Handler<DeleteObjectsRequest, DeleteObjectsOutput> =
   const errors: _Error[] = [];
   const blobs: string[] = [];
   inTransaction(ctx.db, () => {
+    const b = bucketStore(ctx).get<StoredBucket>("bucket", bucket.name);
+    if (!b) throw noSuchBucket(bucket.name);
     for (const e of entries) {
       const key = e.Key ?? "";
       if (key === "") {
         errors.push({ Key: key, Code: "UserKeyMustBeSpecified", Message: "The key must be specified." });
         continue;
       }
-      const o = getObject(ctx.db, bucket.name, key);
+      const vid = e.VersionId;
+      if (vid !== undefined && !isWellFormedVersionId(vid)) {
+        errors.push({ Key: key, VersionId: vid, Code: "InvalidArgument", Message: "Invalid version id specified" });
+        continue;
+      }
+      const found = vid !== undefined ? getVersion(ctx.db, b.name, key, vid) : getObject(ctx.db, b.name, key);
+      const o = found && !("deleteMarker" in found && found.deleteMarker) ? found : undefined;
       if (!o && e.ETag !== undefined) {
         errors.push({ Key: key, Code: "NoSuchKey", Message: "The specified key does not exist." });
         continue;
@@ -39,11 +51,15 @@ export const DeleteObjects: Handler<DeleteObjectsRequest, DeleteObjectsOutput> =
         errors.push({ Key: key, Code: "PreconditionFailed", Message: "At least one of the pre-conditions you specified did not hold" });
         continue;
       }
-      if (o) {
-        deleteObjectRow(ctx.db, bucket.name, key);
-        blobs.push(o.blobId);
+      if (vid !== undefined) {
+        const r = deleteVersion(ctx.db, b.name, key, vid);
+        blobs.push(...r.freed);
+        if (!quiet) deleted.push({ Key: key, VersionId: vid, ...(r.removed?.deleteMarker ? { DeleteMarker: true, DeleteMarkerVersionId: vid } : {}) });
+        continue;
       }
-      if (!quiet) deleted.push({ Key: key });
+      const r = deleteCurrent(ctx.db, b.versioning, b.name, key, ctx.clock.now());
+      blobs.push(...r.freed);
+      if (!quiet) deleted.push({ Key: key, ...(r.marker ? { DeleteMarker: true, DeleteMarkerVersionId: r.marker.versionId } : {}) });
     }
   });
   for (const id of blobs) await ctx.blobs.delete(id);

@@ -121,7 +121,7 @@ export function s3UrlEncode(s: string): string {
   return out;
 }
 
-function checkMaxKeys(v: number | undefined): number {
+export function checkMaxKeys(v: number | undefined): number {
   if (v === undefined) return PAGE_CAP;
   // S3's two wordings: one for a value outside the integer range, one for a negative integer.
   if (!Number.isInteger(v) || v > 2147483647) {
@@ -133,19 +133,22 @@ function checkMaxKeys(v: number | undefined): number {
   return Math.min(v, PAGE_CAP);
 }
 
-function checkEncodingType(v: string | undefined): boolean {
+export function checkEncodingType(v: string | undefined): boolean {
   if (v === undefined) return false;
   if (v !== "url") throw new AwsError("InvalidArgument", "Invalid Encoding Method specified in Request", 400, { fields: { ArgumentName: "encoding-type", ArgumentValue: v } });
   return true;
 }
 
 function toObject(r: ListedRow & { keyString: string }, enc: (s: string) => string, owner: StoredBucket | undefined): _Object {
-  const algorithms = Object.keys(JSON.parse(r.checksums) as Record<string, string>);
+  const parsed = JSON.parse(r.checksums) as Record<string, string>;
+  // "~type" marks a composite checksum (store.ts checksumsColumn).
+  const algorithms = Object.keys(parsed).filter((k) => !k.startsWith("~"));
+  const type = parsed["~type"] === "COMPOSITE" ? ("COMPOSITE" as const) : ("FULL_OBJECT" as const);
   return {
     Key: enc(r.keyString),
     LastModified: new Date(r.last_modified),
     ETag: r.etag,
-    ...(algorithms.length ? { ChecksumAlgorithm: algorithms as _Object["ChecksumAlgorithm"], ChecksumType: "FULL_OBJECT" as const } : {}),
+    ...(algorithms.length ? { ChecksumAlgorithm: algorithms as _Object["ChecksumAlgorithm"], ChecksumType: type } : {}),
     Size: r.size,
     StorageClass: r.storage_class as _Object["StorageClass"],
     ...(owner ? { Owner: { ID: canonicalUserId(owner.accountId), DisplayName: "nimbus" } } : {}),

@@ -44,7 +44,7 @@ import {
   type StoredUpload,
 } from "../store.js";
 import { bucketStore, canonicalUserId, noSuchBucket, ownBucket, type StoredBucket } from "./buckets.js";
-import { checkKey, checkMetadata, checkStorageClass, contentHeadersOf, ObjectHasher, openBlob, requestedAlgorithm } from "./objects.js";
+import { checkKey, checkMetadata, checkStorageClass, commitObject, contentHeadersOf, ObjectHasher, openBlob, requestedAlgorithm, versionIdMember } from "./objects.js";
 import { parseTaggingHeader } from "./tagging.js";
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -188,6 +188,8 @@ export const CompleteMultipartUpload: Handler<CompleteMultipartUploadRequest, Co
   const row: StoredObject = {
     bucket: bucket.name,
     key,
+    versionId: "null",
+    seq: 0,
     blobId: blob.id,
     size: blob.size,
     etag,
@@ -199,27 +201,17 @@ export const CompleteMultipartUpload: Handler<CompleteMultipartUploadRequest, Co
     checksums: {},
     tags: upload.tags,
   };
-  let replaced: StoredObject | undefined;
   let partBlobs: string[] = [];
-  try {
-    inTransaction(ctx.db, () => {
-      if (!bucketStore(ctx).get<StoredBucket>("bucket", bucket.name)) throw noSuchBucket(bucket.name);
-      if (!getUpload(ctx.db, upload.uploadId)) throw noSuchUpload(upload.uploadId);
-      for (const p of chosen) {
-        // A part re-uploaded while the bytes were being joined: the joined bytes are stale.
-        if (getPart(ctx.db, upload.uploadId, p.partNumber)?.blobId !== p.blobId) throw invalidPart(upload.uploadId, p.partNumber, p.etag);
-      }
-      replaced = getObject(ctx.db, bucket.name, key);
-      putObject(ctx.db, row);
-      partBlobs = deleteUpload(ctx.db, upload.uploadId);
-    });
-  } catch (e) {
-    await ctx.blobs.delete(blob.id);
-    throw e;
-  }
+  const { bucket: committedTo } = await commitObject(ctx, row, undefined, () => {
+    if (!getUpload(ctx.db, upload.uploadId)) throw noSuchUpload(upload.uploadId);
+    for (const p of chosen) {
+      // A part re-uploaded while the bytes were being joined: the joined bytes are stale.
+      if (getPart(ctx.db, upload.uploadId, p.partNumber)?.blobId !== p.blobId) throw invalidPart(upload.uploadId, p.partNumber, p.etag);
+    }
+    partBlobs = deleteUpload(ctx.db, upload.uploadId);
+  });
   for (const id of partBlobs) await ctx.blobs.delete(id);
-  if (replaced && replaced.blobId !== blob.id) await ctx.blobs.delete(replaced.blobId);
-  return { Bucket: bucket.name, Key: key, ETag: etag, Location: `/${bucket.name}/${key}` } as CompleteMultipartUploadOutput;
+  return { Bucket: bucket.name, Key: key, ETag: etag, Location: `/${bucket.name}/${key}`, ...versionIdMember(committedTo, row.versionId) } as CompleteMultipartUploadOutput;
 };
 
 export const AbortMultipartUpload: Handler<AbortMultipartUploadRequest, AbortMultipartUploadOutput> = async (input, ctx) => {

@@ -24,7 +24,8 @@ import { AwsError } from "../../../core/errors.js";
 import { createHasher, parseChecksumAlgorithm, type ChecksumAlgorithm, type Hasher } from "../../../core/http/checksums.js";
 import { inTransaction } from "../../../core/state/database.js";
 import { RESPONSE_STATUS, type Handler, type RequestContext } from "../../../core/service.js";
-import { deleteObjectRow, getObject, putObject, type ContentHeaders, type StoredObject } from "../store.js";
+import { getObject, type ContentHeaders, type StoredObject } from "../store.js";
+import { commitCurrent, currentDeleteMarker, deleteCurrent, deleteVersion, getVersion, isWellFormedVersionId, newVersionId, nextSeq } from "../version-store.js";
 import { bucketStore, noSuchBucket, ownBucket, type StoredBucket } from "./buckets.js";
 import { checkReadConditions, checkWriteConditions, noSuchKey } from "./conditions.js";
 import { parseTaggingHeader } from "./tagging.js";
@@ -139,6 +140,25 @@ export function checksumMembers(checksums: Record<string, string>): Record<strin
   return out;
 }
 
+/** S3's answer to a version id it could never have issued. */
+export function invalidVersionId(v: string): AwsError {
+  return new AwsError("InvalidArgument", "Invalid version id specified", 400, { fields: { ArgumentName: "versionId", ArgumentValue: v } });
+}
+
+export function checkVersionId(v: string | undefined): string | undefined {
+  if (v !== undefined && !isWellFormedVersionId(v)) throw invalidVersionId(v);
+  return v;
+}
+
+export function noSuchVersion(key: string, versionId: string): AwsError {
+  return new AwsError("NoSuchVersion", "The specified version does not exist.", 404, { fields: { Key: key, VersionId: versionId } });
+}
+
+/** The x-amz-version-id a response carries: only for buckets that have a versioning status, as on S3. */
+export function versionIdMember(bucket: StoredBucket, versionId: string): { VersionId?: string } {
+  return bucket.versioning !== undefined ? { VersionId: versionId } : {};
+}
+
 export interface NewObject {
   bucket: StoredBucket;
   key: string;
@@ -151,8 +171,40 @@ export interface NewObject {
   conditions?: { IfMatch?: string; IfNoneMatch?: string };
 }
 
+/**
+ * Commits `row` as the key's new current version in one transaction with the bucket re-read
+ * (its versioning status decides the version id and what happens to the previous version) and
+ * the write conditions checked; deletes the blobs this made unreferenced after the commit, or
+ * the new blob when the commit failed. Returns the row as committed and the bucket as read.
+ */
+export async function commitObject(
+  ctx: RequestContext,
+  row: StoredObject,
+  conditions?: { IfMatch?: string; IfNoneMatch?: string },
+  check?: () => void,
+): Promise<{ row: StoredObject; bucket: StoredBucket }> {
+  let freed: string[] = [];
+  let bucket: StoredBucket | undefined;
+  try {
+    inTransaction(ctx.db, () => {
+      bucket = bucketStore(ctx).get<StoredBucket>("bucket", row.bucket);
+      if (!bucket) throw noSuchBucket(row.bucket);
+      if (conditions) checkWriteConditions(conditions, getObject(ctx.db, row.bucket, row.key), row.key);
+      check?.();
+      row.versionId = bucket.versioning === "Enabled" ? newVersionId() : "null";
+      row.seq = nextSeq(ctx.clock.now());
+      freed = commitCurrent(ctx.db, bucket.versioning, row);
+    });
+  } catch (e) {
+    if (row.blobId) await ctx.blobs.delete(row.blobId);
+    throw e;
+  }
+  for (const id of freed) await ctx.blobs.delete(id);
+  return { row, bucket: bucket! };
+}
+
 /** Steps 2-4 of the write path; returns the committed row. */
-export async function writeObject(ctx: RequestContext, o: NewObject): Promise<StoredObject> {
+export async function writeObject(ctx: RequestContext, o: NewObject): Promise<{ row: StoredObject; bucket: StoredBucket }> {
   // 2. Bytes first, fsynced, hashed on the way.
   const hasher = new ObjectHasher(o.algorithm);
   const blob = await ctx.blobs.write(o.source, [hasher]);
@@ -160,6 +212,8 @@ export async function writeObject(ctx: RequestContext, o: NewObject): Promise<St
   const row: StoredObject = {
     bucket: o.bucket.name,
     key: o.key,
+    versionId: "null",
+    seq: 0,
     blobId: blob.id,
     size: blob.size,
     etag,
@@ -171,22 +225,8 @@ export async function writeObject(ctx: RequestContext, o: NewObject): Promise<St
     checksums: { [o.algorithm]: checksum },
     tags: o.tags,
   };
-  // 3. Metadata in one transaction.
-  let replaced: StoredObject | undefined;
-  try {
-    inTransaction(ctx.db, () => {
-      if (!bucketStore(ctx).get<StoredBucket>("bucket", o.bucket.name)) throw noSuchBucket(o.bucket.name);
-      replaced = getObject(ctx.db, o.bucket.name, o.key);
-      if (o.conditions) checkWriteConditions(o.conditions, replaced, o.key);
-      putObject(ctx.db, row);
-    });
-  } catch (e) {
-    await ctx.blobs.delete(blob.id);
-    throw e;
-  }
-  // 4. Only now is the old blob unreferenced.
-  if (replaced && replaced.blobId !== blob.id) await ctx.blobs.delete(replaced.blobId);
-  return row;
+  // 3-4. Metadata in one transaction; only then are replaced blobs unreferenced.
+  return commitObject(ctx, row, o.conditions);
 }
 
 export const PutObject: Handler<PutObjectRequest, PutObjectOutput> = async (input, ctx) => {
@@ -200,7 +240,7 @@ export const PutObject: Handler<PutObjectRequest, PutObjectOutput> = async (inpu
   const storageClass = checkStorageClass(input.StorageClass);
   const conditions = { ...(input.IfMatch !== undefined ? { IfMatch: input.IfMatch } : {}), ...(input.IfNoneMatch !== undefined ? { IfNoneMatch: input.IfNoneMatch } : {}) };
   if (input.IfMatch !== undefined || input.IfNoneMatch !== undefined) checkWriteConditions(conditions, getObject(ctx.db, bucket.name, key), key);
-  const row = await writeObject(ctx, {
+  const { row, bucket: committedTo } = await writeObject(ctx, {
     bucket,
     key,
     source: (input.Body as Readable | undefined) ?? Buffer.alloc(0),
@@ -211,7 +251,7 @@ export const PutObject: Handler<PutObjectRequest, PutObjectOutput> = async (inpu
     storageClass,
     conditions,
   });
-  return { ETag: row.etag, ...checksumMembers(row.checksums) } as PutObjectOutput;
+  return { ETag: row.etag, ...checksumMembers(row.checksums), ...versionIdMember(committedTo, row.versionId) } as PutObjectOutput;
 };
 
 /** A parsed Range header: inclusive byte offsets, or undefined when the header is to be ignored. */
@@ -280,13 +320,40 @@ async function readObject(input: ReadInput, ctx: RequestContext, withBody: boole
 }
 
 /** Metadata, conditions and range; Body holds the blob to open ({ id, range }). */
+/**
+ * The version a GET/HEAD reads:
+ *   1. a version id S3 could not have issued: 400 InvalidArgument;
+ *   2. with a version id: that version, else 404 NoSuchVersion; a delete marker answers 405
+ *      MethodNotAllowed with x-amz-delete-marker (a marker has no body to read);
+ *   3. without: the current version, else 404 NoSuchKey, carrying x-amz-delete-marker and the
+ *      marker's version id when the key's newest version is a delete marker.
+ * HEAD errors have no body, so HEAD's 404s are plain NotFound.
+ */
+export function versionToRead(ctx: RequestContext, bucket: StoredBucket, key: string, versionId: string | undefined, head: boolean): StoredObject {
+  // 1-2.
+  if (checkVersionId(versionId) !== undefined) {
+    const v = getVersion(ctx.db, bucket.name, key, versionId!);
+    if (!v) throw head ? new AwsError("NotFound", "Not Found", 404) : noSuchVersion(key, versionId!);
+    if (v.deleteMarker) {
+      throw new AwsError("MethodNotAllowed", "The specified method is not allowed against this resource.", 405, {
+        fields: { Method: head ? "HEAD" : "GET", ResourceType: "DeleteMarker" },
+        headers: { "x-amz-delete-marker": "true", "x-amz-version-id": v.versionId, "Last-Modified": new Date(v.lastModified).toUTCString(), Allow: "DELETE" },
+      });
+    }
+    return v;
+  }
+  // 3.
+  const o = getObject(ctx.db, bucket.name, key);
+  if (o) return o;
+  const marker = bucket.versioning !== undefined ? currentDeleteMarker(ctx.db, bucket.name, key) : undefined;
+  const headers: Record<string, string> = marker ? { "x-amz-delete-marker": "true", "x-amz-version-id": marker.versionId } : {};
+  if (head) throw new AwsError("NotFound", "Not Found", 404, { headers });
+  throw new AwsError("NoSuchKey", "The specified key does not exist.", 404, { fields: { Key: key }, headers });
+}
+
 function readObjectOnce(input: ReadInput, ctx: RequestContext, withBody: boolean): GetObjectOutput {
   const bucket = ownBucket(ctx, input.Bucket!);
-  const o = getObject(ctx.db, bucket.name, input.Key!);
-  if (!o) {
-    if (!withBody) throw new AwsError("NotFound", "Not Found", 404);
-    throw noSuchKey(input.Key!);
-  }
+  const o = versionToRead(ctx, bucket, input.Key!, input.VersionId, !withBody);
   if (withBody) checkReadable(o);
   checkReadConditions(input, o);
   const range = parseRange(input.Range, o.size);
@@ -298,6 +365,7 @@ function readObjectOnce(input: ReadInput, ctx: RequestContext, withBody: boolean
     ETag: o.etag,
     ContentType: input.ResponseContentType ?? h.ContentType,
     Metadata: o.metadata,
+    ...versionIdMember(bucket, o.versionId),
   };
   const enc = input.ResponseContentEncoding ?? h.ContentEncoding;
   if (enc !== undefined) out.ContentEncoding = enc;
@@ -326,15 +394,37 @@ export const GetObject: Handler<GetObjectRequest, GetObjectOutput> = (input, ctx
 
 export const HeadObject: Handler<HeadObjectRequest, HeadObjectOutput> = async (input, ctx) => (await readObject(input, ctx, false)) as HeadObjectOutput;
 
+/**
+ * DeleteObject, in one transaction with the bucket's versioning status re-read:
+ *   1. with a version id: that version is removed for good (an unknown one is a no-op, as on
+ *      S3); the answer names it and says whether it was a delete marker;
+ *   2. without: unversioned buckets lose the object; versioned ones gain a delete marker
+ *      (Suspended: the null version, replacing an existing null version).
+ * Blobs are deleted after the commit.
+ */
 export const DeleteObject: Handler<DeleteObjectRequest, DeleteObjectOutput> = async (input, ctx) => {
   const bucket = ownBucket(ctx, input.Bucket!);
-  const removed = inTransaction(ctx.db, () => {
-    const o = getObject(ctx.db, bucket.name, input.Key!);
+  const key = input.Key!;
+  const versionId = checkVersionId(input.VersionId);
+  const { freed, out } = inTransaction(ctx.db, () => {
+    const b = bucketStore(ctx).get<StoredBucket>("bucket", bucket.name);
+    if (!b) throw noSuchBucket(bucket.name);
     // Conditional delete (If-Match: ETag or *): 404 NoSuchKey when absent, 412 when changed.
-    if (input.IfMatch !== undefined) checkWriteConditions({ IfMatch: input.IfMatch }, o, input.Key!);
-    if (o) deleteObjectRow(ctx.db, bucket.name, input.Key!);
-    return o;
+    if (input.IfMatch !== undefined) {
+      const target = versionId !== undefined ? getVersion(ctx.db, b.name, key, versionId) : getObject(ctx.db, b.name, key);
+      checkWriteConditions({ IfMatch: input.IfMatch }, target && !("deleteMarker" in target && target.deleteMarker) ? target : undefined, key);
+    }
+    // 1.
+    if (versionId !== undefined) {
+      const r = deleteVersion(ctx.db, b.name, key, versionId);
+      const o: DeleteObjectOutput = { VersionId: versionId };
+      if (r.removed?.deleteMarker) o.DeleteMarker = true;
+      return { freed: r.freed, out: o };
+    }
+    // 2.
+    const r = deleteCurrent(ctx.db, b.versioning, b.name, key, ctx.clock.now());
+    return { freed: r.freed, out: r.marker ? { DeleteMarker: true, VersionId: r.marker.versionId } : {} };
   });
-  if (removed) await ctx.blobs.delete(removed.blobId);
-  return {};
+  for (const id of freed) await ctx.blobs.delete(id);
+  return out;
 };

@@ -17,9 +17,11 @@ import type {
 import { AwsError } from "../../../core/errors.js";
 import { inTransaction } from "../../../core/state/database.js";
 import type { Handler } from "../../../core/service.js";
-import { getObject, setObjectTags } from "../store.js";
+import type { RequestContext } from "../../../core/service.js";
+import { getObject, setObjectTags, type StoredObject } from "../store.js";
+import { setVersionTags } from "../version-store.js";
 import { bucketStore, ownBucket, type StoredBucket } from "./buckets.js";
-import { noSuchKey } from "./conditions.js";
+import { versionToRead, versionIdMember } from "./objects.js";
 
 export type TagList = Array<{ Key: string; Value: string }>;
 
@@ -50,30 +52,33 @@ export function parseTaggingHeader(header: string | undefined): TagList {
   return validateTags(tags, 10, "Object");
 }
 
+/** Sets the tags of the current version or of the named one (the errors GetObject would give). */
+function setTags(ctx: RequestContext, b: StoredBucket, key: string, versionId: string | undefined, tags: TagList): StoredObject {
+  return inTransaction(ctx.db, () => {
+    const o = versionToRead(ctx, b, key, versionId, false);
+    if (getObject(ctx.db, b.name, key)?.versionId === o.versionId) setObjectTags(ctx.db, b.name, key, tags);
+    else setVersionTags(ctx.db, b.name, key, o.versionId, tags);
+    return o;
+  });
+}
+
 export const PutObjectTagging: Handler<PutObjectTaggingRequest, PutObjectTaggingOutput> = (input, ctx) => {
   const b = ownBucket(ctx, input.Bucket!);
   const tags = validateTags(input.Tagging?.TagSet, 10, "Object");
-  inTransaction(ctx.db, () => {
-    if (!getObject(ctx.db, b.name, input.Key!)) throw noSuchKey(input.Key!);
-    setObjectTags(ctx.db, b.name, input.Key!, tags);
-  });
-  return {};
+  const o = setTags(ctx, b, input.Key!, input.VersionId, tags);
+  return versionIdMember(b, o.versionId);
 };
 
 export const GetObjectTagging: Handler<GetObjectTaggingRequest, GetObjectTaggingOutput> = (input, ctx) => {
   const b = ownBucket(ctx, input.Bucket!);
-  const o = getObject(ctx.db, b.name, input.Key!);
-  if (!o) throw noSuchKey(input.Key!);
-  return { TagSet: o.tags };
+  const o = versionToRead(ctx, b, input.Key!, input.VersionId, false);
+  return { TagSet: o.tags, ...versionIdMember(b, o.versionId) };
 };
 
 export const DeleteObjectTagging: Handler<DeleteObjectTaggingRequest, DeleteObjectTaggingOutput> = (input, ctx) => {
   const b = ownBucket(ctx, input.Bucket!);
-  inTransaction(ctx.db, () => {
-    if (!getObject(ctx.db, b.name, input.Key!)) throw noSuchKey(input.Key!);
-    setObjectTags(ctx.db, b.name, input.Key!, []);
-  });
-  return {};
+  const o = setTags(ctx, b, input.Key!, input.VersionId, []);
+  return versionIdMember(b, o.versionId);
 };
 
 export const PutBucketTagging: Handler<PutBucketTaggingRequest, Record<string, never>> = (input, ctx) => {
