@@ -2,6 +2,7 @@
 // @aws-sdk/client-dynamodb-streams for the records): every view type, sequence numbers, every
 // iterator type, records only for committed changes, enable/disable, 24 h retention and
 // iterator expiry on the Nimbus clock, and the event each record emits on the bus.
+import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BatchWriteItemCommand,
@@ -293,5 +294,51 @@ describe("retention on the Nimbus clock", () => {
     await advance("PT25H");
     expect((await streams.send(new ListStreamsCommand({ TableName: "aging" }))).Streams).toEqual([]);
     expect((await failure(streams.send(new DescribeStreamCommand({ StreamArn: arn })))).name).toBe("ResourceNotFoundException");
+  });
+});
+
+describe("after a restart", () => {
+  it("indexes, streams and TTL carry on from the data directory", async () => {
+    const own = await startNimbus();
+    const dataDir = own.dataDir;
+    const { DynamoDBClient, QueryCommand, UpdateTimeToLiveCommand, ScanCommand } = await import("@aws-sdk/client-dynamodb");
+    const acct = "210987654321";
+    let c = new DynamoDBClient(sdkConfig(own.endpoint, { accountId: acct }));
+    await c.send(
+      new CreateTableCommand({
+        TableName: "durable",
+        BillingMode: "PAY_PER_REQUEST",
+        KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+        AttributeDefinitions: [
+          { AttributeName: "id", AttributeType: "S" },
+          { AttributeName: "g", AttributeType: "S" },
+        ],
+        GlobalSecondaryIndexes: [{ IndexName: "byG", KeySchema: [{ AttributeName: "g", KeyType: "HASH" }], Projection: { ProjectionType: "ALL" } }],
+        StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_IMAGE" },
+      }),
+    );
+    await c.send(new UpdateTimeToLiveCommand({ TableName: "durable", TimeToLiveSpecification: { AttributeName: "exp", Enabled: true } }));
+    const exp = Math.floor(own.nimbus.clock.now() / 1000) + 600;
+    await c.send(new PutItemCommand({ TableName: "durable", Item: { id: S("a"), g: S("x"), exp: N(exp) } }));
+    await own.stop({ keepData: true });
+
+    const again = await startNimbus({ dataDir });
+    try {
+      c = new DynamoDBClient(sdkConfig(again.endpoint, { accountId: acct }));
+      const s = new DynamoDBStreamsClient(sdkConfig(again.endpoint, { accountId: acct }));
+      await c.send(new PutItemCommand({ TableName: "durable", Item: { id: S("b"), g: S("x") } }));
+      const q = await c.send(new QueryCommand({ TableName: "durable", IndexName: "byG", KeyConditionExpression: "g = :g", ExpressionAttributeValues: { ":g": S("x") } }));
+      expect(q.Items!.map((i) => i.id.S).sort()).toEqual(["a", "b"]);
+      const arn = (await c.send(new DescribeTableCommand({ TableName: "durable" }))).Table!.LatestStreamArn!;
+      const recs = await readAll(s, arn);
+      expect(recs.map((r) => `${r.eventName} ${r.dynamodb!.Keys!.id.S}`)).toEqual(["INSERT a", "INSERT b"]);
+      expect(BigInt(recs[1].dynamodb!.SequenceNumber!) - BigInt(recs[0].dynamodb!.SequenceNumber!)).toBe(1n);
+      const r = await fetch(`${again.endpoint}/_nimbus/clock`, { method: "POST", body: JSON.stringify({ advance: "PT11M" }) });
+      expect(r.status).toBe(200);
+      expect((await c.send(new ScanCommand({ TableName: "durable" }))).Items!.map((i) => i.id.S)).toEqual(["b"]);
+    } finally {
+      await again.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
