@@ -49,6 +49,8 @@ export interface CompiledPolicy {
    * evaluates principals and conditions of the statements that can apply.
    */
   candidates: Map<string, CompiledStatement[]>;
+  /** Per lower-cased action: the statements whose Action/NotAction matches it. */
+  byAction: Map<string, CompiledStatement[]>;
 }
 
 const CANDIDATES_MAX = 512;
@@ -57,9 +59,14 @@ const CANDIDATES_MAX = 512;
 export function candidatesFor(policy: CompiledPolicy, vendor: string, action: string, resource: string, key: string): CompiledStatement[] {
   let list = policy.candidates.get(key);
   if (list) return list;
+  let forAction = policy.byAction.get(action);
+  if (!forAction) {
+    forAction = (policy.byVendor.get(vendor) ?? policy.other).filter((st) => st.action(action) !== st.notAction);
+    if (policy.byAction.size >= CANDIDATES_MAX) policy.byAction.clear();
+    policy.byAction.set(action, forAction);
+  }
   list = [];
-  for (const st of policy.byVendor.get(vendor) ?? policy.other) {
-    if (st.action(action) === st.notAction) continue;
+  for (const st of forAction) {
     if (st.resource && st.resourceStatic && st.resource(resource, EMPTY_CTX) === st.notResource) continue;
     list.push(st);
   }
@@ -165,7 +172,7 @@ export function compileParsed(policy: ParsedPolicy): CompiledPolicy {
     }
   });
   for (const list of byVendor.values()) list.push(...anyVendor);
-  return { byVendor, other: anyVendor, candidates: new Map() };
+  return { byVendor, other: anyVendor, candidates: new Map(), byAction: new Map() };
 }
 
 const KINDS: readonly PolicyKind[] = ["identity", "resource", "trust"];
@@ -188,7 +195,7 @@ export function compilePolicy(document: string): CompiledPolicy {
       // try the next kind
     }
   }
-  const compiled: CompiledPolicy = parsed ? compileParsed(parsed) : { byVendor: new Map(), other: [], candidates: new Map() };
+  const compiled: CompiledPolicy = parsed ? compileParsed(parsed) : { byVendor: new Map(), other: [], candidates: new Map(), byAction: new Map() };
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
   cache.set(document, compiled);
   return compiled;
