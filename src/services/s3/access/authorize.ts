@@ -300,12 +300,13 @@ const DENY_ALL = JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "S3A
  */
 export const s3ResourcePolicy: ResourcePolicyHook = (q, rt) => {
   const m = /^arn:[\w-]+:s3:::([^/]+)(?:\/(.*))?$/s.exec(q.resource);
-  if (!m) return undefined;
+  // Creating a bucket is the caller's account's business (the handler answers BucketAlreadyExists).
+  if (!m || q.operation === "CreateBucket") return undefined;
   const view: AccessView = { db: rt.db, store: rt.store("global") };
   const b = readBucket(view, m[1]);
   if (!b) {
     // No such bucket: let the handler say so (NoSuchBucket), as S3 does to anyone.
-    return q.operation === "CreateBucket" ? undefined : { ownerAccountId: q.accountId, policy: ALLOW_ALL };
+    return { ownerAccountId: q.accountId, policy: ALLOW_ALL };
   }
   const principal = currentPrincipal(q);
   if (principal.type !== "anonymous" && principal.accountId === b.accountId) {
