@@ -31,6 +31,11 @@ export class EventBus {
     return () => set!.delete(handler as Handler<unknown>);
   }
 
+  /** Whether anything listens to an event (so a publisher can skip building its payload). */
+  has(event: keyof NimbusEvents): boolean {
+    return (this.handlers.get(event)?.size ?? 0) > 0;
+  }
+
   emit<K extends keyof NimbusEvents>(event: K, payload: NimbusEvents[K]): void {
     const set = this.handlers.get(event);
     if (!set || set.size === 0) return;
