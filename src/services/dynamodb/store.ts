@@ -266,6 +266,8 @@ export class DynamoStore {
     hk: Buffer,
     bounds: { lo?: { v: Buffer; incl: boolean }; hi?: { v: Buffer; incl: boolean } },
     forward: boolean,
+    /** How many rows the caller expects to read (Limit + 1): the size of the first chunk. */
+    firstChunk = 1000,
   ): IterableIterator<PageRow> {
     let sql = "SELECT item, size FROM ddb_items WHERE table_id = ? AND hk = ?";
     const args: unknown[] = [tableId, hk];
@@ -277,8 +279,23 @@ export class DynamoStore {
       sql += bounds.hi.incl ? " AND rk <= ?" : " AND rk < ?";
       args.push(bounds.hi.v);
     }
-    sql += forward ? " ORDER BY rk ASC" : " ORDER BY rk DESC";
-    return this.prepared(sql).iterate(...args) as IterableIterator<PageRow>;
+    sql += forward ? " ORDER BY rk ASC LIMIT ? OFFSET ?" : " ORDER BY rk DESC LIMIT ? OFFSET ?";
+    return this.chunks(this.prepared(sql), args, firstChunk);
+  }
+
+  /**
+   * Rows of a statement in chunks read with all() in raw mode: better-sqlite3 builds a row
+   * object per row natively at a cost several times that of the row's text, and stepping an
+   * iterator costs more than one all() per chunk.
+   */
+  private *chunks(st: Statement, args: unknown[], first: number): Generator<PageRow> {
+    const raw = st.raw(true);
+    let n = Math.max(1, Math.min(first, 1000));
+    for (let offset = 0; ; offset += n, n = 1000) {
+      const rows = raw.all(...args, n, offset) as Array<[string, number]>;
+      for (let i = 0; i < rows.length; i++) yield { item: rows[i][0], size: rows[i][1] };
+      if (rows.length < n) return;
+    }
   }
 
   /** Bytes of the items sharing a partition key (ReturnItemCollectionMetrics). */

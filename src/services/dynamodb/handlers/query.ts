@@ -161,6 +161,11 @@ function checkSelect(input: PageInput, paths: Path[] | undefined): void {
 }
 
 /** Reads rows until Limit or 1 MB, filters and projects them. */
+function parseAll(texts: string[]): Item[] {
+  if (texts.length < 2 || texts.some((x) => x.includes('"$b"'))) return texts.map(fromStored);
+  return JSON.parse(`[${texts.join(",")}]`) as Item[];
+}
+
 function page(
   t: TableRecord,
   rows: Iterable<PageRow>,
@@ -176,6 +181,8 @@ function page(
   let bytes = 0;
   let last: Item | undefined;
   let more = false;
+  // 1. Read rows until Limit or 1 MB (only their JSON text and size).
+  const texts: string[] = [];
   for (const row of rows) {
     if (skip?.(row)) continue;
     if ((limit !== undefined && scanned >= limit) || bytes >= MAX_PAGE_BYTES) {
@@ -184,7 +191,11 @@ function page(
     }
     scanned++;
     bytes += row.size;
-    const stored = fromStored(row.item);
+    texts.push(row.item);
+  }
+  // 2. Parse them (one JSON.parse for the page is much cheaper than one per item), then filter
+  // and project.
+  for (const stored of parseAll(texts)) {
     const item = view ? view.present(stored) : stored;
     last = stored;
     if (filter && !evaluate(filter, item, "FilterExpression")) continue;
@@ -290,7 +301,7 @@ export function Query(input: QueryInput, ctx: RequestContext): QueryOutput {
   }
   const rows = view
     ? view.query(ddb(ctx), range.hk, { lo, hi }, forward, esk as Parameters<IndexRead["query"]>[4])
-    : ddb(ctx).queryItems(t.id, range.hk, { lo, hi }, forward);
+    : ddb(ctx).queryItems(t.id, range.hk, { lo, hi }, forward, input.Limit !== undefined ? input.Limit + 1 : undefined);
   try {
     return page(table, rows, input, filter, paths, undefined, view) as QueryOutput;
   } finally {
