@@ -2,6 +2,7 @@ import {
   AttachRolePolicyCommand,
   CreateAccessKeyCommand,
   CreateRoleCommand,
+  CreateOpenIDConnectProviderCommand,
   CreateUserCommand,
   IAMClient,
   PutUserPolicyCommand,
@@ -266,6 +267,17 @@ describe("other STS operations", () => {
         AssumeRolePolicyDocument: trust({ Federated: provider }, { Condition: { StringEquals: { "token.actions.githubusercontent.com:sub": "repo:acme/app:ref:refs/heads/main" } } }, "sts:AssumeRoleWithWebIdentity"),
       }),
     );
+    const anonEarly = new STSClient({ endpoint: n.endpoint, region: "us-east-1", maxAttempts: 1, credentials: { accessKeyId: "x", secretAccessKey: "y" } });
+    const token0 = [Buffer.from('{"alg":"RS256"}').toString("base64url"), Buffer.from(JSON.stringify({ iss: "https://token.actions.githubusercontent.com", sub: "repo:acme/app:ref:refs/heads/main", aud: "sts.amazonaws.com" })).toString("base64url"), "sig"].join(".");
+    // The issuer must be registered in the account first.
+    expect(await error(anonEarly.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: Role!.Arn, RoleSessionName: "gh-run", WebIdentityToken: token0 })))).toMatchObject({
+      name: "InvalidIdentityTokenException",
+      message: "No OpenIDConnect provider found in your account for https://token.actions.githubusercontent.com",
+    });
+    const created = await iam.send(
+      new CreateOpenIDConnectProviderCommand({ Url: "https://token.actions.githubusercontent.com", ClientIDList: ["sts.amazonaws.com"], ThumbprintList: ["6938fd4d98bab03faadb97b34396831e3780aea1"] }),
+    );
+    expect(created.OpenIDConnectProviderArn).toBe(provider);
     const jwt = (claims: Record<string, unknown>) =>
       [Buffer.from('{"alg":"RS256"}').toString("base64url"), Buffer.from(JSON.stringify(claims)).toString("base64url"), "sig"].join(".");
     const anon = new STSClient({ endpoint: n.endpoint, region: "us-east-1", maxAttempts: 1, credentials: { accessKeyId: "x", secretAccessKey: "y" } });

@@ -6,7 +6,9 @@ import * as entityPolicies from "./entity-policies.js";
 import * as groups from "./groups.js";
 import * as instanceProfiles from "./instance-profiles.js";
 import * as policies from "./policies.js";
+import * as providers from "./providers.js";
 import * as roles from "./roles.js";
+import * as simulate from "./simulate.js";
 import * as users from "./users.js";
 
 /** Handlers are the exports whose names start with an upper-case letter (AWS operation names). */
@@ -16,4 +18,4 @@ function operations(...modules: Array<Record<string, unknown>>): Record<string, 
   return out;
 }
 
-export const handlers = operations(users, groups, roles, policies, entityPolicies, accessKeys, instanceProfiles, account);
+export const handlers = operations(users, groups, roles, policies, entityPolicies, accessKeys, instanceProfiles, account, providers, simulate);

@@ -36,6 +36,16 @@ function invalidToken(message: string): AwsError {
   return new AwsError("InvalidIdentityTokenException", message);
 }
 
+async function oidcProvider(ctx: RequestContext, arn: string, accountId: string): Promise<{ ClientIDList: string[] } | undefined> {
+  try {
+    const out = await ctx.client.call<{ ClientIDList?: string[] }>("iam", "GetOpenIDConnectProvider", { OpenIDConnectProviderArn: arn }, { accountId });
+    return { ClientIDList: out.ClientIDList ?? [] };
+  } catch (e) {
+    if (e instanceof AwsError && /NoSuchEntity/.test(e.code)) return undefined;
+    throw e;
+  }
+}
+
 function decodeJwt(token: string): Record<string, unknown> {
   const parts = token.split(".");
   if (parts.length < 2) throw invalidToken("The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)");
@@ -90,6 +100,13 @@ export const AssumeRoleWithWebIdentity: Handler<AssumeRoleWithWebIdentityRequest
   const roleAccount = parseRoleArn(input.RoleArn)?.accountId ?? "";
   const federated = WELL_KNOWN.has(issuer) ? issuer : `arn:aws:iam::${roleAccount}:oidc-provider/${issuer}`;
   const aud = Array.isArray(claims.aud) ? claims.aud.map(String) : claims.aud !== undefined ? [String(claims.aud)] : [];
+  // An OIDC issuer must be registered in the role's account (CreateOpenIDConnectProvider) and
+  // list the token's audience among its client ids.
+  if (!WELL_KNOWN.has(issuer) && roleAccount) {
+    const registered = await oidcProvider(ctx, federated, roleAccount);
+    if (!registered) throw invalidToken(`No OpenIDConnect provider found in your account for https://${issuer}`);
+    if (!aud.some((a) => registered.ClientIDList.includes(a))) throw invalidToken("Incorrect token audience");
+  }
   const sub = claims.sub !== undefined ? String(claims.sub) : "";
   const context: ConditionContext = { [`${issuer}:sub`]: sub, [`${issuer}:aud`]: aud.length === 1 ? aud[0] : aud };
   if (typeof claims.azp === "string") context[`${issuer}:azp`] = claims.azp;
