@@ -27,11 +27,12 @@ export interface ConsumedCapacity {
 }
 
 /** The ConsumedCapacity member for one table, or undefined when it was not asked for. */
-export function consumed(mode: CapacityMode | string, table: string, units: number, kind: "read" | "write"): ConsumedCapacity | undefined {
+// AWS's documented answers carry TableName and CapacityUnits (plus Table for INDEXES), not the
+// Read/WriteCapacityUnits split.
+export function consumed(mode: CapacityMode | string, table: string, units: number, _kind: "read" | "write"): ConsumedCapacity | undefined {
   if (mode !== "TOTAL" && mode !== "INDEXES") return undefined;
-  const split = kind === "read" ? { ReadCapacityUnits: units } : { WriteCapacityUnits: units };
-  const out: ConsumedCapacity = { TableName: table, CapacityUnits: units, ...split };
-  if (mode === "INDEXES") out.Table = { CapacityUnits: units, ...split };
+  const out: ConsumedCapacity = { TableName: table, CapacityUnits: units };
+  if (mode === "INDEXES") out.Table = { CapacityUnits: units };
   return out;
 }
 
@@ -56,9 +57,8 @@ export class CapacityTally {
   list(): ConsumedCapacity[] | undefined {
     if (!this.wanted) return undefined;
     return [...this.units].map(([TableName, u]) => {
-      const split = { ...(u.read ? { ReadCapacityUnits: u.read } : {}), ...(u.write ? { WriteCapacityUnits: u.write } : {}) };
-      const out: ConsumedCapacity = { TableName, CapacityUnits: u.read + u.write, ...split };
-      if (this.mode === "INDEXES") out.Table = { CapacityUnits: u.read + u.write, ...split };
+      const out: ConsumedCapacity = { TableName, CapacityUnits: u.read + u.write };
+      if (this.mode === "INDEXES") out.Table = { CapacityUnits: u.read + u.write };
       return out;
     });
   }
