@@ -6,10 +6,14 @@ import {
   CreateSAMLProviderCommand,
   CreateUserCommand,
   DeleteOpenIDConnectProviderCommand,
+  GetContextKeysForCustomPolicyCommand,
   GetOpenIDConnectProviderCommand,
   GetSAMLProviderCommand,
   IAMClient,
+  ListMFADevicesCommand,
   ListOpenIDConnectProvidersCommand,
+  ListSSHPublicKeysCommand,
+  ListSigningCertificatesCommand,
   ListSAMLProvidersCommand,
   PutUserPermissionsBoundaryCommand,
   PutUserPolicyCommand,
@@ -120,5 +124,16 @@ describe("policy simulation", () => {
     expect((await error(iam.send(new SimulateCustomPolicyCommand({ PolicyInputList: ["{bad"], ActionNames: ["s3:GetObject"] })))).name).toBe(
       "MalformedPolicyDocumentException",
     );
+    const keys = await iam.send(new GetContextKeysForCustomPolicyCommand({ PolicyInputList: [policy] }));
+    expect(keys.ContextKeyNames).toEqual(["aws:RequestedRegion"]);
+  });
+
+  it("answers the empty lists of credentials Nimbus does not issue, for an existing user", async () => {
+    const iam = iamFor(freshAccount());
+    await iam.send(new CreateUserCommand({ UserName: "plain" }));
+    expect((await iam.send(new ListMFADevicesCommand({ UserName: "plain" }))).MFADevices).toEqual([]);
+    expect((await iam.send(new ListSigningCertificatesCommand({ UserName: "plain" }))).Certificates).toEqual([]);
+    expect((await iam.send(new ListSSHPublicKeysCommand({ UserName: "plain" }))).SSHPublicKeys).toEqual([]);
+    expect((await error(iam.send(new ListMFADevicesCommand({ UserName: "nobody" })))).name).toBe("NoSuchEntityException");
   });
 });

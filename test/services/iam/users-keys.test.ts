@@ -1,5 +1,6 @@
 import {
   AddUserToGroupCommand,
+  ChangePasswordCommand,
   CreateAccessKeyCommand,
   CreateGroupCommand,
   CreateLoginProfileCommand,
@@ -269,6 +270,19 @@ describe("IAM login profiles", () => {
       name: "EntityAlreadyExistsException",
       message: "Login Profile for user hal already exists.",
     });
+    // The user changes its own password with its access key (and a policy allowing it).
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: "hal",
+        PolicyName: "pw",
+        PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "iam:ChangePassword", Resource: "*" }] }),
+      }),
+    );
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: "hal" }))).AccessKey!;
+    const asHal = new IAMClient(asKey(key));
+    expect((await error(asHal.send(new ChangePasswordCommand({ OldPassword: "wrong-password-1", NewPassword: "another-pass-12" })))).status).toBe(403);
+    await asHal.send(new ChangePasswordCommand({ OldPassword: "twelve-chars-1", NewPassword: "another-pass-12" }));
+    expect((await iam.send(new GetLoginProfileCommand({ UserName: "hal" }))).LoginProfile!.PasswordResetRequired).toBe(false);
     await iam.send(new DeleteLoginProfileCommand({ UserName: "hal" }));
     expect(await error(iam.send(new GetLoginProfileCommand({ UserName: "hal" })))).toMatchObject({
       name: "NoSuchEntityException",

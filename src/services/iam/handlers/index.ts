@@ -5,6 +5,7 @@ import * as accessKeys from "./access-keys.js";
 import * as entityPolicies from "./entity-policies.js";
 import * as groups from "./groups.js";
 import * as instanceProfiles from "./instance-profiles.js";
+import * as misc from "./misc.js";
 import * as policies from "./policies.js";
 import * as providers from "./providers.js";
 import * as roles from "./roles.js";
@@ -18,4 +19,4 @@ function operations(...modules: Array<Record<string, unknown>>): Record<string, 
   return out;
 }
 
-export const handlers = operations(users, groups, roles, policies, entityPolicies, accessKeys, instanceProfiles, account, providers, simulate);
+export const handlers = operations(users, groups, roles, policies, entityPolicies, accessKeys, instanceProfiles, account, providers, simulate, misc);

@@ -24,6 +24,10 @@ import type {
   UpdateOpenIDConnectProviderThumbprintRequest,
   UpdateSAMLProviderRequest,
   UpdateSAMLProviderResponse,
+  TagSAMLProviderRequest,
+  UntagSAMLProviderRequest,
+  ListSAMLProviderTagsRequest,
+  ListSAMLProviderTagsResponse,
 } from "@aws-sdk/client-iam";
 import type { Handler, RequestContext } from "../../../core/service.js";
 import { type Tag, alreadyExists, checkName, invalidInput, limitExceeded, mergeTags, noSuchEntity, pageFields, paginate, removeTags, validationError } from "../common.js";
@@ -231,4 +235,28 @@ export const DeleteSAMLProvider: Handler<DeleteSAMLProviderRequest, Record<strin
   const d = samlOf(ctx, input.SAMLProviderArn);
   ctx.store.delete("saml-provider", d.Name);
   return {};
+};
+
+function updateSaml(ctx: RequestContext, arn: string | undefined, change: (doc: SamlProviderDoc) => void): Record<string, never> {
+  ctx.store.tx(() => {
+    const d = samlOf(ctx, arn);
+    change(d);
+    ctx.store.put("saml-provider", d.Name, d);
+  });
+  return {};
+}
+
+export const TagSAMLProvider: Handler<TagSAMLProviderRequest, Record<string, never>> = (input, ctx) =>
+  updateSaml(ctx, input.SAMLProviderArn, (d) => {
+    d.Tags = mergeTags(d.Tags, input.Tags);
+  });
+
+export const UntagSAMLProvider: Handler<UntagSAMLProviderRequest, Record<string, never>> = (input, ctx) =>
+  updateSaml(ctx, input.SAMLProviderArn, (d) => {
+    d.Tags = removeTags(d.Tags, input.TagKeys);
+  });
+
+export const ListSAMLProviderTags: Handler<ListSAMLProviderTagsRequest, ListSAMLProviderTagsResponse> = (input, ctx) => {
+  const page = paginate(samlOf(ctx, input.SAMLProviderArn).Tags, input);
+  return { Tags: page.items, ...pageFields(page) };
 };
