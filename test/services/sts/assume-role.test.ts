@@ -217,6 +217,20 @@ describe("AssumeRole", () => {
   });
 });
 
+describe("service principals", () => {
+  it("a Nimbus service calling in-process as lambda.amazonaws.com assumes a role that trusts Lambda", async () => {
+    const account = freshAccount();
+    const iam = new IAMClient(sdkConfig(n.endpoint, { accountId: account }));
+    const { Role } = await iam.send(new CreateRoleCommand({ RoleName: "fn-role", AssumeRolePolicyDocument: trust({ Service: "lambda.amazonaws.com" }) }));
+    const { Role: ec2Only } = await iam.send(new CreateRoleCommand({ RoleName: "ec2-role", AssumeRolePolicyDocument: trust({ Service: "ec2.amazonaws.com" }) }));
+    const lambda = { type: "anonymous" as const, accountId: account, arn: "lambda.amazonaws.com", userId: "lambda.amazonaws.com" };
+    const out = await n.nimbus.client.call<{ AssumedRoleUser: { Arn: string } }>("sts", "AssumeRole", { RoleArn: Role!.Arn, RoleSessionName: "my-fn" }, { principal: lambda });
+    expect(out.AssumedRoleUser.Arn).toBe(`arn:aws:sts::${account}:assumed-role/fn-role/my-fn`);
+    const refused = await n.nimbus.client.call("sts", "AssumeRole", { RoleArn: ec2Only!.Arn, RoleSessionName: "my-fn" }, { principal: lambda }).catch((e: Error) => e);
+    expect((refused as { code?: string }).code).toBe("AccessDenied");
+  });
+});
+
 describe("other STS operations", () => {
   it("GetSessionToken gives a user temporary credentials acting as the user", async () => {
     const account = freshAccount();
