@@ -1,7 +1,7 @@
 // Enforcement end to end: real IAM users (CreateUser, CreateAccessKey, PutUserPolicy...) make
 // requests through the SDKs; the gateway's authorize step allows or denies them with AWS's error
 // per protocol. The account root (default credentials) is never in the way.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand, DeleteUserPolicyCommand, AttachUserPolicyCommand, PutUserPermissionsBoundaryCommand, CreatePolicyCommand, TagUserCommand } from "@aws-sdk/client-iam";
 import { SQSClient, CreateQueueCommand, ListQueuesCommand, SendMessageCommand, GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
@@ -181,7 +181,8 @@ describe("the account root", () => {
 describe("NIMBUS_IAM", () => {
   it("audit logs the decision and lets the request through; off skips authorization", async () => {
     for (const mode of ["audit", "off"] as const) {
-      const m = await startNimbus({ env: { iam: mode } });
+      const m = await startNimbus({ env: { iam: mode, log: "error" } });
+      const log = vi.spyOn(console, "log").mockImplementation(() => {});
       try {
         const account = freshAccount();
         const root = new IAMClient(sdkConfig(m.endpoint, { accountId: account }));
@@ -189,7 +190,14 @@ describe("NIMBUS_IAM", () => {
         const k = await root.send(new CreateAccessKeyCommand({ UserName: "u" }));
         const sqs = new SQSClient(sdkConfig(m.endpoint, { accountId: k.AccessKey!.AccessKeyId!, secretAccessKey: k.AccessKey!.SecretAccessKey! }));
         expect((await sqs.send(new CreateQueueCommand({ QueueName: `q-${mode}` }))).QueueUrl).toContain(`/${account}/q-${mode}`);
+        const lines = log.mock.calls.map((c) => String(c[0])).filter((l) => l.startsWith("nimbus: iam audit"));
+        if (mode === "audit") {
+          expect(lines).toContain(`nimbus: iam audit DENY implicit (identity) arn:aws:iam::${account}:user/u sqs:CreateQueue arn:aws:sqs:us-east-1:${account}:q-audit`);
+        } else {
+          expect(lines).toEqual([]);
+        }
       } finally {
+        log.mockRestore();
         await m.stop();
       }
     }
