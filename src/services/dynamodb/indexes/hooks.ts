@@ -104,15 +104,22 @@ export interface TableHooks {
 interface Pending {
   streamId: number;
   seq: number;
-  eventID: string;
-  payload: { accountId: string; region: string; tableName: string; streamArn: string; sequenceNumber: string; record: Record<string, unknown> };
+  /** The record as stored (binaries as {"$b": base64}). */
+  json: string;
+  accountId: string;
+  region: string;
+  tableName: string;
+  streamArn: string;
 }
 
 const pendingByStore = new WeakMap<DynamoStore, Pending[]>();
 
-/** Announces committed stream records once the writing transaction is over (rolled-back ones are dropped). */
+/**
+ * Announces committed stream records once the writing transaction is over: a record whose row
+ * is not there (rolled back) is dropped. Nothing is kept when nobody listens.
+ */
 function announce(store: DynamoStore, p: Pending): void {
-  if (!store.events) return;
+  if (!store.events?.has("dynamodb.stream-record")) return;
   let list = pendingByStore.get(store);
   if (!list) {
     list = [];
@@ -122,7 +129,16 @@ function announce(store: DynamoStore, p: Pending): void {
       const check = store.prepared("SELECT record FROM ddb_stream_records WHERE stream_id = ? AND seq = ?");
       for (const x of list!) {
         const row = check.get(x.streamId, x.seq) as { record: string } | undefined;
-        if (row && row.record.includes(x.eventID)) store.events!.emit("dynamodb.stream-record", x.payload);
+        if (row?.record !== x.json) continue;
+        const record = fromStored(x.json) as unknown as Record<string, unknown>;
+        store.events!.emit("dynamodb.stream-record", {
+          accountId: x.accountId,
+          region: x.region,
+          tableName: x.tableName,
+          streamArn: x.streamArn,
+          sequenceNumber: sequenceNumber(x.seq),
+          record,
+        });
       }
     });
   }
@@ -160,7 +176,7 @@ export function buildHooks(t: TableRecord): TableHooks | undefined {
       }
       // 3. stream
       if (!stream) return;
-      if (oldItem && newItem && valuesEqual({ M: oldItem }, { M: newItem })) return;
+      if (oldJson !== undefined && (oldJson === newJson || (newItem && valuesEqual({ M: oldItem! }, { M: newItem })))) return;
       const eventName = !oldItem ? "INSERT" : !newItem ? "REMOVE" : "MODIFY";
       const base = (newItem ?? oldItem)!;
       const Keys: Item = {};
@@ -173,30 +189,18 @@ export function buildHooks(t: TableRecord): TableHooks | undefined {
       const seq = next.next_seq;
       const now = store.clock?.now() ?? Date.now();
       const eventID = randomUUID().replace(/-/g, "");
-      const record: Record<string, unknown> = {
-        eventID,
-        eventName,
-        eventVersion: "1.1",
-        eventSource: "aws:dynamodb",
-        awsRegion: t.region,
-        dynamodb: {
-          ApproximateCreationDateTime: Math.floor(now / 1000),
-          Keys,
-          ...(NewImage ? { NewImage } : {}),
-          ...(OldImage ? { OldImage } : {}),
-          SequenceNumber: sequenceNumber(seq),
-          SizeBytes: itemSize(Keys) + (NewImage ? itemSize(NewImage) : 0) + (OldImage ? itemSize(OldImage) : 0),
-          StreamViewType: view,
-        },
-        ...(identity ? { userIdentity: identity } : {}),
-      };
-      store.prepared("INSERT INTO ddb_stream_records (stream_id, seq, created_at, record) VALUES (?, ?, ?, ?)").run(stream.id, seq, now, toStored(record as Item));
-      announce(store, {
-        streamId: stream.id,
-        seq,
-        eventID,
-        payload: { accountId: t.account, region: t.region, tableName: t.meta.name, streamArn: stream.arn, sequenceNumber: sequenceNumber(seq), record },
-      });
+      const size = itemSize(Keys) + (NewImage ? itemSize(NewImage) : 0) + (OldImage ? itemSize(OldImage) : 0);
+      // Built as text: the images are the stored JSON of the items already (no second stringify).
+      const json =
+        `{"eventID":"${eventID}","eventName":"${eventName}","eventVersion":"1.1","eventSource":"aws:dynamodb","awsRegion":${JSON.stringify(t.region)},` +
+        `"dynamodb":{"ApproximateCreationDateTime":${Math.floor(now / 1000)},"Keys":${toStored(Keys)}` +
+        (NewImage ? `,"NewImage":${newJson}` : "") +
+        (OldImage ? `,"OldImage":${oldJson}` : "") +
+        `,"SequenceNumber":"${sequenceNumber(seq)}","SizeBytes":${size},"StreamViewType":"${view}"}` +
+        (identity ? `,"userIdentity":${JSON.stringify(identity)}` : "") +
+        "}";
+      store.prepared("INSERT INTO ddb_stream_records (stream_id, seq, created_at, record) VALUES (?, ?, ?, ?)").run(stream.id, seq, now, json);
+      announce(store, { streamId: stream.id, seq, json, accountId: t.account, region: t.region, tableName: t.meta.name, streamArn: stream.arn });
     },
   };
 }

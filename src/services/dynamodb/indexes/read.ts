@@ -5,7 +5,7 @@
 import { project } from "../engine/evaluate.js";
 import type { Path } from "../engine/parser.js";
 import { encodeKey, normalizeValue, typeOf, validation, type AV, type Item } from "../engine/values.js";
-import type { DynamoStore, ItemRow, TableRecord } from "../store.js";
+import type { DynamoStore, PageRow, TableRecord } from "../store.js";
 import { indexHooks, type IndexHook, type KeyPart } from "./hooks.js";
 import { projectedNames } from "./schema.js";
 
@@ -29,12 +29,21 @@ export interface IndexRead {
   present(item: Item): Item;
   lastKey(item: Item): Item;
   startKey(esk: Record<string, unknown> | undefined): IndexPos | undefined;
-  query(store: DynamoStore, hk: Buffer, bounds: { lo?: Bound; hi?: Bound }, forward: boolean, after?: IndexPos): IterableIterator<ItemRow>;
-  scan(store: DynamoStore, after?: IndexPos): IterableIterator<ItemRow>;
+  query(store: DynamoStore, hk: Buffer, bounds: { lo?: Bound; hi?: Bound }, forward: boolean, after?: IndexPos): IterableIterator<PageRow>;
+  scan(store: DynamoStore, after?: IndexPos): IterableIterator<PageRow>;
 }
 
-const JOIN =
-  "SELECT i.hk AS hk, i.rk AS rk, t.item AS item, t.size AS size FROM ddb_index_items i JOIN ddb_items t ON t.table_id = i.table_id AND t.hk = i.thk AND t.rk = i.trk";
+const FROM = "FROM ddb_index_items i JOIN ddb_items t ON t.table_id = i.table_id AND t.hk = i.thk AND t.rk = i.trk";
+const QUERY = `SELECT t.item, t.size ${FROM}`;
+const SCAN = `SELECT t.item, t.size, i.hk ${FROM}`;
+
+/**
+ * Rows as arrays (raw mode: no row object, and no Buffer for key columns a Query does not
+ * need), turned into the PageRow the page reader takes. These statements are only used raw.
+ */
+function* rowsOf(st: ReturnType<DynamoStore["prepared"]>, args: unknown[]): Generator<PageRow> {
+  for (const r of st.raw(true).iterate(...args) as Iterable<[string, number, Buffer?]>) yield { item: r[0], size: r[1], hk: r[2] };
+}
 
 export function indexRead(
   t: TableRecord,
@@ -95,7 +104,7 @@ export function indexRead(
       };
     },
     query(store, hk, bounds, forward, after) {
-      let sql = `${JOIN} WHERE i.table_id = ? AND i.idx = ? AND i.hk = ?`;
+      let sql = `${QUERY} WHERE i.table_id = ? AND i.idx = ? AND i.hk = ?`;
       const args: unknown[] = [t.id, name, hk];
       if (bounds.lo) {
         sql += bounds.lo.incl ? " AND i.rk >= ?" : " AND i.rk > ?";
@@ -110,15 +119,20 @@ export function indexRead(
         args.push(after.rk, after.thk, after.trk);
       }
       sql += forward ? " ORDER BY i.rk ASC, i.thk ASC, i.trk ASC" : " ORDER BY i.rk DESC, i.thk DESC, i.trk DESC";
-      return store.prepared(sql).iterate(...args) as IterableIterator<ItemRow>;
+      return rowsOf(store.prepared(sql), args);
     },
     scan(store, after) {
       if (after) {
-        return store
-          .prepared(`${JOIN} WHERE i.table_id = ? AND i.idx = ? AND (i.hk, i.rk, i.thk, i.trk) > (?, ?, ?, ?) ORDER BY i.hk, i.rk, i.thk, i.trk`)
-          .iterate(t.id, name, after.hk, after.rk, after.thk, after.trk) as IterableIterator<ItemRow>;
+        return rowsOf(store.prepared(`${SCAN} WHERE i.table_id = ? AND i.idx = ? AND (i.hk, i.rk, i.thk, i.trk) > (?, ?, ?, ?) ORDER BY i.hk, i.rk, i.thk, i.trk`), [
+          t.id,
+          name,
+          after.hk,
+          after.rk,
+          after.thk,
+          after.trk,
+        ]);
       }
-      return store.prepared(`${JOIN} WHERE i.table_id = ? AND i.idx = ? ORDER BY i.hk, i.rk, i.thk, i.trk`).iterate(t.id, name) as IterableIterator<ItemRow>;
+      return rowsOf(store.prepared(`${SCAN} WHERE i.table_id = ? AND i.idx = ? ORDER BY i.hk, i.rk, i.thk, i.trk`), [t.id, name]);
     },
   };
 }
