@@ -7,7 +7,7 @@ import { CORS_METHODS, corsHeadersFor } from "./cors-match.js";
 import { bucketAndKey } from "./raw-http.js";
 
 function esc(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 /** An S3 error document (no wrapping element), as the REST API sends them. */
