@@ -4,6 +4,19 @@
 import { defineService } from "../../core/service.js";
 import { DescribeAvailabilityZones, DescribeRegions } from "./handlers/regions.js";
 import { AttachInternetGateway, CreateInternetGateway, DeleteInternetGateway, DescribeInternetGateways, DetachInternetGateway } from "./handlers/internet-gateways.js";
+import { AllocateAddress, AssociateAddress, DescribeAddresses, DisassociateAddress, ReleaseAddress } from "./handlers/addresses.js";
+import { CreateNatGateway, DeleteNatGateway, DescribeNatGateways } from "./handlers/nat-gateways.js";
+import {
+  CreateNetworkAcl, CreateNetworkAclEntry, DeleteNetworkAcl, DeleteNetworkAclEntry, DescribeNetworkAcls, ReplaceNetworkAclAssociation, ReplaceNetworkAclEntry,
+} from "./handlers/network-acls.js";
+import {
+  AssignPrivateIpAddresses, CreateNetworkInterface, DeleteNetworkInterface, DescribeNetworkInterfaces, ModifyNetworkInterfaceAttribute,
+  UnassignPrivateIpAddresses,
+} from "./handlers/network-interfaces.js";
+import { CreateVpcEndpoint, DeleteVpcEndpoints, DescribeVpcEndpointServices, DescribeVpcEndpoints, ModifyVpcEndpoint } from "./handlers/vpc-endpoints.js";
+import {
+  AcceptVpcPeeringConnection, CreateVpcPeeringConnection, DeleteVpcPeeringConnection, DescribeVpcPeeringConnections, RejectVpcPeeringConnection,
+} from "./handlers/vpc-peering.js";
 import { CreateKeyPair, DeleteKeyPair, DescribeKeyPairs, ImportKeyPair } from "./handlers/key-pairs.js";
 import {
   AssociateRouteTable, CreateRoute, CreateRouteTable, DeleteRoute, DeleteRouteTable, DescribeRouteTables, DisassociateRouteTable, ReplaceRoute,
@@ -30,5 +43,11 @@ export const ec2 = defineService({
     AuthorizeSecurityGroupIngress, AuthorizeSecurityGroupEgress, RevokeSecurityGroupIngress, RevokeSecurityGroupEgress,
     CreateKeyPair, ImportKeyPair, DescribeKeyPairs, DeleteKeyPair,
     CreateTags, DeleteTags, DescribeTags,
+    CreateNetworkAcl, DescribeNetworkAcls, DeleteNetworkAcl, CreateNetworkAclEntry, ReplaceNetworkAclEntry, DeleteNetworkAclEntry, ReplaceNetworkAclAssociation,
+    CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface, ModifyNetworkInterfaceAttribute, AssignPrivateIpAddresses, UnassignPrivateIpAddresses,
+    AllocateAddress, DescribeAddresses, AssociateAddress, DisassociateAddress, ReleaseAddress,
+    CreateNatGateway, DescribeNatGateways, DeleteNatGateway,
+    CreateVpcEndpoint, DescribeVpcEndpoints, ModifyVpcEndpoint, DeleteVpcEndpoints, DescribeVpcEndpointServices,
+    CreateVpcPeeringConnection, DescribeVpcPeeringConnections, AcceptVpcPeeringConnection, RejectVpcPeeringConnection, DeleteVpcPeeringConnection,
   },
 });

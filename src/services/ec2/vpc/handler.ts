@@ -20,7 +20,7 @@ export function vpcHandler<I, O>(fn: (input: I, s: Ec2State, ctx: RequestContext
     });
 }
 
-function ensureDefaultVpc(s: Ec2State): void {
+export function ensureDefaultVpc(s: Ec2State): void {
   if (s.get(KIND.meta, "defaults")) return;
   buildDefaultVpc(s);
   s.put(KIND.meta, "defaults", { created: true });

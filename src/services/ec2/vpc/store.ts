@@ -64,6 +64,8 @@ export interface AclDoc extends NetworkAcl {
 
 export interface EniDoc extends NetworkInterface {
   NetworkInterfaceId: string;
+  /** Kept as Tags like every other document; answered as TagSet, the interface's member name. */
+  Tags?: Tag[];
   SubnetId: string;
   VpcId: string;
   PrivateIpAddress: string;
