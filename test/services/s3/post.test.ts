@@ -20,7 +20,7 @@ async function bucketOf(s3: S3Client): Promise<string> {
   return bucket;
 }
 
-function formOf(fields: Record<string, string>, file: string | Buffer, filename = "photo.jpg", type = "image/jpeg"): FormData {
+function formOf(fields: Record<string, string>, file: string, filename = "photo.jpg", type = "image/jpeg"): FormData {
   const fd = new FormData();
   for (const [k, v] of Object.entries(fields)) fd.append(k, v);
   fd.append("file", new Blob([file], { type }), filename);

@@ -38,7 +38,7 @@ export async function readForm(body: Readable, boundary: string): Promise<Form> 
   const iter = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const delim = Buffer.from(`\r\n--${boundary}`);
   // A CRLF in front lets the first boundary match the same delimiter as the others.
-  let buf = Buffer.from("\r\n");
+  let buf: Buffer = Buffer.from("\r\n");
   let ended = false;
   let consumed = 0;
   const more = async (): Promise<boolean> => {
@@ -106,7 +106,7 @@ export async function readForm(body: Readable, boundary: string): Promise<Form> 
 }
 
 /** Streams the file part into `out` until the next delimiter, keeping a delimiter's worth of bytes back. */
-async function pumpFile(out: PassThrough, get: () => Buffer, set: (b: Buffer) => void, more: () => Promise<boolean>, delim: Buffer): Promise<void> {
+async function pumpFile(out: PassThrough, get: () => Buffer, set: (b: Buffer) => unknown, more: () => Promise<boolean>, delim: Buffer): Promise<void> {
   try {
     for (;;) {
       const buf = get();
