@@ -208,3 +208,8 @@ export function date(ms: number | undefined): Date | undefined {
 }
 
 export type { DocStore };
+
+/** IAM's timestamps have whole seconds ("2026-11-22T07:00:00Z"). */
+export function nowSeconds(ctx: RequestContext): number {
+  return Math.floor(ctx.clock.now() / 1000) * 1000;
+}

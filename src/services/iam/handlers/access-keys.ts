@@ -13,7 +13,7 @@ import type {
   UpdateAccessKeyRequest,
 } from "@aws-sdk/client-iam";
 import type { Handler, RequestContext } from "../../../core/service.js";
-import { checkName, limitExceeded, newAccessKeyId, newSecretAccessKey, noSuchEntity, pageFields, paginate, validationError } from "../common.js";
+import { checkName, limitExceeded, newAccessKeyId, newSecretAccessKey, noSuchEntity, pageFields, paginate, validationError, nowSeconds } from "../common.js";
 import { registerKey, registryOf } from "../credentials.js";
 import { type AccessKeyDoc, type UserDoc, getUser, putUser } from "../store.js";
 
@@ -38,7 +38,7 @@ export const CreateAccessKey: Handler<CreateAccessKeyRequest, CreateAccessKeyRes
   ctx.store.tx(() => {
     const u = userOf(ctx, input.UserName);
     if (u.accessKeys.length >= MAX_KEYS_PER_USER) throw limitExceeded(`Cannot exceed quota for AccessKeysPerUser: ${MAX_KEYS_PER_USER}`);
-    const k: AccessKeyDoc = { UserName: u.UserName, AccessKeyId: newAccessKeyId("AKIA"), Status: "Active", CreateDate: ctx.clock.now() };
+    const k: AccessKeyDoc = { UserName: u.UserName, AccessKeyId: newAccessKeyId("AKIA"), Status: "Active", CreateDate: nowSeconds(ctx) };
     const secret = newSecretAccessKey();
     ctx.store.put("access-key", k.AccessKeyId, k);
     u.accessKeys.push(k.AccessKeyId);

@@ -25,7 +25,7 @@ import { AwsError } from "../../../core/errors.js";
 import type { Handler, RequestContext } from "../../../core/service.js";
 import { DocStore } from "../../../core/state/doc-store.js";
 import { AWS_MANAGED_POLICIES } from "../aws-managed/catalogue.js";
-import { alreadyExists, checkName, encodePolicy, nameKey, noSuchEntity, pageFields, paginate, validationError } from "../common.js";
+import { alreadyExists, checkName, encodePolicy, nameKey, noSuchEntity, pageFields, paginate, validationError, nowSeconds } from "../common.js";
 import { findManagedPolicy } from "../managed-policies.js";
 import { type GroupDoc, type InstanceProfileDoc, type PolicyDoc, type RoleDoc, type UserDoc, attachmentCount, attachmentsOf, getUser, listAll, putUser } from "../store.js";
 import { toInstanceProfile } from "./instance-profiles.js";
@@ -57,7 +57,7 @@ export const CreateLoginProfile: Handler<CreateLoginProfileRequest, CreateLoginP
     const u = getUser(ctx.store, checkName(input.UserName, "userName", 64));
     if (u.loginProfile) throw alreadyExists(`Login Profile for user ${u.UserName} already exists.`);
     const hash = checkPassword(ctx, input.Password);
-    u.loginProfile = { CreateDate: ctx.clock.now(), PasswordResetRequired: input.PasswordResetRequired ?? false, password: hash };
+    u.loginProfile = { CreateDate: nowSeconds(ctx), PasswordResetRequired: input.PasswordResetRequired ?? false, password: hash };
     putUser(ctx.store, u);
     return { LoginProfile: { UserName: u.UserName, CreateDate: new Date(u.loginProfile.CreateDate), PasswordResetRequired: u.loginProfile.PasswordResetRequired } };
   });

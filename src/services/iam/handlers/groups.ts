@@ -16,7 +16,7 @@ import type {
   UpdateGroupRequest,
 } from "@aws-sdk/client-iam";
 import type { Handler } from "../../../core/service.js";
-import { alreadyExists, checkName, checkPath, checkPathPrefix, deleteConflict, iamArn, limitExceeded, nameKey, newId, noSuchEntity, pageFields, paginate } from "../common.js";
+import { alreadyExists, checkName, checkPath, checkPathPrefix, deleteConflict, iamArn, limitExceeded, nameKey, newId, noSuchEntity, pageFields, paginate, nowSeconds } from "../common.js";
 import { type GroupDoc, attachmentsOf, getGroup, getUser, listAll, putAttachments, putGroup, putUser } from "../store.js";
 import { toUser } from "./users.js";
 
@@ -36,7 +36,7 @@ export const CreateGroup: Handler<CreateGroupRequest, CreateGroupResponse> = (in
       GroupId: newId("AGPA"),
       Arn: iamArn(ctx.accountId, "group", path, name),
       Path: path,
-      CreateDate: ctx.clock.now(),
+      CreateDate: nowSeconds(ctx),
       inline: {},
       attached: [],
       members: [],

@@ -19,7 +19,7 @@ import type {
   UntagInstanceProfileRequest,
 } from "@aws-sdk/client-iam";
 import type { Handler, RequestContext } from "../../../core/service.js";
-import { alreadyExists, checkName, checkPath, checkPathPrefix, deleteConflict, iamArn, limitExceeded, mergeTags, nameKey, newId, noSuchEntity, pageFields, paginate, removeTags } from "../common.js";
+import { alreadyExists, checkName, checkPath, checkPathPrefix, deleteConflict, iamArn, limitExceeded, mergeTags, nameKey, newId, noSuchEntity, pageFields, paginate, removeTags, nowSeconds } from "../common.js";
 import { type InstanceProfileDoc, type RoleDoc, getInstanceProfile, getRole, listAll, putInstanceProfile, putRole } from "../store.js";
 import { toRole } from "./roles.js";
 
@@ -51,7 +51,7 @@ export const CreateInstanceProfile: Handler<CreateInstanceProfileRequest, Create
       InstanceProfileId: newId("AIPA"),
       Arn: iamArn(ctx.accountId, "instance-profile", path, name),
       Path: path,
-      CreateDate: ctx.clock.now(),
+      CreateDate: nowSeconds(ctx),
       Tags: tags,
       roles: [],
     };

@@ -46,6 +46,7 @@ import {
   paginate,
   removeTags,
   validationError,
+  nowSeconds,
 } from "../common.js";
 import { customerPolicy, existingPolicy } from "../managed-policies.js";
 import { checkSize, validatePolicy } from "../policy-validate.js";
@@ -122,7 +123,7 @@ export const CreatePolicy: Handler<CreatePolicyRequest, CreatePolicyResponse> = 
   const tags = mergeTags([], input.Tags);
   return ctx.store.tx(() => {
     if (ctx.store.get("policy", nameKey(name))) throw alreadyExists(`A policy called ${name} already exists. Duplicate names are not allowed.`);
-    const t = ctx.clock.now();
+    const t = nowSeconds(ctx);
     const p: PolicyDoc = {
       PolicyName: name,
       PolicyId: newId("ANPA"),
@@ -197,7 +198,7 @@ export const CreatePolicyVersion: Handler<CreatePolicyVersionRequest, CreatePoli
     if (p.versions.length >= MAX_VERSIONS) {
       throw limitExceeded("A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.");
     }
-    const t = ctx.clock.now();
+    const t = nowSeconds(ctx);
     const v = { VersionId: `v${p.nextVersion}`, Document: doc, CreateDate: t };
     p.nextVersion++;
     p.versions.push(v);
@@ -264,7 +265,7 @@ export const SetDefaultPolicyVersion: Handler<SetDefaultPolicyVersionRequest, Re
     const p = customerPolicy(ctx.store, ctx.accountId, input.PolicyArn!);
     versionOf(p, versionId);
     p.DefaultVersionId = versionId;
-    p.UpdateDate = ctx.clock.now();
+    p.UpdateDate = nowSeconds(ctx);
     ctx.store.put("policy", nameKey(p.PolicyName), p);
   });
   return {};

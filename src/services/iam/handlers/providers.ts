@@ -30,7 +30,7 @@ import type {
   ListSAMLProviderTagsResponse,
 } from "@aws-sdk/client-iam";
 import type { Handler, RequestContext } from "../../../core/service.js";
-import { type Tag, alreadyExists, checkName, invalidInput, limitExceeded, mergeTags, noSuchEntity, pageFields, paginate, removeTags, validationError } from "../common.js";
+import { type Tag, alreadyExists, checkName, invalidInput, limitExceeded, mergeTags, noSuchEntity, pageFields, paginate, removeTags, validationError, nowSeconds } from "../common.js";
 
 interface OidcProviderDoc {
   Url: string;
@@ -86,7 +86,7 @@ export const CreateOpenIDConnectProvider: Handler<CreateOpenIDConnectProviderReq
   const tags = mergeTags([], input.Tags);
   return ctx.store.tx(() => {
     if (ctx.store.get("oidc-provider", host)) throw alreadyExists(`Provider with url https://${host} already exists.`);
-    ctx.store.put<OidcProviderDoc>("oidc-provider", host, { Url: host, ClientIDList: clientIds, ThumbprintList: thumbprints, CreateDate: ctx.clock.now(), Tags: tags });
+    ctx.store.put<OidcProviderDoc>("oidc-provider", host, { Url: host, ClientIDList: clientIds, ThumbprintList: thumbprints, CreateDate: nowSeconds(ctx), Tags: tags });
     return { OpenIDConnectProviderArn: oidcArn(ctx.accountId, host), ...(tags.length ? { Tags: tags } : {}) };
   });
 };
@@ -190,7 +190,7 @@ export const CreateSAMLProvider: Handler<CreateSAMLProviderRequest, CreateSAMLPr
   const tags = mergeTags([], input.Tags);
   return ctx.store.tx(() => {
     if (ctx.store.get("saml-provider", name)) throw alreadyExists(`SAMLProvider ${name} already exists.`);
-    const now = ctx.clock.now();
+    const now = nowSeconds(ctx);
     ctx.store.put<SamlProviderDoc>("saml-provider", name, {
       Name: name,
       SAMLProviderUUID: randomUUID(),
@@ -225,7 +225,7 @@ export const UpdateSAMLProvider: Handler<UpdateSAMLProviderRequest, UpdateSAMLPr
     const d = samlOf(ctx, input.SAMLProviderArn);
     if (input.SAMLMetadataDocument !== undefined) {
       d.SAMLMetadataDocument = checkMetadata(input.SAMLMetadataDocument);
-      d.ValidUntil = validUntil(d.SAMLMetadataDocument, ctx.clock.now());
+      d.ValidUntil = validUntil(d.SAMLMetadataDocument, nowSeconds(ctx));
     }
     ctx.store.put("saml-provider", d.Name, d);
     return { SAMLProviderArn: samlArn(ctx.accountId, d.Name) };

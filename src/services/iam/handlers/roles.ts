@@ -47,6 +47,7 @@ import {
   paginate,
   removeTags,
   validationError,
+  nowSeconds,
 } from "../common.js";
 import { attachablePolicy } from "../managed-policies.js";
 import { checkSize, validatePolicy } from "../policy-validate.js";
@@ -107,7 +108,7 @@ function newRole(ctx: RequestContext, name: string, path: string, trust: string,
     RoleId: newId("AROA"),
     Arn: iamArn(ctx.accountId, "role", path, name),
     Path: path,
-    CreateDate: ctx.clock.now(),
+    CreateDate: nowSeconds(ctx),
     AssumeRolePolicyDocument: trust,
     MaxSessionDuration: 3600,
     Tags: [],

@@ -32,6 +32,7 @@ import {
   paginate,
   removeTags,
   validationError,
+  nowSeconds,
 } from "../common.js";
 import { attachablePolicy } from "../managed-policies.js";
 import { reRegisterKeys } from "./access-keys.js";
@@ -65,7 +66,7 @@ export const CreateUser: Handler<CreateUserRequest, CreateUserResponse> = (input
       UserId: newId("AIDA"),
       Arn: iamArn(ctx.accountId, "user", path, name),
       Path: path,
-      CreateDate: ctx.clock.now(),
+      CreateDate: nowSeconds(ctx),
       Tags: tags,
       PermissionsBoundary: input.PermissionsBoundary,
       inline: {},

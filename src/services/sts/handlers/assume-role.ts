@@ -75,7 +75,8 @@ export const AssumeRole: Handler<AssumeRoleRequest, AssumeRoleResponse> = async 
   // 5. The session: its principal, its policies and tags, recorded with its credentials.
   const principal = sessionPrincipal(role, sessionName);
   const now = ctx.clock.now();
-  const credentials = issueCredentials(ctx, principal, now + seconds * 1000, {
+  // Expirations have whole seconds, as AWS's do.
+  const credentials = issueCredentials(ctx, principal, Math.floor(now / 1000) * 1000 + seconds * 1000, {
     roleArn: role.Arn,
     policy,
     policyArns,

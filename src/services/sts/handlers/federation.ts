@@ -72,7 +72,7 @@ async function assumeFederated(
   }
   const principal = sessionPrincipal(role, opts.sessionName);
   const now = ctx.clock.now();
-  const credentials = issueCredentials(ctx, principal, now + (opts.durationSeconds ?? 3600) * 1000, {
+  const credentials = issueCredentials(ctx, principal, Math.floor(now / 1000) * 1000 + (opts.durationSeconds ?? 3600) * 1000, {
     roleArn: role.Arn,
     policy: opts.policy,
     policyArns: opts.policyArns,

@@ -46,7 +46,7 @@ export const GetSessionToken: Handler<GetSessionTokenRequest, GetSessionTokenRes
   const seconds = Math.min(duration ?? 43200, max);
   const now = ctx.clock.now();
   const principal = { type: caller.type, accountId: caller.accountId, arn: caller.arn, userId: caller.userId };
-  return { Credentials: issueCredentials(ctx, principal, now + seconds * 1000, { issuedAt: now, sessionToken: true }) };
+  return { Credentials: issueCredentials(ctx, principal, Math.floor(now / 1000) * 1000 + seconds * 1000, { issuedAt: now, sessionToken: true }) };
 };
 
 /**
