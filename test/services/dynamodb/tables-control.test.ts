@@ -7,6 +7,7 @@ import {
   DescribeEndpointsCommand,
   DescribeLimitsCommand,
   DescribeTableCommand,
+  ListTablesCommand,
   ListTagsOfResourceCommand,
   TagResourceCommand,
   UntagResourceCommand,
@@ -95,6 +96,16 @@ describe("request validation and tags", () => {
     );
     e = await failure(c.send(new CreateTableCommand({ ...base, BillingMode: "PROVISIONED", ProvisionedThroughput: { ReadCapacityUnits: 0, WriteCapacityUnits: 1 } })));
     expect(e.message).toBe("1 validation error detected: Value '0' at 'provisionedThroughput.readCapacityUnits' failed to satisfy constraint: Member must have value greater than or equal to 1");
+    e = await failure(
+      c.send(new CreateTableCommand({ ...base, GlobalSecondaryIndexes: [{ IndexName: "ix", KeySchema: [{ AttributeName: "id", KeyType: "HASH" }], Projection: { ProjectionType: "ALL" } }] })),
+    );
+    expect(e.message).toBe("1 validation error detected: Value 'ix' at 'globalSecondaryIndexes.1.member.indexName' failed to satisfy constraint: Member must have length greater than or equal to 3");
+    e = await failure(c.send(new ListTablesCommand({ Limit: 0, ExclusiveStartTableName: "a b" })));
+    expect(e.message).toBe(
+      "2 validation errors detected: Value 'a b' at 'exclusiveStartTableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
+    );
+    e = await failure(c.send(new ListTablesCommand({ Limit: 101 })));
+    expect(e.message).toBe("1 validation error detected: Value '101' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 100");
     e = await failure(c.send(new CreateTableCommand({ ...base, TableClass: "COLD" as never })));
     expect(e.message).toBe("Invalid table-class parameter provided. Please try again with a valid table-class value: [STANDARD, STANDARD_INFREQUENT_ACCESS].");
     e = await failure(c.send(new CreateTableCommand({ ...base, StreamSpecification: { StreamEnabled: true, StreamViewType: "ALL" as never } })));

@@ -71,6 +71,8 @@ function checkTableInput(input: CreateTableInput | UpdateTableInput): void {
   oneOf(input.SSESpecification?.SSEType, "sSESpecification.sSEType", ["AES256", "KMS"]);
   (input.AttributeDefinitions ?? []).forEach((d, i) => oneOf(d.AttributeType, `attributeDefinitions.${i + 1}.member.attributeType`, ["B", "N", "S"]));
   if ("KeySchema" in input) (input.KeySchema ?? []).forEach((k, i) => oneOf(k.KeyType, `keySchema.${i + 1}.member.keyType`, ["HASH", "RANGE"]));
+  if ("LocalSecondaryIndexes" in input) (input.LocalSecondaryIndexes ?? []).forEach((x, i) => errors.push(...nameErrors(x.IndexName, `localSecondaryIndexes.${i + 1}.member.indexName`)));
+  if ("GlobalSecondaryIndexes" in input) (input.GlobalSecondaryIndexes ?? []).forEach((x, i) => errors.push(...nameErrors(x.IndexName, `globalSecondaryIndexes.${i + 1}.member.indexName`)));
   atLeast1(input.ProvisionedThroughput?.ReadCapacityUnits, "provisionedThroughput.readCapacityUnits");
   atLeast1(input.ProvisionedThroughput?.WriteCapacityUnits, "provisionedThroughput.writeCapacityUnits");
   if (errors.length) throw validation(`${errors.length} validation error${errors.length > 1 ? "s" : ""} detected: ${errors.join("; ")}`);
@@ -141,7 +143,22 @@ export function DescribeTable(input: DescribeTableInput, ctx: RequestContext): D
   return { Table: describe(ctx, resolveTable(ctx, input.TableName)) } as DescribeTableOutput;
 }
 
+/** A name member's length and pattern constraints, as AWS's request validation words them. */
+function nameErrors(v: string | undefined, path: string): string[] {
+  if (v === undefined) return [];
+  const out: string[] = [];
+  if (v.length < 3) out.push(`Value '${v}' at '${path}' failed to satisfy constraint: Member must have length greater than or equal to 3`);
+  if (v.length > 255) out.push(`Value '${v}' at '${path}' failed to satisfy constraint: Member must have length less than or equal to 255`);
+  if (!/^[a-zA-Z0-9_.-]+$/.test(v)) out.push(`Value '${v}' at '${path}' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+`);
+  return out;
+}
+
 export function ListTables(input: ListTablesInput, ctx: RequestContext): ListTablesOutput {
+  const errors = nameErrors(input.ExclusiveStartTableName, "exclusiveStartTableName");
+  const l = input.Limit;
+  if (l !== undefined && l < 1) errors.push(`Value '${l}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1`);
+  if (l !== undefined && l > 100) errors.push(`Value '${l}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 100`);
+  if (errors.length) throw validation(`${errors.length} validation error${errors.length > 1 ? "s" : ""} detected: ${errors.join("; ")}`);
   const limit = input.Limit ?? 100;
   const names = ddb(ctx).tableNames(ctx.accountId, ctx.region, input.ExclusiveStartTableName ?? "", limit + 1);
   const page = names.slice(0, limit);
