@@ -112,28 +112,28 @@ describe("CreateTable with secondary indexes", () => {
 
   it("describes both kinds of index with status, counts and ARNs", async () => {
     const { id, client: c } = account(n);
-    const out = await c.send(new CreateTableCommand({ ...base, LocalSecondaryIndexes: [lsi("l1")], GlobalSecondaryIndexes: [gsi("g1")] }));
+    const out = await c.send(new CreateTableCommand({ ...base, LocalSecondaryIndexes: [lsi("lsi1")], GlobalSecondaryIndexes: [gsi("gsi1")] }));
     const d = out.TableDescription!;
     expect(d.LocalSecondaryIndexes).toEqual([
       {
-        IndexName: "l1",
-        KeySchema: lsi("l1").KeySchema,
+        IndexName: "lsi1",
+        KeySchema: lsi("lsi1").KeySchema,
         Projection: { ProjectionType: "ALL" },
         IndexSizeBytes: 0,
         ItemCount: 0,
-        IndexArn: `arn:aws:dynamodb:us-east-1:${id}:table/idx/index/l1`,
+        IndexArn: `arn:aws:dynamodb:us-east-1:${id}:table/idx/index/lsi1`,
       },
     ]);
     expect(d.GlobalSecondaryIndexes).toEqual([
       {
-        IndexName: "g1",
-        KeySchema: gsi("g1").KeySchema,
+        IndexName: "gsi1",
+        KeySchema: gsi("gsi1").KeySchema,
         Projection: { ProjectionType: "KEYS_ONLY" },
         IndexStatus: "ACTIVE",
         ProvisionedThroughput: { NumberOfDecreasesToday: 0, ReadCapacityUnits: 0, WriteCapacityUnits: 0 },
         IndexSizeBytes: 0,
         ItemCount: 0,
-        IndexArn: `arn:aws:dynamodb:us-east-1:${id}:table/idx/index/g1`,
+        IndexArn: `arn:aws:dynamodb:us-east-1:${id}:table/idx/index/gsi1`,
       },
     ]);
     await c.send(new PutItemCommand({ TableName: "idx", Item: { a: S("x"), b: S("y"), c: N(5), big: S("z".repeat(100)) } }));
@@ -164,40 +164,40 @@ describe("CreateTable with secondary indexes", () => {
           { AttributeName: "a", AttributeType: "S" },
           { AttributeName: "c", AttributeType: "N" },
         ],
-        LocalSecondaryIndexes: [lsi("l1")],
+        LocalSecondaryIndexes: [lsi("lsi1")],
       }),
     ).toBe(`${p}Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex`);
-    expect(await msg({ LocalSecondaryIndexes: [{ ...lsi("l1"), KeySchema: [{ AttributeName: "c", KeyType: "HASH" }, { AttributeName: "b", KeyType: "RANGE" }] }] })).toBe(
-      `${p}Index KeySchema does not have the same leading hash key as table KeySchema for index: l1. index hash key: c, table hash key: a`,
+    expect(await msg({ LocalSecondaryIndexes: [{ ...lsi("lsi1"), KeySchema: [{ AttributeName: "c", KeyType: "HASH" }, { AttributeName: "b", KeyType: "RANGE" }] }] })).toBe(
+      `${p}Index KeySchema does not have the same leading hash key as table KeySchema for index: lsi1. index hash key: c, table hash key: a`,
     );
-    expect(await msg({ LocalSecondaryIndexes: [{ ...lsi("l1"), KeySchema: [{ AttributeName: "a", KeyType: "HASH" }] }] })).toBe(
-      `${p}Index KeySchema does not have a range key for index: l1`,
+    expect(await msg({ LocalSecondaryIndexes: [{ ...lsi("lsi1"), KeySchema: [{ AttributeName: "a", KeyType: "HASH" }] }] })).toBe(
+      `${p}Index KeySchema does not have a range key for index: lsi1`,
     );
-    expect(await msg({ LocalSecondaryIndexes: ["l1", "l2", "l3", "l4", "l5", "l6"].map((x) => lsi(x)) })).toBe(
+    expect(await msg({ LocalSecondaryIndexes: ["lsi1", "lsi2", "lsi3", "lsi4", "lsi5", "lsi6"].map((x) => lsi(x)) })).toBe(
       `${p}Number of LocalSecondaryIndexes exceeds per-table limit of 5`,
     );
-    expect(await msg({ GlobalSecondaryIndexes: Array.from({ length: 21 }, (_, i) => gsi(`g${i}`)) })).toBe(
+    expect(await msg({ GlobalSecondaryIndexes: Array.from({ length: 21 }, (_, i) => gsi(`gsi${i}`)) })).toBe(
       `${p}GlobalSecondaryIndex count exceeds the per-table limit of 20`,
     );
-    expect(await msg({ GlobalSecondaryIndexes: [gsi("g1"), gsi("g1")] })).toBe(`${p}Duplicate index name: g1`);
+    expect(await msg({ GlobalSecondaryIndexes: [gsi("gsi1"), gsi("gsi1")] })).toBe(`${p}Duplicate index name: gsi1`);
     expect(await msg({ LocalSecondaryIndexes: [lsi("same")], GlobalSecondaryIndexes: [gsi("same")] })).toBe(`${p}Duplicate index name: same`);
-    expect(await msg({ GlobalSecondaryIndexes: [gsi("g1", "zz")] })).toBe(
+    expect(await msg({ GlobalSecondaryIndexes: [gsi("gsi1", "zz")] })).toBe(
       `${p}Some index key attributes are not defined in AttributeDefinitions. Keys: [zz], AttributeDefinitions: [a, b, c]`,
     );
-    expect(await msg({ GlobalSecondaryIndexes: [{ ...gsi("g1"), Projection: { ProjectionType: "KEYS_ONLY", NonKeyAttributes: ["x"] } }] })).toBe(
+    expect(await msg({ GlobalSecondaryIndexes: [{ ...gsi("gsi1"), Projection: { ProjectionType: "KEYS_ONLY", NonKeyAttributes: ["x"] } }] })).toBe(
       `${p}ProjectionType is KEYS_ONLY, but NonKeyAttributes is specified`,
     );
-    expect(await msg({ GlobalSecondaryIndexes: [{ ...gsi("g1"), Projection: { ProjectionType: "INCLUDE" } }] })).toBe(
+    expect(await msg({ GlobalSecondaryIndexes: [{ ...gsi("gsi1"), Projection: { ProjectionType: "INCLUDE" } }] })).toBe(
       `${p}ProjectionType is INCLUDE, but NonKeyAttributes is not specified`,
     );
-    expect(await msg({ GlobalSecondaryIndexes: [{ ...gsi("g1"), Projection: {} }] })).toBe(`${p}Unknown ProjectionType: null`);
-    expect(await msg({ GlobalSecondaryIndexes: [{ ...gsi("g1"), ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 } }] })).toBe(
-      `${p}ProvisionedThroughput should not be specified for index: g1 when BillingMode is PAY_PER_REQUEST`,
+    expect(await msg({ GlobalSecondaryIndexes: [{ ...gsi("gsi1"), Projection: {} }] })).toBe(`${p}Unknown ProjectionType: null`);
+    expect(await msg({ GlobalSecondaryIndexes: [{ ...gsi("gsi1"), ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 } }] })).toBe(
+      `${p}ProvisionedThroughput should not be specified for index: gsi1 when BillingMode is PAY_PER_REQUEST`,
     );
     // AttributeDefinitions must be exactly the attributes some key schema uses.
-    expect(await msg({ GlobalSecondaryIndexes: [gsi("g1", "b")] })).toBe(`${p}Some AttributeDefinitions are not used. AttributeDefinitions: [a, b, c], keys used: [a, b]`);
+    expect(await msg({ GlobalSecondaryIndexes: [gsi("gsi1", "b")] })).toBe(`${p}Some AttributeDefinitions are not used. AttributeDefinitions: [a, b, c], keys used: [a, b]`);
     expect(await msg({})).toBe(`${p}Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions`);
-    expect(await msg({ GlobalSecondaryIndexes: [{ ...gsi("g1"), KeySchema: [{ AttributeName: "c", KeyType: "RANGE" }] }] })).toBe(
+    expect(await msg({ GlobalSecondaryIndexes: [{ ...gsi("gsi1"), KeySchema: [{ AttributeName: "c", KeyType: "RANGE" }] }] })).toBe(
       "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
     );
     const e = await failure(c.send(new DescribeTableCommand({ TableName: "idx" })));
@@ -207,19 +207,19 @@ describe("CreateTable with secondary indexes", () => {
   it("a PROVISIONED table's GSI carries its own throughput", async () => {
     const { client: c } = account(n);
     const e = await failure(
-      c.send(new CreateTableCommand({ ...base, BillingMode: "PROVISIONED", ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 }, GlobalSecondaryIndexes: [gsi("g1")] })),
+      c.send(new CreateTableCommand({ ...base, BillingMode: "PROVISIONED", ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 }, GlobalSecondaryIndexes: [gsi("gsi1")] })),
     );
-    expect(e.message).toBe("One or more parameter values were invalid: ProvisionedThroughput must be specified for index: g1");
+    expect(e.message).toBe("One or more parameter values were invalid: ProvisionedThroughput must be specified for index: gsi1");
     const out = await c.send(
       new CreateTableCommand({
         ...base,
         BillingMode: "PROVISIONED",
         ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 },
-        GlobalSecondaryIndexes: [{ ...gsi("g1"), ProvisionedThroughput: { ReadCapacityUnits: 3, WriteCapacityUnits: 4 } }],
+        GlobalSecondaryIndexes: [{ ...gsi("gsi1"), ProvisionedThroughput: { ReadCapacityUnits: 3, WriteCapacityUnits: 4 } }],
       }),
     );
     expect(out.TableDescription!.GlobalSecondaryIndexes![0].ProvisionedThroughput).toEqual({ NumberOfDecreasesToday: 0, ReadCapacityUnits: 3, WriteCapacityUnits: 4 });
-    const up = await c.send(new UpdateTableCommand({ TableName: "idx", GlobalSecondaryIndexUpdates: [{ Update: { IndexName: "g1", ProvisionedThroughput: { ReadCapacityUnits: 9, WriteCapacityUnits: 8 } } }] }));
+    const up = await c.send(new UpdateTableCommand({ TableName: "idx", GlobalSecondaryIndexUpdates: [{ Update: { IndexName: "gsi1", ProvisionedThroughput: { ReadCapacityUnits: 9, WriteCapacityUnits: 8 } } }] }));
     expect(up.TableDescription!.GlobalSecondaryIndexes![0].ProvisionedThroughput).toMatchObject({ ReadCapacityUnits: 9, WriteCapacityUnits: 8 });
   });
 });
