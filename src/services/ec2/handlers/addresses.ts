@@ -156,7 +156,7 @@ export const DisassociateAddress = vpcHandler<DisassociateAddressRequest, Record
 
 export const ReleaseAddress = vpcHandler<ReleaseAddressRequest, Record<string, never>>((input, s) => {
   const eip = findEip(s, input.AllocationId, input.PublicIp);
-  const nat = s.all<NatDoc>(KIND.nat).some((n) => n.State !== "deleted" && n.NatGatewayAddresses?.some((a) => a.AllocationId === eip.AllocationId));
+  const nat = s.all<NatDoc>(KIND.nat).some((n) => (n.State === "available" || n.State === "pending") && n.NatGatewayAddresses?.some((a) => a.AllocationId === eip.AllocationId));
   if (eip.AssociationId || nat) throw new AwsError("InvalidIPAddress.InUse", `Address ${eip.PublicIp} is in use.`, 400);
   dryRun(input);
   s.delete(KIND.eip, eip.AllocationId);

@@ -209,7 +209,7 @@ export const DescribeKeyPairs = vpcHandler<DescribeKeyPairsRequest, DescribeKeyP
     if (missing.length) throw new AwsError("InvalidKeyPair.NotFound", `The key pair${missing.length > 1 ? "s" : ""} '${missing.join(", ")}' ${missing.length > 1 ? "do" : "does"} not exist`, 400);
     docs = docs.filter((k) => input.KeyNames!.includes(k.KeyName));
   }
-  const { items } = describe(docs, input.KeyPairIds, {}, {
+  const { items } = describe(docs, input.KeyPairIds, { Filters: input.Filters }, {
     res: RES.key,
     idsParam: "keyPairIds",
     idOf: (d) => d.KeyPairId,

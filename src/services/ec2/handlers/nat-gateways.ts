@@ -26,7 +26,7 @@ export const CreateNatGateway = vpcHandler<CreateNatGatewayRequest, CreateNatGat
   if (type === "public") {
     if (!input.AllocationId) throw new AwsError("MissingParameter", "The request must contain the parameter AllocationId", 400);
     eip = need<EipDoc>(s, RES.eip, input.AllocationId, "AllocationId");
-    const natUse = s.all<NatDoc>(KIND.nat).some((n) => n.State !== "deleted" && n.NatGatewayAddresses?.some((a) => a.AllocationId === eip!.AllocationId));
+    const natUse = s.all<NatDoc>(KIND.nat).some((n) => (n.State === "available" || n.State === "pending") && n.NatGatewayAddresses?.some((a) => a.AllocationId === eip!.AllocationId));
     if (eip.AssociationId || natUse) throw new AwsError("Resource.AlreadyAssociated", `Elastic IP address [${eip.AllocationId}] is already associated`, 400);
   } else if (input.AllocationId) {
     throw invalid("Private NAT gateways cannot have an Elastic IP address");

@@ -79,7 +79,7 @@ function vpcInUse(s: Ec2State, vpcId: string): boolean {
     s.all<AclDoc>(KIND.acl).some((a) => a.VpcId === vpcId && !a.IsDefault) ||
     s.all<EniDoc>(KIND.eni).some((e) => e.VpcId === vpcId) ||
     s.all<VpceDoc>(KIND.vpce).some((e) => e.VpcId === vpcId && e.State !== "deleted") ||
-    s.all<NatDoc>(KIND.nat).some((n) => n.VpcId === vpcId && n.State !== "deleted") ||
+    s.all<NatDoc>(KIND.nat).some((n) => n.VpcId === vpcId && (n.State === "available" || n.State === "pending")) ||
     s.all<PcxDoc>(KIND.pcx).some(
       (p) => (p.RequesterVpcInfo?.VpcId === vpcId || p.AccepterVpcInfo?.VpcId === vpcId) && ["active", "pending-acceptance"].includes(p.Status?.Code ?? ""),
     )
