@@ -11,6 +11,7 @@ import { ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
 import {
   AssumeRoleCommand,
+  AssumeRoleWithSAMLCommand,
   AssumeRoleWithWebIdentityCommand,
   DecodeAuthorizationMessageCommand,
   GetAccessKeyInfoCommand,
@@ -321,6 +322,45 @@ describe("other STS operations", () => {
     );
     expect(wrongSub).toMatchObject({ name: "AccessDenied", message: "Not authorized to perform sts:AssumeRoleWithWebIdentity", status: 403 });
     expect((await error(anon.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: Role!.Arn, RoleSessionName: "x1", WebIdentityToken: "garbage" })))).name).toBe(
+      "InvalidIdentityTokenException",
+    );
+  });
+});
+
+describe("AssumeRoleWithSAML", () => {
+  it("accepts an unsigned assertion when the trust policy names the SAML provider and its audience", async () => {
+    const account = freshAccount();
+    const iam = new IAMClient(sdkConfig(n.endpoint, { accountId: account }));
+    const providerArn = `arn:aws:iam::${account}:saml-provider/corp`;
+    const { Role } = await iam.send(
+      new CreateRoleCommand({
+        RoleName: "sso-admin",
+        AssumeRolePolicyDocument: trust({ Federated: providerArn }, { Condition: { StringEquals: { "SAML:aud": "https://signin.aws.amazon.com/saml" } } }, "sts:AssumeRoleWithSAML"),
+      }),
+    );
+    const assertion = (audience: string) =>
+      Buffer.from(
+        `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">` +
+          `<saml:Assertion><saml:Issuer>https://idp.example.com</saml:Issuer>` +
+          `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">jane@example.com</saml:NameID></saml:Subject>` +
+          `<saml:Conditions><saml:AudienceRestriction><saml:Audience>${audience}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
+          `<saml:AttributeStatement><saml:Attribute Name="https://aws.amazon.com/SAML/Attributes/RoleSessionName"><saml:AttributeValue>jane</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>` +
+          `</saml:Assertion></samlp:Response>`,
+      ).toString("base64");
+    const anon = new STSClient({ endpoint: n.endpoint, region: "us-east-1", maxAttempts: 1, credentials: { accessKeyId: "x", secretAccessKey: "y" } });
+    const out = await anon.send(new AssumeRoleWithSAMLCommand({ RoleArn: Role!.Arn, PrincipalArn: providerArn, SAMLAssertion: assertion("https://signin.aws.amazon.com/saml") }));
+    expect(out).toMatchObject({
+      Subject: "jane@example.com",
+      SubjectType: "persistent",
+      Issuer: "https://idp.example.com",
+      Audience: "https://signin.aws.amazon.com/saml",
+      AssumedRoleUser: { Arn: `arn:aws:sts::${account}:assumed-role/sso-admin/jane` },
+    });
+    expect(out.NameQualifier).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    expect((await new STSClient(config(out.Credentials!)).send(new GetCallerIdentityCommand({}))).Arn).toBe(`arn:aws:sts::${account}:assumed-role/sso-admin/jane`);
+    const wrongAudience = await error(anon.send(new AssumeRoleWithSAMLCommand({ RoleArn: Role!.Arn, PrincipalArn: providerArn, SAMLAssertion: assertion("https://elsewhere") })));
+    expect(wrongAudience).toMatchObject({ name: "AccessDenied", message: "Not authorized to perform sts:AssumeRoleWithSAML" });
+    expect((await error(anon.send(new AssumeRoleWithSAMLCommand({ RoleArn: Role!.Arn, PrincipalArn: providerArn, SAMLAssertion: "bm90IHhtbA==" })))).name).toBe(
       "InvalidIdentityTokenException",
     );
   });
