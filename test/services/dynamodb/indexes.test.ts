@@ -194,6 +194,14 @@ describe("CreateTable with secondary indexes", () => {
     expect(await msg({ GlobalSecondaryIndexes: [{ ...gsi("gsi1"), ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 } }] })).toBe(
       `${p}ProvisionedThroughput should not be specified for index: gsi1 when BillingMode is PAY_PER_REQUEST`,
     );
+    const include = (name: string, from: number) => ({
+      ...gsi(name),
+      Projection: { ProjectionType: "INCLUDE" as const, NonKeyAttributes: Array.from({ length: 50 }, (_, i) => `attr${from + i}`) },
+    });
+    // 101 NonKeyAttributes over all indexes (the same name in two indexes counts twice).
+    expect(await msg({ GlobalSecondaryIndexes: [include("gsi1", 0), include("gsi2", 0), { ...gsi("gsi3"), Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: ["x"] } }] })).toBe(
+      `${p}Number of projected attributes in all indexes exceeds limit of 100`,
+    );
     // AttributeDefinitions must be exactly the attributes some key schema uses.
     expect(await msg({ GlobalSecondaryIndexes: [gsi("gsi1", "b")] })).toBe(`${p}Some AttributeDefinitions are not used. AttributeDefinitions: [a, b, c], keys used: [a, b]`);
     expect(await msg({})).toBe(`${p}Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions`);

@@ -30,7 +30,7 @@ import { ddb, resolveTable, tableDescription, tableNameOf, validateTableName } f
 import { fromStored, itemSize, validation } from "../engine/values.js";
 import { project } from "../engine/evaluate.js";
 import { indexHooks, indexKeyOf } from "../indexes/hooks.js";
-import { checkDefinitionsUsed, gsiThroughput, MAX_GSIS, projectedNames, validateCreateIndexes, type IndexMeta } from "../indexes/schema.js";
+import { checkDefinitionsUsed, checkProjectedCount, gsiThroughput, MAX_GSIS, projectedNames, validateCreateIndexes, type IndexMeta } from "../indexes/schema.js";
 import { checkStreamSpec, disableStream, enableStream } from "../streams/lifecycle.js";
 import type { AttributeDefinition, DynamoStore, KeyElement, TableMeta, TableRecord } from "../store.js";
 
@@ -386,6 +386,7 @@ function applyGsiUpdates(store: DynamoStore, t: TableRecord, updates: GsiUpdate[
         if (!cur) defs.push({ AttributeName: d.AttributeName, AttributeType: d.AttributeType });
       }
       const [meta] = validateCreateIndexes(m.keySchema, defs, undefined, [c as never], m.billingMode, now);
+      checkProjectedCount([...gsis, ...(m.localSecondaryIndexes ?? []), meta]);
       meta.backfilledAt = now + BACKFILL_MS;
       m.attributeDefinitions = defs;
       m.globalSecondaryIndexes = [...gsis, meta];
