@@ -6,6 +6,7 @@ import type { BatchGetItemInput, BatchGetItemOutput, BatchWriteItemInput, BatchW
 import type { RequestContext } from "../../../core/service.js";
 import { ddb, keyOf, refsOf, resolveTable } from "../common.js";
 import { CapacityTally, readUnits, writeUnits } from "../engine/capacity.js";
+import { groupCommit } from "../engine/commit.js";
 import { project } from "../engine/evaluate.js";
 import { checkEnums } from "../engine/params.js";
 import { parseProjection } from "../engine/parser.js";
@@ -18,7 +19,7 @@ const MAX_WRITES = 25;
 const MAX_GETS = 100;
 const MAX_GET_BYTES = 16 * 1024 * 1024;
 
-export function BatchWriteItem(input: BatchWriteItemInput, ctx: RequestContext): BatchWriteItemOutput {
+export async function BatchWriteItem(input: BatchWriteItemInput, ctx: RequestContext): Promise<BatchWriteItemOutput> {
   checkEnums(input, ["ReturnConsumedCapacity", "ReturnItemCollectionMetrics"]);
   const requests = Object.entries(input.RequestItems ?? {});
   if (requests.length === 0) {
@@ -52,7 +53,7 @@ export function BatchWriteItem(input: BatchWriteItemInput, ctx: RequestContext):
   }
   // 2. Apply them in one transaction.
   const tally = new CapacityTally(input.ReturnConsumedCapacity);
-  ddb(ctx).tx(() => {
+  await groupCommit(ctx.db, () => {
     for (const { table, w, put } of writes) {
       const r = w.run(ctx);
       tally.add(table, "write", put ? writeUnits(r.newSize) : writeUnits(r.oldSize));

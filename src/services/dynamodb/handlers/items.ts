@@ -17,6 +17,7 @@ import { AwsError } from "../../../core/errors.js";
 import type { RequestContext } from "../../../core/service.js";
 import { ddb, itemKeyOf, keyOf, refsOf, resolveTable } from "../common.js";
 import { consumed, readUnits, writeUnits } from "../engine/capacity.js";
+import { groupCommit } from "../engine/commit.js";
 import { applyUpdate, evaluate, project } from "../engine/evaluate.js";
 import { checkEnums } from "../engine/params.js";
 import { parseCondition, parseProjection, parseUpdate, type Condition, type Path, type UpdateAction } from "../engine/parser.js";
@@ -88,12 +89,12 @@ function collectionMetrics(ctx: RequestContext, t: TableRecord, mode: string | u
   return { ItemCollectionMetrics: { ItemCollectionKey: { [t.hash.name]: key[t.hash.name] }, SizeEstimateRangeGB: [Math.floor(gb), Math.ceil(gb) || 1] } };
 }
 
-export function PutItem(input: PutItemInput, ctx: RequestContext): PutItemOutput {
+export function PutItem(input: PutItemInput, ctx: RequestContext): Promise<PutItemOutput> {
   checkEnums(input, WRITE_ENUMS);
   onlyAllOld(input.ReturnValues);
   const t = resolveTable(ctx, input.TableName);
   const write = preparePut(t, input);
-  return ddb(ctx).tx(() => {
+  return groupCommit(ctx.db, () => {
     const r = write.run(ctx);
     return {
       ...(input.ReturnValues === "ALL_OLD" && r.old ? { Attributes: r.old as PutItemOutput["Attributes"] } : {}),
@@ -146,12 +147,12 @@ export function GetItem(input: GetItemInput, ctx: RequestContext): GetItemOutput
   return { Item: (paths ? project(item, paths) : item) as GetItemOutput["Item"], ...cap };
 }
 
-export function DeleteItem(input: DeleteItemInput, ctx: RequestContext): DeleteItemOutput {
+export function DeleteItem(input: DeleteItemInput, ctx: RequestContext): Promise<DeleteItemOutput> {
   checkEnums(input, WRITE_ENUMS);
   onlyAllOld(input.ReturnValues);
   const t = resolveTable(ctx, input.TableName);
   const del = prepareDelete(t, input);
-  return ddb(ctx).tx(() => {
+  return groupCommit(ctx.db, () => {
     const r = del.run(ctx);
     return {
       ...(input.ReturnValues === "ALL_OLD" && r.old ? { Attributes: r.old as DeleteItemOutput["Attributes"] } : {}),
@@ -180,11 +181,11 @@ export function prepareDelete(t: TableRecord, input: { Key?: Record<string, unkn
   };
 }
 
-export function UpdateItem(input: UpdateItemInput, ctx: RequestContext): UpdateItemOutput {
+export function UpdateItem(input: UpdateItemInput, ctx: RequestContext): Promise<UpdateItemOutput> {
   checkEnums(input, WRITE_ENUMS);
   const t = resolveTable(ctx, input.TableName);
   const upd = prepareUpdate(t, input);
-  return ddb(ctx).tx(() => {
+  return groupCommit(ctx.db, () => {
     const r = upd.run(ctx);
     const attrs = returnedAttributes(input.ReturnValues, r);
     return {

@@ -9,6 +9,7 @@ import type { RequestContext } from "../../../core/service.js";
 import { createHash } from "node:crypto";
 import { ddb, keyOf, refsOf, resolveTable } from "../common.js";
 import { CapacityTally, readUnits, writeUnits } from "../engine/capacity.js";
+import { groupCommit } from "../engine/commit.js";
 import { checkEnums } from "../engine/params.js";
 import { evaluate, project } from "../engine/evaluate.js";
 import { parseCondition, parseProjection } from "../engine/parser.js";
@@ -25,7 +26,7 @@ interface Reason {
 
 /** Tokens seen in the last 10 minutes: request hash and the answer, per account and region. */
 const TOKEN_TTL_MS = 10 * 60 * 1000;
-const tokens = new Map<string, { hash: string; at: number; out: TransactWriteItemsOutput }>();
+const tokens = new Map<string, { hash: string; at: number; out: Promise<TransactWriteItemsOutput> }>();
 
 function requestHash(input: TransactWriteItemsInput): string {
   const { ClientRequestToken: _t, ReturnConsumedCapacity: _c, ...rest } = input;
@@ -34,7 +35,7 @@ function requestHash(input: TransactWriteItemsInput): string {
     .digest("hex");
 }
 
-export function TransactWriteItems(input: TransactWriteItemsInput, ctx: RequestContext): TransactWriteItemsOutput {
+export async function TransactWriteItems(input: TransactWriteItemsInput, ctx: RequestContext): Promise<TransactWriteItemsOutput> {
   checkEnums(input, ["ReturnConsumedCapacity", "ReturnItemCollectionMetrics"]);
   const now = ctx.clock.now();
   let tokenKey: string | undefined;
@@ -52,11 +53,17 @@ export function TransactWriteItems(input: TransactWriteItemsInput, ctx: RequestC
     }
   }
   const out = transactWrite(input, ctx);
-  if (tokenKey) tokens.set(tokenKey, { hash: hash!, at: now, out });
-  return out;
+  if (!tokenKey) return out;
+  // Kept while in flight too, so that a retry racing the first attempt gets its answer; a
+  // failed attempt leaves no trace.
+  tokens.set(tokenKey, { hash: hash!, at: now, out });
+  return out.catch((e: unknown) => {
+    tokens.delete(tokenKey);
+    throw e;
+  });
 }
 
-function transactWrite(input: TransactWriteItemsInput, ctx: RequestContext): TransactWriteItemsOutput {
+async function transactWrite(input: TransactWriteItemsInput, ctx: RequestContext): Promise<TransactWriteItemsOutput> {
   const items = input.TransactItems ?? [];
   if (items.length > MAX_ITEMS) {
     throw validation(
@@ -120,7 +127,7 @@ function transactWrite(input: TransactWriteItemsInput, ctx: RequestContext): Tra
     seen.add(id);
     runs.push(run);
   }
-  ddb(ctx).tx(() => {
+  await groupCommit(ctx.db, () => {
     const reasons: Reason[] = [];
     let failed = false;
     for (const run of runs) {

@@ -22,6 +22,7 @@ import type { RequestContext } from "../../../core/service.js";
 import { ddb, itemKeyOf, keyAttributes, keyOf, resolveTable, type KeyBytes } from "../common.js";
 import { CapacityTally, consumed, readUnits, writeUnits } from "../engine/capacity.js";
 import { applyUpdate, evaluate, project } from "../engine/evaluate.js";
+import { groupCommit } from "../engine/commit.js";
 import { checkEnums } from "../engine/params.js";
 import type { Condition, Operand } from "../engine/parser.js";
 import { compareBytes, encodeKey, fromStored, normalizeItem, toStored, validation, type AV, type Item } from "../engine/values.js";
@@ -219,7 +220,7 @@ function prepareWrite(ctx: RequestContext, st: Exclude<Statement, { type: "selec
 
 // ------------------------------------------------------------------ handlers
 
-export function ExecuteStatement(input: ExecuteStatementInput, ctx: RequestContext): ExecuteStatementOutput {
+export async function ExecuteStatement(input: ExecuteStatementInput, ctx: RequestContext): Promise<ExecuteStatementOutput> {
   checkEnums(input, ["ReturnConsumedCapacity", "ReturnValuesOnConditionCheckFailure"]);
   if (input.Limit !== undefined && input.Limit < 1) {
     throw validation(`1 validation error detected: Value '${input.Limit}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1`);
@@ -235,7 +236,7 @@ export function ExecuteStatement(input: ExecuteStatementInput, ctx: RequestConte
     };
   }
   const w = prepareWrite(ctx, st);
-  const r = ddb(ctx).tx(() => w.run(ctx));
+  const r = await groupCommit(ctx.db, () => w.run(ctx));
   const cap = consumed(input.ReturnConsumedCapacity, w.tableName, r.units, "write");
   return { Items: r.items as ExecuteStatementOutput["Items"], ...(cap ? { ConsumedCapacity: cap } : {}) };
 }
@@ -294,7 +295,7 @@ function tableNameOf(st: Statement): string {
   return st.table;
 }
 
-export function ExecuteTransaction(input: ExecuteTransactionInput, ctx: RequestContext): ExecuteTransactionOutput {
+export async function ExecuteTransaction(input: ExecuteTransactionInput, ctx: RequestContext): Promise<ExecuteTransactionOutput> {
   checkEnums(input, ["ReturnConsumedCapacity"]);
   const statements = input.TransactStatements ?? [];
   if (statements.length < 1 || statements.length > MAX_TRANSACTION) {
@@ -340,7 +341,7 @@ export function ExecuteTransaction(input: ExecuteTransactionInput, ctx: RequestC
     return w;
   });
   // 2. Apply all or nothing.
-  ddb(ctx).tx(() => {
+  await groupCommit(ctx.db, () => {
     const reasons: Array<{ Code: string; Message?: string }> = [];
     let failed = false;
     for (const w of writes) {
