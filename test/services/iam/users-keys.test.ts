@@ -75,6 +75,15 @@ describe("IAM users", () => {
     expect((await iam.send(new ListUsersCommand({ PathPrefix: "/ops/" }))).Users).toEqual([]);
   });
 
+  it("GetUser without a name answers the root user of the caller's account", async () => {
+    const account = freshAccount();
+    const iam = iamFor(account);
+    const first = (await iam.send(new GetUserCommand({}))).User!;
+    expect(first).toMatchObject({ UserId: account, Arn: `arn:aws:iam::${account}:root` });
+    expect(first.UserName).toBeUndefined();
+    expect((await iam.send(new GetUserCommand({}))).User!.CreateDate).toEqual(first.CreateDate);
+  });
+
   it("answers AWS's errors: NoSuchEntity, EntityAlreadyExists, ValidationError", async () => {
     const iam = iamFor(freshAccount());
     await iam.send(new CreateUserCommand({ UserName: "bob" }));

@@ -85,7 +85,13 @@ export const GetUser: Handler<GetUserRequest, GetUserResponse> = (input, ctx) =>
   // No name: the caller. Root answers with its account, a user with itself.
   const p = ctx.principal;
   if (p.type === "root") {
-    return { User: { UserId: p.accountId, Arn: p.arn, CreateDate: new Date(0) } as User };
+    // The account's creation date is unknown to Nimbus: the first time IAM saw the account.
+    let seen = ctx.store.get<{ at: number }>("account", "created");
+    if (!seen) {
+      seen = { at: nowSeconds(ctx) };
+      ctx.store.put("account", "created", seen);
+    }
+    return { User: { UserId: p.accountId, Arn: p.arn, CreateDate: new Date(seen.at) } as User };
   }
   if (p.type === "user") {
     const name = p.arn.slice(p.arn.lastIndexOf("/") + 1);
