@@ -8,6 +8,8 @@ import { DeleteObjects } from "./handlers/delete-objects.js";
 import { ListObjects, ListObjectsV2 } from "./handlers/list-objects.js";
 import { AbortMultipartUpload, CompleteMultipartUpload, CreateMultipartUpload, ListMultipartUploads, ListParts, UploadPart } from "./handlers/multipart.js";
 import { DeleteObject, GetObject, HeadObject, PutObject } from "./handlers/objects.js";
+import { UploadPartCopy } from "./handlers/upload-part-copy.js";
+import { GetObjectAttributes } from "./handlers/object-attributes.js";
 import { GetBucketVersioning, ListObjectVersions, PutBucketVersioning } from "./handlers/versioning.js";
 import {
   DeleteBucketTagging,
@@ -52,6 +54,8 @@ export const s3 = defineService({
     AbortMultipartUpload,
     ListParts,
     ListMultipartUploads,
+    UploadPartCopy,
+    GetObjectAttributes,
     PutBucketVersioning,
     GetBucketVersioning,
     ListObjectVersions,

@@ -246,19 +246,21 @@ function prepare(db: Db) {
     deleteAllUploads: db.prepare("DELETE FROM s3_uploads"),
     deleteAllParts: db.prepare("DELETE FROM s3_parts"),
     insertUpload: db.prepare(
-      `INSERT INTO s3_uploads (bucket, key, upload_id, initiated, storage_class, headers, metadata, tags)
-       VALUES (@bucket, @key, @upload_id, @initiated, @storage_class, @headers, @metadata, @tags)`,
+      `INSERT INTO s3_uploads (bucket, key, upload_id, initiated, storage_class, headers, metadata, tags, checksum)
+       VALUES (@bucket, @key, @upload_id, @initiated, @storage_class, @headers, @metadata, @tags, @checksum)`,
     ),
     getUpload: db.prepare("SELECT * FROM s3_uploads WHERE upload_id = ?"),
     deleteUpload: db.prepare("DELETE FROM s3_uploads WHERE upload_id = ?"),
     getPart: db.prepare("SELECT * FROM s3_parts WHERE upload_id = ? AND part_number = ?"),
     upsertPart: db.prepare(
-      `INSERT INTO s3_parts (upload_id, part_number, blob_id, size, etag, last_modified) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (upload_id, part_number) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag, last_modified = excluded.last_modified`,
+      `INSERT INTO s3_parts (upload_id, part_number, blob_id, size, etag, last_modified, checksums) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (upload_id, part_number) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
+         last_modified = excluded.last_modified, checksums = excluded.checksums`,
     ),
     partsAfter: db.prepare("SELECT * FROM s3_parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?"),
     allParts: db.prepare("SELECT * FROM s3_parts WHERE upload_id = ? ORDER BY part_number"),
     deleteParts: db.prepare("DELETE FROM s3_parts WHERE upload_id = ?"),
+    bucketUploads: db.prepare("SELECT upload_id FROM s3_uploads WHERE bucket = ?"),
     uploadsFrom: db.prepare("SELECT * FROM s3_uploads WHERE bucket = ? AND (key > ? OR (key = ? AND upload_id > ?)) ORDER BY key, upload_id LIMIT ?"),
   };
 }
@@ -362,6 +364,8 @@ export interface StoredUpload {
   headers: ContentHeaders;
   metadata: Record<string, string>;
   tags: Array<{ Key: string; Value: string }>;
+  /** The upload's checksum algorithm and type (CreateMultipartUpload); absent when none was asked for. */
+  checksum: { algorithm?: string; type?: "COMPOSITE" | "FULL_OBJECT" };
 }
 
 export interface StoredPart {
@@ -371,6 +375,8 @@ export interface StoredPart {
   /** Quoted hex MD5. */
   etag: string;
   lastModified: number;
+  /** Base64 digests of the part by algorithm. */
+  checksums: ObjectChecksums;
 }
 
 interface UploadRow {
@@ -382,6 +388,7 @@ interface UploadRow {
   headers: string;
   metadata: string;
   tags: string;
+  checksum: string;
 }
 
 interface PartRow {
@@ -391,6 +398,7 @@ interface PartRow {
   size: number;
   etag: string;
   last_modified: number;
+  checksums: string;
 }
 
 function uploadFromRow(r: UploadRow): StoredUpload {
@@ -403,11 +411,12 @@ function uploadFromRow(r: UploadRow): StoredUpload {
     headers: JSON.parse(r.headers) as ContentHeaders,
     metadata: JSON.parse(r.metadata) as Record<string, string>,
     tags: JSON.parse(r.tags) as Array<{ Key: string; Value: string }>,
+    checksum: JSON.parse(r.checksum) as StoredUpload["checksum"],
   };
 }
 
 function partFromRow(r: PartRow): StoredPart {
-  return { partNumber: r.part_number, blobId: r.blob_id, size: r.size, etag: r.etag, lastModified: r.last_modified };
+  return { partNumber: r.part_number, blobId: r.blob_id, size: r.size, etag: r.etag, lastModified: r.last_modified, checksums: JSON.parse(r.checksums) as ObjectChecksums };
 }
 
 export function insertUpload(db: Db, u: StoredUpload): void {
@@ -420,6 +429,7 @@ export function insertUpload(db: Db, u: StoredUpload): void {
     headers: JSON.stringify(u.headers),
     metadata: JSON.stringify(u.metadata),
     tags: JSON.stringify(u.tags),
+    checksum: JSON.stringify(u.checksum),
   });
 }
 
@@ -442,7 +452,7 @@ export function getPart(db: Db, uploadId: string, partNumber: number): StoredPar
 }
 
 export function putPart(db: Db, uploadId: string, p: StoredPart): void {
-  stmts(db).upsertPart.run(uploadId, p.partNumber, p.blobId, p.size, p.etag, p.lastModified);
+  stmts(db).upsertPart.run(uploadId, p.partNumber, p.blobId, p.size, p.etag, p.lastModified, JSON.stringify(p.checksums));
 }
 
 export function listParts(db: Db, uploadId: string, after: number, limit: number): StoredPart[] {
@@ -453,8 +463,15 @@ export function allParts(db: Db, uploadId: string): StoredPart[] {
   return (stmts(db).allParts.all(uploadId) as PartRow[]).map(partFromRow);
 }
 
+/** Deletes every upload of the bucket (DeleteBucket); returns their parts' blob ids. */
+export function deleteBucketUploads(db: Db, bucket: string): string[] {
+  const ids: string[] = [];
+  for (const r of stmts(db).bucketUploads.all(bucket) as Array<{ upload_id: string }>) ids.push(...deleteUpload(db, r.upload_id));
+  return ids;
+}
+
 /** Uploads of `bucket` in (key, upload id) order after the given marker. */
-export function listUploads(db: Db, bucket: string, keyMarker: string, uploadIdMarker: string, limit: number): StoredUpload[] {
-  const k = Buffer.from(keyMarker, "utf8");
+export function listUploads(db: Db, bucket: string, keyMarker: string | Buffer, uploadIdMarker: string, limit: number): StoredUpload[] {
+  const k = typeof keyMarker === "string" ? Buffer.from(keyMarker, "utf8") : keyMarker;
   return (stmts(db).uploadsFrom.all(bucket, k, k, uploadIdMarker, limit) as UploadRow[]).map(uploadFromRow);
 }

@@ -17,7 +17,7 @@ import type { Handler, RequestContext } from "../../../core/service.js";
 import { isValidBucketName } from "../bucket-name.js";
 import { isGranted } from "../access/authorize.js";
 import { initialAccess } from "./acl.js";
-import { addBucketOwner, bucketHasObjects, countOwnedBuckets, dropBucketOwner, ownedBuckets } from "../store.js";
+import { addBucketOwner, bucketHasObjects, countOwnedBuckets, deleteBucketUploads, dropBucketOwner, ownedBuckets } from "../store.js";
 import { bucketHasVersions } from "../version-store.js";
 
 export interface StoredBucket {
@@ -119,7 +119,8 @@ export const ListBuckets: Handler<ListBucketsRequest, ListBucketsOutput> = (inpu
   };
 };
 
-export const DeleteBucket: Handler<DeleteBucketRequest, Record<string, never>> = (input, ctx) => {
+export const DeleteBucket: Handler<DeleteBucketRequest, Record<string, never>> = async (input, ctx) => {
+  let partBlobs: string[] = [];
   const b = ownBucket(ctx, input.Bucket!);
   const store = bucketStore(ctx);
   // The emptiness check and the delete share one transaction, so an object committed
@@ -131,7 +132,10 @@ export const DeleteBucket: Handler<DeleteBucketRequest, Record<string, never>> =
     }
     store.delete("bucket", b.name);
     dropBucketOwner(ctx.db, b.accountId, b.name);
+    // Uploads in progress do not keep a bucket alive on S3: they go with it.
+    partBlobs = deleteBucketUploads(ctx.db, b.name);
   });
+  for (const id of partBlobs) await ctx.blobs.delete(id);
   return {};
 };
 

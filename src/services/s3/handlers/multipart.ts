@@ -4,10 +4,12 @@
 //
 // UploadPart: stream the body into a blob (MD5 = the part's ETag), then one transaction (the
 // upload still exists, upsert the part row), then delete a replaced part's blob.
-// CompleteMultipartUpload: validate the list (order, then parts and ETags, then sizes), stream
-// the parts' blobs in order into one new blob, then one transaction (bucket, upload and the
-// same part blobs still there; upsert the object row; drop the upload rows), then delete the
-// part blobs and a replaced object's blob.
+// CompleteMultipartUpload: validate the list (order, then parts, ETags and part checksums, then
+// sizes) and the write conditions, stream the parts' blobs in order into one new blob (hashing
+// the whole object when its checksum is FULL_OBJECT), then one transaction (bucket, upload and
+// the same part blobs still there, conditions still hold; commit the object version; drop the
+// upload rows), then delete the part blobs and a replaced object's blob. Checksum rules are in
+// multipart-checksums.ts.
 import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import type {
@@ -26,6 +28,7 @@ import type {
   UploadPartRequest,
 } from "@aws-sdk/client-s3";
 import { AwsError } from "../../../core/errors.js";
+import type { ChecksumAlgorithm } from "../../../core/http/checksums.js";
 import type { Handler, RequestContext } from "../../../core/service.js";
 import { inTransaction } from "../../../core/state/database.js";
 import {
@@ -37,14 +40,28 @@ import {
   insertUpload,
   listParts,
   listUploads,
-  putObject,
+  nextPrefix,
   putPart,
   type StoredObject,
   type StoredPart,
   type StoredUpload,
 } from "../store.js";
 import { bucketStore, canonicalUserId, noSuchBucket, ownBucket, type StoredBucket } from "./buckets.js";
-import { checkKey, checkMetadata, checkStorageClass, commitObject, contentHeadersOf, ObjectHasher, openBlob, requestedAlgorithm, versionIdMember } from "./objects.js";
+import { checkWriteConditions } from "./conditions.js";
+import { checkEncodingType, s3UrlEncode } from "./list-objects.js";
+import { checkPartAlgorithm, compositeChecksum, uploadChecksum } from "./multipart-checksums.js";
+import {
+  checkKey,
+  checkMetadata,
+  checkStorageClass,
+  checksumMembers,
+  commitObject,
+  contentHeadersOf,
+  ObjectHasher,
+  openBlob,
+  requestedAlgorithm,
+  versionIdMember,
+} from "./objects.js";
 import { parseTaggingHeader } from "./tagging.js";
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -105,37 +122,50 @@ export const CreateMultipartUpload: Handler<CreateMultipartUploadRequest, Create
     headers: contentHeadersOf(input),
     metadata,
     tags: parseTaggingHeader(input.Tagging),
+    checksum: uploadChecksum(input.ChecksumAlgorithm, (input as { ChecksumType?: string }).ChecksumType),
   };
   inTransaction(ctx.db, () => {
     if (!bucketStore(ctx).get<StoredBucket>("bucket", bucket.name)) throw noSuchBucket(bucket.name);
     insertUpload(ctx.db, upload);
   });
-  return { Bucket: bucket.name, Key: key, UploadId: upload.uploadId };
+  return {
+    Bucket: bucket.name,
+    Key: key,
+    UploadId: upload.uploadId,
+    ...(upload.checksum.algorithm ? { ChecksumAlgorithm: upload.checksum.algorithm, ChecksumType: upload.checksum.type } : {}),
+  } as CreateMultipartUploadOutput;
 };
 
 export const UploadPart: Handler<UploadPartRequest, UploadPartOutput> = async (input, ctx) => {
   const bucket = ownBucket(ctx, input.Bucket!);
   const partNumber = checkPartNumber(input.PartNumber);
   const upload = ownUpload(ctx, bucket.name, input.Key!, input.UploadId);
-  const algorithm = requestedAlgorithm(input as unknown as PutObjectRequest, ctx);
   const explicit = input.ChecksumAlgorithm !== undefined || ctx.headers["x-amz-trailer"] !== undefined || Object.keys(input).some((k) => k.startsWith("Checksum") && k !== "ChecksumAlgorithm");
+  const claimed = requestedAlgorithm(input as unknown as PutObjectRequest, ctx);
+  if (explicit) checkPartAlgorithm(upload, claimed);
+  const algorithm = (upload.checksum.algorithm as ChecksumAlgorithm | undefined) ?? claimed;
   const hasher = new ObjectHasher(algorithm);
   const blob = await ctx.blobs.write((input.Body as Readable | undefined) ?? Buffer.alloc(0), [hasher]);
   const { etag, checksum } = hasher.result();
+  await commitPart(ctx, upload, { partNumber, blobId: blob.id, size: blob.size, etag, lastModified: Math.floor(ctx.clock.now() / 1000) * 1000, checksums: { [algorithm]: checksum } });
+  return { ETag: etag, ...(explicit || upload.checksum.algorithm ? { [`Checksum${algorithm}`]: checksum } : {}) } as UploadPartOutput;
+};
+
+/** Commits a part's row (the upload must still exist), then deletes a replaced part's blob. */
+export async function commitPart(ctx: RequestContext, upload: StoredUpload, part: StoredPart): Promise<void> {
   let replaced: StoredPart | undefined;
   try {
     inTransaction(ctx.db, () => {
       if (!getUpload(ctx.db, upload.uploadId)) throw noSuchUpload(upload.uploadId);
-      replaced = getPart(ctx.db, upload.uploadId, partNumber);
-      putPart(ctx.db, upload.uploadId, { partNumber, blobId: blob.id, size: blob.size, etag, lastModified: Math.floor(ctx.clock.now() / 1000) * 1000 });
+      replaced = getPart(ctx.db, upload.uploadId, part.partNumber);
+      putPart(ctx.db, upload.uploadId, part);
     });
   } catch (e) {
-    await ctx.blobs.delete(blob.id);
+    await ctx.blobs.delete(part.blobId);
     throw e;
   }
   if (replaced) await ctx.blobs.delete(replaced.blobId);
-  return { ETag: etag, ...(explicit ? { [`Checksum${algorithm}`]: checksum } : {}) } as UploadPartOutput;
-};
+}
 
 /** The parts' blobs in order, as one stream. */
 function concatenate(ctx: RequestContext, parts: StoredPart[]): Readable {
@@ -167,10 +197,16 @@ export const CompleteMultipartUpload: Handler<CompleteMultipartUploadRequest, Co
     }
   }
   const stored = new Map(allParts(ctx.db, upload.uploadId).map((p) => [p.partNumber, p]));
+  const alg = upload.checksum.algorithm as ChecksumAlgorithm | undefined;
   const chosen: StoredPart[] = [];
   for (const r of requested) {
     const p = r.PartNumber !== undefined ? stored.get(r.PartNumber) : undefined;
     if (!p || r.ETag === undefined || unquote(r.ETag) !== unquote(p.etag)) throw invalidPart(upload.uploadId, r.PartNumber ?? 0, r.ETag ?? "");
+    // A part checksum named in the list must be the one the part was stored with.
+    for (const [member, value] of Object.entries(r)) {
+      if (!member.startsWith("Checksum") || member === "ChecksumType" || value === undefined) continue;
+      if (p.checksums[member.slice("Checksum".length)] !== value) throw invalidPart(upload.uploadId, p.partNumber, r.ETag);
+    }
     chosen.push(p);
   }
   for (let i = 0; i < chosen.length - 1; i++) {
@@ -183,8 +219,16 @@ export const CompleteMultipartUpload: Handler<CompleteMultipartUploadRequest, Co
   const md5s = createHash("md5");
   for (const p of chosen) md5s.update(Buffer.from(unquote(p.etag), "hex"));
   const etag = `"${md5s.digest("hex")}-${chosen.length}"`;
+  const conditions = { ...(input.IfMatch !== undefined ? { IfMatch: input.IfMatch } : {}), ...(input.IfNoneMatch !== undefined ? { IfNoneMatch: input.IfNoneMatch } : {}) };
+  const conditional = input.IfMatch !== undefined || input.IfNoneMatch !== undefined;
+  // Fail fast before joining the bytes; checked again at the commit.
+  if (conditional) checkWriteConditions(conditions, getObject(ctx.db, bucket.name, key), key);
 
-  const blob = await ctx.blobs.write(concatenate(ctx, chosen));
+  const composite = alg !== undefined && upload.checksum.type === "COMPOSITE";
+  const wholeAlg: ChecksumAlgorithm = composite ? "CRC64NVME" : (alg ?? "CRC64NVME");
+  const hasher = new ObjectHasher(wholeAlg);
+  const blob = await ctx.blobs.write(concatenate(ctx, chosen), composite ? [] : [hasher]);
+  const checksums = composite ? { [alg]: compositeChecksum(alg, chosen) } : { [wholeAlg]: hasher.result().checksum };
   const row: StoredObject = {
     bucket: bucket.name,
     key,
@@ -197,12 +241,13 @@ export const CompleteMultipartUpload: Handler<CompleteMultipartUploadRequest, Co
     storageClass: upload.storageClass,
     headers: upload.headers,
     metadata: upload.metadata,
-    // Composite checksums of multipart objects are not computed yet (GAPS.md).
-    checksums: {},
+    checksums,
+    ...(composite ? { checksumType: "COMPOSITE" as const } : {}),
+    parts: chosen.map((p) => ({ size: p.size, ...(alg ? { checksums: { [alg]: p.checksums[alg] } } : {}) })),
     tags: upload.tags,
   };
   let partBlobs: string[] = [];
-  const { bucket: committedTo } = await commitObject(ctx, row, undefined, () => {
+  const { bucket: committedTo } = await commitObject(ctx, row, conditional ? conditions : undefined, () => {
     if (!getUpload(ctx.db, upload.uploadId)) throw noSuchUpload(upload.uploadId);
     for (const p of chosen) {
       // A part re-uploaded while the bytes were being joined: the joined bytes are stale.
@@ -211,7 +256,14 @@ export const CompleteMultipartUpload: Handler<CompleteMultipartUploadRequest, Co
     partBlobs = deleteUpload(ctx.db, upload.uploadId);
   });
   for (const id of partBlobs) await ctx.blobs.delete(id);
-  return { Bucket: bucket.name, Key: key, ETag: etag, Location: `/${bucket.name}/${key}`, ...versionIdMember(committedTo, row.versionId) } as CompleteMultipartUploadOutput;
+  return {
+    Bucket: bucket.name,
+    Key: key,
+    ETag: etag,
+    Location: `/${bucket.name}/${key}`,
+    ...checksumMembers(row.checksums, row.checksumType),
+    ...versionIdMember(committedTo, row.versionId),
+  } as CompleteMultipartUploadOutput;
 };
 
 export const AbortMultipartUpload: Handler<AbortMultipartUploadRequest, AbortMultipartUploadOutput> = async (input, ctx) => {
@@ -240,36 +292,111 @@ export const ListParts: Handler<ListPartsRequest, ListPartsOutput> = (input, ctx
     ...(page.length ? { NextPartNumberMarker: String(page[page.length - 1].partNumber) } : {}),
     MaxParts: max,
     IsTruncated: truncated,
-    Parts: page.map((p) => ({ PartNumber: p.partNumber, LastModified: new Date(p.lastModified), ETag: p.etag, Size: p.size })),
+    Parts: page.map((p) => ({
+      PartNumber: p.partNumber,
+      LastModified: new Date(p.lastModified),
+      ETag: p.etag,
+      Size: p.size,
+      ...(upload.checksum.algorithm ? { [`Checksum${upload.checksum.algorithm}`]: p.checksums[upload.checksum.algorithm] } : {}),
+    })),
     Initiator: owner(ctx),
     Owner: owner(ctx),
     StorageClass: upload.storageClass,
+    ...(upload.checksum.algorithm ? { ChecksumAlgorithm: upload.checksum.algorithm, ChecksumType: upload.checksum.type } : {}),
   } as ListPartsOutput;
 };
 
+/**
+ * ListMultipartUploads in (key, upload id) order, keys as UTF-8 bytes:
+ *   1. start after (key-marker, upload-id-marker) (a key-marker alone skips that key's
+ *      uploads), or at the prefix when it sorts later;
+ *   2. with a delimiter, a key that rolls up into a common prefix emits the prefix once (unless
+ *      the key-marker is at or past it) and the scan resumes past everything under it;
+ *   3. the entry after max-uploads marks the page truncated; the last upload (or common
+ *      prefix) returned is the next marker.
+ */
 export const ListMultipartUploads: Handler<ListMultipartUploadsRequest, ListMultipartUploadsOutput> = (input, ctx) => {
   const bucket = ownBucket(ctx, input.Bucket!);
-  const max = Math.min(input.MaxUploads ?? 1000, 1000);
+  const max = checkMaxUploads(input.MaxUploads);
+  const url = checkEncodingType(input.EncodingType);
+  const enc = url ? s3UrlEncode : (s: string) => s;
   const prefix = input.Prefix ?? "";
-  let keyMarker = input.KeyMarker ?? "";
-  let idMarker = input.KeyMarker ? (input.UploadIdMarker ?? "\uffff") : "";
-  // Start at the prefix when it sorts after the marker.
-  if (Buffer.compare(Buffer.from(prefix, "utf8"), Buffer.from(keyMarker, "utf8")) > 0) {
+  const delimiter = input.Delimiter || undefined;
+  const markerKey = input.KeyMarker || undefined;
+  // 1.
+  let keyMarker: string | Buffer = markerKey ?? "";
+  let idMarker = markerKey !== undefined ? (input.UploadIdMarker || "\uffff") : "";
+  if (Buffer.compare(Buffer.from(prefix, "utf8"), Buffer.from(keyMarker as string, "utf8")) > 0) {
     keyMarker = prefix;
     idMarker = "";
   }
-  const rows = listUploads(ctx.db, bucket.name, keyMarker, idMarker, max + 1).filter((u) => u.key.startsWith(prefix));
-  const page = rows.slice(0, max);
-  const truncated = rows.length > max;
-  const last = page[page.length - 1];
+  const uploads: StoredUpload[] = [];
+  const prefixes: string[] = [];
+  let truncated = false;
+  let last: { key: string; uploadId?: string } | undefined;
+  scan: while (max > 0) {
+    const rows = listUploads(ctx.db, bucket.name, keyMarker, idMarker, max - uploads.length - prefixes.length + 1);
+    if (rows.length === 0) break;
+    for (const u of rows) {
+      if (!u.key.startsWith(prefix)) break scan; // past the prefix's range
+      // 2.
+      if (delimiter) {
+        const at = u.key.indexOf(delimiter, prefix.length);
+        if (at >= 0) {
+          const cp = u.key.slice(0, at + delimiter.length);
+          if (markerKey === undefined || Buffer.compare(Buffer.from(cp, "utf8"), Buffer.from(markerKey, "utf8")) > 0) {
+            if (uploads.length + prefixes.length === max) {
+              truncated = true;
+              break scan;
+            }
+            prefixes.push(cp);
+            last = { key: cp };
+          }
+          const next = nextPrefix(Buffer.from(cp, "utf8"));
+          if (!next) break scan;
+          keyMarker = next; // bytes: an incremented byte need not be valid UTF-8
+          idMarker = "";
+          continue scan;
+        }
+      }
+      // 3.
+      if (uploads.length + prefixes.length === max) {
+        truncated = true;
+        break scan;
+      }
+      uploads.push(u);
+      last = { key: u.key, uploadId: u.uploadId };
+      keyMarker = u.key;
+      idMarker = u.uploadId;
+    }
+  }
   return {
     Bucket: bucket.name,
-    KeyMarker: input.KeyMarker ?? "",
+    KeyMarker: enc(markerKey ?? ""),
     UploadIdMarker: input.UploadIdMarker ?? "",
-    ...(truncated && last ? { NextKeyMarker: last.key, NextUploadIdMarker: last.uploadId } : {}),
-    ...(input.Prefix !== undefined ? { Prefix: input.Prefix } : {}),
+    ...(truncated && last ? { NextKeyMarker: enc(last.key), ...(last.uploadId ? { NextUploadIdMarker: last.uploadId } : {}) } : {}),
+    ...(input.Prefix !== undefined ? { Prefix: enc(input.Prefix) } : {}),
+    ...(delimiter !== undefined ? { Delimiter: enc(delimiter) } : {}),
     MaxUploads: max,
     IsTruncated: truncated,
-    Uploads: page.map((u) => ({ Key: u.key, UploadId: u.uploadId, Initiated: new Date(u.initiated), StorageClass: u.storageClass, Owner: owner(ctx), Initiator: owner(ctx) })),
+    Uploads: uploads.map((u) => ({
+      Key: enc(u.key),
+      UploadId: u.uploadId,
+      Initiated: new Date(u.initiated),
+      StorageClass: u.storageClass,
+      Owner: owner(ctx),
+      Initiator: owner(ctx),
+      ...(u.checksum.algorithm ? { ChecksumAlgorithm: u.checksum.algorithm, ChecksumType: u.checksum.type } : {}),
+    })),
+    ...(prefixes.length ? { CommonPrefixes: prefixes.map((p) => ({ Prefix: enc(p) })) } : {}),
+    ...(url ? { EncodingType: "url" } : {}),
   } as ListMultipartUploadsOutput;
 };
+
+function checkMaxUploads(v: number | undefined): number {
+  if (v === undefined) return 1000;
+  if (!Number.isInteger(v) || v < 0 || v > 2147483647) {
+    throw new AwsError("InvalidArgument", "Argument max-uploads must be an integer between 0 and 2147483647", 400, { fields: { ArgumentName: "max-uploads", ArgumentValue: String(v) } });
+  }
+  return Math.min(v, 1000);
+}

@@ -129,14 +129,14 @@ export function requestedAlgorithm(input: PutObjectRequest, ctx: RequestContext)
   return hint && OBJECT_CHECKSUMS.includes(hint) ? hint : "CRC64NVME";
 }
 
-export function checksumMembers(checksums: Record<string, string>): Record<string, string> {
+export function checksumMembers(checksums: Record<string, string>, type: "FULL_OBJECT" | "COMPOSITE" = "FULL_OBJECT"): Record<string, string> {
   const out: Record<string, string> = {};
   let any = false;
   for (const [alg, v] of Object.entries(checksums)) {
     out[`Checksum${alg}`] = v;
     any = true;
   }
-  if (any) out.ChecksumType = "FULL_OBJECT";
+  if (any) out.ChecksumType = type;
   return out;
 }
 
@@ -281,6 +281,27 @@ export function parseRange(header: string | undefined, size: number): { start: n
 type ReadInput = GetObjectRequest | HeadObjectRequest;
 
 /**
+ * A partNumber read: the byte range of that part (a single-part object has one part, the whole
+ * object), 206 like a range; x-amz-mp-parts-count for multipart objects. A Range header with
+ * it is 400; a part past the last is 416 InvalidPartNumber.
+ */
+function partRange(input: ReadInput, o: StoredObject): { range?: { start: number; end: number }; count?: number } {
+  const n = input.PartNumber!;
+  if (input.Range !== undefined) throw new AwsError("InvalidRequest", "Cannot specify both Range header and partNumber query parameter", 400);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) {
+    throw new AwsError("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive", 400, { fields: { ArgumentName: "partNumber", ArgumentValue: String(n) } });
+  }
+  const parts = o.parts ?? [{ size: o.size }];
+  if (n > parts.length) {
+    throw new AwsError("InvalidPartNumber", "The requested partnumber is not satisfiable", 416, { fields: { PartNumberRequested: String(n), ActualPartCount: String(parts.length) } });
+  }
+  let start = 0;
+  for (let i = 0; i < n - 1; i++) start += parts[i].size;
+  const size = parts[n - 1].size;
+  return { ...(size > 0 ? { range: { start, end: start + size - 1 } } : {}), ...(o.parts ? { count: parts.length } : {}) };
+}
+
+/**
  * Opens a blob for reading and waits until its file is open: from then on a concurrent
  * overwrite may unlink the file without harming this read. undefined when the blob is already
  * gone (replaced between the metadata read and the open): the caller reads the row again.
@@ -356,7 +377,8 @@ function readObjectOnce(input: ReadInput, ctx: RequestContext, withBody: boolean
   const o = versionToRead(ctx, bucket, input.Key!, input.VersionId, !withBody);
   if (withBody) checkReadable(o);
   checkReadConditions(input, o);
-  const range = parseRange(input.Range, o.size);
+  const part = input.PartNumber !== undefined ? partRange(input, o) : undefined;
+  const range = part?.range ?? parseRange(input.Range, o.size);
   const h = o.headers;
   const out: GetObjectOutput & { [RESPONSE_STATUS]?: number } = {
     AcceptRanges: "bytes",
@@ -381,7 +403,15 @@ function readObjectOnce(input: ReadInput, ctx: RequestContext, withBody: boolean
   // S3 reports the storage class only when it is not STANDARD.
   if (o.storageClass !== "STANDARD") out.StorageClass = o.storageClass as GetObjectOutput["StorageClass"];
   if (o.tags.length > 0 && withBody) out.TagCount = o.tags.length;
-  if (input.ChecksumMode === "ENABLED" && !range) Object.assign(out, checksumMembers(o.checksums));
+  if (input.ChecksumMode === "ENABLED") {
+    if (part) {
+      // A part of a composite object has its own checksum; S3 sends it for partNumber reads.
+      const own = o.parts?.[input.PartNumber! - 1]?.checksums;
+      if (own && o.checksumType === "COMPOSITE") Object.assign(out, checksumMembers(own, "COMPOSITE"));
+      else if (!o.parts) Object.assign(out, checksumMembers(o.checksums, o.checksumType));
+    } else if (!range) Object.assign(out, checksumMembers(o.checksums, o.checksumType));
+  }
+  if (part?.count !== undefined) out.PartsCount = part.count;
   if (range) {
     out.ContentRange = `bytes ${range.start}-${range.end}/${o.size}`;
     out[RESPONSE_STATUS] = 206;
