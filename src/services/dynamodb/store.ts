@@ -292,10 +292,16 @@ export class DynamoStore {
     const raw = st.raw(true);
     let n = Math.max(1, Math.min(first, 1000));
     for (let offset = 0; ; offset += n, n = 1000) {
-      const rows = raw.all(...args, n, offset) as Array<[string, number]>;
-      for (let i = 0; i < rows.length; i++) yield { item: rows[i][0], size: rows[i][1] };
+      const rows = raw.all(...args, n, offset) as Array<[string, number, Buffer?]>;
+      for (let i = 0; i < rows.length; i++) yield { item: rows[i][0], size: rows[i][1], hk: rows[i][2] };
       if (rows.length < n) return;
     }
+  }
+
+  /** A Scan's rows in key order after `after`, as Query pages read them (hk only when asked). */
+  scanRows(tableId: number, after: { hk: Buffer; rk: Buffer } | undefined, withHash: boolean, firstChunk = 1000): IterableIterator<PageRow> {
+    const sql = `SELECT item, size${withHash ? ", hk" : ""} FROM ddb_items WHERE table_id = ?${after ? " AND (hk, rk) > (?, ?)" : ""} ORDER BY hk, rk LIMIT ? OFFSET ?`;
+    return this.chunks(this.prepared(sql), after ? [tableId, after.hk, after.rk] : [tableId], firstChunk);
   }
 
   /** Bytes of the items sharing a partition key (ReturnItemCollectionMetrics). */

@@ -346,9 +346,12 @@ export function Scan(input: ScanInput, ctx: RequestContext): ScanOutput {
   checkSelect(input, paths);
   const view = input.IndexName !== undefined ? indexRead(t, input, paths, ctx.clock.now()) : undefined;
   const esk = view ? view.startKey(input.ExclusiveStartKey) : startKey(t, input.ExclusiveStartKey as Record<string, unknown> | undefined);
-  const rows = view ? view.scan(ddb(ctx), esk as Parameters<IndexRead["scan"]>[1]) : ddb(ctx).scanItems(t.id, esk);
+  const segmented = total !== undefined && total > 1;
+  const rows = view
+    ? view.scan(ddb(ctx), esk as Parameters<IndexRead["scan"]>[1])
+    : ddb(ctx).scanRows(t.id, esk as KeyBytes | undefined, segmented, input.Limit !== undefined ? input.Limit + 1 : undefined);
   // A segment is the set of partitions whose hash key hashes to it, as on AWS.
-  const skip = total !== undefined && total > 1 ? (r: PageRow) => fnv(r.hk!) % total !== seg : undefined;
+  const skip = segmented ? (r: PageRow) => fnv(r.hk!) % total !== seg : undefined;
   try {
     return page(t, rows, input, filter, paths, skip, view) as ScanOutput;
   } finally {

@@ -113,7 +113,7 @@ function* selectRows(ctx: RequestContext, t: TableRecord, st: Extract<Statement,
     throw validation("Must have WHERE clause in the statement when using ORDER BY clause.");
   }
   if (!hashes) {
-    yield* store.scanItems(t.id, start);
+    yield* store.scanRows(t.id, start, false);
     return;
   }
   const parts = [...new Map(hashes.map((v) => [encodeKey(v).toString("hex"), encodeKey(v)])).values()].sort(compareBytes);
