@@ -5,7 +5,7 @@
 import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListPartsCommand, PutObjectCommand, S3Client, UploadPartCommand } from "@aws-sdk/client-s3";
 import Database from "better-sqlite3";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -14,16 +14,31 @@ import { freshAccount, sdkConfig, startNimbus } from "../support/nimbus.js";
 const dataDir = mkdtempSync(join(tmpdir(), "nimbus-blob-sweep-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-const blobFiles = (): string[] =>
-  readdirSync(join(dataDir, "blobs"))
+/** Every blob: files under blobs/ and rows of nimbus_blobs (small blobs live in the database). */
+function allBlobs(): string[] {
+  const files = readdirSync(join(dataDir, "blobs"))
     .filter((d) => /^[0-9a-f]{2}$/.test(d))
     .flatMap((d) => readdirSync(join(dataDir, "blobs", d)));
+  const db = new Database(join(dataDir, "nimbus.db"), { readonly: true });
+  const rows = db.prepare("SELECT id FROM nimbus_blobs").pluck().all() as string[];
+  db.close();
+  return [...files, ...rows].sort();
+}
 
-function plantOrphan(): string {
-  const id = randomBytes(16).toString("hex");
-  mkdirSync(join(dataDir, "blobs", id.slice(0, 2)), { recursive: true });
-  writeFileSync(join(dataDir, "blobs", id.slice(0, 2), id), "bytes nobody committed");
-  return id;
+const exists = (id: string): boolean => allBlobs().includes(id);
+
+/** An orphan file (what a crash between a large write and its commit leaves), or an orphan row. */
+function plantOrphan(kind: "file" | "row"): string {
+  const hex = randomBytes(16).toString("hex");
+  if (kind === "file") {
+    mkdirSync(join(dataDir, "blobs", hex.slice(0, 2)), { recursive: true });
+    writeFileSync(join(dataDir, "blobs", hex.slice(0, 2), hex), "bytes nobody committed");
+    return hex;
+  }
+  const db = new Database(join(dataDir, "nimbus.db"));
+  db.prepare("INSERT INTO nimbus_blobs (id, bytes) VALUES (?, ?)").run(`i${hex}`, Buffer.from("row nobody committed"));
+  db.close();
+  return `i${hex}`;
 }
 
 /** What a crash leaves in nimbus_meta: the run never recorded a clean shutdown. */
@@ -40,27 +55,31 @@ describe("orphan blob sweep at start", () => {
     const s3 = new S3Client(sdkConfig(a.endpoint, { accountId: account }));
     await s3.send(new CreateBucketCommand({ Bucket: "sweep" }));
     await s3.send(new PutObjectCommand({ Bucket: "sweep", Key: "kept", Body: "kept bytes" }));
+    const large = randomBytes(200_000);
+    await s3.send(new PutObjectCommand({ Bucket: "sweep", Key: "large", Body: large }));
     await s3.send(new PutObjectCommand({ Bucket: "sweep", Key: "overwritten", Body: "old" }));
     await s3.send(new PutObjectCommand({ Bucket: "sweep", Key: "overwritten", Body: "new" }));
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: "sweep", Key: "in-progress" }));
     await s3.send(new UploadPartCommand({ Bucket: "sweep", Key: "in-progress", UploadId, PartNumber: 1, Body: "part one" }));
     expect((await a.nimbus.blobSweep).scanned).toBe(0);
     await a.stop({ keepData: true });
-    const live = blobFiles();
-    expect(live).toHaveLength(3);
+    const live = allBlobs();
+    expect(live).toHaveLength(4);
 
     markUnclean();
-    const orphans = [plantOrphan(), plantOrphan(), plantOrphan()];
+    const orphans = [plantOrphan("file"), plantOrphan("row"), plantOrphan("file")];
     const b = await startNimbus({ dataDir });
     try {
       const result = await b.nimbus.blobSweep;
-      expect(result).toEqual({ skipped: false, scanned: 6, removed: 3, stopped: false });
-      for (const id of orphans) expect(existsSync(join(dataDir, "blobs", id.slice(0, 2), id))).toBe(false);
-      expect(blobFiles().sort()).toEqual(live.sort());
+      expect(result).toEqual({ skipped: false, scanned: 7, removed: 3, stopped: false });
+      for (const id of orphans) expect(exists(id)).toBe(false);
+      expect(allBlobs()).toEqual(live);
       const s3b = new S3Client(sdkConfig(b.endpoint, { accountId: account }));
       const get = async (Key: string) => (await s3b.send(new GetObjectCommand({ Bucket: "sweep", Key }))).Body!.transformToString();
       expect(await get("kept")).toBe("kept bytes");
       expect(await get("overwritten")).toBe("new");
+      const got = Buffer.from(await (await s3b.send(new GetObjectCommand({ Bucket: "sweep", Key: "large" }))).Body!.transformToByteArray());
+      expect(got.equals(large)).toBe(true);
       const parts = await s3b.send(new ListPartsCommand({ Bucket: "sweep", Key: "in-progress", UploadId }));
       expect(parts.Parts!.map((p) => p.Size)).toEqual([8]);
     } finally {
@@ -69,11 +88,11 @@ describe("orphan blob sweep at start", () => {
   });
 
   it("skips the sweep after a clean stop", async () => {
-    const planted = plantOrphan();
+    const planted = plantOrphan("file");
     const c = await startNimbus({ dataDir });
     try {
       expect(await c.nimbus.blobSweep).toEqual({ skipped: true, scanned: 0, removed: 0, stopped: false });
-      expect(existsSync(join(dataDir, "blobs", planted.slice(0, 2), planted))).toBe(true);
+      expect(exists(planted)).toBe(true);
     } finally {
       await c.stop({ keepData: true });
     }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../state/database.js";
-import { BlobStore } from "./blob-store.js";
+import { BlobStore, INLINE_MAX } from "./blob-store.js";
 import { setCleanMark, sweepOrphanBlobs, takeCleanMark } from "./sweep.js";
 
 const dirs: string[] = [];
@@ -29,14 +29,26 @@ const refsOf = (service: string) => ({
   },
 });
 
-const exists = (blobs: BlobStore, id: string): boolean => existsSync(join(blobs.dir, id.slice(0, 2), id));
+const exists = (blobs: BlobStore, id: string): boolean => {
+  try {
+    blobs.size(id);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const big = (): Buffer => randomBytes(INLINE_MAX + 1);
 
 describe("orphan blob sweep", () => {
   it("removes unreferenced blobs, keeps referenced ones and those written since tracking began", async () => {
     const { dataDir, db, blobs } = setup();
     const kept = await blobs.write(Buffer.from("referenced"));
+    const keptFile = await blobs.write(big());
     const orphan = await blobs.write(Buffer.from("written, never committed"));
+    const orphanFile = await blobs.write(big());
+    expect([kept.id[0], orphan.id[0], existsSync(join(blobs.dir, keptFile.id.slice(0, 2), keptFile.id))]).toEqual(["i", "i", true]);
     db.prepare("INSERT INTO refs VALUES (?)").run(kept.id);
+    db.prepare("INSERT INTO refs VALUES (?)").run(keptFile.id);
     // A file a crashed process renamed into place (any subdirectory), never committed.
     const planted = randomBytes(16).toString("hex");
     mkdirSync(join(blobs.dir, planted.slice(0, 2)), { recursive: true });
@@ -46,11 +58,14 @@ describe("orphan blob sweep", () => {
     const inFlight = await blobs.write(Buffer.from("being uploaded right now"));
 
     const result = await sweepOrphanBlobs(blobs, dataDir, [refsOf("test")], () => false);
-    expect(result).toEqual({ skipped: false, scanned: 3, removed: 2, stopped: false });
+    expect(result).toEqual({ skipped: false, scanned: 5, removed: 3, stopped: false });
     expect(exists(blobs, kept.id)).toBe(true);
+    expect(exists(blobs, keptFile.id)).toBe(true);
     expect(exists(blobs, inFlight.id)).toBe(true);
     expect(exists(blobs, orphan.id)).toBe(false);
+    expect(exists(blobs, orphanFile.id)).toBe(false);
     expect(exists(blobs, planted)).toBe(false);
+    blobs.close();
     db.close();
   });
 
@@ -63,34 +78,93 @@ describe("orphan blob sweep", () => {
     const result = await sweepOrphanBlobs(blobs, dataDir, [refsOf("test"), other], () => false);
     expect(result).toMatchObject({ scanned: 2, removed: 0 });
     expect(exists(blobs, a.id) && exists(blobs, b.id)).toBe(true);
+    blobs.close();
     db.close();
   });
 
   it("stops when asked and reports it, leaving the rest for the next start", async () => {
     const { dataDir, db, blobs } = setup();
-    for (let i = 0; i < 3; i++) await blobs.write(Buffer.from(String(i)));
+    const ids = [(await blobs.write(Buffer.from("0"))).id, (await blobs.write(big())).id];
     const result = await sweepOrphanBlobs(blobs, dataDir, [refsOf("test")], () => true);
     expect(result.stopped).toBe(true);
-    expect(readdirSync(blobs.dir).filter((d) => d !== "tmp").flatMap((d) => readdirSync(join(blobs.dir, d)))).toHaveLength(3);
+    for (const id of ids) expect(exists(blobs, id)).toBe(true);
+    blobs.close();
     db.close();
   });
 
   it("the clean mark: set by a clean close, taken (and reset) by the next start", () => {
-    const { db } = setup();
+    const { db, blobs } = setup();
     expect(takeCleanMark(db)).toBe(false); // a new data dir: sweep (nothing to do)
     expect(takeCleanMark(db)).toBe(false); // the previous run did not close cleanly
     setCleanMark(db);
     expect(takeCleanMark(db)).toBe(true);
     expect(takeCleanMark(db)).toBe(false);
+    blobs.close();
     db.close();
   });
 
   it("drain() waits for deletions under way", async () => {
     const { db, blobs } = setup();
-    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => blobs.write(Buffer.from(String(i)))));
+    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => blobs.write(i % 4 === 0 ? big() : Buffer.from(String(i)))));
     for (const { id } of ids) void blobs.delete(id);
     await blobs.drain();
     for (const { id } of ids) expect(exists(blobs, id)).toBe(false);
+    blobs.close();
+    db.close();
+  });
+});
+
+describe("blob store", () => {
+  it("keeps small blobs in the database and large ones in files, and reads both whole and by range", async () => {
+    const { db, blobs } = setup();
+    const small = Buffer.from("0123456789");
+    const large = big();
+    const a = await blobs.write(small);
+    const b = await blobs.write(large);
+    expect(a).toEqual({ id: expect.stringMatching(/^i[0-9a-f]{32}$/), size: 10 });
+    expect(b).toEqual({ id: expect.stringMatching(/^[0-9a-f]{32}$/), size: large.length });
+    const read = async (id: string, range?: { start: number; end: number }): Promise<Buffer> => {
+      const chunks: Buffer[] = [];
+      for await (const c of blobs.read(id, range)) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    };
+    expect(await read(a.id)).toEqual(small);
+    expect(await read(a.id, { start: 2, end: 4 })).toEqual(Buffer.from("234"));
+    expect((await read(b.id)).equals(large)).toBe(true);
+    expect((await read(b.id, { start: 100, end: 199 })).equals(large.subarray(100, 200))).toBe(true);
+    expect(blobs.size(a.id)).toBe(10);
+    await blobs.delete(a.id);
+    await blobs.delete(b.id);
+    await expect(read(a.id)).rejects.toMatchObject({ code: "ENOENT" });
+    await expect(read(b.id)).rejects.toMatchObject({ code: "ENOENT" });
+    blobs.close();
+    db.close();
+  });
+
+  it("observers see every byte, and a failing source leaves nothing behind", async () => {
+    const { db, blobs } = setup();
+    const { createHash } = await import("node:crypto");
+    const { Transform, Readable } = await import("node:stream");
+    const hash = createHash("sha256");
+    const observer = new Transform({
+      transform(chunk, _e, cb) {
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    const data = randomBytes(300_000);
+    const w = await blobs.write(Readable.from([data.subarray(0, 1000), data.subarray(1000)]), [observer]);
+    expect(hash.digest("hex")).toBe(createHash("sha256").update(data).digest("hex"));
+    expect(w.size).toBe(data.length);
+    const failing = new Readable({
+      read() {
+        this.push(randomBytes(100_000));
+        this.destroy(new Error("client went away"));
+      },
+    });
+    await expect(blobs.write(failing)).rejects.toThrow("client went away");
+    expect(readdirSync(join(blobs.dir, "tmp"))).toEqual([]);
+    blobs.close();
     db.close();
   });
 });

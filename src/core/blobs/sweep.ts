@@ -10,10 +10,10 @@
 //      the directory unclean before serving, so a crash during this run is seen next time.
 //   2. Before the first request, the blob store starts remembering the ids this process
 //      writes: they may be in flight (written, not yet committed) and are never candidates.
-//   3. List the blob files, a subdirectory at a time (async readdir): the candidates.
-//   4. On a separate read-only connection (one WAL snapshot, so writers go on), enumerate
-//      every service's references, yielding to the event loop every few thousand rows, and
-//      strike them from the candidates. A reference dropped after the snapshot only makes a
+//   3. List the blob files, a subdirectory at a time (async readdir): candidates.
+//   4. On a separate read-only connection (one WAL snapshot, so writers go on), add the blobs
+//      kept in the database (nimbus_blobs) to the candidates, enumerate every service's
+//      references, yielding to the event loop every few thousand rows, and strike them. A reference dropped after the snapshot only makes a
 //      blob that its own handler unlinks anyway; an unreferenced old blob cannot become
 //      referenced, since only its (lost) writer ever knew the id.
 //   5. Unlink what is left.
@@ -21,7 +21,7 @@ import Database from "better-sqlite3";
 import { join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { Db } from "../state/database.js";
-import type { BlobStore } from "./blob-store.js";
+import { BlobStore } from "./blob-store.js";
 
 export interface BlobReferences {
   service: string;
@@ -59,17 +59,24 @@ export async function sweepOrphanBlobs(blobs: BlobStore, dataDir: string, source
   const result: SweepResult = { skipped: false, scanned: 0, removed: 0, stopped: false };
   // 3.
   const candidates = new Set<string>();
-  for await (const ids of blobs.listIds()) {
+  for await (const ids of blobs.listFileIds()) {
     if (shouldStop()) return { ...result, stopped: true };
     for (const id of ids) if (!blobs.isFresh(id)) candidates.add(id);
   }
-  result.scanned = candidates.size;
-  if (candidates.size === 0) return result;
   // 4.
   const db = new Database(join(dataDir, "nimbus.db"), { readonly: true, fileMustExist: true });
   try {
     db.exec("BEGIN");
     let n = 0;
+    // Blobs kept in the database are candidates too, read from the same snapshot as the references.
+    for (const id of BlobStore.inlineIds(db)) {
+      if (!blobs.isFresh(id)) candidates.add(id);
+      if (++n % ROWS_PER_TURN === 0) {
+        await yieldToLoop();
+        if (shouldStop()) return { ...result, stopped: true };
+      }
+    }
+    result.scanned = candidates.size;
     for (const source of sources) {
       for (const id of source.refs(db)) {
         candidates.delete(id);

@@ -13,6 +13,7 @@ import { parseAuthorization, type ParsedAuth } from "../auth/parse-authorization
 import { authenticate, type AuthResult } from "../auth/authenticate.js";
 import { authDialectFor, missingAuthenticationToken } from "../auth/auth-errors.js";
 import { decodeRequestBody, readAll } from "../http/decode-body.js";
+import { loadedBytes } from "../blobs/blob-store.js";
 import { validateInput } from "../protocols/shared/validate.js";
 import { PROTOCOLS } from "../protocols/registry.js";
 import type { Nimbus } from "../server/nimbus.js";
@@ -274,6 +275,12 @@ function send(res: ServerResponse, r: HttpResponse, head: boolean): void {
   }
   if (body instanceof Readable) {
     res.writeHead(r.status, headers);
+    // A small blob already in memory goes out in one write, without a pipe.
+    const bytes = loadedBytes(body);
+    if (bytes) {
+      res.end(bytes);
+      return;
+    }
     body.on("error", (e) => res.destroy(e));
     body.pipe(res);
     return;

@@ -169,6 +169,7 @@ export class Nimbus {
     const sweep = await this.blobSweep;
     await this.blobs.drain();
     if (!sweep.stopped) setCleanMark(this.db);
+    this.blobs.close();
     this.db.close();
     if (this.config.ephemeral) rmSync(this.config.dataDir, { recursive: true, force: true });
   }

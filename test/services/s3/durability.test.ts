@@ -239,24 +239,25 @@ describe("S3 durability under SIGKILL", () => {
       expect(visibleUnacked).toBeLessThanOrEqual(unacked.length);
 
       // 3. The orphan sweep runs after the crash: soon every blob file is referenced.
+      // Blobs are files under blobs/ (large) and rows of nimbus_blobs (small).
       const blobDir = join(dataDir, "blobs");
-      const filesOnDisk = (): string[] =>
-        readdirSync(blobDir)
+      const blobsAndRefs = (): { blobs: string[]; refs: Set<string> } => {
+        const files = readdirSync(blobDir)
           .filter((d) => /^[0-9a-f]{2}$/.test(d))
           .flatMap((d) => readdirSync(join(blobDir, d)));
-      const referenced = (): Set<string> => {
         const db = new Database(join(dataDir, "nimbus.db"), { readonly: true });
         try {
-          const ids = db.prepare("SELECT blob_id FROM s3_objects UNION ALL SELECT blob_id FROM s3_parts").all() as Array<{ blob_id: string }>;
-          return new Set(ids.map((r) => r.blob_id));
+          const rows = db.prepare("SELECT id FROM nimbus_blobs").pluck().all() as string[];
+          const refs = db.prepare("SELECT blob_id FROM s3_objects UNION ALL SELECT blob_id FROM s3_parts UNION ALL SELECT blob_id FROM s3_versions WHERE delete_marker = 0").pluck().all() as string[];
+          return { blobs: [...files, ...rows], refs: new Set(refs) };
         } finally {
           db.close();
         }
       };
       let stray: string[] = [];
       for (let i = 0; i < 100; i++) {
-        const refs = referenced();
-        stray = filesOnDisk().filter((f) => !refs.has(f));
+        const { blobs, refs } = blobsAndRefs();
+        stray = blobs.filter((f) => !refs.has(f));
         if (stray.length === 0) break;
         await new Promise((r) => setTimeout(r, 50));
       }

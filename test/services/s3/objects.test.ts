@@ -5,6 +5,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
+import Database from "better-sqlite3";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -249,10 +250,13 @@ describe("S3 objects", () => {
   });
 });
 
-/** Blob files on disk (outside tmp/): every object owns exactly one. */
+/** Blobs: files on disk (outside tmp/) and small blobs kept in the database; every object owns exactly one. */
 function blobFiles(dataDir: string): number {
   let count = 0;
   for (const d of readdirSync(join(dataDir, "blobs"))) if (d !== "tmp") count += readdirSync(join(dataDir, "blobs", d)).length;
+  const db = new Database(join(dataDir, "nimbus.db"), { readonly: true });
+  count += db.prepare("SELECT count(*) FROM nimbus_blobs").pluck().get() as number;
+  db.close();
   return count;
 }
 
