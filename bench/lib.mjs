@@ -38,3 +38,57 @@ export function median(xs) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Captures the HTTP request an SDK client sends for `op`, replays it to `url`, and resolves with
+ * the raw answer (status, headers, body): what a canned baseline must send back so that the same
+ * SDK call parses it the same way.
+ */
+export async function rawAnswer(client, url, op) {
+  const { request } = await import("node:http");
+  let captured;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      captured = args.request;
+      return next(args);
+    },
+    { step: "finalizeRequest", priority: "low", name: "captureRequest" },
+  );
+  await op(client);
+  client.middlewareStack.remove("captureRequest");
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: target.hostname, port: target.port, method: captured.method, path: captured.path, headers: captured.headers }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on("error", reject);
+    req.end(captured.body);
+  });
+}
+
+/** The response headers a canned answer repeats (framing and per-connection headers are the server's own). */
+export function cannedHeaders(headers) {
+  const skip = new Set(["date", "connection", "keep-alive", "content-length", "transfer-encoding"]);
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => !skip.has(k)));
+}
+
+/** Samples a process's RSS every `ms` until stop(); returns { stop(): peak MiB }. */
+export function rssSampler(pid, ms = 50) {
+  let peak = rssMiB(pid);
+  const t = setInterval(() => {
+    try {
+      peak = Math.max(peak, rssMiB(pid));
+    } catch {}
+  }, ms);
+  return {
+    stop() {
+      clearInterval(t);
+      try {
+        peak = Math.max(peak, rssMiB(pid));
+      } catch {}
+      return peak;
+    },
+  };
+}
