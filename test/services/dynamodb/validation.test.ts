@@ -135,6 +135,27 @@ describe("batch and transaction limits", () => {
   });
 });
 
+describe("TransactWriteItems ClientRequestToken", () => {
+  it("applies a request once per token and refuses a different request with the same token", async () => {
+    const c = await setup();
+    await c.send(new PutItemCommand({ TableName, Item: { ...key("counter"), n: { N: "0" } } }));
+    const bump = (ClientRequestToken: string, by = "1") =>
+      c.send(
+        new TransactWriteItemsCommand({
+          ClientRequestToken,
+          TransactItems: [{ Update: { TableName, Key: key("counter"), UpdateExpression: "SET n = n + :b", ExpressionAttributeValues: { ":b": { N: by } } } }],
+        }),
+      );
+    await bump("token-1");
+    await bump("token-1");
+    await bump("token-1");
+    const mismatch = await failure(bump("token-1", "5"));
+    expect([mismatch.name, mismatch.message]).toEqual(["IdempotentParameterMismatchException", "The request uses the same client token as a previous, but non-identical request."]);
+    await bump("token-2");
+    expect((await c.send(new GetItemCommand({ TableName, Key: key("counter"), ConsistentRead: true }))).Item!.n).toEqual({ N: "2" });
+  });
+});
+
 describe("expressions and parameters", () => {
   it("4 KB expressions, reserved words, enum members", async () => {
     const c = await setup();
