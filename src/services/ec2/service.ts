@@ -10,7 +10,7 @@ import {
   CreateNetworkAcl, CreateNetworkAclEntry, DeleteNetworkAcl, DeleteNetworkAclEntry, DescribeNetworkAcls, ReplaceNetworkAclAssociation, ReplaceNetworkAclEntry,
 } from "./handlers/network-acls.js";
 import {
-  AssignPrivateIpAddresses, CreateNetworkInterface, DeleteNetworkInterface, DescribeNetworkInterfaces, ModifyNetworkInterfaceAttribute,
+  AssignPrivateIpAddresses, CreateNetworkInterface, DeleteNetworkInterface, DescribeNetworkInterfaceAttribute, DescribeNetworkInterfaces, ModifyNetworkInterfaceAttribute,
   UnassignPrivateIpAddresses,
 } from "./handlers/network-interfaces.js";
 import { CreateVpcEndpoint, DeleteVpcEndpoints, DescribeVpcEndpointServices, DescribeVpcEndpoints, ModifyVpcEndpoint } from "./handlers/vpc-endpoints.js";
@@ -26,7 +26,9 @@ import {
   AuthorizeSecurityGroupEgress, AuthorizeSecurityGroupIngress, CreateSecurityGroup, DeleteSecurityGroup, DescribeSecurityGroupRules,
   DescribeSecurityGroups, RevokeSecurityGroupEgress, RevokeSecurityGroupIngress,
 } from "./handlers/security-groups.js";
-import { CreateSubnet, DeleteSubnet, DescribeSubnets, ModifySubnetAttribute } from "./handlers/subnets.js";
+import { DescribeDhcpOptions } from "./handlers/dhcp-options.js";
+import { ModifySecurityGroupRules, UpdateSecurityGroupRuleDescriptionsEgress, UpdateSecurityGroupRuleDescriptionsIngress } from "./handlers/security-group-rules.js";
+import { CreateDefaultSubnet, CreateSubnet, DeleteSubnet, DescribeSubnets, ModifySubnetAttribute } from "./handlers/subnets.js";
 import { CreateTags, DeleteTags, DescribeTags } from "./handlers/tags.js";
 import { CreateDefaultVpc, CreateVpc, DeleteVpc, DescribeVpcAttribute, DescribeVpcs, ModifyVpcAttribute } from "./handlers/vpcs.js";
 
@@ -35,16 +37,17 @@ export const ec2 = defineService({
   handlers: {
     DescribeRegions, DescribeAvailabilityZones,
     CreateVpc, CreateDefaultVpc, DescribeVpcs, DeleteVpc, DescribeVpcAttribute, ModifyVpcAttribute,
-    CreateSubnet, DescribeSubnets, DeleteSubnet, ModifySubnetAttribute,
+    CreateSubnet, CreateDefaultSubnet, DescribeSubnets, DeleteSubnet, ModifySubnetAttribute, DescribeDhcpOptions,
     CreateRouteTable, DescribeRouteTables, DeleteRouteTable, CreateRoute, ReplaceRoute, DeleteRoute,
     AssociateRouteTable, DisassociateRouteTable, ReplaceRouteTableAssociation,
     CreateInternetGateway, DescribeInternetGateways, DeleteInternetGateway, AttachInternetGateway, DetachInternetGateway,
     CreateSecurityGroup, DescribeSecurityGroups, DeleteSecurityGroup, DescribeSecurityGroupRules,
     AuthorizeSecurityGroupIngress, AuthorizeSecurityGroupEgress, RevokeSecurityGroupIngress, RevokeSecurityGroupEgress,
+    ModifySecurityGroupRules, UpdateSecurityGroupRuleDescriptionsIngress, UpdateSecurityGroupRuleDescriptionsEgress,
     CreateKeyPair, ImportKeyPair, DescribeKeyPairs, DeleteKeyPair,
     CreateTags, DeleteTags, DescribeTags,
     CreateNetworkAcl, DescribeNetworkAcls, DeleteNetworkAcl, CreateNetworkAclEntry, ReplaceNetworkAclEntry, DeleteNetworkAclEntry, ReplaceNetworkAclAssociation,
-    CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface, ModifyNetworkInterfaceAttribute, AssignPrivateIpAddresses, UnassignPrivateIpAddresses,
+    CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface, ModifyNetworkInterfaceAttribute, DescribeNetworkInterfaceAttribute, AssignPrivateIpAddresses, UnassignPrivateIpAddresses,
     AllocateAddress, DescribeAddresses, AssociateAddress, DisassociateAddress, ReleaseAddress,
     CreateNatGateway, DescribeNatGateways, DeleteNatGateway,
     CreateVpcEndpoint, DescribeVpcEndpoints, ModifyVpcEndpoint, DeleteVpcEndpoints, DescribeVpcEndpointServices,

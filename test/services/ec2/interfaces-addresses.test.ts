@@ -3,7 +3,7 @@
 import {
   AllocateAddressCommand, AssignPrivateIpAddressesCommand, AssociateAddressCommand, AttachInternetGatewayCommand, CreateInternetGatewayCommand,
   CreateNatGatewayCommand, CreateNetworkInterfaceCommand, CreateRouteCommand, CreateRouteTableCommand, CreateSubnetCommand, CreateVpcCommand,
-  DeleteNatGatewayCommand, DeleteNetworkInterfaceCommand, DeleteSubnetCommand, DescribeAddressesCommand, DescribeNatGatewaysCommand,
+  DeleteNatGatewayCommand, DeleteNetworkInterfaceCommand, DescribeNetworkInterfaceAttributeCommand, DeleteSubnetCommand, DescribeAddressesCommand, DescribeNatGatewaysCommand,
   DescribeNetworkInterfacesCommand, DescribeRouteTablesCommand, DescribeSubnetsCommand, DetachInternetGatewayCommand, DisassociateAddressCommand,
   EC2Client, ModifyNetworkInterfaceAttributeCommand, ReleaseAddressCommand,
 } from "@aws-sdk/client-ec2";
@@ -63,6 +63,10 @@ describe("network interfaces", () => {
 
     await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, SourceDestCheck: { Value: false } }));
     expect((await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni.NetworkInterfaceId!] }))).NetworkInterfaces![0].SourceDestCheck).toBe(false);
+    const attr = await ec2.send(new DescribeNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, Attribute: "sourceDestCheck" }));
+    expect(attr).toMatchObject({ NetworkInterfaceId: eni.NetworkInterfaceId, SourceDestCheck: { Value: false } });
+    const desc = await ec2.send(new DescribeNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, Attribute: "description" }));
+    expect(desc.Description).toEqual({ Value: "app" });
     const busy = await fail(ec2.send(new DeleteSubnetCommand({ SubnetId: subnet.SubnetId })));
     expect([busy.name, busy.message]).toEqual(["DependencyViolation", `The subnet '${subnet.SubnetId}' has dependencies and cannot be deleted.`]);
     await ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterfaceId }));

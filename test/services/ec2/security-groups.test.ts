@@ -3,7 +3,7 @@
 import {
   AuthorizeSecurityGroupEgressCommand, AuthorizeSecurityGroupIngressCommand, CreateNetworkInterfaceCommand, CreateSecurityGroupCommand,
   CreateSubnetCommand, CreateVpcCommand, DeleteNetworkInterfaceCommand, DeleteSecurityGroupCommand, DeleteVpcCommand, DescribeSecurityGroupRulesCommand,
-  DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand,
+  DescribeSecurityGroupsCommand, EC2Client, ModifySecurityGroupRulesCommand, UpdateSecurityGroupRuleDescriptionsIngressCommand, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand,
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
@@ -126,5 +126,34 @@ describe("security groups", () => {
     expect((await fail(ec2.send(new DeleteVpcCommand({ VpcId: vpc.VpcId })))).name).toBe("DependencyViolation");
     const deleted = await ec2.send(new DeleteSecurityGroupCommand({ GroupId: web }));
     expect(deleted).toMatchObject({ Return: true, GroupId: web });
+  });
+
+  it("edits rules in place: ModifySecurityGroupRules and UpdateSecurityGroupRuleDescriptionsIngress", async () => {
+    const ec2 = client();
+    const sg = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: "edit", Description: "edit" }))).GroupId!;
+    const rules = (await ec2.send(new AuthorizeSecurityGroupIngressCommand({
+      GroupId: sg,
+      IpPermissions: [{ IpProtocol: "tcp", FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: "10.0.0.0/8" }, { CidrIp: "192.168.0.0/16" }] }],
+    }))).SecurityGroupRules!;
+    await ec2.send(new ModifySecurityGroupRulesCommand({
+      GroupId: sg,
+      SecurityGroupRules: [{ SecurityGroupRuleId: rules[0].SecurityGroupRuleId, SecurityGroupRule: { IpProtocol: "tcp", FromPort: 8080, ToPort: 8081, CidrIpv4: "10.1.0.0/16", Description: "moved" } }],
+    }));
+    const after = (await ec2.send(new DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: [rules[0].SecurityGroupRuleId!] }))).SecurityGroupRules![0];
+    expect(after).toMatchObject({ SecurityGroupRuleId: rules[0].SecurityGroupRuleId, IpProtocol: "tcp", FromPort: 8080, ToPort: 8081, CidrIpv4: "10.1.0.0/16", Description: "moved" });
+    const clash = await fail(ec2.send(new ModifySecurityGroupRulesCommand({
+      GroupId: sg,
+      SecurityGroupRules: [{ SecurityGroupRuleId: rules[1].SecurityGroupRuleId, SecurityGroupRule: { IpProtocol: "tcp", FromPort: 8080, ToPort: 8081, CidrIpv4: "10.1.0.0/16" } }],
+    })));
+    expect(clash.name).toBe("InvalidPermission.Duplicate");
+    const unknown = await fail(ec2.send(new ModifySecurityGroupRulesCommand({ GroupId: sg, SecurityGroupRules: [{ SecurityGroupRuleId: "sgr-0123456789abcdef0", SecurityGroupRule: { IpProtocol: "-1", CidrIpv4: "0.0.0.0/0" } }] })));
+    expect([unknown.name, unknown.message]).toEqual(["InvalidSecurityGroupRuleId.NotFound", "The security group rule ID 'sgr-0123456789abcdef0' does not exist"]);
+
+    await ec2.send(new UpdateSecurityGroupRuleDescriptionsIngressCommand({
+      GroupId: sg,
+      IpPermissions: [{ IpProtocol: "tcp", FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: "192.168.0.0/16", Description: "home" }] }],
+    }));
+    const perms = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [sg] }))).SecurityGroups![0].IpPermissions!;
+    expect(perms.map((p) => [p.FromPort, p.IpRanges])).toEqual([[8080, [{ CidrIp: "10.1.0.0/16", Description: "moved" }]], [80, [{ CidrIp: "192.168.0.0/16", Description: "home" }]]]);
   });
 });

@@ -1,7 +1,7 @@
 // The VPC family through @aws-sdk/client-ec2: the default VPC, VPCs and subnets, filters,
 // pagination, tags and DryRun.
 import {
-  CreateDefaultVpcCommand, CreateSubnetCommand, CreateTagsCommand, CreateVpcCommand, DeleteSubnetCommand, DeleteTagsCommand, DeleteVpcCommand,
+  CreateDefaultSubnetCommand, CreateDefaultVpcCommand, DescribeDhcpOptionsCommand, CreateSubnetCommand, CreateTagsCommand, CreateVpcCommand, DeleteSubnetCommand, DeleteTagsCommand, DeleteVpcCommand,
   DescribeInternetGatewaysCommand, DescribeRouteTablesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeTagsCommand,
   DescribeVpcAttributeCommand, DescribeVpcsCommand, EC2Client, ModifySubnetAttributeCommand, ModifyVpcAttributeCommand,
 } from "@aws-sdk/client-ec2";
@@ -77,6 +77,21 @@ describe("default VPC", () => {
     expect(busy.message).toBe(`The vpc '${vpc.VpcId}' has dependencies and cannot be deleted.`);
     const again = await fail(ec2.send(new CreateDefaultVpcCommand({})));
     expect(again.name).toBe("DefaultVpcAlreadyExists");
+
+    // A deleted default subnet comes back with CreateDefaultSubnet, on its zone's /20.
+    const b = (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: "availability-zone", Values: ["us-east-1b"] }] }))).Subnets![0];
+    const exists = await fail(ec2.send(new CreateDefaultSubnetCommand({ AvailabilityZone: "us-east-1b" })));
+    expect(exists.name).toBe("DefaultSubnetAlreadyExistsInAvailabilityZone");
+    await ec2.send(new DeleteSubnetCommand({ SubnetId: b.SubnetId }));
+    const made = (await ec2.send(new CreateDefaultSubnetCommand({ AvailabilityZone: "us-east-1b" }))).Subnet!;
+    expect(made).toMatchObject({ CidrBlock: "172.31.16.0/20", DefaultForAz: true, MapPublicIpOnLaunch: true, VpcId: vpc.VpcId });
+    expect(made.SubnetId).not.toBe(b.SubnetId);
+
+    const dhcp = (await ec2.send(new DescribeDhcpOptionsCommand({ DhcpOptionsIds: [vpc.DhcpOptionsId!] }))).DhcpOptions!;
+    expect(dhcp[0].DhcpConfigurations).toEqual([
+      { Key: "domain-name", Values: [{ Value: "ec2.internal" }] },
+      { Key: "domain-name-servers", Values: [{ Value: "AmazonProvidedDNS" }] },
+    ]);
   });
 });
 

@@ -3,7 +3,7 @@
 // four and the last reserved); interfaces NAT gateways and endpoints make are requester-managed.
 import type {
   AssignPrivateIpAddressesRequest, AssignPrivateIpAddressesResult, CreateNetworkInterfaceRequest, CreateNetworkInterfaceResult,
-  DeleteNetworkInterfaceRequest, DescribeNetworkInterfacesRequest, DescribeNetworkInterfacesResult, ModifyNetworkInterfaceAttributeRequest,
+  DeleteNetworkInterfaceRequest, DescribeNetworkInterfaceAttributeRequest, DescribeNetworkInterfaceAttributeResult, DescribeNetworkInterfacesRequest, DescribeNetworkInterfacesResult, ModifyNetworkInterfaceAttributeRequest,
   NetworkInterface, Tag, UnassignPrivateIpAddressesRequest,
 } from "@aws-sdk/client-ec2";
 import { AwsError } from "../../../core/errors.js";
@@ -217,3 +217,23 @@ export const UnassignPrivateIpAddresses = vpcHandler<UnassignPrivateIpAddressesR
   return {};
 });
 
+
+export const DescribeNetworkInterfaceAttribute = vpcHandler<DescribeNetworkInterfaceAttributeRequest, DescribeNetworkInterfaceAttributeResult>((input, s) => {
+  const eni = need<EniDoc>(s, RES.eni, input.NetworkInterfaceId, "NetworkInterfaceId");
+  dryRun(input);
+  const id = eni.NetworkInterfaceId;
+  switch (input.Attribute) {
+    case "description":
+      return { NetworkInterfaceId: id, Description: { Value: eni.Description } };
+    case "groupSet":
+      return { NetworkInterfaceId: id, Groups: eni.Groups };
+    case "sourceDestCheck":
+      return { NetworkInterfaceId: id, SourceDestCheck: { Value: eni.SourceDestCheck } };
+    case "attachment":
+      return { NetworkInterfaceId: id, Attachment: eni.Attachment };
+    case "associatePublicIpAddress":
+      return { NetworkInterfaceId: id, AssociatePublicIpAddress: !!eni.Association };
+    default:
+      throw invalid(`Value (${input.Attribute}) for parameter attribute is invalid. Unknown attribute.`);
+  }
+});

@@ -58,7 +58,7 @@ export function sgView(s: Ec2State, d: SgDoc): SecurityGroup {
   };
 }
 
-function ruleView(s: Ec2State, g: SgDoc, r: SgRule): SecurityGroupRule {
+export function ruleView(s: Ec2State, g: SgDoc, r: SgRule): SecurityGroupRule {
   return {
     SecurityGroupRuleId: r.id,
     GroupId: g.GroupId,
@@ -206,11 +206,11 @@ export const DeleteSecurityGroup = vpcHandler<DeleteSecurityGroupRequest, Delete
 
 // ---------------------------------------------------------------- rules
 
-type RuleInput = AuthorizeSecurityGroupIngressRequest & AuthorizeSecurityGroupEgressRequest;
+export type RuleInput = AuthorizeSecurityGroupIngressRequest & AuthorizeSecurityGroupEgressRequest;
 
 const PROTOCOL_NAMES: Record<string, string> = { "-1": "-1", all: "-1", tcp: "tcp", "6": "tcp", udp: "udp", "17": "udp", icmp: "icmp", "1": "icmp", icmpv6: "icmpv6", "58": "icmpv6" };
 
-function protocol(p: string | undefined): string {
+export function protocol(p: string | undefined): string {
   if (p === undefined || p === "") throw new AwsError("MissingParameter", "The request must contain the parameter ipProtocol", 400);
   const lower = p.toLowerCase();
   if (PROTOCOL_NAMES[lower]) return PROTOCOL_NAMES[lower];
@@ -218,7 +218,7 @@ function protocol(p: string | undefined): string {
   throw invalid(`Invalid value '${p}' for IP protocol. Unknown protocol.`);
 }
 
-function ports(proto: string, from: number | undefined, to: number | undefined): { from?: number; to?: number } {
+export function ports(proto: string, from: number | undefined, to: number | undefined): { from?: number; to?: number } {
   if (proto === "tcp" || proto === "udp") {
     if (from === undefined || to === undefined) throw invalid(`Invalid value 'null' for portRange. Must specify both from and to ports with TCP/UDP.`);
     if (from < 0 || from > 65535 || to < 0 || to > 65535 || from > to) throw invalid(`Invalid value '${from}-${to}' for portRange. Valid ports are 0-65535 with from <= to.`);
@@ -234,7 +234,7 @@ function ports(proto: string, from: number | undefined, to: number | undefined):
 }
 
 /** The request's rules, one per peer, before they are checked against the group. */
-function requestedRules(s: Ec2State, sg: SgDoc, input: RuleInput, egress: boolean): SgRule[] {
+export function requestedRules(s: Ec2State, sg: SgDoc, input: RuleInput, egress: boolean): SgRule[] {
   let perms: IpPermission[] = input.IpPermissions ?? [];
   if (perms.length === 0) {
     // The older flat form: one protocol, ports and a CIDR or a source group.
@@ -294,12 +294,12 @@ function requestedRules(s: Ec2State, sg: SgDoc, input: RuleInput, egress: boolea
   return rules;
 }
 
-function samePeer(a: SgRule, b: SgRule): boolean {
+export function samePeer(a: SgRule, b: SgRule): boolean {
   return a.egress === b.egress && a.proto === b.proto && a.from === b.from && a.to === b.to && a.cidr4 === b.cidr4 && a.cidr6 === b.cidr6 && a.prefixList === b.prefixList && a.group?.GroupId === b.group?.GroupId;
 }
 
 /** AWS's wording of a rule in InvalidPermission.Duplicate. */
-function describeRule(r: SgRule): string {
+export function describeRule(r: SgRule): string {
   const peer = r.cidr4 ?? r.cidr6 ?? r.prefixList ?? r.group?.GroupId;
   const proto = r.proto === "-1" ? "ALL" : r.proto.toUpperCase();
   const range = r.proto === "tcp" || r.proto === "udp" ? `, from port: ${r.from}, to port: ${r.to}` : r.proto.startsWith("icmp") ? `, type: ${r.from}, code: ${r.to}` : "";

@@ -1,9 +1,9 @@
 // CreateSubnet, DescribeSubnets, DeleteSubnet, ModifySubnetAttribute.
 import type {
-  CreateSubnetRequest, CreateSubnetResult, DeleteSubnetRequest, DescribeSubnetsRequest, DescribeSubnetsResult, ModifySubnetAttributeRequest, Subnet,
+  CreateDefaultSubnetRequest, CreateDefaultSubnetResult, CreateSubnetRequest, CreateSubnetResult, DeleteSubnetRequest, DescribeSubnetsRequest, DescribeSubnetsResult, ModifySubnetAttributeRequest, Subnet,
 } from "@aws-sdk/client-ec2";
 import { AwsError } from "../../../core/errors.js";
-import { availableIpCount, createSubnet } from "../vpc/build.js";
+import { availableIpCount, createSubnet, defaultSubnetCidr } from "../vpc/build.js";
 import { cidrString, contains, overlaps, parseCidr, parseIp } from "../vpc/cidr.js";
 import { describe, dryRun, invalid, tagsOnCreate, tagsOut } from "../vpc/common.js";
 import { vpcHandler } from "../vpc/handler.js";
@@ -138,4 +138,24 @@ export const ModifySubnetAttribute = vpcHandler<ModifySubnetAttributeRequest, Re
   changes[0][1]();
   s.put(KIND.subnet, subnet.SubnetId, subnet);
   return {};
+});
+
+/** A default subnet (a /20 of the default VPC, public on launch) for a zone that lacks one. */
+export const CreateDefaultSubnet = vpcHandler<CreateDefaultSubnetRequest, CreateDefaultSubnetResult>((input, s) => {
+  const zones = (regionInfo(s.region) ?? regionInfo("us-east-1")!).zones;
+  const az = input.AvailabilityZone ?? zones.find((z) => zoneId(z) === input.AvailabilityZoneId);
+  if (!az) throw new AwsError("MissingParameter", "The request must contain the parameter availabilityZone", 400);
+  if (!zones.includes(az)) throw invalid(`Value (${az}) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: ${zones.join(", ")}.`);
+  const vpc = s.all<VpcDoc>(KIND.vpc).find((v) => v.IsDefault);
+  if (!vpc) throw new AwsError("DefaultVpcDoesNotExist", "No default VPC exists for this account in this region.", 400);
+  const subnets = s.all<SubnetDoc>(KIND.subnet).filter((x) => x.VpcId === vpc.VpcId);
+  if (subnets.some((x) => x.DefaultForAz && x.AvailabilityZone === az)) {
+    throw new AwsError("DefaultSubnetAlreadyExistsInAvailabilityZone", `Default subnet already exists in availability zone ${az}.`, 400);
+  }
+  dryRun(input);
+  // The zone's usual /20 when free, else the first free /20 of the default VPC.
+  const candidates = [zones.indexOf(az), ...Array.from({ length: 16 }, (_, i) => i)].map(defaultSubnetCidr);
+  const cidr = candidates.find((c) => !subnets.some((x) => overlaps(parseCidr(x.CidrBlock)!, parseCidr(c)!)));
+  if (!cidr) throw new AwsError("InsufficientFreeAddressesInSubnet", `The default VPC ${vpc.VpcId} has no free /20 for a default subnet.`, 400);
+  return { Subnet: subnetView(s, createSubnet(s, vpc, cidr, az, { isDefault: true })) };
 });

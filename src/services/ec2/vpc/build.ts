@@ -5,7 +5,7 @@ import type { Tag } from "@aws-sdk/client-ec2";
 import { AwsError } from "../../../core/errors.js";
 import { cidrString, containsIp, ipString, parseCidr, parseIp, size } from "./cidr.js";
 import { newId } from "./ids.js";
-import { KIND, type AclDoc, type Ec2State, type EniDoc, type RouteTableDoc, type SgDoc, type SubnetDoc, type VpcDoc } from "./store.js";
+import { KIND, type AclDoc, type DoptDoc, type Ec2State, type EniDoc, type RouteTableDoc, type SgDoc, type SubnetDoc, type VpcDoc } from "./store.js";
 import { zoneId } from "../regions.js";
 
 export function arn(s: Ec2State, type: string, id: string): string {
@@ -74,12 +74,25 @@ export function createVpc(s: Ec2State, cidr: string, opts: { isDefault?: boolean
   return vpc;
 }
 
-/** One DHCP options set per account and region (domain-name per AWS's regional convention). */
+/**
+ * The account's DHCP options set in the region, made with its first VPC: AWS's default
+ * (domain-name ec2.internal in us-east-1, <region>.compute.internal elsewhere; Amazon DNS).
+ */
 function dhcpOptionsId(s: Ec2State): string {
   const meta = s.get<{ dhcp?: string }>(KIND.meta, "dhcp") ?? {};
   if (!meta.dhcp) {
     meta.dhcp = newId("dopt");
     s.put(KIND.meta, "dhcp", meta);
+    const doc: DoptDoc = {
+      DhcpOptionsId: meta.dhcp,
+      OwnerId: s.accountId,
+      DhcpConfigurations: [
+        { Key: "domain-name", Values: [{ Value: s.region === "us-east-1" ? "ec2.internal" : `${s.region}.compute.internal` }] },
+        { Key: "domain-name-servers", Values: [{ Value: "AmazonProvidedDNS" }] },
+      ],
+      Tags: [],
+    };
+    s.put(KIND.dopt, doc.DhcpOptionsId, doc);
   }
   return meta.dhcp;
 }

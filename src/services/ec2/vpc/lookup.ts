@@ -35,6 +35,7 @@ export const RES = {
   nat: { kind: KIND.nat, prefix: "nat", notFound: "NatGatewayNotFound", malformed: "NatGatewayMalformed", message: (ids: string[]) => `The Nat Gateway ${ids.join(", ")} was not found`, tagType: "natgateway" },
   key: { kind: KIND.key, prefix: "key", notFound: "InvalidKeyPair.NotFound", malformed: "InvalidKeyPair.Malformed", message: (ids: string[]) => `The key pair ID${ids.length > 1 ? "s" : ""} '${ids.join(", ")}' ${ids.length > 1 ? "do" : "does"} not exist`, tagType: "key-pair" },
   vpce: { kind: KIND.vpce, prefix: "vpce", notFound: "InvalidVpcEndpointId.NotFound", malformed: "InvalidVpcEndpointId.Malformed", message: (ids: string[]) => `The Vpc Endpoint Id${ids.length > 1 ? "s" : ""} '${ids.join(", ")}' ${ids.length > 1 ? "do" : "does"} not exist`, tagType: "vpc-endpoint" },
+  dopt: { kind: KIND.dopt, prefix: "dopt", notFound: "InvalidDhcpOptionID.NotFound", malformed: "InvalidDhcpOptionsId.Malformed", message: idsWord("dhcpOption"), tagType: "dhcp-options" },
   pcx: { kind: KIND.pcx, prefix: "pcx", notFound: "InvalidVpcPeeringConnectionID.NotFound", malformed: "InvalidVpcPeeringConnectionId.Malformed", message: idsWord("vpcPeeringConnection"), tagType: "vpc-peering-connection" },
 } satisfies Record<string, ResourceInfo>;
 

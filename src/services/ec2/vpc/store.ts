@@ -98,6 +98,13 @@ export interface VpceDoc extends Omit<VpcEndpoint, "CreationTimestamp" | "State"
   created: string;
 }
 
+export interface DoptDoc {
+  DhcpOptionsId: string;
+  OwnerId: string;
+  DhcpConfigurations: Array<{ Key: string; Values: Array<{ Value: string }> }>;
+  Tags?: Tag[];
+}
+
 export interface PcxDoc extends Omit<VpcPeeringConnection, "ExpirationTime"> {
   VpcPeeringConnectionId: string;
   expires?: string;
@@ -117,6 +124,7 @@ export const KIND = {
   key: "key",
   vpce: "vpce",
   pcx: "pcx",
+  dopt: "dopt",
   meta: "vpc-meta",
 } as const;
 
