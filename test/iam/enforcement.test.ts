@@ -9,6 +9,7 @@ import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { LambdaClient, ListFunctionsCommand } from "@aws-sdk/client-lambda";
 import { EC2Client, DescribeRegionsCommand } from "@aws-sdk/client-ec2";
 import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { CloudWatchClient, ListMetricsCommand } from "@aws-sdk/client-cloudwatch";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../support/nimbus.js";
 import { decodeAuthorizationMessage } from "../../src/core/iam/access-denied.js";
 
@@ -90,6 +91,13 @@ describe("a user with no policy", () => {
     const decoded = JSON.parse(decodeAuthorizationMessage(m![1])!);
     expect(decoded.context.action).toBe("ec2:DescribeRegions");
     expect(decoded.context.principal.arn).toBe(user.arn);
+  });
+
+  it("is denied on CloudWatch (query-compatible: AccessDenied, 403, in whatever protocol the SDK speaks)", async () => {
+    const { user } = await newUser();
+    const e = await rejection(new CloudWatchClient(sdkConfig(n.endpoint, user.creds)).send(new ListMetricsCommand({})));
+    expect([e.name, e.status]).toEqual(["AccessDenied", 403]);
+    expect(e.message).toBe(`User: ${user.arn} is not authorized to perform: cloudwatch:ListMetrics on resource: * because no identity-based policy allows the cloudwatch:ListMetrics action`);
   });
 
   it("may still ask who it is (sts:GetCallerIdentity needs no permission)", async () => {
