@@ -27,6 +27,11 @@ export function DescribeTimeToLive(input: DescribeTimeToLiveInput, ctx: RequestC
 
 export function UpdateTimeToLive(input: UpdateTimeToLiveInput, ctx: RequestContext): UpdateTimeToLiveOutput {
   const spec = input.TimeToLiveSpecification!;
+  const name = spec.AttributeName ?? "";
+  if (name.length < 1 || name.length > 255) {
+    const bound = name.length < 1 ? "greater than or equal to 1" : "less than or equal to 255";
+    throw validation(`1 validation error detected: Value '${name}' at 'timeToLiveSpecification.attributeName' failed to satisfy constraint: Member must have length ${bound}`);
+  }
   const store = ddb(ctx);
   return store.tx(() => {
     const t = resolveTable(ctx, input.TableName);

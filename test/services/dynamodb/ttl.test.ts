@@ -51,6 +51,8 @@ describe("UpdateTimeToLive / DescribeTimeToLive", () => {
     expect(e.message).toBe("TimeToLive is already enabled");
     e = await failure(c.send(new UpdateTimeToLiveCommand({ TableName: "sessions", TimeToLiveSpecification: { AttributeName: "other", Enabled: true } })));
     expect(e.message).toBe("TimeToLive is active on a different AttributeName: current AttributeName is exp");
+    e = await failure(c.send(new UpdateTimeToLiveCommand({ TableName: "sessions", TimeToLiveSpecification: { AttributeName: "", Enabled: true } })));
+    expect(e.message).toBe("1 validation error detected: Value '' at 'timeToLiveSpecification.attributeName' failed to satisfy constraint: Member must have length greater than or equal to 1");
     e = await failure(c.send(new UpdateTimeToLiveCommand({ TableName: "nope", TimeToLiveSpecification: { AttributeName: "exp", Enabled: true } })));
     expect(e.name).toBe("ResourceNotFoundException");
     await c.send(new UpdateTimeToLiveCommand({ TableName: "sessions", TimeToLiveSpecification: { AttributeName: "exp", Enabled: false } }));
