@@ -181,7 +181,14 @@ export function authorizeOn(ctx: RequestContext, b: AccessBucket, operation: str
 /** The bucket's decision for this request; records the grant for ownBucket(). */
 async function authorizeRequest(input: Record<string, unknown>, ctx: RequestContext, b: AccessBucket): Promise<void> {
   const key = typeof input.Key === "string" ? input.Key : undefined;
-  authorizeOn(ctx, b, ctx.operation, key, input);
+  if (ctx.operation === "DeleteObjects") {
+    // s3:DeleteObject on every key named (a policy may allow some prefixes only).
+    const objects = ((input.Delete as { Objects?: Array<{ Key?: string }> } | undefined)?.Objects ?? []);
+    for (const o of objects) if (typeof o.Key === "string") authorizeOn(ctx, b, "DeleteObject", o.Key, input);
+    if (objects.length === 0) authorizeOn(ctx, b, "DeleteObjects", undefined, input);
+  } else {
+    authorizeOn(ctx, b, ctx.operation, key, input);
+  }
   grant(ctx, b.name);
   // A copy reads its source: s3:GetObject there (another bucket or the same).
   const copySource = typeof input.CopySource === "string" ? input.CopySource : undefined;
