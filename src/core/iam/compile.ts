@@ -51,6 +51,23 @@ export interface CompiledPolicy {
   candidates: Map<string, CompiledStatement[]>;
   /** Per lower-cased action: the statements whose Action/NotAction matches it. */
   byAction: Map<string, CompiledStatement[]>;
+  /**
+   * How often `candidates` filled up and was dropped. Past 2, requests name too many distinct
+   * resources (S3 objects with unique keys) for the cache to pay: evaluation then tests the
+   * resources of the action's statements directly (see scan in evaluate.ts).
+   */
+  thrash: number;
+}
+
+/** The statements of a policy whose Action/NotAction matches the (lower-cased) action. */
+export function actionStatements(policy: CompiledPolicy, vendor: string, action: string): CompiledStatement[] {
+  let forAction = policy.byAction.get(action);
+  if (!forAction) {
+    forAction = (policy.byVendor.get(vendor) ?? policy.other).filter((st) => st.action(action) !== st.notAction);
+    if (policy.byAction.size >= CANDIDATES_MAX) policy.byAction.clear();
+    policy.byAction.set(action, forAction);
+  }
+  return forAction;
 }
 
 const CANDIDATES_MAX = 512;
@@ -59,18 +76,16 @@ const CANDIDATES_MAX = 512;
 export function candidatesFor(policy: CompiledPolicy, vendor: string, action: string, resource: string, key: string): CompiledStatement[] {
   let list = policy.candidates.get(key);
   if (list) return list;
-  let forAction = policy.byAction.get(action);
-  if (!forAction) {
-    forAction = (policy.byVendor.get(vendor) ?? policy.other).filter((st) => st.action(action) !== st.notAction);
-    if (policy.byAction.size >= CANDIDATES_MAX) policy.byAction.clear();
-    policy.byAction.set(action, forAction);
-  }
+  const forAction = actionStatements(policy, vendor, action);
   list = [];
   for (const st of forAction) {
     if (st.resource && st.resourceStatic && st.resource(resource, EMPTY_CTX) === st.notResource) continue;
     list.push(st);
   }
-  if (policy.candidates.size >= CANDIDATES_MAX) policy.candidates.clear();
+  if (policy.candidates.size >= CANDIDATES_MAX) {
+    policy.candidates.clear();
+    policy.thrash++;
+  }
   policy.candidates.set(key, list);
   return list;
 }
@@ -172,7 +187,7 @@ export function compileParsed(policy: ParsedPolicy): CompiledPolicy {
     }
   });
   for (const list of byVendor.values()) list.push(...anyVendor);
-  return { byVendor, other: anyVendor, candidates: new Map(), byAction: new Map() };
+  return { byVendor, other: anyVendor, candidates: new Map(), byAction: new Map(), thrash: 0 };
 }
 
 const KINDS: readonly PolicyKind[] = ["identity", "resource", "trust"];
@@ -195,7 +210,7 @@ export function compilePolicy(document: string): CompiledPolicy {
       // try the next kind
     }
   }
-  const compiled: CompiledPolicy = parsed ? compileParsed(parsed) : { byVendor: new Map(), other: [], candidates: new Map(), byAction: new Map() };
+  const compiled: CompiledPolicy = parsed ? compileParsed(parsed) : { byVendor: new Map(), other: [], candidates: new Map(), byAction: new Map(), thrash: 0 };
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
   cache.set(document, compiled);
   return compiled;

@@ -3,7 +3,7 @@
 // a single account", "Cross-account policy evaluation logic"). The numbered steps below follow
 // the documentation's order; Organizations SCPs and RCPs are not modelled (no Organizations).
 import type { Principal } from "../service.js";
-import { candidatesFor, compilePolicy, type CallerIds, type CompiledPolicy, type CompiledStatement, type PrincipalMatch, normalizedAws } from "./compile.js";
+import { actionStatements, candidatesFor, compilePolicy, type CallerIds, type CompiledPolicy, type CompiledStatement, type PrincipalMatch, normalizedAws } from "./compile.js";
 import type { AuthzRequest, ConditionContext, Decision, DecidingPolicyType, PolicySet, PolicySource } from "./types.js";
 
 /** What one policy says about a request. */
@@ -91,10 +91,13 @@ interface Target {
 }
 
 function scan(policy: CompiledPolicy, t: Target, req: AuthzRequest, ctx: ConditionContext, ids: CallerIds, hasBoundary: boolean, isResource: boolean): Scan {
-  const statements = candidatesFor(policy, t.vendor, t.action, t.resource, t.key);
+  // A policy whose candidate cache keeps overflowing is scanned by action, resources tested here.
+  const uncached = policy.thrash >= 2;
+  const statements = uncached ? actionStatements(policy, t.vendor, t.action) : candidatesFor(policy, t.vendor, t.action, t.resource, t.key);
   const out: Scan = {};
   for (let i = 0; i < statements.length; i++) {
     const st = statements[i];
+    if (uncached && st.resource && st.resourceStatic && st.resource(t.resource, ctx) === st.notResource) continue;
     const m = statementMatches(st, req, ctx, ids, hasBoundary, isResource);
     if (m === false) continue;
     if (st.deny) {
