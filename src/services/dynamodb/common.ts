@@ -11,6 +11,7 @@ export function ddb(ctx: RequestContext): DynamoStore {
 }
 
 export function tableNameOf(nameOrArn: string): string {
+  if (!nameOrArn.startsWith("arn:")) return nameOrArn;
   const m = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/([A-Za-z0-9_.-]+)$/.exec(nameOrArn);
   return m ? m[1] : nameOrArn;
 }

@@ -175,7 +175,7 @@ export class DynamoStore {
       deleteTable: p("DELETE FROM ddb_tables WHERE id = ?"),
       deleteItems: p("DELETE FROM ddb_items WHERE table_id = ?"),
       names: p("SELECT name FROM ddb_tables WHERE account = ? AND region = ? AND name > ? ORDER BY name LIMIT ?"),
-      getItem: p("SELECT hk, rk, item, size FROM ddb_items WHERE table_id = ? AND hk = ? AND rk = ?"),
+      getItem: p("SELECT item, size FROM ddb_items WHERE table_id = ? AND hk = ? AND rk = ?"),
       putItem: p(
         "INSERT INTO ddb_items (table_id, hk, rk, item, size) VALUES (?, ?, ?, ?, ?) ON CONFLICT (table_id, hk, rk) DO UPDATE SET item = excluded.item, size = excluded.size",
       ),
@@ -241,7 +241,13 @@ export class DynamoStore {
   }
 
   getItem(tableId: number, hk: Buffer, rk: Buffer): ItemRow | undefined {
-    return this.s.getItem.get(tableId, hk, rk) as ItemRow | undefined;
+    // The key columns are not read back (BLOB results cost more than the item): the caller's are used.
+    const r = this.s.getItem.get(tableId, hk, rk) as ItemRow | undefined;
+    if (r) {
+      r.hk = hk;
+      r.rk = rk;
+    }
+    return r;
   }
 
   /** Writes an item; `old` is the row it replaces (for the table's count and size). */
