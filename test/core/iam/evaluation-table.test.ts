@@ -384,3 +384,19 @@ describe("IAM evaluation table (IAM User Guide examples and flowcharts)", () => 
     if (by) expect(d.by).toBe(by);
   });
 });
+
+describe("many distinct resources (the candidate cache overflows)", () => {
+  it("decides the same before and after the engine stops caching candidates", () => {
+    const doc = P(allow("s3:GetObject", "arn:aws:s3:::bucket/public/*"), deny("s3:GetObject", "arn:aws:s3:::bucket/public/secret-*"), allow("s3:GetObject", "arn:aws:s3:::bucket/home/${aws:username}/*"));
+    const decide = (key: string) => run({ id: [doc], resource: `arn:aws:s3:::bucket/${key}`, ctx: { "aws:username": "alice" } }).decision;
+    for (let i = 0; i < 2000; i++) {
+      expect(decide(`public/${i}`)).toBe("Allow");
+      if (i % 100 === 0) {
+        expect(decide(`public/secret-${i}`)).toBe("ExplicitDeny");
+        expect(decide(`home/alice/${i}`)).toBe("Allow");
+        expect(decide(`home/bob/${i}`)).toBe("ImplicitDeny");
+        expect(decide(`private/${i}`)).toBe("ImplicitDeny");
+      }
+    }
+  });
+});
