@@ -13,6 +13,7 @@ import type {
 } from "@aws-sdk/client-s3";
 import { AwsError } from "../../../core/errors.js";
 import type { Handler } from "../../../core/service.js";
+import type { Db } from "../../../core/state/database.js";
 import { nextPrefix } from "../store.js";
 import { isWellFormedVersionId, versionEntries, versionOrd, type VersionEntry } from "../version-store.js";
 import { bucketStore, canonicalUserId, ownBucket, type StoredBucket } from "./buckets.js";
@@ -49,32 +50,18 @@ export const GetBucketVersioning: Handler<GetBucketVersioningRequest, GetBucketV
 /** Greater than every key (keys are at most 1024 bytes). */
 const PAST_ALL_KEYS = Buffer.alloc(1025, 0xff);
 
-/**
- * ListObjectVersions, in S3's order: keys ascending (UTF-8 bytes), each key's versions newest
- * first. Steps:
- *   1. checks: max-keys, encoding-type, a version-id-marker needs a key-marker and a well-formed id;
- *   2. the start: with a key-marker at or past the prefix, just after that key (all its
- *      versions), or just after version-id-marker within it; else at the prefix;
- *   3. walk the merged versions (version-store.ts versionEntries); with a delimiter a key that
- *      rolls up into a common prefix emits the prefix (unless the key-marker is at or past it)
- *      and the walk restarts past everything under it;
- *   4. the entry after max-keys marks the page truncated; the last entry returned is the next
- *      marker (a common prefix has no version id marker).
- */
-export const ListObjectVersions: Handler<ListObjectVersionsRequest, ListObjectVersionsOutput> = (input, ctx) => {
-  const b = ownBucket(ctx, input.Bucket!);
-  // 1.
-  const maxKeys = checkMaxKeys(input.MaxKeys);
-  const url = checkEncodingType(input.EncodingType);
-  const enc = url ? s3UrlEncode : (s: string) => s;
-  const prefix = input.Prefix ?? "";
-  const delimiter = input.Delimiter || undefined;
-  const keyMarker = input.KeyMarker || undefined;
-  const vidMarker = input.VersionIdMarker || undefined;
-  if (vidMarker !== undefined && keyMarker === undefined) {
-    throw new AwsError("InvalidArgument", "A version-id marker cannot be specified without a key marker.", 400, { fields: { ArgumentName: "version-id-marker", ArgumentValue: vidMarker } });
-  }
-  if (vidMarker !== undefined && !isWellFormedVersionId(vidMarker)) throw invalidVersionId(vidMarker);
+export interface VersionsPageParams {
+  bucket: string;
+  prefix: string;
+  delimiter: string | undefined;
+  keyMarker: string | undefined;
+  vidMarker: string | undefined;
+  maxKeys: number;
+}
+
+/** Steps 2-4 of ListObjectVersions (exported for the listing-cost test). */
+export function versionsPage(db: Db, p: VersionsPageParams): { entries: VersionEntry[]; prefixes: string[]; truncated: boolean; last?: { key: string; versionId?: string } } {
+  const { prefix, delimiter, keyMarker, vidMarker, maxKeys } = p;
   // 2.
   const prefixBuf = Buffer.from(prefix, "utf8");
   const below = (prefix === "" ? undefined : nextPrefix(prefixBuf)) ?? PAST_ALL_KEYS;
@@ -85,7 +72,7 @@ export const ListObjectVersions: Handler<ListObjectVersionsRequest, ListObjectVe
     from = markerBuf;
     opts = { inclusive: false, below };
     if (vidMarker !== undefined) {
-      const ord = versionOrd(ctx.db, b.name, keyMarker!, vidMarker);
+      const ord = versionOrd(db, p.bucket, keyMarker!, vidMarker);
       if (ord !== undefined) opts = { inclusive: false, below, afterOrd: ord === "current" ? Number.MIN_SAFE_INTEGER : ord };
     }
   }
@@ -97,7 +84,7 @@ export const ListObjectVersions: Handler<ListObjectVersionsRequest, ListObjectVe
   let count = 0;
   if (maxKeys > 0) {
     walk: for (;;) {
-      for (const e of versionEntries(ctx.db, b.name, from, opts)) {
+      for (const e of versionEntries(db, p.bucket, from, opts)) {
         if (delimiter) {
           const at = e.key.indexOf(delimiter, prefix.length);
           if (at >= 0) {
@@ -132,6 +119,36 @@ export const ListObjectVersions: Handler<ListObjectVersionsRequest, ListObjectVe
       break;
     }
   }
+  return { entries, prefixes, truncated, ...(last ? { last } : {}) };
+}
+
+/**
+ * ListObjectVersions, in S3's order: keys ascending (UTF-8 bytes), each key's versions newest
+ * first. Steps:
+ *   1. checks: max-keys, encoding-type, a version-id-marker needs a key-marker and a well-formed id;
+ *   2. the start: with a key-marker at or past the prefix, just after that key (all its
+ *      versions), or just after version-id-marker within it; else at the prefix;
+ *   3. walk the merged versions (version-store.ts versionEntries); with a delimiter a key that
+ *      rolls up into a common prefix emits the prefix (unless the key-marker is at or past it)
+ *      and the walk restarts past everything under it;
+ *   4. the entry after max-keys marks the page truncated; the last entry returned is the next
+ *      marker (a common prefix has no version id marker).
+ */
+export const ListObjectVersions: Handler<ListObjectVersionsRequest, ListObjectVersionsOutput> = (input, ctx) => {
+  const b = ownBucket(ctx, input.Bucket!);
+  // 1.
+  const maxKeys = checkMaxKeys(input.MaxKeys);
+  const url = checkEncodingType(input.EncodingType);
+  const enc = url ? s3UrlEncode : (s: string) => s;
+  const prefix = input.Prefix ?? "";
+  const delimiter = input.Delimiter || undefined;
+  const keyMarker = input.KeyMarker || undefined;
+  const vidMarker = input.VersionIdMarker || undefined;
+  if (vidMarker !== undefined && keyMarker === undefined) {
+    throw new AwsError("InvalidArgument", "A version-id marker cannot be specified without a key marker.", 400, { fields: { ArgumentName: "version-id-marker", ArgumentValue: vidMarker } });
+  }
+  if (vidMarker !== undefined && !isWellFormedVersionId(vidMarker)) throw invalidVersionId(vidMarker);
+  const { entries, prefixes, truncated, last } = versionsPage(ctx.db, { bucket: b.name, prefix, delimiter, keyMarker, vidMarker, maxKeys });
   const owner = { ID: canonicalUserId(b.accountId), DisplayName: "nimbus" };
   const versions: ObjectVersion[] = [];
   const markers: DeleteMarkerEntry[] = [];
