@@ -102,7 +102,26 @@ describe("S3 bucket policies", () => {
     expect((await curl(url)).status).toBe(403);
     await s3.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: { RestrictPublicBuckets: false } }));
     expect((await curl(url)).status).toBe(200);
-    // A missing key under a public policy: the anonymous caller is told NoSuchKey only if it may list; here AccessDenied or NoSuchKey both hide nothing.
+    // A missing key: NoSuchKey only for a caller who may list the bucket, AccessDenied otherwise.
+    const probe = await curl(`${n.endpoint}/${bucket}/docs/missing.txt`);
+    expect(probe.status).toBe(403);
+    expect(probe.body).toContain("<Code>AccessDenied</Code>");
+    await s3.send(
+      new PutBucketPolicyCommand({
+        Bucket: bucket,
+        Policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: "*", Action: ["s3:GetObject", "s3:ListBucket"], Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] }],
+        }),
+      }),
+    );
+    const listed = await curl(`${n.endpoint}/${bucket}/docs/missing.txt`);
+    expect(listed.status).toBe(404);
+    expect(listed.body).toContain("<Code>NoSuchKey</Code>");
+    // A bucket that does not exist is NoSuchBucket to anyone.
+    const nobucket = await curl(`${n.endpoint}/no-such-bucket-${Date.now()}/k`);
+    expect(nobucket.status).toBe(404);
+    expect(nobucket.body).toContain("<Code>NoSuchBucket</Code>");
     await s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
     expect((await curl(url)).status).toBe(403);
   });

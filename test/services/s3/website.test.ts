@@ -41,7 +41,14 @@ async function publicSite(s3: S3Client, bucket: string): Promise<void> {
   await s3.send(
     new PutBucketPolicyCommand({
       Bucket: bucket,
-      Policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/*` }] }),
+      // s3:ListBucket too: without it a missing page is 403 AccessDenied rather than 404, as on S3.
+      Policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/*` },
+          { Effect: "Allow", Principal: "*", Action: "s3:ListBucket", Resource: `arn:aws:s3:::${bucket}` },
+        ],
+      }),
     }),
   );
   const put = (Key: string, Body: string) => s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body, ContentType: "text/html" }));

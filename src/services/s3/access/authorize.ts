@@ -272,7 +272,13 @@ export function withAccess(handlers: Record<string, Handler>): Record<string, Ha
           if (cors) (output as Record<symbol, unknown>)[RESPONSE_HEADERS] = cors;
         }
         return output;
-      } catch (err) {
+      } catch (caught) {
+        let err = caught;
+        // A missing key is told only to callers who may list the bucket (s3:ListBucket); the
+        // others get AccessDenied, so a public object's neighbours cannot be probed.
+        if (isAwsError(err) && err.code === "NoSuchKey" && (name === "GetObject" || name === "HeadObject") && !(ctx.principal.type !== "anonymous" && ctx.principal.accountId === b.accountId)) {
+          if (decide(ctx, b, ctx.principal, "s3:ListBucket", undefined, () => contextOf(ctx, input, b)) !== "Allow") err = accessDenied();
+        }
         if (origin !== undefined && b.cors && isAwsError(err)) {
           const cors = corsHeadersFor(b.cors, origin, methodOf(name), undefined);
           if (cors) Object.assign(err.headers, cors);

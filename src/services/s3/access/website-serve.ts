@@ -163,7 +163,8 @@ export async function serveWebsite(req: RawHttpRequest, rt: RawHttpRuntime): Pro
     return objectResponse(got.out, 200);
   }
   // 5.
-  if (got.status === 404 && objectKey === key) {
+  // (403 too: without s3:ListBucket a missing key answers AccessDenied, as on S3.)
+  if ((got.status === 404 || got.status === 403) && objectKey === key) {
     const dir = await fetchObject(rt, bucket, `${key}/${suffix}`, true);
     if (dir.status === 200) return redirect(302, `${basePath}${path}/`);
   }
