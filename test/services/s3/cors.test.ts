@@ -97,6 +97,11 @@ describe("S3 CORS", () => {
       expect(r.body).toContain(`<Method>${method}</Method>`);
       expect(r.body).toContain("<ResourceType>OBJECT</ResourceType>");
     }
+    // Virtual-host addressing: the bucket from the host name.
+    const host = `${bucket}.localhost`;
+    const vh = await curl(`http://${host}:${n.port}/uploads/a.png`, ["--resolve", `${host}:${n.port}:127.0.0.1`, "-X", "OPTIONS", "-H", "Origin: https://app.example.com", "-H", "Access-Control-Request-Method: GET"]);
+    expect(vh.status).toBe(200);
+    expect(vh.headers["access-control-allow-origin"]).toBe("https://app.example.com");
     expect((await preflight(url, undefined, "GET")).status).toBe(400);
     expect((await preflight(url, "https://app.example.com", "PATCH")).body).toContain("Invalid Access-Control-Request-Method: PATCH");
   });

@@ -78,6 +78,11 @@ describe("S3 browser POST uploads", () => {
     expect(loc.searchParams.get("bucket")).toBe(bucket);
     expect(loc.searchParams.get("key")).toBe("curl.txt");
     expect(loc.searchParams.get("etag")).toBe(`"${createHash("md5").update("").digest("hex")}"`);
+    // The same form posted to the virtual host of the bucket.
+    const host = `${bucket}.localhost`;
+    const vh = await curl(`http://${host}:${n.port}/`, ["--resolve", `${host}:${n.port}:127.0.0.1`, ...args, "-F", "file=@/dev/null;filename=e.txt"]);
+    expect(vh.status).toBe(303);
+    expect(new URL(vh.headers.location).searchParams.get("bucket")).toBe(bucket);
     expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "curl.txt" }))).ContentLength).toBe(0);
   });
 
