@@ -89,6 +89,7 @@ export interface DecodedBody {
   storedContentEncoding: string | undefined;
 }
 
+const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 /** Headers that start with x-amz-checksum- but are not checksum values. */
 const NOT_CHECKSUM_VALUES = new Set(["x-amz-checksum-algorithm", "x-amz-checksum-type", "x-amz-checksum-mode"]);
 /** In S3's model but not implemented by Nimbus yet. */
@@ -175,6 +176,11 @@ export function decodeRequestBody(headers: Record<string, string | undefined>, s
   // A hex payload hash covers the bytes on the wire; for a (non-standard) chunked body with a
   // hex hash those are the framed bytes, which the decoded stream no longer has: not checked.
   if (payloadMode.kind === "sha256" && !chunked && opts.verifyPayloadHash !== false) integrityOpts.contentSha256 = payloadMode.hex;
+  // A request without a body (GET, HEAD, DELETE) whose only claim is the empty payload's hash
+  // needs no hashing stage: the claim holds by construction. Any other claim on an empty body
+  // still goes through IntegrityStream, which reports the mismatch in S3's words.
+  const bodiless = !chunked && !gunzip && (headers["content-length"] === "0" || (headers["content-length"] === undefined && headers["transfer-encoding"] === undefined));
+  if (bodiless && integrityOpts.contentSha256 === EMPTY_SHA256 && Object.keys(integrityOpts).length === 1) delete integrityOpts.contentSha256;
   const integrity = Object.keys(integrityOpts).length > 0 ? new IntegrityStream(integrityOpts) : undefined;
 
   // 4. Link them, so that errors travel forward to `stream` (see stream-link.ts).
