@@ -29,7 +29,7 @@ export interface Statement {
   notResource?: RegExp[];
   /** operator -> key (lower-cased) -> values */
   condition?: Record<string, Record<string, string[]>>;
-  /** The raw Principal and Condition, for the public-policy test. */
+  /** Whether the statement makes the policy public (Block Public Access's test). */
   public: boolean;
 }
 
@@ -150,10 +150,7 @@ export function compilePolicy(text: string, bucket: string): CompiledPolicy {
     const resources = list(st.Resource ?? st.NotResource, "Policy has invalid resource");
     // Every resource must be this bucket or objects in it.
     for (const r of resources) {
-      if (r !== bucketArn && !r.startsWith(bucketArn + "/")) {
-        // A wildcard covering the bucket is accepted only if it cannot name another bucket's ARN outright.
-        throw malformed("Policy has invalid resource");
-      }
+      if (r !== bucketArn && !r.startsWith(bucketArn + "/")) throw malformed("Policy has invalid resource");
     }
     if (st.Action !== undefined) {
       // An action that applies only to objects (or only to the bucket) must have a matching resource.

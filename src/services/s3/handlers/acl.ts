@@ -14,9 +14,9 @@ import type {
 import { AwsError } from "../../../core/errors.js";
 import type { Handler, RequestContext } from "../../../core/service.js";
 import { aclOutput, canonicalIdOf, grantsFromBody, grantsFromHeaders, hasAclHeaders, isPublicAcl, onlyOwnerFullControl, type AccessControlPolicyInput, type StoredGrant } from "../access/acl.js";
-import { bucketGrants, effectivePab, objectAcl, ownershipOf, readBucket, updateBucket, writeObjectAcl, type AccessBucket, type ObjectOwnership } from "../access/config.js";
+import { bucketGrants, effectivePab, objectAcl, ownershipOf, updateBucket, writeObjectAcl, type AccessBucket, type ObjectOwnership } from "../access/config.js";
 import { accessDenied } from "../access/authorize.js";
-import { noSuchBucket, ownBucket } from "./buckets.js";
+import { ownBucket } from "./buckets.js";
 import { noSuchKey } from "./conditions.js";
 import { checkOwnership } from "./ownership.js";
 
@@ -95,11 +95,4 @@ export function initialAccess(input: CreateBucketRequest, ctx: RequestContext): 
   }
   if (isPublicAcl(grants)) throw new AwsError("InvalidBucketAclWithBlockPublicAccessError", "Bucket cannot have public ACLs set with BlockPublicAccess enabled", 400);
   return { ownership: ownership!, acl: grants };
-}
-
-/** GetBucketAcl for an unknown bucket: NoSuchBucket (exported for the website and POST paths). */
-export function bucketOrThrow(ctx: RequestContext, name: string): AccessBucket {
-  const b = readBucket(ctx, name);
-  if (!b) throw noSuchBucket(name);
-  return b;
 }
