@@ -7,8 +7,7 @@
 //    on AWS. After the transaction commits, each record is announced on the event bus.
 // A table with none of these has no hooks, and its writes pay nothing.
 import { randomUUID } from "node:crypto";
-import { fromStored, toStored, typeOf, validation, valuesEqual, type AV, type Item } from "../engine/values.js";
-import { encodeKey, itemSize } from "../engine/values.js";
+import { encodeKey, fromStored, itemSize, toStored, typeOf, validation, valuesEqual, type AV, type Item } from "../engine/values.js";
 import type { DynamoStore, TableRecord } from "../store.js";
 import type { IndexMeta } from "./schema.js";
 
@@ -187,6 +186,7 @@ export function buildHooks(t: TableRecord): TableHooks | undefined {
       const next = store.prepared("UPDATE ddb_streams SET next_seq = next_seq + 1 WHERE id = ? RETURNING next_seq").get(stream.id) as { next_seq: number } | undefined;
       if (!next) return;
       const seq = next.next_seq;
+      // The service's start() hands the store the Nimbus clock; a bare store (unit tests) has none.
       const now = store.clock?.now() ?? Date.now();
       const eventID = randomUUID().replace(/-/g, "");
       const size = itemSize(Keys) + (NewImage ? itemSize(NewImage) : 0) + (OldImage ? itemSize(OldImage) : 0);
