@@ -117,16 +117,41 @@ interface TypeResult {
   allow?: { st: CompiledStatement; src: PolicySource; match?: PrincipalMatch };
 }
 
+/**
+ * The compiled policies of a list of sources, remembered per list: providers hand over the same
+ * (immutable) array for a principal until IAM changes, so the hot path does one WeakMap lookup
+ * instead of one lookup per policy text.
+ */
+const compiledLists = new WeakMap<readonly PolicySource[], CompiledPolicy[]>();
+function compiledList(sources: readonly PolicySource[], remember: boolean): CompiledPolicy[] {
+  let list = compiledLists.get(sources);
+  if (!list) {
+    list = sources.map((s) => compilePolicy(s.document));
+    if (remember) compiledLists.set(sources, list);
+  }
+  return list;
+}
+
 function scanAll(sources: readonly PolicySource[] | undefined, t: Target, req: AuthzRequest, ctx: ConditionContext, ids: CallerIds, hasBoundary: boolean, isResource: boolean): TypeResult {
   const out: TypeResult = {};
   if (!sources) return out;
+  // Resource policies arrive in a new object per request (the service's hook): not remembered.
+  const compiled = compiledList(sources, !isResource);
   for (let i = 0; i < sources.length; i++) {
     const src = sources[i];
-    const s = scan(compilePolicy(src.document), t, req, ctx, ids, hasBoundary, isResource);
+    const s = scan(compiled[i], t, req, ctx, ids, hasBoundary, isResource);
     if (s.deny) return { deny: { st: s.deny, src } };
     if (s.allow && (!out.allow || RANK[s.allowMatch ?? "account"] > RANK[out.allow.match ?? "account"])) out.allow = { st: s.allow, src, match: s.allowMatch };
   }
   return out;
+}
+
+/** A one-element list per source object, so compiledList's cache applies to boundaries too. */
+const singles = new WeakMap<PolicySource, readonly PolicySource[]>();
+function single(src: PolicySource): readonly PolicySource[] {
+  let l = singles.get(src);
+  if (!l) singles.set(src, (l = [src]));
+  return l;
 }
 
 function decide(decision: Decision["decision"], by: DecidingPolicyType, hit?: { st: CompiledStatement; src: PolicySource }): Decision {
@@ -162,7 +187,7 @@ export function evaluateLowerCased(req: AuthzRequest, policies: PolicySet, ctx: 
 
   // Root and anonymous callers have no identity-side policies.
   const identity = isRoot || anonymous ? {} : scanAll(policies.identity, t, req, ctx, ids, hasBoundary, false);
-  const boundary = isRoot || anonymous || !policies.boundary ? {} : scanAll([policies.boundary], t, req, ctx, ids, hasBoundary, false);
+  const boundary = isRoot || anonymous || !policies.boundary ? {} : scanAll(single(policies.boundary), t, req, ctx, ids, hasBoundary, false);
   const session = isRoot || anonymous || !policies.session ? {} : scanAll(policies.session, t, req, ctx, ids, hasBoundary, false);
   const resource = policies.resource ? scanAll([policies.resource], t, req, ctx, ids, hasBoundary, true) : {};
 

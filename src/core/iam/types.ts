@@ -83,6 +83,7 @@ export interface AuthzRequest {
 }
 
 /** The policies that apply to a request. */
+/** The engine remembers compiled forms per array and source object: never mutate them after handing them over. */
 export interface PolicySet {
   /** Identity-based policies: user's inline + attached + its groups', or the role's for a session. */
   identity: readonly PolicySource[];
