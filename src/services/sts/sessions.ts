@@ -117,6 +117,7 @@ export function checkTags(tags: Array<{ Key?: string; Value?: string }> | undefi
     if (key.length < 1 || key.length > 128) throw validationError(key, `tags.${i + 1}.member.key`, "Member must have length less than or equal to 128");
     if (value.length > 256) throw validationError(value, `tags.${i + 1}.member.value`, "Member must have length less than or equal to 256");
     // Session tag keys are case-insensitive: the same key twice, in any case, is refused.
+    // TODO(parity): AWS's code for duplicate keys is unverified.
     if (seen.has(key.toLowerCase())) {
       throw new AwsError("InvalidParameterValue", "Duplicate tag keys found. Please note that Tag keys are case insensitive.");
     }

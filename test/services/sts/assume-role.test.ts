@@ -153,7 +153,7 @@ describe("AssumeRole", () => {
     const sts = new STSClient(sdkConfig(n.endpoint, { accountId: account }));
     expect(await error(sts.send(new AssumeRoleCommand({ RoleArn: Role!.Arn, RoleSessionName: "ll", DurationSeconds: 7201 })))).toEqual({
       name: "ValidationError",
-      message: "1 validation error detected: Value '7201' at 'durationSeconds' failed to satisfy constraint: The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+      message: "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
       status: 400,
     });
     expect((await error(sts.send(new AssumeRoleCommand({ RoleArn: Role!.Arn, RoleSessionName: "ll", DurationSeconds: 600 })))).message).toContain(
@@ -164,7 +164,7 @@ describe("AssumeRole", () => {
     // role has a policy allowing sts:AssumeRole).
     await iam.send(new AttachRolePolicyCommand({ RoleName: "long", PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }));
     const chained = new STSClient(config(two.Credentials!));
-    expect((await error(chained.send(new AssumeRoleCommand({ RoleArn: Role!.Arn, RoleSessionName: "cc", DurationSeconds: 3601 })))).message).toContain(
+    expect((await error(chained.send(new AssumeRoleCommand({ RoleArn: Role!.Arn, RoleSessionName: "cc", DurationSeconds: 3601 })))).message).toBe(
       "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
     );
     expect((await chained.send(new AssumeRoleCommand({ RoleArn: Role!.Arn, RoleSessionName: "cc" }))).AssumedRoleUser!.Arn).toMatch(/long\/cc$/);

@@ -4,6 +4,7 @@
 // most the role's MaxSessionDuration, and one hour when a role session assumes a role
 // (role chaining).
 import type { AssumeRoleRequest, AssumeRoleResponse } from "@aws-sdk/client-sts";
+import { AwsError } from "../../../core/errors.js";
 import type { Handler, Principal } from "../../../core/service.js";
 import {
   accessDenied,
@@ -65,10 +66,10 @@ export const AssumeRole: Handler<AssumeRoleRequest, AssumeRoleResponse> = async 
   // 4. Duration: the role's maximum, one hour for role chaining.
   const chained = caller.type === "assumed-role";
   if (duration !== undefined && chained && duration > 3600) {
-    throw validationError(duration, "durationSeconds", "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.");
+    throw new AwsError("ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.");
   }
   if (duration !== undefined && duration > role.MaxSessionDuration) {
-    throw validationError(duration, "durationSeconds", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
+    throw new AwsError("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
   }
   const seconds = duration ?? 3600;
 

@@ -68,7 +68,7 @@ async function assumeFederated(
   const context = { ...callerContext(ctx, ANONYMOUS, undefined), ...opts.context, "aws:FederatedProvider": opts.provider };
   requireTrust({ caller: ANONYMOUS, role, action: opts.action, context, as: { federated: opts.federated } }, [opts.action]);
   if (opts.durationSeconds !== undefined && opts.durationSeconds > role.MaxSessionDuration) {
-    throw validationError(opts.durationSeconds, "durationSeconds", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
+    throw new AwsError("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
   }
   const principal = sessionPrincipal(role, opts.sessionName);
   const now = ctx.clock.now();
