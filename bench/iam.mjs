@@ -10,6 +10,8 @@
 // secret; a root key's cannot be), which is not authorization. A second server with
 // NIMBUS_IAM=off serves the same user so the two shares can be told apart:
 //   authorization = user@enforce - user@off,   authentication = user@off - root@off.
+// Last, the authorize step alone is timed in-process (a bundle of the sources), which whole
+// requests on a busy machine cannot resolve to a few microseconds.
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, CreatePolicyCommand, AttachUserPolicyCommand } from "@aws-sdk/client-iam";
 import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { cpuSeconds, spawnServer } from "./lib.mjs";
@@ -91,4 +93,44 @@ try {
 } finally {
   enforce.child.kill("SIGTERM");
   off.child.kill("SIGTERM");
+}
+
+// The authorize step alone, in-process, with the same user and policies: exact CPU per call
+// (process.cpuUsage around many calls), immune to the noise of whole requests on a busy machine.
+{
+  const { build } = await import("esbuild");
+  const lib = "dist/iam-bench-lib.mjs";
+  await build({
+    stdin: { contents: 'export { createNimbus } from "./src/core/server/nimbus.ts"; export { loadModel } from "./src/core/model/load.ts";', resolveDir: process.cwd(), loader: "ts" },
+    bundle: true, platform: "node", format: "esm", target: "node20", external: ["better-sqlite3"], outfile: lib, logLevel: "warning",
+  });
+  const { createNimbus, loadModel } = await import(`../${lib}`);
+  const nimbus = await createNimbus({ port: 0, ephemeral: true, log: "silent", iam: "enforce" });
+  try {
+    const as = { accountId: ACCOUNT };
+    const { QueueUrl } = await nimbus.client.call("sqs", "CreateQueue", { QueueName: "bench" }, as);
+    const { User } = await nimbus.client.call("iam", "CreateUser", { UserName: "bench" }, as);
+    for (let p = 0; p < 10; p++) {
+      const { Policy } = await nimbus.client.call("iam", "CreatePolicy", { PolicyName: `bench-${p}`, PolicyDocument: policyDoc(p, p === 9) }, as);
+      await nimbus.client.call("iam", "AttachUserPolicy", { UserName: "bench", PolicyArn: Policy.Arn }, as);
+    }
+    const user = { type: "user", accountId: ACCOUNT, arn: User.Arn, userId: User.UserId };
+    const root = { type: "root", accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:root`, userId: ACCOUNT };
+    const model = loadModel("sqs");
+    const input = { QueueUrl, AttributeNames: ["QueueArn"] };
+    const info = { region: "us-east-1", protocol: "awsJson1_0", headers: { "user-agent": "bench" }, sourceIp: "127.0.0.1" };
+    const M = 200_000;
+    const time = (principal) => {
+      const t0 = process.cpuUsage();
+      for (let i = 0; i < M; i++) nimbus.authorizer.authorize(principal, model, "GetQueueAttributes", input, info);
+      const d = process.cpuUsage(t0);
+      return ((d.user + d.system) / M);
+    };
+    time(user); // warm-up (compiles, fills caches)
+    const u = time(user);
+    const r = time(root);
+    console.log(`authorize() in-process: IAM user 10x20 ${u.toFixed(2)} µs CPU/call, root ${r.toFixed(2)} µs (${M} calls each; target: at most 20 µs)`);
+  } finally {
+    await nimbus.close();
+  }
 }
