@@ -6,8 +6,9 @@
 //   - Completing a COMPOSITE upload stores the checksum of the concatenated binary part
 //     checksums, suffixed "-N" (N parts); a FULL_OBJECT upload (or one without an algorithm,
 //     which gets CRC64NVME as every S3 object does) stores the checksum of the whole object.
+import { Transform, type TransformCallback } from "node:stream";
 import { AwsError } from "../../../core/errors.js";
-import { createHasher, parseChecksumAlgorithm, type ChecksumAlgorithm } from "../../../core/http/checksums.js";
+import { createHasher, parseChecksumAlgorithm, type ChecksumAlgorithm, type Hasher } from "../../../core/http/checksums.js";
 import type { StoredPart, StoredUpload } from "../store.js";
 
 const OBJECT_ALGORITHMS = new Set<ChecksumAlgorithm>(["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"]);
@@ -49,4 +50,21 @@ export function compositeChecksum(alg: ChecksumAlgorithm, parts: StoredPart[]): 
   const h = createHasher(alg);
   for (const p of parts) h.update(Buffer.from(p.checksums[alg] ?? "", "base64"));
   return `${h.digest().toString("base64")}-${parts.length}`;
+}
+
+/** Computes one checksum of the bytes passing through (the whole object of a FULL_OBJECT upload). */
+export class ChecksumHasher extends Transform {
+  private readonly hasher: Hasher;
+  constructor(alg: ChecksumAlgorithm) {
+    super();
+    this.hasher = createHasher(alg);
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hasher.update(chunk);
+    cb(null, chunk);
+  }
+  /** Base64; valid once the stream has ended. */
+  digest(): string {
+    return this.hasher.digest().toString("base64");
+  }
 }

@@ -49,7 +49,7 @@ import {
 import { bucketStore, canonicalUserId, noSuchBucket, ownBucket, type StoredBucket } from "./buckets.js";
 import { checkWriteConditions } from "./conditions.js";
 import { checkEncodingType, s3UrlEncode } from "./list-objects.js";
-import { checkPartAlgorithm, compositeChecksum, uploadChecksum } from "./multipart-checksums.js";
+import { checkPartAlgorithm, ChecksumHasher, compositeChecksum, uploadChecksum } from "./multipart-checksums.js";
 import {
   checkKey,
   checkMetadata,
@@ -226,9 +226,10 @@ export const CompleteMultipartUpload: Handler<CompleteMultipartUploadRequest, Co
 
   const composite = alg !== undefined && upload.checksum.type === "COMPOSITE";
   const wholeAlg: ChecksumAlgorithm = composite ? "CRC64NVME" : (alg ?? "CRC64NVME");
-  const hasher = new ObjectHasher(wholeAlg);
+  // The whole object's checksum only (its ETag comes from the part MD5s, no MD5 pass needed).
+  const hasher = new ChecksumHasher(wholeAlg);
   const blob = await ctx.blobs.write(concatenate(ctx, chosen), composite ? [] : [hasher]);
-  const checksums = composite ? { [alg]: compositeChecksum(alg, chosen) } : { [wholeAlg]: hasher.result().checksum };
+  const checksums = composite ? { [alg]: compositeChecksum(alg, chosen) } : { [wholeAlg]: hasher.digest() };
   const row: StoredObject = {
     bucket: bucket.name,
     key,
