@@ -91,7 +91,7 @@ export function associate(s: Ec2State, eip: EipDoc, eni: EniDoc, privateIp: stri
   eip.PrivateIpAddress = privateIp;
   eip.AssociationId = AssociationId;
   s.put(KIND.eip, eip.AllocationId, eip);
-  const association = { PublicIp: eip.PublicIp, IpOwnerId: s.accountId, AllocationId: eip.AllocationId, AssociationId, PublicDnsName: "" };
+  const association = { PublicIp: eip.PublicIp, IpOwnerId: s.accountId, AllocationId: eip.AllocationId, AssociationId };
   if (privateIp === eni.PrivateIpAddress) eni.Association = association;
   eni.PrivateIpAddresses = eni.PrivateIpAddresses?.map((p) => (p.PrivateIpAddress === privateIp ? { ...p, Association: association } : p));
   s.put(KIND.eni, eni.NetworkInterfaceId, eni);
