@@ -27,7 +27,7 @@ import { RESPONSE_STATUS, type Handler, type RequestContext } from "../../../cor
 import { getObject, type ContentHeaders, type StoredObject } from "../store.js";
 import { commitCurrent, currentDeleteMarker, deleteCurrent, deleteVersion, getVersion, isWellFormedVersionId, newVersionId, nextSeq } from "../version-store.js";
 import { bucketStore, noSuchBucket, ownBucket, type StoredBucket } from "./buckets.js";
-import { checkReadConditions, checkWriteConditions, noSuchKey } from "./conditions.js";
+import { checkReadConditions, checkWriteConditions } from "./conditions.js";
 import { parseTaggingHeader } from "./tagging.js";
 
 /** Algorithms S3 stores whole-object checksums for (MD5 and SHA512 are not among its object checksums). */
