@@ -1,8 +1,12 @@
-// Lambda seed: account settings and the function list. Functions that run arrive with the
-// Lambda issue; the store layout (kind "function", id = name) is theirs to extend.
-import type { GetAccountSettingsRequest, GetAccountSettingsResponse, ListFunctionsRequest, ListFunctionsResponse, FunctionConfiguration } from "@aws-sdk/client-lambda";
+// AWS Lambda: functions from zip packages that really run. The control plane is in
+// functions.ts, invocation in invoke.ts, execution environments (child processes speaking the
+// Lambda Runtime API) in workers.ts; see GAPS.md for what is missing.
+import type { GetAccountSettingsRequest, GetAccountSettingsResponse, ListFunctionsRequest, ListFunctionsResponse } from "@aws-sdk/client-lambda";
 import { AwsError } from "../../core/errors.js";
-import { defineService, type Handler } from "../../core/service.js";
+import { defineService, type Handler, type ServiceRuntime } from "../../core/service.js";
+import { CreateFunction, DeleteFunction, GetFunction, GetFunctionConfiguration, UpdateFunctionCode, UpdateFunctionConfiguration, type StoredFunction } from "./functions.js";
+import { Invoke } from "./invoke.js";
+import { closeRuntime, openRuntime } from "./runtime.js";
 
 // AWS's default quotas (Lambda developer guide, "Lambda quotas").
 const LIMITS = {
@@ -11,11 +15,6 @@ const LIMITS = {
   CodeSizeZipped: 52_428_800,
   ConcurrentExecutions: 1000,
 };
-
-interface StoredFunction {
-  configuration: FunctionConfiguration;
-  codeSize: number;
-}
 
 const GetAccountSettings: Handler<GetAccountSettingsRequest, GetAccountSettingsResponse> = (_input, ctx) => {
   const fns = ctx.store.list<StoredFunction>("function");
@@ -42,5 +41,16 @@ const ListFunctions: Handler<ListFunctionsRequest, ListFunctionsResponse> = (inp
 
 export const lambda = defineService({
   name: "lambda",
-  handlers: { GetAccountSettings, ListFunctions },
+  handlers: { GetAccountSettings, ListFunctions, CreateFunction, GetFunction, GetFunctionConfiguration, UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction, Invoke },
+  start(rt: ServiceRuntime) {
+    openRuntime(rt.db, rt.dataDir);
+  },
+  // Every worker of this instance is killed (all of this process's when no runtime is given).
+  stop(rt?: ServiceRuntime) {
+    closeRuntime(rt?.db);
+  },
+  *blobRefs(db) {
+    const rows = db.prepare("SELECT json_extract(doc, '$.blobId') AS id FROM nimbus_docs WHERE service = 'lambda' AND kind = 'function'").iterate();
+    for (const r of rows as IterableIterator<{ id: string | null }>) if (r.id) yield r.id;
+  },
 });

@@ -1,0 +1,145 @@
+// Invoke: RequestResponse (run and answer), DryRun (checks only), Event (accepted, run in the
+// background). Logs come back with LogType=Tail as AWS does: the last 4 KB, base64, with the
+// runtime's START / END / REPORT lines around the function's own output.
+import { randomUUID } from "node:crypto";
+import type { Readable } from "node:stream";
+import type { InvocationRequest, InvocationResponse } from "@aws-sdk/client-lambda";
+import { AwsError } from "../../core/errors.js";
+import type { Handler, RequestContext } from "../../core/service.js";
+import { functionArn, load, poolPrefix, type StoredFunction } from "./functions.js";
+import { runtimeSpec } from "./runtimes.js";
+import { runtimeFor } from "./runtime.js";
+import type { InvokeResult } from "./workers.js";
+
+const PAYLOAD_MAX = 6_291_456;
+const TAIL = 4096;
+
+async function readPayload(v: Uint8Array | Readable | undefined): Promise<Buffer> {
+  if (v === undefined) return Buffer.alloc(0);
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of v) {
+    n += (c as Buffer).length;
+    if (n > PAYLOAD_MAX) break;
+    chunks.push(c as Buffer);
+  }
+  return n > PAYLOAD_MAX ? Buffer.alloc(PAYLOAD_MAX + 1) : Buffer.concat(chunks);
+}
+
+/** The worker environment: AWS's variables, the user's, and the role's session credentials. */
+async function environment(ctx: RequestContext, doc: StoredFunction, root: string): Promise<Record<string, string>> {
+  const c = doc.configuration;
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+    LANG: "en_US.UTF-8",
+    TZ: ":UTC",
+    ...(c.Environment?.Variables ?? {}),
+    LAMBDA_TASK_ROOT: root,
+    LAMBDA_RUNTIME_DIR: root,
+    _HANDLER: c.Handler ?? "",
+    AWS_REGION: ctx.region,
+    AWS_DEFAULT_REGION: ctx.region,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${c.Runtime}`,
+    AWS_LAMBDA_FUNCTION_NAME: c.FunctionName!,
+    AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(c.MemorySize ?? 128),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${c.FunctionName}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: `${new Date(ctx.clock.now()).toISOString().slice(0, 10).replace(/-/g, "/")}/[$LATEST]${randomUUID().replace(/-/g, "")}`,
+    AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+    AWS_ENDPOINT_URL: ctx.endpoint,
+  };
+  // The execution role's temporary credentials, as Lambda hands them to its runtime.
+  try {
+    const out = await ctx.client.call<{ Credentials?: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string } }>(
+      "sts",
+      "AssumeRole",
+      { RoleArn: c.Role, RoleSessionName: c.FunctionName!.slice(0, 64), DurationSeconds: 43200 > 3600 ? 3600 : 43200 },
+      { accountId: ctx.accountId, region: ctx.region },
+    );
+    if (out.Credentials) {
+      env.AWS_ACCESS_KEY_ID = out.Credentials.AccessKeyId;
+      env.AWS_SECRET_ACCESS_KEY = out.Credentials.SecretAccessKey;
+      env.AWS_SESSION_TOKEN = out.Credentials.SessionToken;
+    }
+  } catch {
+    // TODO(parity): AWS refuses CreateFunction when Lambda cannot assume the role; we run without credentials.
+  }
+  return env;
+}
+
+function tail(id: string, r: InvokeResult, memoryMb: number): string {
+  const ms = (x: number) => x.toFixed(2);
+  const lines =
+    `START RequestId: ${id} Version: $LATEST\n` +
+    r.logs +
+    (r.logs && !r.logs.endsWith("\n") ? "\n" : "") +
+    `END RequestId: ${id}\n` +
+    `REPORT RequestId: ${id}\tDuration: ${ms(r.durationMs)} ms\tBilled Duration: ${Math.max(1, Math.ceil(r.durationMs))} ms\tMemory Size: ${memoryMb} MB\tMax Memory Used: ${memoryMb} MB\t${r.initMs !== undefined ? `Init Duration: ${ms(r.initMs)} ms\t` : ""}\n`;
+  const buf = Buffer.from(lines, "utf8");
+  return (buf.length > TAIL ? buf.subarray(buf.length - TAIL) : buf).toString("base64");
+}
+
+/** Runs one invocation on the function's pool and waits for its result. */
+export function run(ctx: RequestContext, doc: StoredFunction, payload: Buffer): Promise<InvokeResult & { id: string }> {
+  const c = doc.configuration;
+  const spec = runtimeSpec(c.Runtime);
+  if (!spec) throw new AwsError("InvalidRuntimeException", `The runtime parameter of ${c.Runtime} is not supported by this Nimbus: no interpreter on this machine runs it.`, 502, { fields: { Type: "User" } });
+  const rt = runtimeFor(ctx.db);
+  const root = rt.taskRoot(doc.shaHex);
+  const pool = rt.pool({
+    key: `${poolPrefix(ctx, c.FunctionName!)}${c.RevisionId}`,
+    runtime: spec,
+    bootstrapFile: spec.family === "node" ? rt.bootstraps.node : rt.bootstraps.python,
+    cwd: root,
+    env: () => environment(ctx, doc, root),
+  });
+  const id = randomUUID();
+  return new Promise((resolve) => {
+    pool.submit({ id, payload, arn: functionArn(ctx, c.FunctionName!), timeoutSec: c.Timeout ?? 3, memoryMb: c.MemorySize ?? 128, resolve: (r) => resolve({ ...r, id }) });
+  });
+}
+
+export const Invoke: Handler<InvocationRequest, InvocationResponse> = async (input, ctx) => {
+  const doc = load(ctx, input.FunctionName);
+  if (input.Qualifier !== undefined && input.Qualifier !== "$LATEST") {
+    throw new AwsError("ResourceNotFoundException", `Function not found: ${functionArn(ctx, doc.configuration.FunctionName!)}:${input.Qualifier}`, 404, { fields: { Type: "User" } });
+  }
+  const type = input.InvocationType ?? "RequestResponse";
+  const payload = await readPayload(input.Payload as Uint8Array | Readable | undefined);
+  const limit = type === "Event" ? 262_144 : PAYLOAD_MAX;
+  if (payload.length > limit) {
+    throw new AwsError("RequestEntityTooLargeException", `${type === "Event" ? "Request" : "Request must be smaller than 6291456 bytes for the InvokeFunction operation"}${type === "Event" ? " must be smaller than 262144 bytes for the InvokeAsync operation" : ""}`, 413, { fields: { Type: "User" } });
+  }
+  if (payload.length > 0) {
+    try {
+      JSON.parse(payload.toString("utf8"));
+    } catch {
+      throw new AwsError("InvalidRequestContentException", "Could not parse request body into json: Could not parse payload into json: Unexpected character: was expecting a JSON value", 400, { fields: { Type: "User" } });
+    }
+  }
+  if (type === "DryRun") {
+    if (!runtimeSpec(doc.configuration.Runtime)) throw new AwsError("InvalidRuntimeException", `The runtime parameter of ${doc.configuration.Runtime} is not supported by this Nimbus.`, 502);
+    return { StatusCode: 204 };
+  }
+  const body = payload.length > 0 ? payload : Buffer.from("{}");
+  if (type === "Event") {
+    // TODO(parity): the event queue lives in memory (lost on restart), with no retries or destinations.
+    void run(ctx, doc, body).catch(() => undefined);
+    return { StatusCode: 202 };
+  }
+  const r = await run(ctx, doc, body);
+  let out = r.payload;
+  let functionError = r.functionError;
+  if (out.length > PAYLOAD_MAX) {
+    out = Buffer.from(JSON.stringify({ errorMessage: `Response payload size (${out.length} bytes) exceeded maximum allowed payload size (${PAYLOAD_MAX} bytes).`, errorType: "Function.ResponseSizeTooLarge" }));
+    functionError = "Unhandled";
+  }
+  return {
+    StatusCode: 200,
+    ExecutedVersion: "$LATEST",
+    Payload: out,
+    ...(functionError ? { FunctionError: functionError } : {}),
+    ...(input.LogType === "Tail" ? { LogResult: tail(r.id, r, doc.configuration.MemorySize ?? 128) } : {}),
+  };
+};

@@ -1,0 +1,104 @@
+// Nimbus's runtime client for nodejs*.x functions, written to the data dir at start and run as
+// `node <file>` in each worker. It speaks the Lambda Runtime API like AWS's own
+// (aws-lambda-nodejs-runtime-interface-client): ESM and CJS handlers, async and callback style,
+// errors as {errorType, errorMessage, trace}, console lines prefixed with time and request id.
+export const NODE_BOOTSTRAP = String.raw`
+import { existsSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { format } from "node:util";
+import http from "node:http";
+
+const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const BASE = "/2018-06-01/runtime";
+let requestId = undefined;
+
+function call(method, path, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host, port: Number(port), method, path: BASE + path, agent, headers: body ? { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } : headers }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+for (const [name, level] of [["log", "INFO"], ["info", "INFO"], ["warn", "WARN"], ["error", "ERROR"], ["debug", "DEBUG"]]) {
+  console[name] = (...args) => process.stdout.write(new Date().toISOString() + "\t" + (requestId ?? "undefined") + "\t" + level + "\t" + format(...args).replace(/\n/g, "\r") + "\n");
+}
+
+function errorBody(e) {
+  const err = e instanceof Error ? e : new Error(typeof e === "string" ? e : JSON.stringify(e));
+  return JSON.stringify({ errorType: err.name ?? "Error", errorMessage: err.message ?? "", trace: String(err.stack ?? "").split("\n") });
+}
+
+async function initError(errorType, errorMessage) {
+  const body = JSON.stringify({ errorType, errorMessage, trace: [] });
+  console.error(new Date().toISOString() + "\tundefined\tERROR\tUncaught Exception \t" + body);
+  await call("POST", "/init/error", body, { "lambda-runtime-function-error-type": errorType });
+  process.exit(129);
+}
+
+async function load() {
+  const spec = process.env._HANDLER ?? "";
+  const dot = spec.lastIndexOf(".");
+  const modPath = dot > 0 ? spec.slice(0, dot) : spec;
+  const fnName = dot > 0 ? spec.slice(dot + 1) : "";
+  const root = process.env.LAMBDA_TASK_ROOT;
+  const file = [".js", ".mjs", ".cjs"].map((ext) => root + "/" + modPath + ext).find((f) => existsSync(f));
+  if (!file) return initError("Runtime.ImportModuleError", "Error: Cannot find module '" + modPath + "'\nRequire stack:\n- /var/runtime/index.mjs");
+  let mod;
+  try {
+    mod = await import(pathToFileURL(file).href);
+  } catch (e) {
+    if (e instanceof SyntaxError) return initError("Runtime.UserCodeSyntaxError", e.name + ": " + e.message);
+    if (e && (e.code === "ERR_MODULE_NOT_FOUND" || e.code === "MODULE_NOT_FOUND")) return initError("Runtime.ImportModuleError", "Error: " + e.message);
+    return initError(e?.name ?? "Error", e?.message ?? String(e));
+  }
+  const fn = mod[fnName] ?? mod.default?.[fnName];
+  if (typeof fn !== "function") return initError("Runtime.HandlerNotFound", modPath + "." + fnName + " is undefined or not exported");
+  return fn;
+}
+
+const handler = await load();
+for (;;) {
+  const next = await call("GET", "/invocation/next");
+  requestId = next.headers["lambda-runtime-aws-request-id"];
+  const deadline = Number(next.headers["lambda-runtime-deadline-ms"]);
+  const context = {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+    invokedFunctionArn: next.headers["lambda-runtime-invoked-function-arn"],
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    awsRequestId: requestId,
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+  let out;
+  // A handler's pending promise holds no handle of its own; AWS waits for it until the timeout.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  try {
+    const event = next.body.length ? JSON.parse(next.body.toString("utf8")) : null;
+    const result = await new Promise((resolve, reject) => {
+      context.done = (err, val) => (err ? reject(err) : resolve(val));
+      context.succeed = (val) => resolve(val);
+      context.fail = (err) => reject(err);
+      const ret = handler.length >= 3 ? handler(event, context, context.done) : handler(event, context);
+      if (handler.length < 3 || (ret && typeof ret.then === "function")) Promise.resolve(ret).then(resolve, reject);
+    });
+    out = { path: "/invocation/" + requestId + "/response", body: result === undefined ? "null" : JSON.stringify(result) };
+  } catch (e) {
+    const body = errorBody(e);
+    console.error("Invoke Error \t" + body);
+    out = { path: "/invocation/" + requestId + "/error", body, headers: { "lambda-runtime-function-error-type": "Unhandled" } };
+  }
+  clearInterval(keepAlive);
+  process.stdout.write("\x1eNIMBUS-FLUSH\x1e\n");
+  await call("POST", out.path, out.body, out.headers);
+}
+`;
