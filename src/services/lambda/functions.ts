@@ -91,8 +91,8 @@ async function takeCode(ctx: RequestContext, code: { ZipFile?: Uint8Array; S3Buc
   if (!zip && code.S3Bucket && code.S3Key) {
     const obj = await ctx.client
       .call<{ Body: Readable | Buffer }>("s3", "GetObject", { Bucket: code.S3Bucket, Key: code.S3Key, ...(code.S3ObjectVersion ? { VersionId: code.S3ObjectVersion } : {}) }, { accountId: ctx.accountId, region: ctx.region })
-      .catch(() => {
-        throw invalid(`Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.`);
+      .catch((e: { code?: string; message?: string }) => {
+        throw invalid(`Error occurred while GetObject. S3 Error Code: ${e.code ?? "InternalError"}. S3 Error Message: ${e.message ?? ""}`);
       });
     zip = await toBuffer(obj.Body as Readable);
   }

@@ -11,6 +11,7 @@ import {
   UpdateFunctionConfigurationCommand,
 } from "@aws-sdk/client-lambda";
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -89,6 +90,19 @@ describe("Lambda control plane", () => {
     expect(badZip).toEqual({ name: "InvalidParameterValueException", message: "Could not unzip uploaded file. Please check your file, then try to upload again.", status: 400 });
     const list = await lambda.send(new ListFunctionsCommand({}));
     expect(list.Functions?.map((f) => f.FunctionName)).toEqual(["dup"]);
+  });
+
+  it("creates a function from code in S3 (S3Bucket/S3Key) and names a missing object", async () => {
+    const { account, lambda } = client();
+    const s3 = new S3Client({ ...sdkConfig(n.endpoint, { accountId: account }), forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: `code-${account}` }));
+    await s3.send(new PutObjectCommand({ Bucket: `code-${account}`, Key: "fn.zip", Body: zip({ "index.mjs": NODE_ESM }) }));
+    const out = await lambda.send(new CreateFunctionCommand({ FunctionName: "froms3", Runtime: "nodejs20.x", Role: ROLE(account), Handler: "index.handler", Code: { S3Bucket: `code-${account}`, S3Key: "fn.zip" } }));
+    expect(out.CodeSize).toBe(zip({ "index.mjs": NODE_ESM }).length);
+    expect(json((await lambda.send(new InvokeCommand({ FunctionName: "froms3", Payload: Buffer.from('{"n":5}') }))).Payload)).toEqual({ esm: true, n: 10 });
+    const missing = await err(lambda.send(new CreateFunctionCommand({ FunctionName: "nos3", Runtime: "nodejs20.x", Role: ROLE(account), Handler: "index.handler", Code: { S3Bucket: `code-${account}`, S3Key: "none.zip" } })));
+    expect(missing.name).toBe("InvalidParameterValueException");
+    expect(missing.message).toContain("S3 Error Code: NoSuchKey");
   });
 
   it("answers AWS's not-found message, paginates, updates and deletes", async () => {
