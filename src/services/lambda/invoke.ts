@@ -2,6 +2,7 @@
 // background). Logs come back with LogType=Tail as AWS does: the last 4 KB, base64, with the
 // runtime's START / END / REPORT lines around the function's own output.
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
 import type { Readable } from "node:stream";
 import type { InvocationRequest, InvocationResponse } from "@aws-sdk/client-lambda";
 import { AwsError } from "../../core/errors.js";
@@ -10,6 +11,7 @@ import { functionArn, load, poolPrefix, type StoredFunction } from "./functions.
 import { runtimeSpec } from "./runtimes.js";
 import { runtimeFor } from "./runtime.js";
 import type { InvokeResult } from "./workers.js";
+import { readZip } from "./zip.js";
 
 const PAYLOAD_MAX = 6_291_456;
 const TAIL = 4096;
@@ -80,6 +82,15 @@ function tail(id: string, r: InvokeResult, memoryMb: number): string {
   return (buf.length > TAIL ? buf.subarray(buf.length - TAIL) : buf).toString("base64");
 }
 
+/** Unpacks the code again from its blob when the tree under the data dir is gone (the blob is the record). */
+async function ensureCode(ctx: RequestContext, doc: StoredFunction): Promise<void> {
+  const rt = runtimeFor(ctx.db);
+  if (existsSync(rt.taskRoot(doc.shaHex))) return;
+  const chunks: Buffer[] = [];
+  for await (const c of ctx.blobs.read(doc.blobId)) chunks.push(c as Buffer);
+  rt.unpack(doc.shaHex, readZip(Buffer.concat(chunks), 262_144_000));
+}
+
 /** Runs one invocation on the function's pool and waits for its result. */
 export function run(ctx: RequestContext, doc: StoredFunction, payload: Buffer): Promise<InvokeResult & { id: string }> {
   const c = doc.configuration;
@@ -122,6 +133,7 @@ export const Invoke: Handler<InvocationRequest, InvocationResponse> = async (inp
     if (!runtimeSpec(doc.configuration.Runtime)) throw new AwsError("InvalidRuntimeException", `The runtime parameter of ${doc.configuration.Runtime} is not supported by this Nimbus.`, 502);
     return { StatusCode: 204 };
   }
+  await ensureCode(ctx, doc);
   const body = payload.length > 0 ? payload : Buffer.from("{}");
   if (type === "Event") {
     // TODO(parity): the event queue lives in memory (lost on restart), with no retries or destinations.

@@ -67,6 +67,25 @@ describe("Lambda worker limits", () => {
     expect(JSON.parse(readFileSync(join(dir, "event"), "utf8"))).toEqual({ dir, v: 7 });
   });
 
+  it("keeps functions across a restart, and unpacks their code again from the blob store when the tree is gone", async () => {
+    const data = mkdtempSync(join(tmpdir(), "nimbus-lambda-restart-"));
+    const account = freshAccount();
+    const first = await startNimbus({ dataDir: data });
+    const l1 = new LambdaClient(sdkConfig(first.endpoint, { accountId: account }));
+    await l1.send(new CreateFunctionCommand({ FunctionName: "kept", Runtime: "nodejs20.x", Role: `arn:aws:iam::${account}:role/r`, Handler: "index.note", Code: { ZipFile: zip({ "index.js": CODE }) } }));
+    await first.stop({ keepData: true });
+    rmSync(join(data, "lambda", "code"), { recursive: true, force: true });
+    const second = await startNimbus({ dataDir: data });
+    const l2 = new LambdaClient(sdkConfig(second.endpoint, { accountId: account }));
+    const sub = mkdtempSync(join(tmpdir(), "nimbus-lambda-kept-"));
+    const out = await l2.send(new InvokeCommand({ FunctionName: "kept", Payload: Buffer.from(JSON.stringify({ dir: sub, v: "after restart" })) }));
+    expect(out.FunctionError).toBeUndefined();
+    expect(JSON.parse(readFileSync(join(sub, "event"), "utf8")).v).toBe("after restart");
+    await second.stop();
+    rmSync(data, { recursive: true, force: true });
+    rmSync(sub, { recursive: true, force: true });
+  });
+
   it("kills every worker when Nimbus closes", async () => {
     const other = await startNimbus();
     const account = freshAccount();
