@@ -34,14 +34,18 @@ export function nextSeq(nowMs: number): number {
   return lastSeq;
 }
 
-/** An opaque version id like S3's: 32 URL-safe characters. */
+/**
+ * An opaque version id like S3's: 32 URL-safe characters. S3's ids use `.` and `_` but never
+ * `-`, and an id starting with `-` breaks command lines (`aws s3api ... --version-id -x` reads it
+ * as an option), so base64url's `-` becomes `.`.
+ */
 export function newVersionId(): string {
-  return randomBytes(24).toString("base64url");
+  return randomBytes(24).toString("base64url").replaceAll("-", ".");
 }
 
 /** Is this a version id Nimbus could have issued ("null" or 32 URL-safe characters)? */
 export function isWellFormedVersionId(v: string): boolean {
-  return v === "null" || /^[A-Za-z0-9_-]{32}$/.test(v);
+  return v === "null" || /^[A-Za-z0-9._-]{32}$/.test(v);
 }
 
 type Statements = ReturnType<typeof prepare>;

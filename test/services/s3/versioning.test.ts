@@ -79,8 +79,8 @@ describe("S3 versioning", () => {
     const { s3, bucket } = await versioned();
     const v1 = await put(s3, bucket, "k", "one");
     const v2 = await put(s3, bucket, "k", "two");
-    expect(v1).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(v2).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(v1).toMatch(/^[A-Za-z0-9._]{32}$/);
+    expect(v2).toMatch(/^[A-Za-z0-9._]{32}$/);
     expect(v1).not.toBe(v2);
     expect(await read(s3, bucket, "k")).toBe("two");
     expect(await read(s3, bucket, "k", v1)).toBe("one");
@@ -108,7 +108,7 @@ describe("S3 versioning", () => {
     const v1 = await put(s3, bucket, "doc", "body");
     const d = await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: "doc" }));
     expect(d.DeleteMarker).toBe(true);
-    expect(d.VersionId).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(d.VersionId).toMatch(/^[A-Za-z0-9._]{32}$/);
     const gone = await err(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "doc" })));
     expect(gone.name).toBe("NoSuchKey");
     const headGone = await err(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "doc" })));
@@ -244,7 +244,7 @@ describe("S3 versioning", () => {
     expect(r.Deleted?.find((d) => d.Key === "x")).toEqual({ Key: "x", VersionId: v1 });
     const y = r.Deleted?.find((d) => d.Key === "y");
     expect(y?.DeleteMarker).toBe(true);
-    expect(y?.DeleteMarkerVersionId).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(y?.DeleteMarkerVersionId).toMatch(/^[A-Za-z0-9._]{32}$/);
     expect(r.Errors?.map((e) => [e.Key, e.Code])).toEqual([["z", "InvalidArgument"]]);
     expect(await read(s3, bucket, "x")).toBe("2");
     expect((await err(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "x", VersionId: v1 })))).name).toBe("NoSuchVersion");
@@ -262,7 +262,7 @@ describe("S3 versioning", () => {
     await put(s3, bucket, "src", "second");
     const c = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: "dst", CopySource: `${bucket}/src?versionId=${v1}` }));
     expect(c.CopySourceVersionId).toBe(v1);
-    expect(c.VersionId).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(c.VersionId).toMatch(/^[A-Za-z0-9._]{32}$/);
     expect(await read(s3, bucket, "dst")).toBe("first");
     const missing = await err(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: "dst", CopySource: `${bucket}/src?versionId=${"B".repeat(32)}` })));
     expect(missing.name).toBe("NoSuchVersion");

@@ -116,7 +116,8 @@ export const CreateMultipartUpload: Handler<CreateMultipartUploadRequest, Create
   const upload: StoredUpload = {
     bucket: bucket.name,
     key,
-    uploadId: randomBytes(24).toString("base64url"),
+    // No `-`: an upload id starting with one breaks `aws s3api ... --upload-id` (read as an option).
+    uploadId: randomBytes(24).toString("base64url").replaceAll("-", "."),
     initiated: Math.floor(ctx.clock.now() / 1000) * 1000,
     storageClass: checkStorageClass(input.StorageClass),
     headers: contentHeadersOf(input),
