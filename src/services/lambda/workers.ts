@@ -178,6 +178,12 @@ class Worker {
   private servedOne = false;
 
   private exited(code: number | null): void {
+    this.failCurrent(code);
+    this.kill();
+  }
+
+  /** Answers an invocation the worker can no longer answer (it exited, or never started). */
+  private failCurrent(code: number | null): void {
     const pending = this.current && !this.current.done ? this.current.pending : undefined;
     if (pending) this.finish(pending.payload, pending.error);
     if (this.current && !this.current.done) {
@@ -186,12 +192,12 @@ class Worker {
       this.current.logs.push(Buffer.from(`RequestId: ${id} Error: Runtime exited with error: ${why}\nRuntime.ExitError\n`));
       this.finish(Buffer.from(JSON.stringify({ errorType: "Runtime.ExitError", errorMessage: `RequestId: ${id} Error: Runtime exited with error: ${why}` })), true);
     }
-    this.kill();
   }
 
   kill(): void {
     if (this.dead) return;
     this.dead = true;
+    this.failCurrent(null);
     clearTimeout(this.idleTimer);
     this.proc?.kill("SIGKILL");
     this.parked?.destroy();
