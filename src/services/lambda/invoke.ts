@@ -6,11 +6,19 @@ import { existsSync } from "node:fs";
 import type { Readable } from "node:stream";
 import type { InvocationRequest, InvocationResponse } from "@aws-sdk/client-lambda";
 import { AwsError } from "../../core/errors.js";
-import type { Handler, RequestContext } from "../../core/service.js";
+import type { Handler, Principal, RequestContext } from "../../core/service.js";
 import { functionArn, load, poolPrefix, type StoredFunction } from "./functions.js";
 import { runtimeSpec } from "./runtimes.js";
 import { runtimeFor } from "./runtime.js";
 import type { InvokeResult } from "./workers.js";
+
+/** The principal Lambda acts as when it assumes a function's execution role. */
+const LAMBDA_SERVICE_PRINCIPAL = (accountId: string): Principal => ({
+  type: "anonymous",
+  accountId,
+  arn: "lambda.amazonaws.com",
+  userId: "lambda.amazonaws.com",
+});
 import { readZip } from "./zip.js";
 
 const PAYLOAD_MAX = 6_291_456;
@@ -57,7 +65,9 @@ async function environment(ctx: RequestContext, doc: StoredFunction, root: strin
       "sts",
       "AssumeRole",
       { RoleArn: c.Role, RoleSessionName: c.FunctionName!.slice(0, 64), DurationSeconds: 43200 > 3600 ? 3600 : 43200 },
-      { accountId: ctx.accountId, region: ctx.region },
+      // As the Lambda service principal, as on AWS: the role's trust policy must name
+      // lambda.amazonaws.com (STS accepts that principal only from in-process calls).
+      { accountId: ctx.accountId, region: ctx.region, principal: LAMBDA_SERVICE_PRINCIPAL(ctx.accountId) },
     );
     if (out.Credentials) {
       env.AWS_ACCESS_KEY_ID = out.Credentials.AccessKeyId;

@@ -215,7 +215,7 @@ describe("Lambda invoke", () => {
   it("a python function calls Nimbus's SQS through AWS_ENDPOINT_URL with its role's credentials", async () => {
     const { account, lambda } = client();
     const iam = new IAMClient(sdkConfig(n.endpoint, { accountId: account }));
-    const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com", AWS: `arn:aws:iam::${account}:root` }, Action: "sts:AssumeRole" }] });
+    const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }] });
     await iam.send(new CreateRoleCommand({ RoleName: "fn-role", AssumeRolePolicyDocument: trust }));
     const allow = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sqs:SendMessage", Resource: "*" }] });
     await iam.send(new PutRolePolicyCommand({ RoleName: "fn-role", PolicyName: "send", PolicyDocument: allow }));
