@@ -7,7 +7,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -105,7 +105,14 @@ describe.skipIf(!AWS)("aws CLI: s3 sync/mv/rm/ls/presign and s3api versioning", 
     const src = join(dir, "tree");
     mkdirSync(join(src, "sub", "deeper"), { recursive: true });
     const files: Record<string, string> = { "a.txt": "alpha\n", "sub/b.txt": "bravo\n", "sub/deeper/c.bin": randomBytes(3000).toString("base64") };
-    for (const [p, body] of Object.entries(files)) writeFileSync(join(src, p), body);
+    // Files written a minute ago: `s3 sync` re-uploads a file whose mtime is later than the
+    // object's LastModified, which S3 (and Nimbus) keep to the second, so a file written in the
+    // same second as its upload would be sent again.
+    const past = new Date(Date.now() - 60_000);
+    for (const [p, body] of Object.entries(files)) {
+      writeFileSync(join(src, p), body);
+      utimesSync(join(src, p), past, past);
+    }
     await run("s3", "sync", src, `s3://${bucket}/tree`);
     const lsr = (await run("s3", "ls", "--recursive", `s3://${bucket}/`)).trim().split("\n").map((l) => l.trim().split(/\s+/).slice(3).join(" "));
     expect(lsr).toEqual(["tree/a.txt", "tree/sub/b.txt", "tree/sub/deeper/c.bin"]);
