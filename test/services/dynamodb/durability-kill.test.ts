@@ -7,11 +7,7 @@
 //   - each balance equals its opening amount plus the ledger entries present (so every
 //     transaction, acknowledged or not, is wholly there or wholly absent), and the total is
 //     unchanged.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { build } from "esbuild";
+import { join } from "node:path";
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -22,53 +18,14 @@ import {
   type AttributeValue,
 } from "@aws-sdk/client-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useChildNimbus } from "../../support/child-nimbus.js";
 import { freshAccount, sdkConfig } from "../../support/nimbus.js";
 
-const ROOT = resolve(import.meta.dirname, "../../..");
 const ACCOUNTS = ["a", "b", "c", "d", "e"];
 const OPENING = 1000;
 
-let bundle: string;
-let workDir: string;
-
-/** Bundles this checkout's CLI, so the child runs the current sources. */
-beforeAll(async () => {
-  const outDir = join(ROOT, "node_modules", ".cache", "nimbus-test");
-  mkdirSync(outDir, { recursive: true });
-  bundle = join(outDir, `ddb-durability-${process.pid}.mjs`);
-  await build({
-    stdin: { contents: 'import { main } from "./src/cli/main.ts"; await main(process.argv.slice(2));', resolveDir: ROOT, loader: "ts" },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    external: ["better-sqlite3"],
-    outfile: bundle,
-    logLevel: "warning",
-  });
-  workDir = mkdtempSync(join(tmpdir(), "nimbus-ddb-durability-"));
-});
-
-afterAll(() => {
-  rmSync(bundle, { force: true });
-  rmSync(workDir, { recursive: true, force: true });
-});
-
-function startChild(dataDir: string): Promise<{ child: ChildProcess; endpoint: string }> {
-  const child = spawn(process.execPath, [bundle, "start", "--port", "0", "--data-dir", dataDir], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NIMBUS_LOG: "silent" } });
-  let out = "";
-  let err = "";
-  child.stderr!.on("data", (d) => (err += d));
-  return new Promise((resolveReady, reject) => {
-    child.stdout!.on("data", (d) => {
-      out += d;
-      const m = /ready on (http:\/\/\S+)/.exec(out);
-      if (m) resolveReady({ child, endpoint: m[1] });
-    });
-    child.once("exit", (code) => reject(new Error(`nimbus exited (${code}) before ready: ${err}`)));
-  });
-}
+const nimbus = useChildNimbus("ddb-durability");
 
 function client(endpoint: string, account: string): DynamoDBClient {
   // Many sockets, so that many writes are really in flight at once; no retries (a retried
@@ -81,9 +38,9 @@ const N = (n: number): AttributeValue => ({ N: String(n) });
 
 describe("DynamoDB durability under SIGKILL", () => {
   it("keeps every acknowledged write and applies each transaction whole or not at all", async () => {
-    const dataDir = join(workDir, "data");
+    const dataDir = join(nimbus.workDir, "data");
     const account = freshAccount();
-    const first = await startChild(dataDir);
+    const first = await nimbus.start(dataDir);
     let ddb = client(first.endpoint, account);
     for (const [TableName, range] of [
       ["items", true],
@@ -153,7 +110,7 @@ describe("DynamoDB durability under SIGKILL", () => {
     await Promise.all(workers);
     expect(failuresBeforeKill).toBe(0);
 
-    const second = await startChild(dataDir);
+    const second = await nimbus.start(dataDir);
     try {
       ddb = client(second.endpoint, account);
       for (const [key, value] of ackedPuts) {

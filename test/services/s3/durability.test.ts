@@ -6,14 +6,11 @@
 //   - an object whose upload was not acknowledged is either absent or whole (its bytes are
 //     exactly what was sent), never half-written;
 //   - after the orphan sweep, every blob file left on disk is referenced by S3's state.
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import Database from "better-sqlite3";
-import { build } from "esbuild";
 import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
@@ -25,10 +22,10 @@ import {
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useChildNimbus } from "../../support/child-nimbus.js";
 import { freshAccount, sdkConfig } from "../../support/nimbus.js";
 
-const ROOT = resolve(import.meta.dirname, "../../..");
 const MIB = 1024 * 1024;
 /** Sizes of single PutObjects: empty, tiny, around the chunking thresholds, a few MiB. */
 const PUT_SIZES = [0, 1, 4096, 65_537, 300_000, MIB + 3, 3 * MIB];
@@ -42,46 +39,7 @@ interface Acked extends Sent {
   checksumCRC32?: string;
 }
 
-let bundle: string;
-let workDir: string;
-
-/** Bundles the current sources' CLI (so the child runs this checkout's code, built or not). */
-beforeAll(async () => {
-  const outDir = join(ROOT, "node_modules", ".cache", "nimbus-test");
-  mkdirSync(outDir, { recursive: true });
-  bundle = join(outDir, `durability-${process.pid}.mjs`);
-  await build({
-    stdin: { contents: 'import { main } from "./src/cli/main.ts"; await main(process.argv.slice(2));', resolveDir: ROOT, loader: "ts" },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    external: ["better-sqlite3"],
-    outfile: bundle,
-    logLevel: "warning",
-  });
-  workDir = mkdtempSync(join(tmpdir(), "nimbus-durability-"));
-});
-
-afterAll(() => {
-  rmSync(bundle, { force: true });
-  rmSync(workDir, { recursive: true, force: true });
-});
-
-function startChild(dataDir: string): Promise<{ child: ChildProcess; endpoint: string }> {
-  const child = spawn(process.execPath, [bundle, "start", "--port", "0", "--data-dir", dataDir], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NIMBUS_LOG: "silent" } });
-  let out = "";
-  let err = "";
-  child.stderr!.on("data", (d) => (err += d));
-  return new Promise((resolveReady, reject) => {
-    child.stdout!.on("data", (d) => {
-      out += d;
-      const m = /ready on (http:\/\/\S+)/.exec(out);
-      if (m) resolveReady({ child, endpoint: m[1] });
-    });
-    child.once("exit", (code) => reject(new Error(`nimbus exited (${code}) before ready: ${err}`)));
-  });
-}
+const nimbus = useChildNimbus("durability");
 
 function client(endpoint: string, account: string): S3Client {
   // Many sockets, so that many uploads are really in flight at once.
@@ -98,10 +56,10 @@ async function readAll(s3: S3Client, bucket: string, key: string): Promise<{ bod
 
 describe("S3 durability under SIGKILL", () => {
   it("keeps every acknowledged upload whole and shows no half-written one after a crash", async () => {
-    const dataDir = join(workDir, "data");
+    const dataDir = join(nimbus.workDir, "data");
     const account = freshAccount();
     const bucket = "durability";
-    const first = await startChild(dataDir);
+    const first = await nimbus.start(dataDir);
     const s3 = client(first.endpoint, account);
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
 
@@ -199,7 +157,7 @@ describe("S3 durability under SIGKILL", () => {
     expect(unacked.length).toBeGreaterThan(0);
 
     // Restart on the same data directory.
-    const second = await startChild(dataDir);
+    const second = await nimbus.start(dataDir);
     try {
       const s3b = client(second.endpoint, account);
       // 1. Every acknowledged object reads back byte-identical, with its ETag and checksum.
