@@ -29,6 +29,7 @@ import { alreadyExists, checkName, encodePolicy, nameKey, noSuchEntity, pageFiel
 import { findManagedPolicy } from "../managed-policies.js";
 import { type GroupDoc, type InstanceProfileDoc, type PolicyDoc, type RoleDoc, type UserDoc, attachmentCount, attachmentsOf, getUser, listAll, putUser } from "../store.js";
 import { toInstanceProfile } from "./instance-profiles.js";
+import { policySummary } from "./policies.js";
 
 // ---- login profiles ------------------------------------------------------------------
 
@@ -305,16 +306,7 @@ export const GetAccountAuthorizationDetails: Handler<GetAccountAuthorizationDeta
     for (const p of listAll<PolicyDoc>(ctx.store, "policy")) {
       const a = attachmentsOf(ctx.store, p.Arn);
       const detail: ManagedPolicyDetail = {
-        PolicyName: p.PolicyName,
-        PolicyId: p.PolicyId,
-        Arn: p.Arn,
-        Path: p.Path,
-        DefaultVersionId: p.DefaultVersionId,
-        AttachmentCount: attachmentCount(a),
-        PermissionsBoundaryUsageCount: a.boundaryOf,
-        IsAttachable: true,
-        CreateDate: new Date(p.CreateDate),
-        UpdateDate: new Date(p.UpdateDate),
+        ...policySummary(p, a),
         PolicyVersionList: p.versions.map((v) => ({
           Document: encodePolicy(v.Document),
           VersionId: v.VersionId,
@@ -334,17 +326,8 @@ export const GetAccountAuthorizationDetails: Handler<GetAccountAuthorizationDeta
       items.push({
         kind: "policy",
         value: {
-          PolicyName: p.PolicyName,
-          PolicyId: p.PolicyId,
-          Arn: p.Arn,
-          Path: p.Path,
-          DefaultVersionId: p.DefaultVersionId,
-          AttachmentCount: attachmentCount(a),
-          PermissionsBoundaryUsageCount: a.boundaryOf,
-          IsAttachable: true,
+          ...policySummary(p, a),
           Description: p.Description,
-          CreateDate: new Date(p.CreateDate),
-          UpdateDate: new Date(p.UpdateDate),
           PolicyVersionList: [{ Document: encodePolicy(p.Document), VersionId: p.DefaultVersionId, IsDefaultVersion: true, CreateDate: new Date(p.UpdateDate) }],
         } satisfies ManagedPolicyDetail,
       });

@@ -27,7 +27,7 @@ import type {
   UntagPolicyRequest,
 } from "@aws-sdk/client-iam";
 import type { Handler, RequestContext } from "../../../core/service.js";
-import { AWS_MANAGED_POLICIES } from "../aws-managed/catalogue.js";
+import { AWS_MANAGED_POLICIES, type AwsManagedPolicy } from "../aws-managed/catalogue.js";
 import {
   alreadyExists,
   checkName,
@@ -69,10 +69,9 @@ function checkVersionId(v: string | undefined): string {
   return v;
 }
 
-/** The Policy shape of a customer-managed policy. */
-function toPolicy(ctx: RequestContext, p: PolicyDoc, full: boolean): Policy {
-  const a = attachmentsOf(ctx.store, p.Arn);
-  const out: Policy = {
+/** The fields a managed policy's Policy and ManagedPolicyDetail shapes share, customer- or AWS-managed, with this account's usage counts (a). */
+export function policySummary(p: PolicyDoc | AwsManagedPolicy, a: ReturnType<typeof attachmentsOf>): Policy {
+  return {
     PolicyName: p.PolicyName,
     PolicyId: p.PolicyId,
     Arn: p.Arn,
@@ -84,6 +83,11 @@ function toPolicy(ctx: RequestContext, p: PolicyDoc, full: boolean): Policy {
     CreateDate: new Date(p.CreateDate),
     UpdateDate: new Date(p.UpdateDate),
   };
+}
+
+/** The Policy shape of a customer-managed policy. */
+function toPolicy(ctx: RequestContext, p: PolicyDoc, full: boolean): Policy {
+  const out = policySummary(p, attachmentsOf(ctx.store, p.Arn));
   if (full && p.Description !== undefined) out.Description = p.Description;
   if (full && p.Tags.length) out.Tags = p.Tags;
   return out;
@@ -93,21 +97,7 @@ function toPolicy(ctx: RequestContext, p: PolicyDoc, full: boolean): Policy {
 function allPolicies(ctx: RequestContext, scope: string): Policy[] {
   const out: Policy[] = [];
   if (scope !== "Local") {
-    for (const p of AWS_MANAGED_POLICIES) {
-      const a = attachmentsOf(ctx.store, p.Arn);
-      out.push({
-        PolicyName: p.PolicyName,
-        PolicyId: p.PolicyId,
-        Arn: p.Arn,
-        Path: p.Path,
-        DefaultVersionId: p.DefaultVersionId,
-        AttachmentCount: attachmentCount(a),
-        PermissionsBoundaryUsageCount: a.boundaryOf,
-        IsAttachable: true,
-        CreateDate: new Date(p.CreateDate),
-        UpdateDate: new Date(p.UpdateDate),
-      });
-    }
+    for (const p of AWS_MANAGED_POLICIES) out.push(policySummary(p, attachmentsOf(ctx.store, p.Arn)));
   }
   if (scope !== "AWS") for (const p of listAll<PolicyDoc>(ctx.store, "policy")) out.push(toPolicy(ctx, p, false));
   return out.sort((a, b) => (a.PolicyName!.toLowerCase() < b.PolicyName!.toLowerCase() ? -1 : 1));
