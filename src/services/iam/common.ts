@@ -141,6 +141,25 @@ export function removeTags(existing: Tag[] | undefined, keys: string[] | undefin
   return (existing ?? []).filter((t) => !drop.has(t.Key.toLowerCase()));
 }
 
+/**
+ * What every TagX and UntagX shares: in one transaction, read the entity (load), change its
+ * tags, write it back (save); answers the empty result both return.
+ */
+export function updateTags<T extends { Tags: Tag[] }>(ctx: RequestContext, load: () => T, save: (doc: T) => void, change: (tags: Tag[]) => Tag[]): Record<string, never> {
+  ctx.store.tx(() => {
+    const doc = load();
+    doc.Tags = change(doc.Tags);
+    save(doc);
+  });
+  return {};
+}
+
+/** ListXTags: one Marker/MaxItems page of an entity's tags. */
+export function tagsPage(tags: Tag[], input: { Marker?: string; MaxItems?: number }): { Tags: Tag[]; IsTruncated: boolean; Marker?: string } {
+  const page = paginate(tags, input);
+  return { Tags: page.items, ...pageFields(page) };
+}
+
 // ---- pagination ----------------------------------------------------------------------
 
 export interface Page<T> {

@@ -19,7 +19,7 @@ import type {
   UntagInstanceProfileRequest,
 } from "@aws-sdk/client-iam";
 import type { Handler, RequestContext } from "../../../core/service.js";
-import { alreadyExists, checkName, checkPath, checkPathPrefix, deleteConflict, iamArn, limitExceeded, mergeTags, nameKey, newId, noSuchEntity, pageFields, paginate, removeTags, nowSeconds } from "../common.js";
+import { alreadyExists, checkName, checkPath, checkPathPrefix, deleteConflict, iamArn, limitExceeded, mergeTags, nameKey, newId, noSuchEntity, pageFields, paginate, removeTags, nowSeconds, updateTags, tagsPage } from "../common.js";
 import { type InstanceProfileDoc, type RoleDoc, getInstanceProfile, getRole, listAll, putInstanceProfile, putRole } from "../store.js";
 import { toRole } from "./roles.js";
 
@@ -116,26 +116,20 @@ export const RemoveRoleFromInstanceProfile: Handler<RemoveRoleFromInstanceProfil
   return {};
 };
 
-export const TagInstanceProfile: Handler<TagInstanceProfileRequest, Record<string, never>> = (input, ctx) => {
-  ctx.store.tx(() => {
-    const p = getInstanceProfile(ctx.store, checkName(input.InstanceProfileName, "instanceProfileName", 128));
-    p.Tags = mergeTags(p.Tags, input.Tags);
-    putInstanceProfile(ctx.store, p);
-  });
-  return {};
-};
+export const TagInstanceProfile: Handler<TagInstanceProfileRequest, Record<string, never>> = (input, ctx) =>
+  updateTags(
+    ctx,
+    () => getInstanceProfile(ctx.store, checkName(input.InstanceProfileName, "instanceProfileName", 128)),
+    (doc) => putInstanceProfile(ctx.store, doc),
+    (tags) => mergeTags(tags, input.Tags),
+  );
 
-export const UntagInstanceProfile: Handler<UntagInstanceProfileRequest, Record<string, never>> = (input, ctx) => {
-  ctx.store.tx(() => {
-    const p = getInstanceProfile(ctx.store, checkName(input.InstanceProfileName, "instanceProfileName", 128));
-    p.Tags = removeTags(p.Tags, input.TagKeys);
-    putInstanceProfile(ctx.store, p);
-  });
-  return {};
-};
+export const UntagInstanceProfile: Handler<UntagInstanceProfileRequest, Record<string, never>> = (input, ctx) =>
+  updateTags(
+    ctx,
+    () => getInstanceProfile(ctx.store, checkName(input.InstanceProfileName, "instanceProfileName", 128)),
+    (doc) => putInstanceProfile(ctx.store, doc),
+    (tags) => removeTags(tags, input.TagKeys),
+  );
 
-export const ListInstanceProfileTags: Handler<ListInstanceProfileTagsRequest, ListInstanceProfileTagsResponse> = (input, ctx) => {
-  const p = getInstanceProfile(ctx.store, checkName(input.InstanceProfileName, "instanceProfileName", 128));
-  const page = paginate(p.Tags, input);
-  return { Tags: page.items, ...pageFields(page) };
-};
+export const ListInstanceProfileTags: Handler<ListInstanceProfileTagsRequest, ListInstanceProfileTagsResponse> = (input, ctx) => tagsPage(getInstanceProfile(ctx.store, checkName(input.InstanceProfileName, "instanceProfileName", 128)).Tags, input);

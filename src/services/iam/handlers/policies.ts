@@ -47,6 +47,8 @@ import {
   removeTags,
   validationError,
   nowSeconds,
+  updateTags,
+  tagsPage,
 } from "../common.js";
 import { customerPolicy, existingPolicy } from "../managed-policies.js";
 import { checkSize, validatePolicy } from "../policy-validate.js";
@@ -297,26 +299,20 @@ export const ListEntitiesForPolicy: Handler<ListEntitiesForPolicyRequest, ListEn
   };
 };
 
-export const TagPolicy: Handler<TagPolicyRequest, Record<string, never>> = (input, ctx) => {
-  ctx.store.tx(() => {
-    const p = customerPolicy(ctx.store, ctx.accountId, input.PolicyArn!);
-    p.Tags = mergeTags(p.Tags, input.Tags);
-    ctx.store.put("policy", nameKey(p.PolicyName), p);
-  });
-  return {};
-};
+export const TagPolicy: Handler<TagPolicyRequest, Record<string, never>> = (input, ctx) =>
+  updateTags(
+    ctx,
+    () => customerPolicy(ctx.store, ctx.accountId, input.PolicyArn!),
+    (doc) => ctx.store.put("policy", nameKey(doc.PolicyName), doc),
+    (tags) => mergeTags(tags, input.Tags),
+  );
 
-export const UntagPolicy: Handler<UntagPolicyRequest, Record<string, never>> = (input, ctx) => {
-  ctx.store.tx(() => {
-    const p = customerPolicy(ctx.store, ctx.accountId, input.PolicyArn!);
-    p.Tags = removeTags(p.Tags, input.TagKeys);
-    ctx.store.put("policy", nameKey(p.PolicyName), p);
-  });
-  return {};
-};
+export const UntagPolicy: Handler<UntagPolicyRequest, Record<string, never>> = (input, ctx) =>
+  updateTags(
+    ctx,
+    () => customerPolicy(ctx.store, ctx.accountId, input.PolicyArn!),
+    (doc) => ctx.store.put("policy", nameKey(doc.PolicyName), doc),
+    (tags) => removeTags(tags, input.TagKeys),
+  );
 
-export const ListPolicyTags: Handler<ListPolicyTagsRequest, ListPolicyTagsResponse> = (input, ctx) => {
-  const ref = existingPolicy(ctx.store, ctx.accountId, input.PolicyArn!);
-  const page = paginate(ref.doc?.Tags ?? [], input);
-  return { Tags: page.items, ...pageFields(page) };
-};
+export const ListPolicyTags: Handler<ListPolicyTagsRequest, ListPolicyTagsResponse> = (input, ctx) => tagsPage(existingPolicy(ctx.store, ctx.accountId, input.PolicyArn!).doc?.Tags ?? [], input);

@@ -30,7 +30,7 @@ import type {
   ListSAMLProviderTagsResponse,
 } from "@aws-sdk/client-iam";
 import type { Handler, RequestContext } from "../../../core/service.js";
-import { type Tag, alreadyExists, checkName, invalidInput, limitExceeded, mergeTags, noSuchEntity, pageFields, paginate, removeTags, validationError, nowSeconds } from "../common.js";
+import { type Tag, alreadyExists, checkName, invalidInput, limitExceeded, mergeTags, noSuchEntity, pageFields, paginate, removeTags, validationError, nowSeconds, tagsPage } from "../common.js";
 
 interface OidcProviderDoc {
   Url: string;
@@ -148,10 +148,7 @@ export const UntagOpenIDConnectProvider: Handler<UntagOpenIDConnectProviderReque
     d.Tags = removeTags(d.Tags, input.TagKeys);
   });
 
-export const ListOpenIDConnectProviderTags: Handler<ListOpenIDConnectProviderTagsRequest, ListOpenIDConnectProviderTagsResponse> = (input, ctx) => {
-  const page = paginate(oidcOf(ctx, input.OpenIDConnectProviderArn).doc.Tags, input);
-  return { Tags: page.items, ...pageFields(page) };
-};
+export const ListOpenIDConnectProviderTags: Handler<ListOpenIDConnectProviderTagsRequest, ListOpenIDConnectProviderTagsResponse> = (input, ctx) => tagsPage(oidcOf(ctx, input.OpenIDConnectProviderArn).doc.Tags, input);
 
 // ---- SAML ----------------------------------------------------------------------------
 
@@ -256,7 +253,4 @@ export const UntagSAMLProvider: Handler<UntagSAMLProviderRequest, Record<string,
     d.Tags = removeTags(d.Tags, input.TagKeys);
   });
 
-export const ListSAMLProviderTags: Handler<ListSAMLProviderTagsRequest, ListSAMLProviderTagsResponse> = (input, ctx) => {
-  const page = paginate(samlOf(ctx, input.SAMLProviderArn).Tags, input);
-  return { Tags: page.items, ...pageFields(page) };
-};
+export const ListSAMLProviderTags: Handler<ListSAMLProviderTagsRequest, ListSAMLProviderTagsResponse> = (input, ctx) => tagsPage(samlOf(ctx, input.SAMLProviderArn).Tags, input);

@@ -48,6 +48,8 @@ import {
   removeTags,
   validationError,
   nowSeconds,
+  updateTags,
+  tagsPage,
 } from "../common.js";
 import { attachablePolicy } from "../managed-policies.js";
 import { checkSize, validatePolicy } from "../policy-validate.js";
@@ -197,29 +199,23 @@ function deleteRoleChecked(ctx: RequestContext, r: RoleDoc): void {
   ctx.store.delete("role", nameKey(r.RoleName));
 }
 
-export const TagRole: Handler<TagRoleRequest, Record<string, never>> = (input, ctx) => {
-  ctx.store.tx(() => {
-    const r = getRole(ctx.store, checkName(input.RoleName, "roleName", 64));
-    r.Tags = mergeTags(r.Tags, input.Tags);
-    putRole(ctx.store, r);
-  });
-  return {};
-};
+export const TagRole: Handler<TagRoleRequest, Record<string, never>> = (input, ctx) =>
+  updateTags(
+    ctx,
+    () => getRole(ctx.store, checkName(input.RoleName, "roleName", 64)),
+    (doc) => putRole(ctx.store, doc),
+    (tags) => mergeTags(tags, input.Tags),
+  );
 
-export const UntagRole: Handler<UntagRoleRequest, Record<string, never>> = (input, ctx) => {
-  ctx.store.tx(() => {
-    const r = getRole(ctx.store, checkName(input.RoleName, "roleName", 64));
-    r.Tags = removeTags(r.Tags, input.TagKeys);
-    putRole(ctx.store, r);
-  });
-  return {};
-};
+export const UntagRole: Handler<UntagRoleRequest, Record<string, never>> = (input, ctx) =>
+  updateTags(
+    ctx,
+    () => getRole(ctx.store, checkName(input.RoleName, "roleName", 64)),
+    (doc) => putRole(ctx.store, doc),
+    (tags) => removeTags(tags, input.TagKeys),
+  );
 
-export const ListRoleTags: Handler<ListRoleTagsRequest, ListRoleTagsResponse> = (input, ctx) => {
-  const r = getRole(ctx.store, checkName(input.RoleName, "roleName", 64));
-  const page = paginate(r.Tags, input);
-  return { Tags: page.items, ...pageFields(page) };
-};
+export const ListRoleTags: Handler<ListRoleTagsRequest, ListRoleTagsResponse> = (input, ctx) => tagsPage(getRole(ctx.store, checkName(input.RoleName, "roleName", 64)).Tags, input);
 
 export const PutRolePermissionsBoundary: Handler<PutRolePermissionsBoundaryRequest, Record<string, never>> = (input, ctx) => {
   ctx.store.tx(() => {

@@ -33,6 +33,8 @@ import {
   removeTags,
   validationError,
   nowSeconds,
+  updateTags,
+  tagsPage,
 } from "../common.js";
 import { attachablePolicy } from "../managed-policies.js";
 import { reRegisterKeys } from "./access-keys.js";
@@ -165,29 +167,23 @@ export const DeleteUser: Handler<DeleteUserRequest, Record<string, never>> = (in
   return {};
 };
 
-export const TagUser: Handler<TagUserRequest, Record<string, never>> = (input, ctx) => {
-  ctx.store.tx(() => {
-    const u = getUser(ctx.store, checkName(input.UserName, "userName", 128));
-    u.Tags = mergeTags(u.Tags, input.Tags);
-    putUser(ctx.store, u);
-  });
-  return {};
-};
+export const TagUser: Handler<TagUserRequest, Record<string, never>> = (input, ctx) =>
+  updateTags(
+    ctx,
+    () => getUser(ctx.store, checkName(input.UserName, "userName", 128)),
+    (doc) => putUser(ctx.store, doc),
+    (tags) => mergeTags(tags, input.Tags),
+  );
 
-export const UntagUser: Handler<UntagUserRequest, Record<string, never>> = (input, ctx) => {
-  ctx.store.tx(() => {
-    const u = getUser(ctx.store, checkName(input.UserName, "userName", 128));
-    u.Tags = removeTags(u.Tags, input.TagKeys);
-    putUser(ctx.store, u);
-  });
-  return {};
-};
+export const UntagUser: Handler<UntagUserRequest, Record<string, never>> = (input, ctx) =>
+  updateTags(
+    ctx,
+    () => getUser(ctx.store, checkName(input.UserName, "userName", 128)),
+    (doc) => putUser(ctx.store, doc),
+    (tags) => removeTags(tags, input.TagKeys),
+  );
 
-export const ListUserTags: Handler<ListUserTagsRequest, ListUserTagsResponse> = (input, ctx) => {
-  const u = getUser(ctx.store, checkName(input.UserName, "userName", 128));
-  const page = paginate(u.Tags, input);
-  return { Tags: page.items, ...pageFields(page) };
-};
+export const ListUserTags: Handler<ListUserTagsRequest, ListUserTagsResponse> = (input, ctx) => tagsPage(getUser(ctx.store, checkName(input.UserName, "userName", 128)).Tags, input);
 
 export const PutUserPermissionsBoundary: Handler<PutUserPermissionsBoundaryRequest, Record<string, never>> = (input, ctx) => {
   ctx.store.tx(() => {
