@@ -1,5 +1,6 @@
-// Shared pieces of the DynamoDB integration tests: a client per fresh account, table creation
-// and error capture.
+// Shared pieces of the DynamoDB integration tests: a client per fresh account, table creation,
+// error capture, attribute-value shorthands and the Nimbus clock.
+import { expect } from "vitest";
 import { CreateTableCommand, DynamoDBClient, type AttributeDefinition, type KeySchemaElement } from "@aws-sdk/client-dynamodb";
 import { freshAccount, sdkConfig, type TestNimbus } from "../../support/nimbus.js";
 
@@ -39,4 +40,14 @@ export async function failure(p: Promise<unknown>): Promise<CapturedError> {
     return e as CapturedError;
   }
   throw new Error("expected the call to fail");
+}
+
+/** Attribute-value shorthands: S("a") is { S: "a" }, N(1) is { N: "1" }. */
+export const S = (s: string) => ({ S: s });
+export const N = (s: string | number) => ({ N: String(s) });
+
+/** Moves the Nimbus clock forward by an ISO-8601 duration (POST /_nimbus/clock). */
+export async function advanceClock(n: TestNimbus, duration: string): Promise<void> {
+  const r = await fetch(`${n.endpoint}/_nimbus/clock`, { method: "POST", body: JSON.stringify({ advance: duration }) });
+  expect(r.status).toBe(200);
 }

@@ -17,21 +17,13 @@ import {
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import { startNimbus, type TestNimbus } from "../../support/nimbus.js";
-import { account, failure } from "./helpers.js";
+import { account, failure, N, S, advanceClock } from "./helpers.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
   n = await startNimbus();
 });
 afterAll(() => n.stop());
-
-async function advance(duration: string): Promise<void> {
-  const r = await fetch(`${n.endpoint}/_nimbus/clock`, { method: "POST", body: JSON.stringify({ advance: duration }) });
-  expect(r.status).toBe(200);
-}
-
-const S = (s: string) => ({ S: s });
-const N = (s: string | number) => ({ N: String(s) });
 
 /** orders: pk (S) + sk (N); GSI byStatus (status S, total N, INCLUDE note); LSI byDate (pk, date S, KEYS_ONLY). */
 async function ordersTable(c: DynamoDBClient, name = "orders"): Promise<void> {
@@ -458,7 +450,7 @@ describe("UpdateTable GlobalSecondaryIndexUpdates", () => {
     e = await failure(c.send(new UpdateTableCommand({ TableName: "people", AttributeDefinitions: defs, GlobalSecondaryIndexUpdates: [two] })));
     expect(e.name).toBe("LimitExceededException");
 
-    await advance("PT1M");
+    await advanceClock(n, "PT1M");
     const d = (await c.send(new DescribeTableCommand({ TableName: "people" }))).Table!;
     expect(d.GlobalSecondaryIndexes![0]).toMatchObject({ IndexStatus: "ACTIVE", ItemCount: 5 });
     expect(d.GlobalSecondaryIndexes![0].Backfilling).toBeUndefined();

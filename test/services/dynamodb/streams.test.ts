@@ -27,21 +27,13 @@ import {
   type ShardIteratorType,
 } from "@aws-sdk/client-dynamodb-streams";
 import { sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
-import { account, failure } from "./helpers.js";
+import { account, failure, N, S, advanceClock } from "./helpers.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
   n = await startNimbus();
 });
 afterAll(() => n.stop());
-
-async function advance(duration: string): Promise<void> {
-  const r = await fetch(`${n.endpoint}/_nimbus/clock`, { method: "POST", body: JSON.stringify({ advance: duration }) });
-  expect(r.status).toBe(200);
-}
-
-const S = (s: string) => ({ S: s });
-const N = (s: string | number) => ({ N: String(s) });
 
 function setup() {
   const a = account(n);
@@ -275,12 +267,12 @@ describe("retention on the Nimbus clock", () => {
     await c.send(new PutItemCommand({ TableName: "aging", Item: { pk: S("old"), sk: N(1) } }));
     const seq = (await readAll(streams, arn))[0].dynamodb!.SequenceNumber!;
     const it = await iterator(streams, arn, "TRIM_HORIZON");
-    await advance("PT16M");
+    await advanceClock(n, "PT16M");
     const e = await failure(streams.send(new GetRecordsCommand({ ShardIterator: it })));
     expect(e.name).toBe("ExpiredIteratorException");
     expect(e.message).toMatch(/^Iterator expired\. The iterator was created at time .* which is further in the future than the tolerated delay of 900000 milliseconds\.$/);
 
-    await advance("PT24H");
+    await advanceClock(n, "PT24H");
     await c.send(new PutItemCommand({ TableName: "aging", Item: { pk: S("new"), sk: N(1) } }));
     expect((await readAll(streams, arn)).map((r) => r.dynamodb!.Keys!.pk.S)).toEqual(["new"]);
     const trimmed = await failure(streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: await shardOf(streams, arn), ShardIteratorType: "AT_SEQUENCE_NUMBER", SequenceNumber: seq })));
@@ -291,7 +283,7 @@ describe("retention on the Nimbus clock", () => {
     // A disabled stream disappears 24 hours after it was disabled.
     await c.send(new UpdateTableCommand({ TableName: "aging", StreamSpecification: { StreamEnabled: false } }));
     expect((await streams.send(new ListStreamsCommand({ TableName: "aging" }))).Streams).toHaveLength(1);
-    await advance("PT25H");
+    await advanceClock(n, "PT25H");
     expect((await streams.send(new ListStreamsCommand({ TableName: "aging" }))).Streams).toEqual([]);
     expect((await failure(streams.send(new DescribeStreamCommand({ StreamArn: arn })))).name).toBe("ResourceNotFoundException");
   });
@@ -333,8 +325,7 @@ describe("after a restart", () => {
       const recs = await readAll(s, arn);
       expect(recs.map((r) => `${r.eventName} ${r.dynamodb!.Keys!.id.S}`)).toEqual(["INSERT a", "INSERT b"]);
       expect(BigInt(recs[1].dynamodb!.SequenceNumber!) - BigInt(recs[0].dynamodb!.SequenceNumber!)).toBe(1n);
-      const r = await fetch(`${again.endpoint}/_nimbus/clock`, { method: "POST", body: JSON.stringify({ advance: "PT11M" }) });
-      expect(r.status).toBe(200);
+      await advanceClock(again, "PT11M");
       expect((await c.send(new ScanCommand({ TableName: "durable" }))).Items!.map((i) => i.id.S)).toEqual(["b"]);
     } finally {
       await again.stop();

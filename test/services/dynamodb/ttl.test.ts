@@ -15,7 +15,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from "@aws-sdk/client-dynamodb-streams";
 import { sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
-import { account, createTable, failure } from "./helpers.js";
+import { account, createTable, failure, N, S, advanceClock } from "./helpers.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -23,19 +23,11 @@ beforeAll(async () => {
 });
 afterAll(() => n.stop());
 
-async function advance(duration: string): Promise<void> {
-  const r = await fetch(`${n.endpoint}/_nimbus/clock`, { method: "POST", body: JSON.stringify({ advance: duration }) });
-  expect(r.status).toBe(200);
-}
-
 /** Nimbus time, in epoch seconds. */
 async function nowS(): Promise<number> {
   const r = (await (await fetch(`${n.endpoint}/_nimbus/clock`)).json()) as { epochMillis: number };
   return Math.floor(r.epochMillis / 1000);
 }
-
-const S = (s: string) => ({ S: s });
-const N = (s: string | number) => ({ N: String(s) });
 
 describe("UpdateTimeToLive / DescribeTimeToLive", () => {
   it("enables and disables TTL with AWS's errors", async () => {
@@ -94,7 +86,7 @@ describe("expiry", () => {
     // Expired but not yet swept: still returned, as on AWS.
     expect((await c.send(new GetItemCommand({ TableName: "cache", Key: { id: S("past") } }))).Item?.id).toEqual(S("past"));
 
-    await advance("PT2H");
+    await advanceClock(n, "PT2H");
     const ids = async () => (await c.send(new ScanCommand({ TableName: "cache" }))).Items!.map((i) => i.id.S).sort();
     expect(await ids()).toEqual(["ancient", "extended", "later", "never", "text"]);
     const inIndex = await c.send(new QueryCommand({ TableName: "cache", IndexName: "byKind", KeyConditionExpression: "kind = :k", ExpressionAttributeValues: { ":k": S("k") } }));
@@ -113,7 +105,7 @@ describe("expiry", () => {
     expect(removes[0].dynamodb!.OldImage!.exp).toEqual(N(now - 60));
     expect(recs.filter((r) => r.eventName !== "REMOVE").every((r) => r.userIdentity === undefined)).toBe(true);
 
-    await advance("P3D");
+    await advanceClock(n, "P3D");
     expect(await ids()).toEqual(["ancient", "extended", "never", "text"]);
     // Three days on, only the newest REMOVE is within the stream's 24 hours.
     recs = await records();
@@ -129,7 +121,7 @@ describe("expiry", () => {
     const now = await nowS();
     await c.send(new PutItemCommand({ TableName: "keep", Item: { id: S("a"), exp: N(now + 60) } }));
     await c.send(new UpdateTimeToLiveCommand({ TableName: "keep", TimeToLiveSpecification: { AttributeName: "exp", Enabled: false } }));
-    await advance("PT1H");
+    await advanceClock(n, "PT1H");
     expect((await c.send(new GetItemCommand({ TableName: "keep", Key: { id: S("a") } }))).Item).toEqual({ id: S("a"), exp: N(now + 60) });
   });
 });
