@@ -16,7 +16,6 @@ import {
   GetPolicyVersionCommand,
   GetRolePolicyCommand,
   GetUserPolicyCommand,
-  IAMClient,
   ListAttachedUserPoliciesCommand,
   ListEntitiesForPolicyCommand,
   ListPoliciesCommand,
@@ -27,7 +26,8 @@ import {
   SetDefaultPolicyVersionCommand,
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { freshAccount, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { error, iamFor } from "./helpers.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -35,27 +35,13 @@ beforeAll(async () => {
 });
 afterAll(() => n.stop());
 
-function iamFor(account: string) {
-  return new IAMClient(sdkConfig(n.endpoint, { accountId: account }));
-}
-
-async function error(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, message: err.message, status: err.$metadata?.httpStatusCode };
-  }
-  throw new Error("expected the request to fail");
-}
-
 const doc = (action: string, effect = "Allow") => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: effect, Action: action, Resource: "*" }] });
 const TRUST = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }] });
 
 describe("customer-managed policies and versions", () => {
   it("creates a policy with AWS's ARN and id shapes, versions it and sets the default", async () => {
     const account = freshAccount();
-    const iam = iamFor(account);
+    const iam = iamFor(n, account);
     const { Policy } = await iam.send(new CreatePolicyCommand({ PolicyName: "s3-read", Path: "/app/", PolicyDocument: doc("s3:GetObject"), Description: "read" }));
     expect(Policy).toMatchObject({
       PolicyName: "s3-read",
@@ -94,7 +80,7 @@ describe("customer-managed policies and versions", () => {
   });
 
   it("keeps at most 5 versions", async () => {
-    const iam = iamFor(freshAccount());
+    const iam = iamFor(n, freshAccount());
     const arn = (await iam.send(new CreatePolicyCommand({ PolicyName: "p", PolicyDocument: doc("sqs:*") }))).Policy!.Arn!;
     for (let i = 0; i < 4; i++) await iam.send(new CreatePolicyVersionCommand({ PolicyArn: arn, PolicyDocument: doc(`sqs:Get${i}`) }));
     expect(await error(iam.send(new CreatePolicyVersionCommand({ PolicyArn: arn, PolicyDocument: doc("sqs:X") })))).toEqual({
@@ -112,7 +98,7 @@ describe("customer-managed policies and versions", () => {
   });
 
   it("refuses malformed documents and duplicate names with AWS's errors", async () => {
-    const iam = iamFor(freshAccount());
+    const iam = iamFor(n, freshAccount());
     expect(await error(iam.send(new CreatePolicyCommand({ PolicyName: "bad", PolicyDocument: "{not json" })))).toEqual({
       name: "MalformedPolicyDocumentException",
       message: "Syntax errors in policy.",
@@ -137,7 +123,7 @@ describe("customer-managed policies and versions", () => {
 describe("attachments", () => {
   it("attaches AWS-managed and customer policies to users, groups and roles, and lists the entities", async () => {
     const account = freshAccount();
-    const iam = iamFor(account);
+    const iam = iamFor(n, account);
     await iam.send(new CreateUserCommand({ UserName: "ann" }));
     await iam.send(new CreateGroupCommand({ GroupName: "ops" }));
     await iam.send(new CreateRoleCommand({ RoleName: "fn", AssumeRolePolicyDocument: TRUST }));
@@ -173,7 +159,7 @@ describe("attachments", () => {
 
   it("refuses unknown policies, and a customer policy in use cannot be deleted", async () => {
     const account = freshAccount();
-    const iam = iamFor(account);
+    const iam = iamFor(n, account);
     await iam.send(new CreateUserCommand({ UserName: "bo" }));
     const missing = `arn:aws:iam::${account}:policy/nope`;
     expect(await error(iam.send(new AttachUserPolicyCommand({ UserName: "bo", PolicyArn: missing })))).toMatchObject({
@@ -199,7 +185,7 @@ describe("attachments", () => {
   });
 
   it("lists policies by scope, attachment and path prefix", async () => {
-    const iam = iamFor(freshAccount());
+    const iam = iamFor(n, freshAccount());
     await iam.send(new CreatePolicyCommand({ PolicyName: "local-a", Path: "/team/", PolicyDocument: doc("s3:*") }));
     await iam.send(new CreatePolicyCommand({ PolicyName: "local-b", PolicyDocument: doc("s3:*") }));
     await iam.send(new CreateUserCommand({ UserName: "cy" }));
@@ -244,7 +230,7 @@ describe("attachments", () => {
 
 describe("inline policies", () => {
   it("puts, gets (URL-encoded), lists and deletes inline policies on users and roles", async () => {
-    const iam = iamFor(freshAccount());
+    const iam = iamFor(n, freshAccount());
     await iam.send(new CreateUserCommand({ UserName: "di" }));
     await iam.send(new PutUserPolicyCommand({ UserName: "di", PolicyName: "b", PolicyDocument: doc("s3:GetObject") }));
     await iam.send(new PutUserPolicyCommand({ UserName: "di", PolicyName: "a", PolicyDocument: doc("s3:PutObject") }));
@@ -267,7 +253,7 @@ describe("inline policies", () => {
   });
 
   it("enforces the 2048-character inline quota of a user", async () => {
-    const iam = iamFor(freshAccount());
+    const iam = iamFor(n, freshAccount());
     await iam.send(new CreateUserCommand({ UserName: "ed" }));
     const big = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: Array.from({ length: 250 }, (_, i) => `s3:A${i}`), Resource: "*" }] });
     expect(await error(iam.send(new PutUserPolicyCommand({ UserName: "ed", PolicyName: "big", PolicyDocument: big })))).toMatchObject({

@@ -9,7 +9,6 @@ import {
   GetContextKeysForCustomPolicyCommand,
   GetOpenIDConnectProviderCommand,
   GetSAMLProviderCommand,
-  IAMClient,
   ListMFADevicesCommand,
   ListOpenIDConnectProvidersCommand,
   ListSSHPublicKeysCommand,
@@ -21,7 +20,8 @@ import {
   SimulatePrincipalPolicyCommand,
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { freshAccount, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { error, iamFor } from "./helpers.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -29,25 +29,12 @@ beforeAll(async () => {
 });
 afterAll(() => n.stop());
 
-function iamFor(account: string) {
-  return new IAMClient(sdkConfig(n.endpoint, { accountId: account }));
-}
-
-async function error(p: Promise<unknown>): Promise<{ name: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return { name: (e as Error).name, message: (e as Error).message };
-  }
-  throw new Error("expected the request to fail");
-}
-
 const doc = (statements: unknown[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
 
 describe("identity providers", () => {
   it("OIDC: create, get, list, delete; one provider per URL", async () => {
     const account = freshAccount();
-    const iam = iamFor(account);
+    const iam = iamFor(n, account);
     const { OpenIDConnectProviderArn } = await iam.send(
       new CreateOpenIDConnectProviderCommand({ Url: "https://oidc.example.com/issuer", ClientIDList: ["app-1"], ThumbprintList: ["a".repeat(40)] }),
     );
@@ -64,7 +51,7 @@ describe("identity providers", () => {
 
   it("SAML: create from metadata, get, list", async () => {
     const account = freshAccount();
-    const iam = iamFor(account);
+    const iam = iamFor(n, account);
     const metadata = `<?xml version="1.0"?><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.com" validUntil="2030-01-01T00:00:00Z"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">${"<!-- padding -->".repeat(70)}</md:IDPSSODescriptor></md:EntityDescriptor>`;
     const { SAMLProviderArn } = await iam.send(new CreateSAMLProviderCommand({ Name: "corp-idp", SAMLMetadataDocument: metadata }));
     expect(SAMLProviderArn).toBe(`arn:aws:iam::${account}:saml-provider/corp-idp`);
@@ -78,7 +65,7 @@ describe("identity providers", () => {
 describe("policy simulation", () => {
   it("SimulatePrincipalPolicy evaluates a user's own, group and boundary policies", async () => {
     const account = freshAccount();
-    const iam = iamFor(account);
+    const iam = iamFor(n, account);
     const { User } = await iam.send(new CreateUserCommand({ UserName: "sim" }));
     await iam.send(new PutUserPolicyCommand({ UserName: "sim", PolicyName: "own", PolicyDocument: doc([{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::data/*" }]) }));
     await iam.send(new CreateGroupCommand({ GroupName: "g" }));
@@ -108,7 +95,7 @@ describe("policy simulation", () => {
   });
 
   it("SimulateCustomPolicy evaluates the policies passed in, with context keys", async () => {
-    const iam = iamFor(freshAccount());
+    const iam = iamFor(n, freshAccount());
     const policy = doc([
       { Effect: "Allow", Action: "ec2:*", Resource: "*" },
       { Sid: "NoTerminate", Effect: "Deny", Action: "ec2:TerminateInstances", Resource: "*", Condition: { StringNotEquals: { "aws:RequestedRegion": "eu-west-1" } } },
@@ -129,7 +116,7 @@ describe("policy simulation", () => {
   });
 
   it("answers the empty lists of credentials Nimbus does not issue, for an existing user", async () => {
-    const iam = iamFor(freshAccount());
+    const iam = iamFor(n, freshAccount());
     await iam.send(new CreateUserCommand({ UserName: "plain" }));
     expect((await iam.send(new ListMFADevicesCommand({ UserName: "plain" }))).MFADevices).toEqual([]);
     expect((await iam.send(new ListSigningCertificatesCommand({ UserName: "plain" }))).Certificates).toEqual([]);

@@ -15,7 +15,6 @@ import {
   GetAccountSummaryCommand,
   GetInstanceProfileCommand,
   GetRoleCommand,
-  IAMClient,
   ListAccountAliasesCommand,
   ListInstanceProfilesForRoleCommand,
   ListRoleTagsCommand,
@@ -29,7 +28,8 @@ import {
   UpdateRoleCommand,
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { freshAccount, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { error, iamFor } from "./helpers.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -37,26 +37,12 @@ beforeAll(async () => {
 });
 afterAll(() => n.stop());
 
-function iamFor(account: string) {
-  return new IAMClient(sdkConfig(n.endpoint, { accountId: account }));
-}
-
-async function error(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, message: err.message, status: err.$metadata?.httpStatusCode };
-  }
-  throw new Error("expected the request to fail");
-}
-
 const TRUST = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });
 
 describe("roles", () => {
   it("creates a role with its trust policy, path, max session duration and tags", async () => {
     const account = freshAccount();
-    const iam = iamFor(account);
+    const iam = iamFor(n, account);
     const { Role } = await iam.send(
       new CreateRoleCommand({ RoleName: "web", Path: "/svc/", AssumeRolePolicyDocument: TRUST, MaxSessionDuration: 7200, Description: "web tier", Tags: [{ Key: "env", Value: "dev" }] }),
     );
@@ -78,7 +64,7 @@ describe("roles", () => {
   });
 
   it("validates the trust policy and MaxSessionDuration as AWS does", async () => {
-    const iam = iamFor(freshAccount());
+    const iam = iamFor(n, freshAccount());
     const noPrincipal = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:AssumeRole" }] });
     expect((await error(iam.send(new CreateRoleCommand({ RoleName: "r1", AssumeRolePolicyDocument: noPrincipal })))).name).toBe("MalformedPolicyDocumentException");
     expect(await error(iam.send(new CreateRoleCommand({ RoleName: "r1", AssumeRolePolicyDocument: TRUST, MaxSessionDuration: 60 })))).toEqual({
@@ -99,7 +85,7 @@ describe("roles", () => {
   });
 
   it("refuses to delete a role with policies or instance profiles", async () => {
-    const iam = iamFor(freshAccount());
+    const iam = iamFor(n, freshAccount());
     await iam.send(new CreateRoleCommand({ RoleName: "app", AssumeRolePolicyDocument: TRUST }));
     await iam.send(new AttachRolePolicyCommand({ RoleName: "app", PolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" }));
     const { InstanceProfile } = await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: "app-profile" }));
@@ -127,7 +113,7 @@ describe("roles", () => {
 
   it("creates service-linked roles under /aws-service-role/ and protects them", async () => {
     const account = freshAccount();
-    const iam = iamFor(account);
+    const iam = iamFor(n, account);
     const { Role } = await iam.send(new CreateServiceLinkedRoleCommand({ AWSServiceName: "elasticloadbalancing.amazonaws.com" }));
     expect(Role).toMatchObject({
       RoleName: "AWSServiceRoleForElasticLoadBalancing",
@@ -142,7 +128,7 @@ describe("roles", () => {
 
 describe("permissions boundaries", () => {
   it("sets and removes a boundary, and counts its use", async () => {
-    const iam = iamFor(freshAccount());
+    const iam = iamFor(n, freshAccount());
     await iam.send(new CreateUserCommand({ UserName: "bounded" }));
     await iam.send(new CreateRoleCommand({ RoleName: "bounded-role", AssumeRolePolicyDocument: TRUST }));
     const boundary = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess";
@@ -164,8 +150,8 @@ describe("permissions boundaries", () => {
 
 describe("account settings", () => {
   it("keeps one alias per account, unique across accounts", async () => {
-    const a = iamFor(freshAccount());
-    const b = iamFor(freshAccount());
+    const a = iamFor(n, freshAccount());
+    const b = iamFor(n, freshAccount());
     const alias = `acme-${Date.now().toString(36)}`;
     await a.send(new CreateAccountAliasCommand({ AccountAlias: alias }));
     expect((await a.send(new ListAccountAliasesCommand({}))).AccountAliases).toEqual([alias]);
@@ -178,7 +164,7 @@ describe("account settings", () => {
 
   it("stores the password policy and answers NoSuchEntity without one", async () => {
     const account = freshAccount();
-    const iam = iamFor(account);
+    const iam = iamFor(n, account);
     expect(await error(iam.send(new GetAccountPasswordPolicyCommand({})))).toMatchObject({
       name: "NoSuchEntityException",
       message: `The Password Policy with domain name ${account} cannot be found.`,
@@ -194,7 +180,7 @@ describe("account settings", () => {
   });
 
   it("summarizes the account and details every entity with its policies", async () => {
-    const iam = iamFor(freshAccount());
+    const iam = iamFor(n, freshAccount());
     await iam.send(new CreateUserCommand({ UserName: "u" }));
     await iam.send(new CreateRoleCommand({ RoleName: "r", AssumeRolePolicyDocument: TRUST }));
     await iam.send(new AttachRolePolicyCommand({ RoleName: "r", PolicyArn: "arn:aws:iam::aws:policy/AmazonSQSFullAccess" }));

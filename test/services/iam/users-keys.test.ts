@@ -28,7 +28,8 @@ import {
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { freshAccount, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { error, iamFor } from "./helpers.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -36,28 +37,14 @@ beforeAll(async () => {
 });
 afterAll(() => n.stop());
 
-function iamFor(account: string) {
-  return new IAMClient(sdkConfig(n.endpoint, { accountId: account }));
-}
-
 function asKey(key: { AccessKeyId?: string; SecretAccessKey?: string }) {
   return { endpoint: n.endpoint, region: "us-east-1", maxAttempts: 1, credentials: { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! } };
-}
-
-async function error(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, message: err.message, status: err.$metadata?.httpStatusCode };
-  }
-  throw new Error("expected the request to fail");
 }
 
 describe("IAM users", () => {
   it("creates a user with AWS's id and ARN shapes, lists and gets it", async () => {
     const account = freshAccount();
-    const iam = iamFor(account);
+    const iam = iamFor(n, account);
     const { User } = await iam.send(new CreateUserCommand({ UserName: "alice", Path: "/eng/", Tags: [{ Key: "team", Value: "core" }] }));
     expect(User!.UserName).toBe("alice");
     expect(User!.Path).toBe("/eng/");
@@ -77,7 +64,7 @@ describe("IAM users", () => {
 
   it("GetUser without a name answers the root user of the caller's account", async () => {
     const account = freshAccount();
-    const iam = iamFor(account);
+    const iam = iamFor(n, account);
     const first = (await iam.send(new GetUserCommand({}))).User!;
     expect(first).toMatchObject({ UserId: account, Arn: `arn:aws:iam::${account}:root` });
     expect(first.UserName).toBeUndefined();
@@ -85,7 +72,7 @@ describe("IAM users", () => {
   });
 
   it("answers AWS's errors: NoSuchEntity, EntityAlreadyExists, ValidationError", async () => {
-    const iam = iamFor(freshAccount());
+    const iam = iamFor(n, freshAccount());
     await iam.send(new CreateUserCommand({ UserName: "bob" }));
     expect(await error(iam.send(new GetUserCommand({ UserName: "nobody" })))).toEqual({
       name: "NoSuchEntityException",
@@ -110,7 +97,7 @@ describe("IAM users", () => {
   });
 
   it("paginates with Marker and MaxItems in name order", async () => {
-    const iam = iamFor(freshAccount());
+    const iam = iamFor(n, freshAccount());
     const names = ["delta", "Alpha", "charlie", "bravo", "echo"];
     for (const UserName of names) await iam.send(new CreateUserCommand({ UserName }));
     const seen: string[] = [];
@@ -131,7 +118,7 @@ describe("IAM users", () => {
 
   it("renames and moves a user; tags and untags", async () => {
     const account = freshAccount();
-    const iam = iamFor(account);
+    const iam = iamFor(n, account);
     await iam.send(new CreateUserCommand({ UserName: "dave" }));
     await iam.send(new UpdateUserCommand({ UserName: "dave", NewUserName: "david", NewPath: "/ops/" }));
     expect(await error(iam.send(new GetUserCommand({ UserName: "dave" })))).toMatchObject({ name: "NoSuchEntityException" });
@@ -143,7 +130,7 @@ describe("IAM users", () => {
   });
 
   it("refuses to delete a user with keys, groups or a login profile (DeleteConflict)", async () => {
-    const iam = iamFor(freshAccount());
+    const iam = iamFor(n, freshAccount());
     await iam.send(new CreateUserCommand({ UserName: "erin" }));
     await iam.send(new CreateGroupCommand({ GroupName: "devs" }));
     await iam.send(new AddUserToGroupCommand({ GroupName: "devs", UserName: "erin" }));
@@ -169,7 +156,7 @@ describe("IAM users", () => {
 
 describe("IAM groups", () => {
   it("lists a group's members and a user's groups", async () => {
-    const iam = iamFor(freshAccount());
+    const iam = iamFor(n, freshAccount());
     await iam.send(new CreateUserCommand({ UserName: "u1" }));
     await iam.send(new CreateUserCommand({ UserName: "u2" }));
     const { Group } = await iam.send(new CreateGroupCommand({ GroupName: "admins", Path: "/x/" }));
@@ -190,7 +177,7 @@ describe("IAM groups", () => {
 describe("IAM access keys", () => {
   it("creates keys that authenticate as the user (signature verified with the secret)", async () => {
     const account = freshAccount();
-    const iam = iamFor(account);
+    const iam = iamFor(n, account);
     const { User } = await iam.send(new CreateUserCommand({ UserName: "frank" }));
     const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: "frank" }));
     expect(AccessKey!.AccessKeyId).toMatch(/^AKIA[A-Z2-7]{16}$/);
@@ -219,7 +206,7 @@ describe("IAM access keys", () => {
   });
 
   it("allows two keys per user, lists them, deactivates and deletes them", async () => {
-    const iam = iamFor(freshAccount());
+    const iam = iamFor(n, freshAccount());
     await iam.send(new CreateUserCommand({ UserName: "gina" }));
     const k1 = (await iam.send(new CreateAccessKeyCommand({ UserName: "gina" }))).AccessKey!;
     const k2 = (await iam.send(new CreateAccessKeyCommand({ UserName: "gina" }))).AccessKey!;
@@ -262,7 +249,7 @@ describe("IAM access keys", () => {
 
 describe("IAM login profiles", () => {
   it("creates, reads and checks passwords against the account's policy", async () => {
-    const iam = iamFor(freshAccount());
+    const iam = iamFor(n, freshAccount());
     await iam.send(new CreateUserCommand({ UserName: "hal" }));
     await iam.send(new UpdateAccountPasswordPolicyCommand({ MinimumPasswordLength: 12, RequireNumbers: true }));
     expect(await error(iam.send(new CreateLoginProfileCommand({ UserName: "hal", Password: "short1" })))).toMatchObject({
