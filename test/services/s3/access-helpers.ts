@@ -1,5 +1,6 @@
 // Plain curl for the access tests (anonymous and presigned requests), run asynchronously: the
-// Nimbus under test shares this process, so a blocking child would deadlock it.
+// Nimbus under test shares this process, so a blocking child would deadlock it. And err, the
+// error an SDK call fails with.
 import { execFile } from "node:child_process";
 
 export function curl(url: string, extra: string[] = []): Promise<{ status: number; body: string; headers: Record<string, string> }> {
@@ -23,4 +24,15 @@ export function curl(url: string, extra: string[] = []): Promise<{ status: numbe
       resolve({ status, body: rest, headers });
     });
   });
+}
+
+/** The error an SDK call fails with: name, message and HTTP status (fails the test if it succeeds). */
+export async function err(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
+  try {
+    await p;
+  } catch (e) {
+    const x = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
+    return { name: x.name, message: x.message, status: x.$metadata?.httpStatusCode };
+  }
+  throw new Error("expected an error");
 }

@@ -19,7 +19,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, startNimbus, type TestNimbus } from "../../support/nimbus.js";
-import { curl } from "./access-helpers.js";
+import { curl, err } from "./access-helpers.js";
 import { client, text, uniq, withBucket } from "./helpers.js";
 
 let n: TestNimbus;
@@ -29,16 +29,6 @@ beforeAll(async () => {
 afterAll(() => n.stop());
 
 const ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers";
-
-async function err(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    const x = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: x.name, message: x.message, status: x.$metadata?.httpStatusCode };
-  }
-  throw new Error("expected an error");
-}
 
 /** A bucket with ACLs enabled (ObjectWriter) and Block Public Access off. */
 async function aclBucket(): Promise<{ s3: S3Client; bucket: string; account: string }> {

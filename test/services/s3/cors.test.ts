@@ -3,7 +3,7 @@
 import { DeleteBucketCorsCommand, GetBucketCorsCommand, PutBucketCorsCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNimbus, type TestNimbus } from "../../support/nimbus.js";
-import { curl } from "./access-helpers.js";
+import { curl, err } from "./access-helpers.js";
 import { withBucket } from "./helpers.js";
 
 let n: TestNimbus;
@@ -11,16 +11,6 @@ beforeAll(async () => {
   n = await startNimbus();
 });
 afterAll(() => n.stop());
-
-async function err(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    const x = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: x.name, message: x.message, status: x.$metadata?.httpStatusCode };
-  }
-  throw new Error("expected an error");
-}
 
 const preflight = (url: string, origin: string | undefined, method: string | undefined, headers?: string) =>
   curl(url, ["-X", "OPTIONS", ...(origin ? ["-H", `Origin: ${origin}`] : []), ...(method ? ["-H", `Access-Control-Request-Method: ${method}`] : []), ...(headers ? ["-H", `Access-Control-Request-Headers: ${headers}`] : [])]);

@@ -1,6 +1,6 @@
 // Bucket policies through the real SDK and plain curl: validation in S3's words, Block Public
 // Access's BlockPublicPolicy and RestrictPublicBuckets, anonymous and cross-account access.
-import { curl } from "./access-helpers.js";
+import { curl, err } from "./access-helpers.js";
 import {
   DeleteBucketPolicyCommand,
   DeletePublicAccessBlockCommand,
@@ -25,16 +25,6 @@ afterAll(() => n.stop());
 
 const publicRead = (bucket: string, extra: object = {}) =>
   JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "PublicRead", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/*`, ...extra }] });
-
-async function err(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    const x = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: x.name, message: x.message, status: x.$metadata?.httpStatusCode };
-  }
-  throw new Error("expected an error");
-}
 
 async function openBucket(s3: S3Client, bucket: string): Promise<void> {
   await s3.send(new DeletePublicAccessBlockCommand({ Bucket: bucket }));

@@ -9,7 +9,7 @@ import {
 import { DeletePublicAccessBlockCommand as DeleteAccountPab, GetPublicAccessBlockCommand as GetAccountPab, PutPublicAccessBlockCommand as PutAccountPab, S3ControlClient } from "@aws-sdk/client-s3-control";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
-import { curl } from "./access-helpers.js";
+import { curl, err } from "./access-helpers.js";
 import { localhostRequestHandler } from "../../support/localhost.js";
 import { client, uniq } from "./helpers.js";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
@@ -19,16 +19,6 @@ beforeAll(async () => {
   n = await startNimbus();
 });
 afterAll(() => n.stop());
-
-async function err(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    const x = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: x.name, message: x.message, status: x.$metadata?.httpStatusCode };
-  }
-  throw new Error("expected an error");
-}
 
 const publicRead = (bucket: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/*` }] });
 

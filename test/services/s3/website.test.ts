@@ -11,7 +11,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNimbus, type TestNimbus } from "../../support/nimbus.js";
-import { curl } from "./access-helpers.js";
+import { curl, err } from "./access-helpers.js";
 import { withBucket } from "./helpers.js";
 
 let n: TestNimbus;
@@ -19,16 +19,6 @@ beforeAll(async () => {
   n = await startNimbus();
 });
 afterAll(() => n.stop());
-
-async function err(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    const x = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: x.name, message: x.message, status: x.$metadata?.httpStatusCode };
-  }
-  throw new Error("expected an error");
-}
 
 /** GET through the host form: <bucket>.s3-website.localhost resolved to 127.0.0.1 by curl itself. */
 function site(bucket: string, path: string, extra: string[] = []) {
