@@ -143,17 +143,8 @@ export const GetPolicy: Handler<GetPolicyRequest, GetPolicyResponse> = (input, c
   const a = attachmentsOf(ctx.store, p.Arn);
   return {
     Policy: {
-      PolicyName: p.PolicyName,
-      PolicyId: p.PolicyId,
-      Arn: p.Arn,
-      Path: p.Path,
-      DefaultVersionId: p.DefaultVersionId,
-      AttachmentCount: attachmentCount(a),
-      PermissionsBoundaryUsageCount: a.boundaryOf,
-      IsAttachable: true,
+      ...policySummary(p, a),
       Description: p.Description,
-      CreateDate: new Date(p.CreateDate),
-      UpdateDate: new Date(p.UpdateDate),
     },
   };
 };
