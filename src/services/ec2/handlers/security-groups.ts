@@ -306,15 +306,20 @@ export function describeRule(r: SgRule): string {
   return `peer: ${peer}, ${proto}${range}, ALLOW`;
 }
 
-function authorize(s: Ec2State, input: RuleInput, egress: boolean): AuthorizeSecurityGroupIngressResult {
-  let sg: SgDoc;
-  if (input.GroupId) sg = need<SgDoc>(s, RES.sg, input.GroupId, "GroupId");
-  else if (input.GroupName && !egress) {
+/** The group an Authorize/Revoke call names: by GroupId, or (ingress only) by GroupName in the default VPC. */
+function targetGroup(s: Ec2State, input: { GroupId?: string; GroupName?: string }, egress: boolean): SgDoc {
+  if (input.GroupId) return need<SgDoc>(s, RES.sg, input.GroupId, "GroupId");
+  if (input.GroupName && !egress) {
     const vpc = defaultVpc(s);
     const found = s.all<SgDoc>(KIND.sg).find((g) => g.VpcId === vpc.VpcId && g.GroupName === input.GroupName);
     if (!found) throw new AwsError("InvalidGroup.NotFound", `The security group '${input.GroupName}' does not exist in default VPC '${vpc.VpcId}'`, 400);
-    sg = found;
-  } else throw new AwsError("MissingParameter", "The request must contain the parameter groupId", 400);
+    return found;
+  }
+  throw new AwsError("MissingParameter", "The request must contain the parameter groupId", 400);
+}
+
+function authorize(s: Ec2State, input: RuleInput, egress: boolean): AuthorizeSecurityGroupIngressResult {
+  const sg = targetGroup(s, input, egress);
   const tags = tagsOnCreate(input.TagSpecifications, "security-group-rule");
   const rules = requestedRules(s, sg, input, egress);
   for (let i = 0; i < rules.length; i++) {
@@ -340,14 +345,7 @@ function authorize(s: Ec2State, input: RuleInput, egress: boolean): AuthorizeSec
 type RevokeInput = RevokeSecurityGroupIngressRequest & RevokeSecurityGroupEgressRequest;
 
 function revoke(s: Ec2State, input: RevokeInput, egress: boolean): RevokeSecurityGroupIngressResult {
-  let sg: SgDoc;
-  if (input.GroupId) sg = need<SgDoc>(s, RES.sg, input.GroupId, "GroupId");
-  else if (input.GroupName && !egress) {
-    const vpc = defaultVpc(s);
-    const found = s.all<SgDoc>(KIND.sg).find((g) => g.VpcId === vpc.VpcId && g.GroupName === input.GroupName);
-    if (!found) throw new AwsError("InvalidGroup.NotFound", `The security group '${input.GroupName}' does not exist in default VPC '${vpc.VpcId}'`, 400);
-    sg = found;
-  } else throw new AwsError("MissingParameter", "The request must contain the parameter groupId", 400);
+  const sg = targetGroup(s, input, egress);
   const drop = new Set<string>();
   const unknown: SgRule[] = [];
   if (input.SecurityGroupRuleIds?.length) {
