@@ -144,14 +144,7 @@ async function transactWrite(input: TransactWriteItemsInput, ctx: RequestContext
       }
     }
     // Throwing rolls back every write made above.
-    if (failed) {
-      throw new AwsError(
-        "TransactionCanceledException",
-        `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(", ")}]`,
-        undefined,
-        { fields: { CancellationReasons: reasons } },
-      );
-    }
+    if (failed) throw transactionCanceled(reasons);
   });
   const cap = tally.list();
   return cap ? { ConsumedCapacity: cap } : {};
@@ -192,4 +185,14 @@ export function TransactGetItems(input: TransactGetItemsInput, ctx: RequestConte
   );
   const cap = tally.list();
   return { Responses: responses as TransactGetItemsOutput["Responses"], ...(cap ? { ConsumedCapacity: cap } : {}) };
+}
+
+/** TransactionCanceledException listing every item's reason (Code "None" for the ones that would have succeeded), as TransactWriteItems and ExecuteTransaction answer. */
+export function transactionCanceled(reasons: Reason[]): AwsError {
+  return new AwsError(
+    "TransactionCanceledException",
+    `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(", ")}]`,
+    undefined,
+    { fields: { CancellationReasons: reasons } },
+  );
 }

@@ -27,6 +27,7 @@ import { checkEnums } from "../engine/params.js";
 import type { Condition, Operand } from "../engine/parser.js";
 import { compareBytes, encodeKey, fromStored, normalizeItem, toStored, validation, type AV, type Item } from "../engine/values.js";
 import { checkSize, returnedAttributes } from "../handlers/items.js";
+import { transactionCanceled } from "../handlers/transactions.js";
 import type { PageRow, TableRecord } from "../store.js";
 import { parseStatement, type Statement } from "./parser.js";
 
@@ -355,14 +356,7 @@ export async function ExecuteTransaction(input: ExecuteTransactionInput, ctx: Re
         reasons.push({ Code: e.code === "ValidationException" ? "ValidationError" : e.code.replace(/Exception$/, ""), Message: e.message });
       }
     }
-    if (failed) {
-      throw new AwsError(
-        "TransactionCanceledException",
-        `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(", ")}]`,
-        undefined,
-        { fields: { CancellationReasons: reasons } },
-      );
-    }
+    if (failed) throw transactionCanceled(reasons);
   });
   const cap = tally.list();
   return { Responses: [], ...(cap ? { ConsumedCapacity: cap } : {}) };
