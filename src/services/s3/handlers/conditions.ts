@@ -58,6 +58,21 @@ export function checkReadConditions(c: ReadConditions, o: StoredObject): void {
   }
 }
 
+/** The x-amz-copy-source-if-* members of CopyObject and UploadPartCopy, as ReadConditions. */
+export function copySourceConditions(input: {
+  CopySourceIfMatch?: string;
+  CopySourceIfNoneMatch?: string;
+  CopySourceIfModifiedSince?: Date;
+  CopySourceIfUnmodifiedSince?: Date;
+}): ReadConditions {
+  return {
+    ...(input.CopySourceIfMatch !== undefined ? { IfMatch: input.CopySourceIfMatch } : {}),
+    ...(input.CopySourceIfNoneMatch !== undefined ? { IfNoneMatch: input.CopySourceIfNoneMatch } : {}),
+    ...(input.CopySourceIfModifiedSince !== undefined ? { IfModifiedSince: input.CopySourceIfModifiedSince } : {}),
+    ...(input.CopySourceIfUnmodifiedSince !== undefined ? { IfUnmodifiedSince: input.CopySourceIfUnmodifiedSince } : {}),
+  };
+}
+
 /**
  * CopyObject's source conditions: the same steps, but every failure is 412 (a copy has no
  * 304), and the Condition field names the x-amz-copy-source-* header.

@@ -22,7 +22,7 @@ import { inTransaction } from "../../../core/state/database.js";
 import { getObject, putObject, type StoredObject } from "../store.js";
 import { getVersion, isWellFormedVersionId } from "../version-store.js";
 import { bucketStore, ownBucket, type StoredBucket } from "./buckets.js";
-import { checkCopySourceConditions, checkWriteConditions, noSuchKey } from "./conditions.js";
+import { checkCopySourceConditions, copySourceConditions, checkWriteConditions, noSuchKey } from "./conditions.js";
 import {
   checkKey,
   checkReadable,
@@ -101,15 +101,7 @@ export const CopyObject: Handler<CopyObjectRequest, CopyObjectOutput> = async (i
     // 2.
     const source = copySourceVersion(ctx, srcBucket, src.key, src.versionId);
     checkReadable(source);
-    checkCopySourceConditions(
-      {
-        ...(input.CopySourceIfMatch !== undefined ? { IfMatch: input.CopySourceIfMatch } : {}),
-        ...(input.CopySourceIfNoneMatch !== undefined ? { IfNoneMatch: input.CopySourceIfNoneMatch } : {}),
-        ...(input.CopySourceIfModifiedSince !== undefined ? { IfModifiedSince: input.CopySourceIfModifiedSince } : {}),
-        ...(input.CopySourceIfUnmodifiedSince !== undefined ? { IfUnmodifiedSince: input.CopySourceIfUnmodifiedSince } : {}),
-      },
-      source,
-    );
+    checkCopySourceConditions(copySourceConditions(input), source);
     // 3.
     if (ontoItself && metadataDirective === "COPY" && input.StorageClass === undefined && input.WebsiteRedirectLocation === undefined && input.ServerSideEncryption === undefined) {
       throw new AwsError(

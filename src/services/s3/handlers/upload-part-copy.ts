@@ -12,7 +12,7 @@ import type { ChecksumAlgorithm } from "../../../core/http/checksums.js";
 import type { Handler } from "../../../core/service.js";
 import { getUpload } from "../store.js";
 import { ownBucket } from "./buckets.js";
-import { checkCopySourceConditions } from "./conditions.js";
+import { checkCopySourceConditions, copySourceConditions } from "./conditions.js";
 import { copySourceVersion, parseCopySource } from "./copy.js";
 import { commitPart } from "./multipart.js";
 import { checkReadable, ObjectHasher, openBlob } from "./objects.js";
@@ -61,15 +61,7 @@ export const UploadPartCopy: Handler<UploadPartCopyRequest, UploadPartCopyOutput
     // 2.
     const source = copySourceVersion(ctx, srcBucket, src.key, src.versionId);
     checkReadable(source);
-    checkCopySourceConditions(
-      {
-        ...(input.CopySourceIfMatch !== undefined ? { IfMatch: input.CopySourceIfMatch } : {}),
-        ...(input.CopySourceIfNoneMatch !== undefined ? { IfNoneMatch: input.CopySourceIfNoneMatch } : {}),
-        ...(input.CopySourceIfModifiedSince !== undefined ? { IfModifiedSince: input.CopySourceIfModifiedSince } : {}),
-        ...(input.CopySourceIfUnmodifiedSince !== undefined ? { IfUnmodifiedSince: input.CopySourceIfUnmodifiedSince } : {}),
-      },
-      source,
-    );
+    checkCopySourceConditions(copySourceConditions(input), source);
     // 3.
     const range = copyRange(input.CopySourceRange, source.size);
     const length = range ? range.end - range.start + 1 : 0;
