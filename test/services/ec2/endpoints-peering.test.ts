@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { fail } from "./helpers.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -15,7 +16,6 @@ beforeAll(async () => {
 afterAll(() => n.stop());
 
 const client = (accountId = freshAccount(), region = "us-east-1") => new EC2Client(sdkConfig(n.endpoint, { accountId, region }));
-const fail = (p: Promise<unknown>) => p.then(() => { throw new Error("expected a failure"); }, (e: { name: string; message: string }) => e);
 
 describe("VPC endpoints", () => {
   it("a gateway endpoint routes its route tables to the service's prefix list", async () => {

@@ -9,6 +9,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { fail } from "./helpers.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -17,7 +18,6 @@ beforeAll(async () => {
 afterAll(() => n.stop());
 
 const client = (accountId = freshAccount()) => new EC2Client(sdkConfig(n.endpoint, { accountId, region: "us-east-1" }));
-const fail = (p: Promise<unknown>) => p.then(() => { throw new Error("expected a failure"); }, (e: { name: string; message: string }) => e);
 
 async function network(ec2: EC2Client) {
   const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.0.0.0/16" }))).Vpc!;

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { fail } from "./helpers.js";
 
 let n: TestNimbus;
 let dir: string;
@@ -25,7 +26,6 @@ afterAll(() => {
 
 const SSH_KEYGEN = spawnSync("ssh-keygen", ["-?"], { encoding: "utf8" }).error ? undefined : "ssh-keygen";
 const client = (accountId = freshAccount()) => new EC2Client(sdkConfig(n.endpoint, { accountId, region: "us-east-1" }));
-const fail = (p: Promise<unknown>) => p.then(() => { throw new Error("expected a failure"); }, (e: { name: string; message: string }) => e);
 
 /** The public key ssh-keygen derives from a private key file. */
 function sshPublicOf(material: string): string {

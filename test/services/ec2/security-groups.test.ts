@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { fail } from "./helpers.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -15,7 +16,6 @@ beforeAll(async () => {
 afterAll(() => n.stop());
 
 const client = (accountId = freshAccount()) => new EC2Client(sdkConfig(n.endpoint, { accountId, region: "us-east-1" }));
-const fail = (p: Promise<unknown>) => p.then(() => { throw new Error("expected a failure"); }, (e: { name: string; message: string }) => e);
 
 describe("security groups", () => {
   it("creates a group with the default egress rule, in the default VPC unless told", async () => {

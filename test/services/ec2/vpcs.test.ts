@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { fail } from "./helpers.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -15,7 +16,6 @@ beforeAll(async () => {
 afterAll(() => n.stop());
 
 const client = (region = "us-east-1", accountId = freshAccount()) => new EC2Client(sdkConfig(n.endpoint, { accountId, region }));
-const fail = (p: Promise<unknown>) => p.then(() => { throw new Error("expected a failure"); }, (e: { name: string; message: string; $metadata: { httpStatusCode?: number } }) => e);
 
 describe("default VPC", () => {
   it("exists in every region with a /20 subnet per zone, an attached gateway and a default group", async () => {
