@@ -57,6 +57,23 @@ export function migrate(db: Db, service: string, migrations: readonly Migration[
   })();
 }
 
+/**
+ * One value per database, made on first use: a service's prepared statements or store object.
+ * Preparing statements per request costs more than most requests' own work, and a test process
+ * holds several databases (one per Nimbus), so the value hangs off the Db, not a module global.
+ */
+export function perDatabase<T>(make: (db: Db) => T): (db: Db) => T {
+  const made = new WeakMap<Db, T>();
+  return (db) => {
+    let v = made.get(db);
+    if (v === undefined) {
+      v = make(db);
+      made.set(db, v);
+    }
+    return v;
+  };
+}
+
 const runners = new WeakMap<Db, (fn: () => unknown) => unknown>();
 
 /**

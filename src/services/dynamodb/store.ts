@@ -5,7 +5,7 @@
 //   for a hash-only table). memcmp order of rk equals DynamoDB's order of the range key, so a
 //   Query is a primary-key range scan and a Scan walks the primary key.
 // Statements are prepared once per database; callers wrap changes in inTransaction.
-import { inTransaction, type Db, type Migration } from "../../core/state/database.js";
+import { inTransaction, perDatabase, type Db, type Migration } from "../../core/state/database.js";
 import type { Clock } from "../../core/clock/clock.js";
 import type { EventBus } from "../../core/events/bus.js";
 import type { IndexMeta } from "./indexes/schema.js";
@@ -341,13 +341,4 @@ export class DynamoStore {
   }
 }
 
-const stores = new WeakMap<Db, DynamoStore>();
-
-export function dynamoStore(db: Db): DynamoStore {
-  let s = stores.get(db);
-  if (!s) {
-    s = new DynamoStore(db);
-    stores.set(db, s);
-  }
-  return s;
-}
+export const dynamoStore = perDatabase((db) => new DynamoStore(db));

@@ -7,7 +7,7 @@
 // Durability (DESIGN.md principle 5): the blob is written and fsynced first, then the row is
 // committed in one transaction, and only after that commit is a replaced blob deleted.
 import type { Migration } from "../../core/state/database.js";
-import type { Db } from "../../core/state/database.js";
+import { perDatabase, type Db } from "../../core/state/database.js";
 
 export const migrations: readonly Migration[] = [
   (db) => {
@@ -265,15 +265,7 @@ function prepare(db: Db) {
   };
 }
 
-const cache = new WeakMap<Db, Statements>();
-function stmts(db: Db): Statements {
-  let s = cache.get(db);
-  if (!s) {
-    s = prepare(db);
-    cache.set(db, s);
-  }
-  return s;
-}
+const stmts = perDatabase<Statements>(prepare);
 
 export function getObject(db: Db, bucket: string, key: string): StoredObject | undefined {
   const r = stmts(db).get.get(bucket, Buffer.from(key, "utf8")) as Row | undefined;

@@ -8,7 +8,7 @@
 //   - a key has at most one "null" version (in either table);
 //   - a delete marker has no blob (blob_id '').
 import { randomBytes } from "node:crypto";
-import type { Db } from "../../core/state/database.js";
+import { perDatabase, type Db } from "../../core/state/database.js";
 import { checksumsColumn, deleteObjectRow, fromRow, getObject, putObject, type Row, type StoredObject } from "./store.js";
 
 export type VersioningStatus = "Enabled" | "Suspended" | undefined;
@@ -69,15 +69,7 @@ function prepare(db: Db) {
   };
 }
 
-const cache = new WeakMap<Db, Statements>();
-function stmts(db: Db): Statements {
-  let s = cache.get(db);
-  if (!s) {
-    s = prepare(db);
-    cache.set(db, s);
-  }
-  return s;
-}
+const stmts = perDatabase<Statements>(prepare);
 
 const keyBuf = (k: string): Buffer => Buffer.from(k, "utf8");
 

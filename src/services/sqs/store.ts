@@ -3,7 +3,7 @@
 // tasks. Messages are indexed by (queue_id, visible_at, seq) so a receive is an index range
 // scan of what is visible now, and by (queue_id, seq) for FIFO order. Every statement is
 // prepared once per database; callers wrap multi-statement changes in db.transaction().
-import { inTransaction, type Db, type Migration } from "../../core/state/database.js";
+import { inTransaction, perDatabase, type Db, type Migration } from "../../core/state/database.js";
 
 type Statement = import("better-sqlite3").Statement;
 
@@ -245,17 +245,8 @@ function prepare(db: Db) {
 }
 
 type Statements = ReturnType<typeof prepare>;
-const cache = new WeakMap<Db, SqsStore>();
-
 /** The SQS store of a database (one per Db, statements prepared once). */
-export function sqsStore(db: Db): SqsStore {
-  let s = cache.get(db);
-  if (!s) {
-    s = new SqsStore(db, prepare(db));
-    cache.set(db, s);
-  }
-  return s;
-}
+export const sqsStore = perDatabase((db) => new SqsStore(db, prepare(db)));
 
 export class SqsStore {
   /**
