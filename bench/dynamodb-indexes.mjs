@@ -4,11 +4,10 @@
 //   alternating batches so every target sees the same machine noise; CPU read from /proc;
 // - server CPU per Query of a GSI returning a 200-item partition: Nimbus vs dynalite.
 //   npm run build && node bench/dynamodb-indexes.mjs [requests]
-import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { createRequire } from "node:module";
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
-import { cpuSeconds, spawnServer, sleep } from "./lib.mjs";
+import { cpuSeconds, freePort, spawnServer, sleep } from "./lib.mjs";
 
 process.emitWarning = () => {};
 const N = Number(process.argv[2] ?? 2000);
@@ -16,16 +15,6 @@ const WARMUP = 200;
 const BATCH = 100;
 const base = { region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" }, maxAttempts: 1 };
 const client = (endpoint) => new DynamoDBClient({ ...base, endpoint });
-
-function freePort() {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
 
 const { child: nimbus, url } = await spawnServer(["bin/nimbus.js", "start", "--port", "0", "--ephemeral"], /ready on (http:\/\/[^\s]+)/);
 const dynPort = await freePort();

@@ -8,8 +8,6 @@
 //   npm run build && node bench/dynamodb.mjs [requests]
 // Targets (issue 4): Put/Get <= 2x bare and >= 2x less CPU than dynalite; Query >= 3x less CPU
 // than dynalite; Titanic < 100 ms.
-import { request } from "node:http";
-import { createServer } from "node:net";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,7 +21,7 @@ import {
   PutItemCommand,
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
-import { cpuSeconds, spawnServer, sleep } from "./lib.mjs";
+import { cpuSeconds, freePort, rawAnswer, spawnServer, sleep } from "./lib.mjs";
 
 process.emitWarning = () => {};
 const N = Number(process.argv[2] ?? 2000);
@@ -33,16 +31,6 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const TITANIC = resolve(HERE, "../../shared/data/titanic.csv");
 const base = { region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" }, maxAttempts: 1 };
 const client = (endpoint) => new DynamoDBClient({ ...base, endpoint });
-
-function freePort() {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
 
 const { child: nimbus, url } = await spawnServer(["bin/nimbus.js", "start", "--port", "0", "--ephemeral"], /ready on (http:\/\/[^\s]+)/);
 const dynPort = await freePort();
@@ -65,30 +53,6 @@ async function createTable(c, TableName, range) {
     if ((await c.send(new DescribeTableCommand({ TableName }))).Table.TableStatus === "ACTIVE") return;
     await sleep(20);
   }
-}
-
-/** Captures the HTTP request the SDK sends for `op` and replays it, returning the raw answer. */
-async function rawAnswer(c, endpoint, op) {
-  let captured;
-  c.middlewareStack.add(
-    (next) => async (args) => {
-      captured = args.request;
-      return next(args);
-    },
-    { step: "finalizeRequest", priority: "low", name: "captureRequest" },
-  );
-  await op(c);
-  c.middlewareStack.remove("captureRequest");
-  const target = new URL(endpoint);
-  return new Promise((res, rej) => {
-    const req = request({ host: target.hostname, port: target.port, method: captured.method, path: captured.path, headers: captured.headers }, (r) => {
-      const chunks = [];
-      r.on("data", (d) => chunks.push(d));
-      r.on("end", () => res({ status: r.statusCode, headers: r.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on("error", rej);
-    req.end(captured.body);
-  });
 }
 
 /** CPU per request of each target, in alternating batches of the same op. */

@@ -39,6 +39,18 @@ export function median(xs) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** A TCP port free on 127.0.0.1 right now (for servers that cannot listen on port 0, like dynalite). */
+export async function freePort() {
+  const { createServer } = await import("node:net");
+  return new Promise((res) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
 /**
  * Captures the HTTP request an SDK client sends for `op`, replays it to `url`, and resolves with
  * the raw answer (status, headers, body): what a canned baseline must send back so that the same

@@ -4,14 +4,13 @@
 //   npm run build && node bench/pipeline.mjs [requests]
 // Target (issue 2): Nimbus CPU/request <= 2x the bare server's, for SQS SendMessage and STS
 // GetCallerIdentity.
-import { request } from "node:http";
 import { SQSClient, CreateQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { cpuSeconds, spawnServer } from "./lib.mjs";
+import { cpuSeconds, rawAnswer, spawnServer } from "./lib.mjs";
 
 process.emitWarning = () => {};
 const N = Number(process.argv[2] ?? 3000);
@@ -19,33 +18,6 @@ const WARMUP = 300;
 const base = { region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" }, maxAttempts: 1 };
 
 const { child: nimbus, url } = await spawnServer(["bin/nimbus.js", "start", "--port", "0", "--ephemeral"], /ready on (http:\/\/[^\s]+)/);
-
-/** Captures the HTTP request the SDK sends for `op`, replays it to Nimbus, returns Nimbus's raw answer. */
-async function rawAnswer(client, op) {
-  let captured;
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      captured = args.request;
-      return next(args);
-    },
-    { step: "finalizeRequest", priority: "low", name: "captureRequest" },
-  );
-  await op(client);
-  client.middlewareStack.remove("captureRequest");
-  const target = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: target.hostname, port: target.port, method: captured.method, path: captured.path, headers: captured.headers },
-      (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-      },
-    );
-    req.on("error", reject);
-    req.end(captured.body);
-  });
-}
 
 /**
  * The durability floor: CPU of one fsynced SQLite commit (WAL, synchronous=FULL, as
@@ -78,7 +50,7 @@ const selfCpuSeconds = () => {
 
 async function measure(label, makeClient, op, withFloor = false) {
   const client = makeClient(url);
-  const answer = await rawAnswer(client, op);
+  const answer = await rawAnswer(client, url, op);
   if (answer.status !== 200) throw new Error(`${label}: Nimbus answered ${answer.status} ${answer.body}`);
   const headers = {};
   for (const h of ["content-type", "x-amzn-requestid", "x-amzn-query-error"]) if (answer.headers[h]) headers[h] = answer.headers[h];

@@ -1,6 +1,6 @@
 // The IAM contract between the policy engine (core/iam), the IAM/STS service and the services
 // with resource-based policies (S3 bucket policies, SQS queue policies, Lambda permissions...).
-// See /work/briefs/iam-contract.md. Everything here is types only: the engine's functions live
+// docs/architecture.md ("Authorization") says how they fit. Everything here is types only: the engine's functions live
 // in policy-document.ts (parse + validate) and evaluate.ts (the evaluation logic).
 import type { Principal, ServiceRuntime } from "../service.js";
 
