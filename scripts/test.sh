@@ -5,10 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # 1. Debian packages the client tests drive: the aws CLI and boto3 speak the old query
-#    protocol, which the SDK v3 no longer does.
+#    protocol, which the SDK v3 no longer does; nftables for EC2's security groups.
 need=()
 command -v aws >/dev/null 2>&1 || need+=(awscli)
 python3 -c 'import boto3' >/dev/null 2>&1 || need+=(python3-boto3)
+# EC2 instances: nftables enforces security groups inside Nimbus's network namespaces.
+command -v nft >/dev/null 2>&1 || need+=(nftables)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
