@@ -23,6 +23,7 @@ import { deleteAllObjects, migrations } from "./store.js";
 import { s3ResourcePolicy, withAccess } from "./access/authorize.js";
 import { accessHandlers } from "./access/handlers.js";
 import { s3Http } from "./access/raw-http.js";
+import { resumeDeliveries, stopDeliveries } from "./notifications/outbox.js";
 
 export const s3 = defineService({
   name: "s3",
@@ -63,6 +64,9 @@ export const s3 = defineService({
   http: s3Http,
   resourcePolicy: s3ResourcePolicy,
   migrations,
+  // Event notifications left in the outbox by a previous run are delivered again.
+  start: (rt) => resumeDeliveries(rt),
+  stop: (rt) => stopDeliveries(rt.db),
   // Every blob the S3 tables reference (current objects, older versions, parts of uploads in
   // progress); the chassis's orphan sweep removes the others after a crash.
   *blobRefs(db) {
