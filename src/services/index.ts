@@ -2,6 +2,7 @@
 // model is known) and answers NotImplemented for every operation.
 import type { ServiceDefinition } from "../core/service.js";
 import { cloudwatch } from "./cloudwatch/service.js";
+import { cloudwatchLogs } from "./cloudwatch-logs/service.js";
 import { dynamodb } from "./dynamodb/service.js";
 import { dynamodbStreams } from "./dynamodb-streams/service.js";
 import { ec2 } from "./ec2/service.js";
@@ -12,4 +13,4 @@ import { s3Control } from "./s3-control/service.js";
 import { sqs } from "./sqs/service.js";
 import { sts } from "./sts/service.js";
 
-export const SERVICES: Record<string, ServiceDefinition> = { cloudwatch, dynamodb, "dynamodb-streams": dynamodbStreams, ec2, iam, lambda, s3, "s3-control": s3Control, sqs, sts };
+export const SERVICES: Record<string, ServiceDefinition> = { cloudwatch, "cloudwatch-logs": cloudwatchLogs, dynamodb, "dynamodb-streams": dynamodbStreams, ec2, iam, lambda, s3, "s3-control": s3Control, sqs, sts };

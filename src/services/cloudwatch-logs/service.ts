@@ -1,0 +1,69 @@
+// Amazon CloudWatch Logs: log groups and streams, PutLogEvents / GetLogEvents /
+// FilterLogEvents with filter patterns, retention enforced on the Nimbus clock, metric filters
+// (datapoints to CloudWatch through the "metric" event) and subscription filters to Lambda.
+// State in its own tables (store.ts); see GAPS.md for what is missing.
+import { defineService, type ServiceRuntime } from "../../core/service.js";
+import { expireEvents, migrations, resetAll } from "./store.js";
+import { AssociateKmsKey, CreateLogGroup, DeleteLogGroup, DeleteRetentionPolicy, DescribeLogGroups, DisassociateKmsKey, ListTagsForResource, ListTagsLogGroup, PutRetentionPolicy, TagLogGroup, TagResource, UntagLogGroup, UntagResource } from "./handlers/groups.js";
+import { CreateLogStream, DeleteLogStream, DescribeLogStreams } from "./handlers/streams.js";
+import { GetLogEvents, PutLogEvents } from "./handlers/events.js";
+import { FilterLogEvents } from "./handlers/filter-events.js";
+import { DeleteMetricFilter, DeleteSubscriptionFilter, DescribeMetricFilters, DescribeSubscriptionFilters, PutMetricFilter, PutSubscriptionFilter, TestMetricFilter } from "./handlers/filters.js";
+
+const SWEEP_MS = 3600_000;
+const sweepers = new Map<ServiceRuntime["db"], () => void>();
+
+export const cloudwatchLogs = defineService({
+  name: "cloudwatch-logs",
+  handlers: {
+    CreateLogGroup,
+    DeleteLogGroup,
+    DescribeLogGroups,
+    PutRetentionPolicy,
+    DeleteRetentionPolicy,
+    AssociateKmsKey,
+    DisassociateKmsKey,
+    TagResource,
+    UntagResource,
+    ListTagsForResource,
+    TagLogGroup,
+    UntagLogGroup,
+    ListTagsLogGroup,
+    CreateLogStream,
+    DeleteLogStream,
+    DescribeLogStreams,
+    PutLogEvents,
+    GetLogEvents,
+    FilterLogEvents,
+    PutMetricFilter,
+    DeleteMetricFilter,
+    DescribeMetricFilters,
+    TestMetricFilter,
+    PutSubscriptionFilter,
+    DeleteSubscriptionFilter,
+    DescribeSubscriptionFilters,
+  },
+  migrations,
+  // Retention: events older than their group's retention are deleted when Nimbus time is
+  // advanced and hourly (reads already skip them in between).
+  start(rt: ServiceRuntime) {
+    sweepers.get(rt.db)?.();
+    const sweep = () => expireEvents(rt.db, rt.clock.now());
+    const off = rt.clock.onAdvance(sweep);
+    const timer = setInterval(sweep, SWEEP_MS);
+    timer.unref();
+    sweep();
+    sweepers.set(rt.db, () => {
+      off();
+      clearInterval(timer);
+      sweepers.delete(rt.db);
+    });
+  },
+  stop(rt?: ServiceRuntime) {
+    if (rt) sweepers.get(rt.db)?.();
+    else for (const stop of [...sweepers.values()]) stop();
+  },
+  reset(rt) {
+    resetAll(rt.db);
+  },
+});
