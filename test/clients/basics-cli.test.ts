@@ -123,13 +123,13 @@ describe.skipIf(!AWS)("aws CLI", () => {
     const [settings, functions, getFunction] = await Promise.all([
       aws(account, "lambda", "get-account-settings"),
       aws(account, "lambda", "list-functions"),
-      awsFails(account, "lambda", "list-aliases", "--function-name", "x"),
+      awsFails(account, "lambda", "list-provisioned-concurrency-configs", "--function-name", "x"),
     ]);
     expect(settings.AccountLimit).toMatchObject({ ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 1000, CodeSizeZipped: 52_428_800, CodeSizeUnzipped: 262_144_000 });
     expect(settings.AccountUsage).toEqual({ TotalCodeSize: 0, FunctionCount: 0 });
     expect(functions).toEqual({ Functions: [] });
-    expect(getFunction).toContain("An error occurred (NotImplemented) when calling the ListAliases operation");
-    expect(getFunction).toContain("lambda:ListAliases");
+    expect(getFunction).toContain("An error occurred (NotImplemented) when calling the ListProvisionedConcurrencyConfigs operation");
+    expect(getFunction).toContain("lambda:ListProvisionedConcurrencyConfigs");
   }, 60_000);
 });
 
@@ -225,7 +225,7 @@ out["limit"] = settings["AccountLimit"]
 out["usage"] = settings["AccountUsage"]
 out["functions"] = lam.list_functions()["Functions"]
 try:
-    lam.list_aliases(FunctionName="x")
+    lam.list_provisioned_concurrency_configs(FunctionName="x")
 except ClientError as e:
     out["error"] = [e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Message"]]
 print(json.dumps(out))
@@ -299,6 +299,6 @@ describe.skipIf(!PYTHON)("boto3", () => {
     expect(out.limit).toMatchObject({ ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 1000 });
     expect(out.usage).toEqual({ TotalCodeSize: 0, FunctionCount: 0 });
     expect(out.functions).toEqual([]);
-    expect(out.error).toEqual(["NotImplemented", 501, "Nimbus does not implement lambda:ListAliases yet; see src/services/lambda/GAPS.md"]);
+    expect(out.error).toEqual(["NotImplemented", 501, "Nimbus does not implement lambda:ListProvisionedConcurrencyConfigs yet; see src/services/lambda/GAPS.md"]);
   }, 60_000);
 });

@@ -1,5 +1,6 @@
-// Functions control plane: create, read, update and delete $LATEST. Code is written to the blob
-// store first, unpacked once per SHA-256 under the data dir, then the document is committed.
+// Functions control plane: create, read, update and delete functions ($LATEST; reads and deletes
+// take a Qualifier too). Code is written to the blob store first, unpacked once per SHA-256
+// under the data dir, then the document is committed.
 import { createHash, randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { CreateFunctionRequest, FunctionConfiguration, GetFunctionRequest, GetFunctionResponse, UpdateFunctionCodeRequest, UpdateFunctionConfigurationRequest, DeleteFunctionRequest } from "@aws-sdk/client-lambda";
@@ -8,14 +9,10 @@ import type { Handler, RequestContext } from "../../core/service.js";
 import { KNOWN_RUNTIMES, runtimeSpec } from "./runtimes.js";
 import { readZip, ZipError } from "./zip.js";
 import { runtimeFor } from "./runtime.js";
+import { arnOf, invalid, isVersion, loadLatest, notFound as notFoundIn, refOf, resolveTarget, versionKey, type FunctionRef, type StoredAlias, type StoredFunction } from "./lookup.js";
+import { blobInUse, publishVersion } from "./versions.js";
 
-export interface StoredFunction {
-  configuration: FunctionConfiguration;
-  codeSize: number;
-  blobId: string;
-  shaHex: string;
-  tags?: Record<string, string>;
-}
+export type { StoredFunction } from "./lookup.js";
 
 const NAME = /^[a-zA-Z0-9-_]{1,64}$/;
 const ROLE = /^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
@@ -27,29 +24,20 @@ export function functionArn(ctx: RequestContext, name: string): string {
   return `arn:aws:lambda:${ctx.region}:${ctx.accountId}:function:${name}`;
 }
 
-/** A FunctionName member: a name, a full ARN, or a partial ARN (account:function:name). */
+/** A FunctionName member (name, partial or full ARN) of the caller's account; for CreateFunction's checks. */
 export function nameOf(ctx: RequestContext, fn: string | undefined): string {
-  const m = /^(?:arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):)?(?:(\d{12}):)?(?:function:)?([a-zA-Z0-9-_]+)(?::(\$LATEST|[a-zA-Z0-9-_]+))?$/.exec(fn ?? "");
-  if (!m) {
-    throw new AwsError("ValidationException", `1 validation error detected: Value '${fn ?? "null"}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?`, 400);
-  }
-  if ((m[1] && m[1] !== ctx.region) || (m[2] && m[2] !== ctx.accountId)) throw notFound(ctx, m[3]);
-  return m[3];
+  const ref = refOf(ctx, fn);
+  if (ref.account !== ctx.accountId) throw notFound(ctx, ref.name);
+  return ref.name;
 }
 
 export function notFound(ctx: RequestContext, name: string): AwsError {
-  return new AwsError("ResourceNotFoundException", `Function not found: ${functionArn(ctx, name)}`, 404, { fields: { Type: "User" } });
+  return notFoundIn(ctx.region, ctx.accountId, name);
 }
 
+/** $LATEST of the function a FunctionName names (in the caller's account or the ARN's). */
 export function load(ctx: RequestContext, fn: string | undefined): StoredFunction {
-  const name = nameOf(ctx, fn);
-  const doc = ctx.store.get<StoredFunction>("function", name);
-  if (!doc) throw notFound(ctx, name);
-  return doc;
-}
-
-function invalid(message: string): AwsError {
-  return new AwsError("InvalidParameterValueException", message, 400, { fields: { Type: "User" } });
+  return loadLatest(refOf(ctx, fn));
 }
 
 function checkRuntime(runtime: string | undefined): void {
@@ -112,13 +100,8 @@ async function takeCode(ctx: RequestContext, code: { ZipFile?: Uint8Array; S3Buc
   return { zip, shaHex, blobId: blob.id };
 }
 
-function lastModified(ctx: RequestContext): string {
+export function lastModified(ctx: { clock: RequestContext["clock"] }): string {
   return new Date(ctx.clock.now()).toISOString().replace("Z", "+0000");
-}
-
-/** What GetFunction and ListFunctions answer: the stored configuration (the response of a create says Pending). */
-function view(doc: StoredFunction): FunctionConfiguration {
-  return doc.configuration;
 }
 
 export const CreateFunction: Handler<CreateFunctionRequest, FunctionConfiguration> = async (input, ctx) => {
@@ -163,46 +146,66 @@ export const CreateFunction: Handler<CreateFunctionRequest, FunctionConfiguratio
     RuntimeVersionConfig: { RuntimeVersionArn: `arn:aws:lambda:${ctx.region}::runtime:nimbus-${input.Runtime}` },
     LoggingConfig: { LogFormat: "Text", LogGroup: `/aws/lambda/${name}` },
   };
-  ctx.store.put<StoredFunction>("function", name, { configuration, codeSize: code.zip.length, blobId: code.blobId, shaHex: code.shaHex, ...(input.Tags ? { tags: input.Tags } : {}) });
-  // 3. AWS answers a create while the function is still Pending; it is Active once unpacked (already).
-  return { ...configuration, State: "Pending", StateReason: "The function is being created.", StateReasonCode: "Creating", LastUpdateStatus: undefined };
+  const doc: StoredFunction = { configuration, codeSize: code.zip.length, blobId: code.blobId, shaHex: code.shaHex, ...(input.Tags ? { tags: input.Tags } : {}) };
+  // 3. Publish=true publishes version 1 in the same transaction.
+  const published = ctx.store.tx(() => {
+    ctx.store.put<StoredFunction>("function", name, doc);
+    return input.Publish ? publishVersion(ctx, ctx.store, name, {}) : undefined;
+  });
+  // 4. AWS answers a create while the function is still Pending; it is Active once unpacked (already).
+  const out = published ?? configuration;
+  return { ...out, State: "Pending", StateReason: "The function is being created.", StateReasonCode: "Creating", LastUpdateStatus: undefined };
 };
 
-export const GetFunctionConfiguration: Handler<GetFunctionRequest, FunctionConfiguration> = (input, ctx) => view(load(ctx, input.FunctionName));
+/** The configuration a FunctionName + Qualifier names: $LATEST, a version, or an alias's version. */
+function target(ctx: RequestContext, fn: string | undefined, qualifier: string | undefined): { ref: FunctionRef; doc: StoredFunction; latest: StoredFunction } {
+  const ref = refOf(ctx, fn, qualifier);
+  const { doc } = resolveTarget(ref);
+  return { ref, doc, latest: ref.qualifier === undefined || ref.qualifier === "$LATEST" ? doc : loadLatest(ref) };
+}
+
+export const GetFunctionConfiguration: Handler<GetFunctionRequest, FunctionConfiguration> = (input, ctx) => target(ctx, input.FunctionName, input.Qualifier).doc.configuration;
 
 export const GetFunction: Handler<GetFunctionRequest, GetFunctionResponse> = (input, ctx) => {
-  const doc = load(ctx, input.FunctionName);
+  const { doc, latest } = target(ctx, input.FunctionName, input.Qualifier);
   return {
-    Configuration: view(doc),
+    Configuration: doc.configuration,
     Code: { RepositoryType: "S3", Location: `${ctx.endpoint}/2015-03-31/functions/${doc.configuration.FunctionName}/code/${doc.shaHex}` },
-    ...(doc.tags ? { Tags: doc.tags } : {}),
+    ...(latest.tags ? { Tags: latest.tags } : {}),
   };
 };
 
-function checkRevision(doc: StoredFunction, revisionId: string | undefined): void {
-  if (revisionId !== undefined && revisionId !== doc.configuration.RevisionId) {
+export function checkRevision(current: string | undefined, revisionId: string | undefined): void {
+  if (revisionId !== undefined && revisionId !== current) {
     throw new AwsError("PreconditionFailedException", "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id", 412, { fields: { Type: "User" } });
   }
 }
 
 export const UpdateFunctionCode: Handler<UpdateFunctionCodeRequest, FunctionConfiguration> = async (input, ctx) => {
-  const doc = load(ctx, input.FunctionName);
-  checkRevision(doc, input.RevisionId);
+  const ref = refOf(ctx, input.FunctionName);
+  const doc = loadLatest(ref);
+  checkRevision(doc.configuration.RevisionId, input.RevisionId);
   const code = await takeCode(ctx, input);
   const name = doc.configuration.FunctionName!;
-  const fresh = ctx.store.get<StoredFunction>("function", name);
-  if (!fresh) throw notFound(ctx, name);
-  const old = fresh.blobId;
-  const configuration: FunctionConfiguration = { ...fresh.configuration, CodeSize: code.zip.length, CodeSha256: Buffer.from(code.shaHex, "hex").toString("base64"), LastModified: lastModified(ctx), RevisionId: randomUUID(), LastUpdateStatus: "Successful", ...(input.Architectures ? { Architectures: input.Architectures } : {}) };
-  ctx.store.put<StoredFunction>("function", name, { ...fresh, configuration, codeSize: code.zip.length, blobId: code.blobId, shaHex: code.shaHex });
-  if (old !== code.blobId) void ctx.blobs.delete(old);
-  runtimeFor(ctx.db).retire(poolPrefix(ctx, name));
+  const { configuration, published, old } = ref.store.tx(() => {
+    const fresh = ref.store.get<StoredFunction>("function", name);
+    if (!fresh) throw notFoundIn(ref.region, ref.account, name);
+    const configuration: FunctionConfiguration = { ...fresh.configuration, CodeSize: code.zip.length, CodeSha256: Buffer.from(code.shaHex, "hex").toString("base64"), LastModified: lastModified(ctx), RevisionId: randomUUID(), LastUpdateStatus: "Successful", ...(input.Architectures ? { Architectures: input.Architectures } : {}) };
+    ref.store.put<StoredFunction>("function", name, { ...fresh, configuration, codeSize: code.zip.length, blobId: code.blobId, shaHex: code.shaHex });
+    const published = input.Publish ? publishVersion(ctx, ref.store, name, {}) : undefined;
+    return { configuration, published, old: fresh.blobId };
+  });
+  // The old package goes once nothing (no published version) refers to it any more.
+  if (old !== code.blobId && !blobInUse(ref.store, name, old)) void ctx.blobs.delete(old);
+  runtimeFor(ctx.db).retire(poolPrefix(ref, name, "$LATEST"));
+  if (published) return published;
   return { ...configuration, LastUpdateStatus: "InProgress", LastUpdateStatusReason: "The function is being created.", LastUpdateStatusReasonCode: "Creating" as never };
 };
 
 export const UpdateFunctionConfiguration: Handler<UpdateFunctionConfigurationRequest, FunctionConfiguration> = (input, ctx) => {
-  const doc = load(ctx, input.FunctionName);
-  checkRevision(doc, input.RevisionId);
+  const ref = refOf(ctx, input.FunctionName);
+  const doc = loadLatest(ref);
+  checkRevision(doc.configuration.RevisionId, input.RevisionId);
   if (input.Role !== undefined && !ROLE.test(input.Role)) {
     throw new AwsError("ValidationException", `1 validation error detected: Value '${input.Role}' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+`, 400);
   }
@@ -223,20 +226,50 @@ export const UpdateFunctionConfiguration: Handler<UpdateFunctionConfigurationReq
     RevisionId: randomUUID(),
     LastUpdateStatus: "Successful",
   };
-  ctx.store.put<StoredFunction>("function", c.FunctionName!, { ...doc, configuration });
-  runtimeFor(ctx.db).retire(poolPrefix(ctx, c.FunctionName!));
+  ref.store.put<StoredFunction>("function", c.FunctionName!, { ...doc, configuration });
+  runtimeFor(ctx.db).retire(poolPrefix(ref, c.FunctionName!, "$LATEST"));
   return { ...configuration, LastUpdateStatus: "InProgress", LastUpdateStatusReason: "The function is being created.", LastUpdateStatusReasonCode: "Creating" as never };
 };
 
+/** Every document of a function: versions, aliases, event invoke and URL configs share its "<name>#" ids. */
+const FUNCTION_KINDS = ["version", "alias", "policy", "event-invoke-config", "url-config"];
+
 export const DeleteFunction: Handler<DeleteFunctionRequest, Record<string, never>> = async (input, ctx) => {
-  const doc = load(ctx, input.FunctionName);
-  if (input.Qualifier && input.Qualifier !== "$LATEST") throw notFound(ctx, `${doc.configuration.FunctionName}:${input.Qualifier}`);
-  ctx.store.delete("function", doc.configuration.FunctionName!);
-  await ctx.blobs.delete(doc.blobId);
-  runtimeFor(ctx.db).retire(poolPrefix(ctx, doc.configuration.FunctionName!));
+  const ref = refOf(ctx, input.FunctionName, input.Qualifier);
+  const latest = loadLatest(ref);
+  const name = latest.configuration.FunctionName!;
+  const q = ref.qualifier;
+  // 1. A qualified delete removes one published version (not $LATEST, not an alias).
+  if (q !== undefined) {
+    if (q === "$LATEST") throw invalid("$LATEST version cannot be deleted without deleting the function.");
+    if (!isVersion(q)) throw invalid("Deletion of aliases is not supported.");
+    const v = ref.store.get<StoredFunction>("version", versionKey(name, q));
+    if (!v) throw notFoundIn(ref.region, ref.account, name, q);
+    const users = ref.store.list<StoredAlias>("alias", { prefix: `${name}#` }).filter((a) => a.doc.alias.FunctionVersion === q || a.doc.alias.RoutingConfig?.AdditionalVersionWeights?.[q] !== undefined);
+    if (users.length > 0) throw new AwsError("ResourceConflictException", `Unable to delete version because the following aliases reference it: [${users.map((a) => a.doc.alias.Name).join(", ")}]`, 409, { fields: { Type: "User" } });
+    ref.store.delete("version", versionKey(name, q));
+    ref.store.delete("policy", `${name}#${q}`);
+    if (!blobInUse(ref.store, name, v.blobId)) await ctx.blobs.delete(v.blobId);
+    runtimeFor(ctx.db).retire(poolPrefix(ref, name, q));
+    return {};
+  }
+  // 2. Unqualified: the function with every version, alias and configuration of it.
+  const blobs = new Set([latest.blobId]);
+  ref.store.tx(() => {
+    for (const kind of FUNCTION_KINDS) {
+      for (const d of ref.store.list<StoredFunction>(kind, { prefix: `${name}#` })) {
+        if (kind === "version") blobs.add(d.doc.blobId);
+        ref.store.delete(kind, d.id);
+      }
+    }
+    ref.store.delete("function", name);
+  });
+  for (const b of blobs) await ctx.blobs.delete(b);
+  runtimeFor(ctx.db).retire(poolPrefix(ref, name));
   return {};
 };
 
-export function poolPrefix(ctx: RequestContext, name: string): string {
-  return `${functionArn(ctx, name)}#`;
+/** Pools are keyed "<arn>#<version>#<revision>": a prefix retires a function's or one version's. */
+export function poolPrefix(at: { region: string; account: string }, name: string, version?: string): string {
+  return `${arnOf(at.region, at.account, name)}#${version !== undefined ? `${version}#` : ""}`;
 }

@@ -7,7 +7,9 @@ import type { Readable } from "node:stream";
 import type { InvocationRequest, InvocationResponse } from "@aws-sdk/client-lambda";
 import { AwsError } from "../../core/errors.js";
 import type { Handler, Principal, RequestContext } from "../../core/service.js";
-import { functionArn, load, poolPrefix, type StoredFunction } from "./functions.js";
+import { poolPrefix, type StoredFunction } from "./functions.js";
+import { pickVersion } from "./aliases.js";
+import { refOf, resolveTarget } from "./lookup.js";
 import { runtimeSpec } from "./runtimes.js";
 import { runtimeFor } from "./runtime.js";
 import type { InvokeResult } from "./workers.js";
@@ -37,9 +39,19 @@ async function readPayload(v: Uint8Array | Readable | undefined): Promise<Buffer
   return n > PAYLOAD_MAX ? Buffer.alloc(PAYLOAD_MAX + 1) : Buffer.concat(chunks);
 }
 
+/** What running a function needs of a request's context (a background invocation builds one). */
+export type ExecContext = Pick<RequestContext, "db" | "blobs" | "clock" | "client" | "region" | "endpoint">;
+
+/** The account and name of a configuration (its FunctionArn, maybe qualified). */
+function identity(doc: StoredFunction): { account: string; name: string; region: string } {
+  const p = doc.configuration.FunctionArn!.split(":");
+  return { region: p[3], account: p[4], name: p[6] };
+}
+
 /** The worker environment: AWS's variables, the user's, and the role's session credentials. */
-async function environment(ctx: RequestContext, doc: StoredFunction, root: string): Promise<Record<string, string>> {
+async function environment(ctx: ExecContext, doc: StoredFunction, root: string, version = "$LATEST"): Promise<Record<string, string>> {
   const c = doc.configuration;
+  const { account } = identity(doc);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
     LANG: "en_US.UTF-8",
@@ -52,10 +64,10 @@ async function environment(ctx: RequestContext, doc: StoredFunction, root: strin
     AWS_DEFAULT_REGION: ctx.region,
     AWS_EXECUTION_ENV: `AWS_Lambda_${c.Runtime}`,
     AWS_LAMBDA_FUNCTION_NAME: c.FunctionName!,
-    AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+    AWS_LAMBDA_FUNCTION_VERSION: version,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(c.MemorySize ?? 128),
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${c.FunctionName}`,
-    AWS_LAMBDA_LOG_STREAM_NAME: `${new Date(ctx.clock.now()).toISOString().slice(0, 10).replace(/-/g, "/")}/[$LATEST]${randomUUID().replace(/-/g, "")}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: `${new Date(ctx.clock.now()).toISOString().slice(0, 10).replace(/-/g, "/")}/[${version}]${randomUUID().replace(/-/g, "")}`,
     AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
     AWS_ENDPOINT_URL: ctx.endpoint,
   };
@@ -67,7 +79,7 @@ async function environment(ctx: RequestContext, doc: StoredFunction, root: strin
       { RoleArn: c.Role, RoleSessionName: c.FunctionName!.slice(0, 64), DurationSeconds: 43200 > 3600 ? 3600 : 43200 },
       // As the Lambda service principal, as on AWS: the role's trust policy must name
       // lambda.amazonaws.com (STS accepts that principal only from in-process calls).
-      { accountId: ctx.accountId, region: ctx.region, principal: LAMBDA_SERVICE_PRINCIPAL(ctx.accountId) },
+      { accountId: account, region: ctx.region, principal: LAMBDA_SERVICE_PRINCIPAL(account) },
     );
     if (out.Credentials) {
       env.AWS_ACCESS_KEY_ID = out.Credentials.AccessKeyId;
@@ -80,10 +92,10 @@ async function environment(ctx: RequestContext, doc: StoredFunction, root: strin
   return env;
 }
 
-function tail(id: string, r: InvokeResult, memoryMb: number): string {
+function tail(id: string, r: InvokeResult, memoryMb: number, version = "$LATEST"): string {
   const ms = (x: number) => x.toFixed(2);
   const lines =
-    `START RequestId: ${id} Version: $LATEST\n` +
+    `START RequestId: ${id} Version: ${version}\n` +
     r.logs +
     (r.logs && !r.logs.endsWith("\n") ? "\n" : "") +
     `END RequestId: ${id}\n` +
@@ -93,7 +105,7 @@ function tail(id: string, r: InvokeResult, memoryMb: number): string {
 }
 
 /** Unpacks the code again from its blob when the tree under the data dir is gone (the blob is the record). */
-async function ensureCode(ctx: RequestContext, doc: StoredFunction): Promise<void> {
+async function ensureCode(ctx: ExecContext, doc: StoredFunction): Promise<void> {
   const rt = runtimeFor(ctx.db);
   if (existsSync(rt.taskRoot(doc.shaHex))) return;
   const chunks: Buffer[] = [];
@@ -101,31 +113,30 @@ async function ensureCode(ctx: RequestContext, doc: StoredFunction): Promise<voi
   rt.unpack(doc.shaHex, readZip(Buffer.concat(chunks), 262_144_000));
 }
 
-/** Runs one invocation on the function's pool and waits for its result. */
-export function run(ctx: RequestContext, doc: StoredFunction, payload: Buffer): Promise<InvokeResult & { id: string }> {
+/** Runs one invocation on the pool of the configuration (a version's, or $LATEST's) and waits for its result. */
+export function run(ctx: ExecContext, doc: StoredFunction, payload: Buffer, version = "$LATEST"): Promise<InvokeResult & { id: string }> {
   const c = doc.configuration;
+  const fn = identity(doc);
   const spec = runtimeSpec(c.Runtime);
   if (!spec) throw new AwsError("InvalidRuntimeException", `The runtime parameter of ${c.Runtime} is not supported by this Nimbus: no interpreter on this machine runs it.`, 502, { fields: { Type: "User" } });
   const rt = runtimeFor(ctx.db);
   const root = rt.taskRoot(doc.shaHex);
   const pool = rt.pool({
-    key: `${poolPrefix(ctx, c.FunctionName!)}${c.RevisionId}`,
+    key: `${poolPrefix(fn, fn.name, version)}${c.RevisionId}`,
     runtime: spec,
     bootstrapFile: spec.family === "node" ? rt.bootstraps.node : rt.bootstraps.python,
     cwd: root,
-    env: () => environment(ctx, doc, root),
+    env: () => environment(ctx, doc, root, version),
   });
   const id = randomUUID();
   return new Promise((resolve) => {
-    pool.submit({ id, payload, arn: functionArn(ctx, c.FunctionName!), timeoutSec: c.Timeout ?? 3, memoryMb: c.MemorySize ?? 128, resolve: (r) => resolve({ ...r, id }) });
+    pool.submit({ id, payload, arn: c.FunctionArn!, timeoutSec: c.Timeout ?? 3, memoryMb: c.MemorySize ?? 128, resolve: (r) => resolve({ ...r, id }) });
   });
 }
 
 export const Invoke: Handler<InvocationRequest, InvocationResponse> = async (input, ctx) => {
-  const doc = load(ctx, input.FunctionName);
-  if (input.Qualifier !== undefined && input.Qualifier !== "$LATEST") {
-    throw new AwsError("ResourceNotFoundException", `Function not found: ${functionArn(ctx, doc.configuration.FunctionName!)}:${input.Qualifier}`, 404, { fields: { Type: "User" } });
-  }
+  // 1. What runs: $LATEST, a version, or an alias's version (weighted when it routes to two).
+  const { doc, version } = resolveTarget(refOf(ctx, input.FunctionName, input.Qualifier), (a) => pickVersion(a));
   const type = input.InvocationType ?? "RequestResponse";
   const payload = await readPayload(input.Payload as Uint8Array | Readable | undefined);
   const limit = type === "Event" ? 262_144 : PAYLOAD_MAX;
@@ -147,10 +158,10 @@ export const Invoke: Handler<InvocationRequest, InvocationResponse> = async (inp
   const body = payload.length > 0 ? payload : Buffer.from("{}");
   if (type === "Event") {
     // TODO(parity): the event queue lives in memory (lost on restart), with no retries or destinations.
-    void run(ctx, doc, body).catch(() => undefined);
+    void run(ctx, doc, body, version).catch(() => undefined);
     return { StatusCode: 202 };
   }
-  const r = await run(ctx, doc, body);
+  const r = await run(ctx, doc, body, version);
   let out = r.payload;
   let functionError = r.functionError;
   if (out.length > PAYLOAD_MAX) {
@@ -159,9 +170,9 @@ export const Invoke: Handler<InvocationRequest, InvocationResponse> = async (inp
   }
   return {
     StatusCode: 200,
-    ExecutedVersion: "$LATEST",
+    ExecutedVersion: version,
     Payload: out,
     ...(functionError ? { FunctionError: functionError } : {}),
-    ...(input.LogType === "Tail" ? { LogResult: tail(r.id, r, doc.configuration.MemorySize ?? 128) } : {}),
+    ...(input.LogType === "Tail" ? { LogResult: tail(r.id, r, doc.configuration.MemorySize ?? 128, version) } : {}),
   };
 };

@@ -6,6 +6,9 @@ import { AwsError } from "../../core/errors.js";
 import { defineService, type Handler, type ServiceRuntime } from "../../core/service.js";
 import { CreateFunction, DeleteFunction, GetFunction, GetFunctionConfiguration, UpdateFunctionCode, UpdateFunctionConfiguration, type StoredFunction } from "./functions.js";
 import { Invoke } from "./invoke.js";
+import { AddPermission, GetPolicy, RemovePermission, lambdaResourcePolicy } from "./permissions.js";
+import { ListVersionsByFunction, PublishVersion } from "./versions.js";
+import { CreateAlias, DeleteAlias, GetAlias, ListAliases, UpdateAlias } from "./aliases.js";
 import { closeRuntime, openRuntime } from "./runtime.js";
 
 // AWS's default quotas (Lambda developer guide, "Lambda quotas").
@@ -41,7 +44,12 @@ const ListFunctions: Handler<ListFunctionsRequest, ListFunctionsResponse> = (inp
 
 export const lambda = defineService({
   name: "lambda",
-  handlers: { GetAccountSettings, ListFunctions, CreateFunction, GetFunction, GetFunctionConfiguration, UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction, Invoke },
+  handlers: {
+    GetAccountSettings, ListFunctions, CreateFunction, GetFunction, GetFunctionConfiguration, UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction, Invoke,
+    AddPermission, RemovePermission, GetPolicy,
+    PublishVersion, ListVersionsByFunction, CreateAlias, GetAlias, UpdateAlias, DeleteAlias, ListAliases,
+  },
+  resourcePolicy: lambdaResourcePolicy,
   start(rt: ServiceRuntime) {
     openRuntime(rt.db, rt.dataDir);
   },
@@ -50,7 +58,7 @@ export const lambda = defineService({
     closeRuntime(rt?.db);
   },
   *blobRefs(db) {
-    const rows = db.prepare("SELECT json_extract(doc, '$.blobId') AS id FROM nimbus_docs WHERE service = 'lambda' AND kind = 'function'").iterate();
+    const rows = db.prepare("SELECT json_extract(doc, '$.blobId') AS id FROM nimbus_docs WHERE service = 'lambda' AND kind IN ('function', 'version')").iterate();
     for (const r of rows as IterableIterator<{ id: string | null }>) if (r.id) yield r.id;
   },
 });

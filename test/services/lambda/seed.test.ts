@@ -1,4 +1,4 @@
-import { GetAccountSettingsCommand, LambdaClient, ListAliasesCommand, ListFunctionsCommand } from "@aws-sdk/client-lambda";
+import { GetAccountSettingsCommand, LambdaClient, ListProvisionedConcurrencyConfigsCommand, ListFunctionsCommand } from "@aws-sdk/client-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 
@@ -32,9 +32,9 @@ describe("Lambda seed (restJson1)", () => {
 
   it("answers an unimplemented operation with a uniform NotImplemented error", async () => {
     const lambda = new LambdaClient(sdkConfig(n.endpoint));
-    const e = await lambda.send(new ListAliasesCommand({ FunctionName: "nope" })).catch((err) => err);
+    const e = await lambda.send(new ListProvisionedConcurrencyConfigsCommand({ FunctionName: "nope" })).catch((err) => err);
     expect(e.name).toBe("NotImplemented");
     expect(e.$metadata.httpStatusCode).toBe(501);
-    expect(e.message).toContain("lambda:ListAliases");
+    expect(e.message).toContain("lambda:ListProvisionedConcurrencyConfigs");
   });
 });
