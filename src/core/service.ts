@@ -19,11 +19,48 @@ export interface Principal {
   /** The UserId GetCallerIdentity reports (account id for root, AIDA.../AROA...:session otherwise). */
   userId: string;
   accessKeyId?: string;
+  /** Set for an AWS service principal ("sns.amazonaws.com", see servicePrincipal): type is "anonymous" then. */
+  service?: string;
+}
+
+/**
+ * An AWS service principal a call is made as (S3 notifications -> SQS, SNS -> SQS / Lambda...).
+ * On AWS such deliveries are authorized by the target's resource policy alone (queue policy,
+ * topic policy, function policy, key policy), usually with conditions on aws:SourceArn /
+ * aws:SourceAccount.
+ */
+export interface OnBehalfOf {
+  /** The service principal: "s3.amazonaws.com", "sns.amazonaws.com". */
+  service: string;
+  /** aws:SourceArn: the resource the service acts for (the bucket, the topic). */
+  sourceArn?: string;
+  /** aws:SourceAccount: the account owning that resource. */
+  sourceAccount?: string;
+}
+
+/** Who an in-process call runs as; see InProcessClient.call. */
+export interface CallAs {
+  /** The account the call runs in (ctx.accountId); with onBehalfOf, the target resource's account. */
+  accountId?: string;
+  region?: string;
+  /** A trusted principal (default: the account's root). Ignored with onBehalfOf. */
+  principal?: Principal;
+  /**
+   * Run the authorize step (NIMBUS_IAM) as this service principal, with aws:SourceArn,
+   * aws:SourceAccount and aws:PrincipalServiceName set: allowed only when the target's resource
+   * policy (ServiceDefinition.resourcePolicy) allows it, AccessDenied otherwise.
+   */
+  onBehalfOf?: OnBehalfOf;
 }
 
 /** What an in-process call looks like: the same handlers, no HTTP. */
 export interface InProcessClient {
-  call<O = Record<string, unknown>>(service: string, operation: string, input: Record<string, unknown>, as?: { accountId?: string; region?: string; principal?: Principal }): Promise<O>;
+  call<O = Record<string, unknown>>(service: string, operation: string, input: Record<string, unknown>, as?: CallAs): Promise<O>;
+}
+
+/** The principal a call made on behalf of an AWS service runs as: no account, no identity policies. */
+export function servicePrincipal(service: string): Principal {
+  return { type: "anonymous", accountId: "", arn: service, userId: service, service };
 }
 
 export interface RequestContext {
@@ -49,6 +86,8 @@ export interface RequestContext {
   headers: Record<string, string>;
   /** Aborted when the client disconnects before the answer; absent for in-process calls. */
   signal?: AbortSignal;
+  /** For in-process calls made on behalf of an AWS service: who and for which resource. */
+  onBehalfOf?: OnBehalfOf;
 }
 
 /**

@@ -16,7 +16,7 @@
 //     the protocol (access-denied.ts). audit logs every decision and lets the request through.
 import type { ServiceModel } from "../model/types.js";
 import type { ProtocolId } from "../model/types.js";
-import type { Principal } from "../service.js";
+import type { OnBehalfOf, Principal } from "../service.js";
 import type { Nimbus } from "../server/nimbus.js";
 import { accessDeniedError } from "./access-denied.js";
 import { accountOfArn, authorizationsFor, resolveResources, serviceAuthz, type AuthorizationSpec } from "./action-map.js";
@@ -29,6 +29,10 @@ export interface AuthorizeInfo {
   headers: Record<string, string>;
   /** The client's address (socket remote address). */
   sourceIp?: string;
+  /** In-process calls made as an AWS service principal (core/client): aws:SourceArn, aws:SourceAccount. */
+  onBehalfOf?: OnBehalfOf;
+  /** The account `{account}` in resource templates stands for when the principal has none (a service principal's target account). */
+  accountId?: string;
 }
 
 const PRINCIPAL_TYPE: Record<Principal["type"], string> = { root: "Account", user: "User", "assumed-role": "AssumedRole", anonymous: "Anonymous" };
@@ -80,7 +84,7 @@ export class Authorizer {
 
     let base: ConditionContext | undefined;
     for (const spec of specs) {
-      const resources = resolveResources(spec.resource, input, info.region, principal.accountId || "000000000000");
+      const resources = resolveResources(spec.resource, input, info.region, principal.accountId || info.accountId || "000000000000");
       for (const resource of resources) {
         const res: ResourcePolicyInfo | undefined = hook ? hook({ operation, action: spec.action, input, resource, principal, accountId: principal.accountId, region: info.region }, this.nimbus.runtimeFor(model.service)) : undefined;
         const owner = res?.ownerAccountId ?? accountOfArn(resource) ?? principal.accountId;
@@ -100,7 +104,7 @@ export class Authorizer {
         }
         // 5. Evaluate.
         const decision = evaluateLowerCased(
-          { principal, action: spec.action, resource, resourceAccountId: owner, context: ctx },
+          { principal, action: spec.action, resource, resourceAccountId: owner, context: ctx, ...(principal.service ? { as: { service: principal.service } } : {}) },
           { identity: pol.identity, boundary: pol.boundary, session: pol.session, resource: res?.policy ? { name: "resource-based policy", document: res.policy } : undefined },
           ctx,
         );
@@ -137,6 +141,7 @@ export class Authorizer {
       "aws:requestedregion": info.region,
       "aws:principaltype": PRINCIPAL_TYPE[principal.type],
       "aws:viaawsservice": "false",
+      "aws:principalisawsservice": "false",
     };
     if (info.sourceIp) ctx["aws:sourceip"] = info.sourceIp.startsWith("::ffff:") ? info.sourceIp.slice(7) : info.sourceIp;
     const ua = info.headers["user-agent"];
@@ -148,6 +153,15 @@ export class Authorizer {
       ctx["aws:userid"] = principal.userId;
       ctx["aws:principalarn"] = principal.type === "assumed-role" ? (roleArnOfSession(principal.arn) ?? principal.arn) : principal.arn;
       if (principal.type === "user") ctx["aws:username"] = principal.arn.slice(principal.arn.lastIndexOf("/") + 1);
+    }
+    // A service principal (core/client onBehalfOf): which service, for which resource.
+    if (principal.service) {
+      ctx["aws:principalservicename"] = principal.service;
+      ctx["aws:principalisawsservice"] = "true";
+      const src = info.onBehalfOf;
+      if (src?.sourceArn) ctx["aws:sourcearn"] = src.sourceArn;
+      const srcAccount = src?.sourceAccount ?? (src?.sourceArn ? accountOfArn(src.sourceArn) : undefined);
+      if (srcAccount) ctx["aws:sourceaccount"] = srcAccount;
     }
     if (pol.tags) for (const k in pol.tags) ctx[`aws:principaltag/${k.toLowerCase()}`] = pol.tags[k];
     if (pol.context) for (const k in pol.context) ctx[k.toLowerCase()] = pol.context[k];

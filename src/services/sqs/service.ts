@@ -9,6 +9,7 @@ import { ChangeMessageVisibilityBatch, DeleteMessageBatch, SendMessageBatch } fr
 import { GetQueueAttributes, SetQueueAttributes } from "./handlers/attributes.js";
 import { AddPermission, ListQueueTags, RemovePermission, TagQueue, UntagQueue } from "./handlers/tags-permissions.js";
 import { CancelMessageMoveTask, ListMessageMoveTasks, StartMessageMoveTask } from "./handlers/message-move.js";
+import { sqsResourcePolicy } from "./queue-policy.js";
 
 export const sqs = defineService({
   name: "sqs",
@@ -38,6 +39,8 @@ export const sqs = defineService({
     CancelMessageMoveTask,
   },
   migrations,
+  // Queue policies (Policy attribute, AddPermission) take part in the IAM engine's decision.
+  resourcePolicy: sqsResourcePolicy,
   start(rt: ServiceRuntime) {
     // Creates the runtime: clock subscription, and resumption of running message move tasks.
     runtimeOf(rt.db, rt.clock);

@@ -104,10 +104,12 @@ describe("CreateQueue / GetQueueUrl / ListQueues / DeleteQueue", () => {
     expect(out.Attributes!.QueueArn).toBe(`arn:aws:sqs:us-east-1:${id}:anyhost`);
   });
 
-  it("GetQueueUrl with QueueOwnerAWSAccountId finds another account's queue", async () => {
+  it("GetQueueUrl with QueueOwnerAWSAccountId finds another account's queue (once its policy allows that account)", async () => {
     const owner = account(n);
     const other = account(n);
     const url = await createQueue(owner.client, "shared");
+    expect((await failure(other.client.send(new GetQueueUrlCommand({ QueueName: "shared", QueueOwnerAWSAccountId: owner.id })))).name).toBe("AccessDenied");
+    await owner.client.send(new AddPermissionCommand({ QueueUrl: url, Label: "other", AWSAccountIds: [other.id], Actions: ["GetQueueUrl"] }));
     const got = await other.client.send(new GetQueueUrlCommand({ QueueName: "shared", QueueOwnerAWSAccountId: owner.id }));
     expect(got.QueueUrl).toBe(url);
     expect((await failure(other.client.send(new GetQueueUrlCommand({ QueueName: "shared" })))).name).toBe("QueueDoesNotExist");
