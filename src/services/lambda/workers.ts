@@ -16,6 +16,8 @@ export interface InvokeResult {
   logs: string;
   durationMs: number;
   initMs?: number;
+  /** The worker's CloudWatch Logs stream (AWS_LAMBDA_LOG_STREAM_NAME), where function-logs.ts writes. */
+  logStream?: string;
 }
 
 export interface Invocation {
@@ -61,6 +63,7 @@ class Worker {
   initMs?: number;
   idleTimer?: NodeJS.Timeout;
   dead = false;
+  logStream?: string;
 
   constructor(readonly pool: Pool) {
     this.server = createServer((req, res) => this.onRequest(req, res));
@@ -71,6 +74,7 @@ class Worker {
     await new Promise<void>((ok) => this.server.listen(0, "127.0.0.1", ok));
     this.port = (this.server.address() as AddressInfo).port;
     const env = { ...(await spec.env()), AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${this.port}` };
+    this.logStream = env.AWS_LAMBDA_LOG_STREAM_NAME;
     if (this.dead) return;
     const args = spec.runtime.family === "python" ? ["-u", spec.bootstrapFile] : [spec.bootstrapFile];
     const proc = spawn(spec.runtime.command, args, { cwd: spec.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -172,7 +176,7 @@ class Worker {
     const initMs = this.servedOne ? undefined : this.initMs;
     this.servedOne = true;
     this.current = undefined;
-    run.inv.resolve({ payload, ...(error ? { functionError: "Unhandled" as const } : {}), logs, durationMs, ...(initMs !== undefined ? { initMs } : {}) });
+    run.inv.resolve({ payload, ...(error ? { functionError: "Unhandled" as const } : {}), logs, durationMs, ...(initMs !== undefined ? { initMs } : {}), logStream: this.logStream });
     if (reusable && !this.dead) this.pool.workerIdle(this);
   }
   private servedOne = false;
