@@ -23,6 +23,14 @@ import { fillIdempotencyTokens, readJsonBody, stringifyJson, writeStruct } from 
 import { errorShapeId, queryErrorHeader, resolveError } from "../shared/json-errors.js";
 import { structNode } from "../shared/json-shapes.js";
 
+/**
+ * An output carrying this symbol with a string is answered with that string as its JSON body,
+ * as is: a service whose stored records are already wire JSON (DynamoDB items) skips the parse,
+ * walk and stringify of values it never looks at. The output's ordinary members must hold the
+ * same values, for in-process callers (core/client) that never see the wire.
+ */
+export const RAW_JSON_BODY = Symbol.for("nimbus.rawJsonBody");
+
 function makeAwsJson(id: "awsJson1_0" | "awsJson1_1", version: "1.0" | "1.1"): Protocol {
   const contentType = `application/x-amz-json-${version}`;
   const namespacedType = version === "1.0";
@@ -41,7 +49,9 @@ function makeAwsJson(id: "awsJson1_0" | "awsJson1_1", version: "1.0" | "1.1"): P
     serializeResponse(output, service, op, meta): HttpResponse {
       let body = "{}";
       const outputName = op.model.output;
-      if (output && outputName) {
+      const raw = output ? (output as Record<symbol, unknown>)[RAW_JSON_BODY] : undefined;
+      if (typeof raw === "string") body = raw;
+      else if (output && outputName) {
         const node = structNode(service, outputName);
         body = stringifyJson(node.needsRpc ? writeStruct(node, output, false) : output);
       } else if (output) {
