@@ -74,7 +74,7 @@ class Worker {
     await new Promise<void>((ok) => this.server.listen(0, "127.0.0.1", ok));
     this.port = (this.server.address() as AddressInfo).port;
     const env = { ...(await spec.env()), AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${this.port}` };
-    this.logStream = env.AWS_LAMBDA_LOG_STREAM_NAME;
+    this.logStream = (env as Record<string, string>).AWS_LAMBDA_LOG_STREAM_NAME;
     if (this.dead) return;
     const args = spec.runtime.family === "python" ? ["-u", spec.bootstrapFile] : [spec.bootstrapFile];
     const proc = spawn(spec.runtime.command, args, { cwd: spec.cwd, env, stdio: ["ignore", "pipe", "pipe"] });

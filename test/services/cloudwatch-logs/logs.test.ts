@@ -22,7 +22,7 @@ import {
   TestMetricFilterCommand,
   UntagResourceCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
-import { CloudWatchClient, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, GetMetricStatisticsCommand, type GetMetricStatisticsCommandOutput } from "@aws-sdk/client-cloudwatch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 
@@ -327,7 +327,7 @@ describe("metric filters", () => {
       { timestamp: now - 1000, message: '{"level":"ERROR","latency":300}' },
     ] }));
     const cw = new CloudWatchClient(sdkConfig(n.endpoint, { accountId: account }));
-    let stats: Awaited<ReturnType<typeof cw.send<GetMetricStatisticsCommand>>> | undefined;
+    let stats: GetMetricStatisticsCommandOutput | undefined;
     for (let i = 0; i < 50; i++) {
       stats = await cw.send(new GetMetricStatisticsCommand({ Namespace: "App", MetricName: "ErrorLatency", StartTime: new Date(now - 3_600_000), EndTime: new Date(now + 60_000), Period: 3600, Statistics: ["Sum", "SampleCount", "Maximum"] }));
       if (stats.Datapoints?.length) break;
