@@ -24,12 +24,16 @@ import { s3ResourcePolicy, withAccess } from "./access/authorize.js";
 import { accessHandlers } from "./access/handlers.js";
 import { s3Http } from "./access/raw-http.js";
 import { resumeDeliveries, stopDeliveries } from "./notifications/outbox.js";
+import { lifecycleHandlers } from "./lifecycle/handlers.js";
+import { startLifecycleWorker, stopLifecycleWorker } from "./lifecycle/worker.js";
+import { GetBucketNotificationConfiguration, PutBucketNotificationConfiguration } from "./notifications/handlers.js";
 
 export const s3 = defineService({
   name: "s3",
   // Every handler runs behind the bucket's access decision (policy, ACLs, Block Public Access).
   handlers: withAccess({
     ...accessHandlers,
+    ...lifecycleHandlers,
     CreateBucket,
     HeadBucket,
     ListBuckets,
@@ -60,13 +64,22 @@ export const s3 = defineService({
     PutBucketVersioning,
     GetBucketVersioning,
     ListObjectVersions,
+    PutBucketNotificationConfiguration,
+    GetBucketNotificationConfiguration,
   }),
   http: s3Http,
   resourcePolicy: s3ResourcePolicy,
   migrations,
   // Event notifications left in the outbox by a previous run are delivered again.
-  start: (rt) => resumeDeliveries(rt),
-  stop: (rt) => stopDeliveries(rt.db),
+  // The lifecycle worker (lifecycle/worker.ts) runs on clock advances and a wall-clock interval.
+  start: (rt) => {
+    resumeDeliveries(rt);
+    startLifecycleWorker(rt);
+  },
+  stop: (rt) => {
+    stopLifecycleWorker(rt);
+    return stopDeliveries(rt.db);
+  },
   // Every blob the S3 tables reference (current objects, older versions, parts of uploads in
   // progress); the chassis's orphan sweep removes the others after a crash.
   *blobRefs(db) {

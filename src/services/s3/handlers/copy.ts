@@ -36,6 +36,7 @@ import {
   writeObject,
 } from "./objects.js";
 import { parseTaggingHeader } from "./tagging.js";
+import { emitS3Event, requestInfo } from "../notifications/emit.js";
 
 function invalidArgument(message: string, name: string, value: string): AwsError {
   return new AwsError("InvalidArgument", message, 400, { fields: { ArgumentName: name, ArgumentValue: value } });
@@ -132,16 +133,22 @@ export const CopyObject: Handler<CopyObjectRequest, CopyObjectOutput> = async (i
         return next;
       });
       if (!row) continue; // replaced meanwhile: start again from the new source
-      return copyResult(row, dest, srcBucket, source);
+      return copied(ctx, row, dest, srcBucket, source);
     }
     // 5b. Stream the bytes into a new blob.
     const stream = await openBlob(ctx, source.blobId);
     if (!stream) continue; // the source was replaced between the read and the open
     const { row, bucket: committedTo } = await writeObject(ctx, { bucket: dest, key, source: stream, algorithm, headers, metadata, tags, storageClass, conditions });
-    return copyResult(row, committedTo, srcBucket, source);
+    return copied(ctx, row, committedTo, srcBucket, source);
   }
   throw new AwsError("InternalError", "We encountered an internal error. Please try again.", 500);
 };
+
+/** The answer, after the ObjectCreated:Copy event. */
+function copied(ctx: RequestContext, row: StoredObject, dest: StoredBucket, srcBucket: StoredBucket, source: StoredObject): CopyObjectOutput {
+  emitS3Event(ctx, dest.name, { eventName: "ObjectCreated:Copy", key: row.key, size: row.size, eTag: row.etag, versionId: row.versionId, sequencer: row.seq, ...requestInfo(ctx) });
+  return copyResult(row, dest, srcBucket, source);
+}
 
 function copyResult(row: StoredObject, dest: StoredBucket, srcBucket: StoredBucket, source: StoredObject): CopyObjectOutput {
   return {

@@ -29,21 +29,14 @@ import { commitCurrent, currentDeleteMarker, deleteCurrent, deleteVersion, getVe
 import { bucketStore, noSuchBucket, ownBucket, type StoredBucket } from "./buckets.js";
 import { checkReadConditions, checkWriteConditions } from "./conditions.js";
 import { parseTaggingHeader } from "./tagging.js";
+import { checkReadable, checkStorageClass, noteAccess, restoreHeader } from "../storage-class.js";
+import { expirationHeader } from "../lifecycle/expiration-header.js";
+
+export { checkReadable, checkStorageClass };
 
 /** Algorithms S3 stores whole-object checksums for (MD5 and SHA512 are not among its object checksums). */
 const OBJECT_CHECKSUMS: readonly ChecksumAlgorithm[] = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"];
-export const STORAGE_CLASSES = new Set([
-  "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE",
-]);
 const MAX_KEY_BYTES = 1024;
-/** Archived classes: readable only after a restore (RestoreObject is not implemented yet, see GAPS.md). */
-const ARCHIVED = new Set(["GLACIER", "DEEP_ARCHIVE"]);
-
-export function checkReadable(o: StoredObject): void {
-  if (ARCHIVED.has(o.storageClass)) {
-    throw new AwsError("InvalidObjectState", "The operation is not valid for the object's storage class", 403, { fields: { StorageClass: o.storageClass } });
-  }
-}
 const MAX_METADATA_BYTES = 2048;
 
 /** Hashes bytes as they pass: MD5 for the ETag plus one checksum algorithm. */
@@ -77,12 +70,6 @@ export function checkMetadata(meta: Record<string, string>): void {
   if (size > MAX_METADATA_BYTES) {
     throw new AwsError("MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size", 400, { fields: { MaxSizeAllowed: String(MAX_METADATA_BYTES), Size: String(size) } });
   }
-}
-
-export function checkStorageClass(sc: string | undefined): string {
-  if (sc === undefined) return "STANDARD";
-  if (!STORAGE_CLASSES.has(sc)) throw new AwsError("InvalidStorageClass", "The storage class you specified is not valid", 400, { fields: { StorageClassRequested: sc } });
-  return sc;
 }
 
 /** Content-Encoding as stored: aws-chunked is framing, not an encoding of the object. */
@@ -251,7 +238,8 @@ export const PutObject: Handler<PutObjectRequest, PutObjectOutput> = async (inpu
     storageClass,
     conditions,
   });
-  return { ETag: row.etag, ...checksumMembers(row.checksums), ...versionIdMember(committedTo, row.versionId) } as PutObjectOutput;
+  const expiration = expirationHeader(ctx, committedTo, row);
+  return { ETag: row.etag, ...checksumMembers(row.checksums), ...versionIdMember(committedTo, row.versionId), ...(expiration ? { Expiration: expiration } : {}) } as PutObjectOutput;
 };
 
 /** A parsed Range header: inclusive byte offsets, or undefined when the header is to be ignored. */
@@ -375,7 +363,7 @@ export function versionToRead(ctx: RequestContext, bucket: StoredBucket, key: st
 function readObjectOnce(input: ReadInput, ctx: RequestContext, withBody: boolean): GetObjectOutput {
   const bucket = ownBucket(ctx, input.Bucket!);
   const o = versionToRead(ctx, bucket, input.Key!, input.VersionId, !withBody);
-  if (withBody) checkReadable(o);
+  if (withBody) checkReadable(ctx, o);
   checkReadConditions(input, o);
   const part = input.PartNumber !== undefined ? partRange(input, o) : undefined;
   const range = part?.range ?? parseRange(input.Range, o.size);
@@ -402,6 +390,12 @@ function readObjectOnce(input: ReadInput, ctx: RequestContext, withBody: boolean
   if (h.WebsiteRedirectLocation !== undefined) out.WebsiteRedirectLocation = h.WebsiteRedirectLocation;
   // S3 reports the storage class only when it is not STANDARD.
   if (o.storageClass !== "STANDARD") out.StorageClass = o.storageClass as GetObjectOutput["StorageClass"];
+  // Restore status, lifecycle expiry and Intelligent-Tiering access (storage-class.ts, lifecycle/).
+  const restore = restoreHeader(ctx, o);
+  if (restore !== undefined) out.Restore = restore;
+  const expiration = expirationHeader(ctx, bucket, o);
+  if (expiration !== undefined) out.Expiration = expiration;
+  if (withBody) noteAccess(ctx, o);
   if (o.tags.length > 0 && withBody) out.TagCount = o.tags.length;
   if (input.ChecksumMode === "ENABLED") {
     if (part) {

@@ -22,6 +22,7 @@ import { getObject, setObjectTags, type StoredObject } from "../store.js";
 import { setVersionTags } from "../version-store.js";
 import { bucketStore, ownBucket, type StoredBucket } from "./buckets.js";
 import { versionToRead, versionIdMember } from "./objects.js";
+import { emitS3Event, requestInfo } from "../notifications/emit.js";
 
 export type TagList = Array<{ Key: string; Value: string }>;
 
@@ -66,6 +67,7 @@ export const PutObjectTagging: Handler<PutObjectTaggingRequest, PutObjectTagging
   const b = ownBucket(ctx, input.Bucket!);
   const tags = validateTags(input.Tagging?.TagSet, 10, "Object");
   const o = setTags(ctx, b, input.Key!, input.VersionId, tags);
+  emitS3Event(ctx, b, { eventName: "ObjectTagging:Put", key: o.key, size: o.size, eTag: o.etag, versionId: o.versionId, ...requestInfo(ctx) });
   return versionIdMember(b, o.versionId);
 };
 
@@ -78,6 +80,7 @@ export const GetObjectTagging: Handler<GetObjectTaggingRequest, GetObjectTagging
 export const DeleteObjectTagging: Handler<DeleteObjectTaggingRequest, DeleteObjectTaggingOutput> = (input, ctx) => {
   const b = ownBucket(ctx, input.Bucket!);
   const o = setTags(ctx, b, input.Key!, input.VersionId, []);
+  emitS3Event(ctx, b, { eventName: "ObjectTagging:Delete", key: o.key, size: o.size, eTag: o.etag, versionId: o.versionId, ...requestInfo(ctx) });
   return versionIdMember(b, o.versionId);
 };
 

@@ -60,7 +60,7 @@ export const UploadPartCopy: Handler<UploadPartCopyRequest, UploadPartCopyOutput
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     // 2.
     const source = copySourceVersion(ctx, srcBucket, src.key, src.versionId);
-    checkReadable(source);
+    checkReadable(ctx, source);
     checkCopySourceConditions(copySourceConditions(input), source);
     // 3.
     const range = copyRange(input.CopySourceRange, source.size);

@@ -63,9 +63,10 @@ export function requestInfo(ctx: RequestContext): { requester: string; sourceIp:
   return { requester, sourceIp: (ctx.headers["x-forwarded-for"] ?? "127.0.0.1").split(",")[0].trim(), requestId: ctx.requestId };
 }
 
-/** S3 URL-encodes the key in event records as an HTML form would (spaces as "+"). */
+/** S3 URL-encodes the key in event records as an HTML form would (spaces as "+"), keeping "/". */
 export function eventKey(key: string): string {
-  return encodeURIComponent(key).replace(/%20/g, "+").replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(key)
+    .replace(/%2F/g, "/").replace(/%20/g, "+").replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /**
