@@ -29,6 +29,7 @@ import { commitCurrent, currentDeleteMarker, deleteCurrent, deleteVersion, getVe
 import { bucketStore, noSuchBucket, ownBucket, type StoredBucket } from "./buckets.js";
 import { checkReadConditions, checkWriteConditions } from "./conditions.js";
 import { parseTaggingHeader } from "./tagging.js";
+import { emitS3Event, requestInfo } from "../notifications/emit.js";
 import { checkReadable, checkStorageClass, noteAccess, restoreHeader } from "../storage-class.js";
 import { expirationHeader } from "../lifecycle/expiration-header.js";
 
@@ -238,6 +239,7 @@ export const PutObject: Handler<PutObjectRequest, PutObjectOutput> = async (inpu
     storageClass,
     conditions,
   });
+  emitS3Event(ctx, committedTo, { eventName: "ObjectCreated:Put", key, size: row.size, eTag: row.etag, versionId: row.versionId, sequencer: row.seq, ...requestInfo(ctx) });
   const expiration = expirationHeader(ctx, committedTo, row);
   return { ETag: row.etag, ...checksumMembers(row.checksums), ...versionIdMember(committedTo, row.versionId), ...(expiration ? { Expiration: expiration } : {}) } as PutObjectOutput;
 };
@@ -450,5 +452,6 @@ export const DeleteObject: Handler<DeleteObjectRequest, DeleteObjectOutput> = as
     return { freed: r.freed, out: r.marker ? { DeleteMarker: true, VersionId: r.marker.versionId } : {} };
   });
   for (const id of freed) await ctx.blobs.delete(id);
+  emitS3Event(ctx, bucket.name, { eventName: out.DeleteMarker && versionId === undefined ? "ObjectRemoved:DeleteMarkerCreated" : "ObjectRemoved:Delete", key, versionId: out.VersionId, ...requestInfo(ctx) });
   return out;
 };
