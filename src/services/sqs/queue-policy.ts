@@ -4,7 +4,9 @@
 // policies plus the queue policy, other accounts and AWS service principals (SNS, S3
 // notifications, EventBridge) only where the queue policy allows them, explicit denies against
 // anyone.
-import type { ResourcePolicyHook } from "../../core/iam/types.js";
+import { AwsError } from "../../core/errors.js";
+import { parsePolicyDocument } from "../../core/iam/policy-document.js";
+import type { ParsedPolicy, ResourcePolicyHook } from "../../core/iam/types.js";
 import { parseArn } from "./common.js";
 import { sqsStore } from "./store.js";
 
@@ -51,3 +53,42 @@ export const sqsResourcePolicy: ResourcePolicyHook = (q, rt) => {
   }
   return { ownerAccountId: queue.account, ...(queue.attributes.Policy ? { policy: queue.attributes.Policy } : {}), ...(tags ? { tags } : {}) };
 };
+
+/** SQS developer guide, "Amazon SQS policy quotas". */
+export const POLICY_QUOTAS = { bytes: 8192, statements: 20, principals: 50, conditions: 10, actionsPerStatement: 7 } as const;
+
+function invalidPolicy(): AwsError {
+  // AWS answers every malformed or oversized queue policy with this one message.
+  return new AwsError("InvalidAttributeValue", "Invalid value for the parameter Policy.", 400);
+}
+
+/** Whether a parsed policy is within SQS's policy quotas. */
+export function withinQuotas(p: ParsedPolicy): boolean {
+  if (p.Statement.length > POLICY_QUOTAS.statements) return false;
+  let principals = 0;
+  let conditions = 0;
+  for (const st of p.Statement) {
+    if ((st.Action ?? st.NotAction ?? []).length > POLICY_QUOTAS.actionsPerStatement) return false;
+    const block = st.Principal ?? st.NotPrincipal;
+    if (block) principals += block.star ? 1 : (block.AWS?.length ?? 0) + (block.Service?.length ?? 0) + (block.Federated?.length ?? 0) + (block.CanonicalUser?.length ?? 0);
+    for (const op in st.Condition ?? {}) conditions += Object.keys(st.Condition![op]).length;
+  }
+  return principals <= POLICY_QUOTAS.principals && conditions <= POLICY_QUOTAS.conditions;
+}
+
+/**
+ * A Policy attribute (CreateQueue, SetQueueAttributes) validated as a resource-based policy
+ * (core/iam/policy-document: Principal required, known elements, ARNs...) within SQS's quotas;
+ * returned as stored: compact JSON, as GetQueueAttributes answers it.
+ */
+export function validateQueuePolicy(value: string): string {
+  if (Buffer.byteLength(value, "utf8") > POLICY_QUOTAS.bytes) throw invalidPolicy();
+  let parsed: ParsedPolicy;
+  try {
+    parsed = parsePolicyDocument(value, "resource");
+  } catch {
+    throw invalidPolicy();
+  }
+  if (!withinQuotas(parsed)) throw invalidPolicy();
+  return JSON.stringify(JSON.parse(value));
+}

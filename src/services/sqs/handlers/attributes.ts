@@ -7,6 +7,7 @@ import type { RequestContext } from "../../../core/service.js";
 import type { QueueRecord, SqsStore } from "../store.js";
 import { invalidParameterValue, parseArn, queueArn, resolveQueue, sqs } from "../common.js";
 import { expireMessages } from "../receive.js";
+import { validateQueuePolicy } from "../queue-policy.js";
 
 export const DEFAULT_MAXIMUM_MESSAGE_SIZE = 1_048_576;
 
@@ -92,16 +93,6 @@ function bool(name: string, v: string): string {
   return l;
 }
 
-function json(name: string, v: string): Record<string, unknown> {
-  try {
-    const parsed = JSON.parse(v) as unknown;
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw invalidAttributeValue(name);
-}
-
 /**
  * Validates the attributes of a CreateQueue or SetQueueAttributes request for a queue of the
  * given type and returns them normalized. `self` is the queue itself for SetQueueAttributes.
@@ -153,7 +144,7 @@ export function validateAttributes(
         out[name] = value;
         break;
       case "Policy":
-        out[name] = value === "" ? "" : JSON.stringify(json(name, value));
+        out[name] = value === "" ? "" : validateQueuePolicy(value);
         break;
       case "KmsMasterKeyId":
         out[name] = value;
