@@ -4,7 +4,8 @@ import { AwsError } from "../../core/errors.js";
 import type { RequestContext } from "../../core/service.js";
 import { dynamoStore, type DynamoStore, type TableRecord } from "./store.js";
 import { Refs } from "./engine/parser.js";
-import { encodeKey, normalizeValue, typeOf, validation, type AV, type Item } from "./engine/values.js";
+import { encodeKey, fromStored, normalizeValue, typeOf, validation, type AV, type Item } from "./engine/values.js";
+import { RAW_JSON_BODY } from "../../core/protocols/aws-json/aws-json.js";
 
 export function ddb(ctx: RequestContext): DynamoStore {
   return dynamoStore(ctx.db);
@@ -165,4 +166,21 @@ export function rejectLegacy(input: object, names: string[]): void {
       });
     }
   }
+}
+
+/**
+ * An output some of whose members are JSON texts already in wire form (stored items without
+ * binaries: the stored JSON is the wire JSON). The gateway answers the assembled text as is
+ * (RAW_JSON_BODY); in-process callers read the members, parsed on first access.
+ */
+export function rawOutput(plain: Record<string, unknown>, texts: Record<string, string>): Record<string, unknown> {
+  const parts: string[] = [];
+  for (const k in texts) parts.push(`${JSON.stringify(k)}:${texts[k]}`);
+  for (const k in plain) if (plain[k] !== undefined) parts.push(`${JSON.stringify(k)}:${JSON.stringify(plain[k])}`);
+  const out: Record<string | symbol, unknown> = { ...plain, [RAW_JSON_BODY]: `{${parts.join(",")}}` };
+  for (const k in texts) {
+    let v: unknown;
+    Object.defineProperty(out, k, { enumerable: true, configurable: true, get: () => (v ??= fromStored(texts[k])), set: (x) => (v = x) });
+  }
+  return out;
 }

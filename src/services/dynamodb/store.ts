@@ -190,26 +190,60 @@ export class DynamoStore {
     return inTransaction(this.db, fn);
   }
 
+  // Parsed table records by account/region/name, so that a data-plane request costs no SQL and
+  // no JSON.parse to find its table. Filled only outside transactions (a record read inside
+  // one may be rolled back, and the control-plane handlers that read inside one mutate their
+  // record before saving it); every metadata write drops the table's entry, and the store is
+  // per database, so a restart starts empty. ItemCount and TableSizeBytes are read live.
+  private readonly records = new Map<string, TableRecord>();
+
   table(account: string, region: string, name: string): TableRecord | undefined {
+    const cacheable = !this.db.inTransaction;
+    const ck = `${account}\0${region}\0${name}`;
+    if (cacheable) {
+      const hit = this.records.get(ck);
+      if (hit) return hit;
+    }
     const r = this.s.table.get(account, region, name) as TableRow | undefined;
     if (!r) return undefined;
     const rec = toRecord(r);
     this.refreshHooks(r, rec);
+    if (cacheable) {
+      this.liveCounts(rec);
+      this.records.set(ck, rec);
+    }
     return rec;
+  }
+
+  /** A cached record's ItemCount and TableSizeBytes are read from the row when asked. */
+  private liveCounts(rec: TableRecord): void {
+    const st = this.prepared("SELECT item_count, size_bytes FROM ddb_tables WHERE id = ?");
+    Object.defineProperties(rec, {
+      itemCount: { get: () => (st.get(rec.id) as { item_count: number } | undefined)?.item_count ?? 0, enumerable: true },
+      sizeBytes: { get: () => (st.get(rec.id) as { size_bytes: number } | undefined)?.size_bytes ?? 0, enumerable: true },
+    });
+  }
+
+  /** Forgets the cached record of a table (any change to its metadata or existence). */
+  private forget(account: string, region: string, name: string): void {
+    this.records.delete(`${account}\0${region}\0${name}`);
   }
 
   /** Writes a table's metadata (the hooks follow on the next table()). */
   saveMeta(t: TableRecord): void {
+    this.forget(t.account, t.region, t.meta.name);
     this.prepared("UPDATE ddb_tables SET meta = ? WHERE id = ?").run(JSON.stringify(t.meta), t.id);
     this.table(t.account, t.region, t.meta.name);
   }
 
   createTable(account: string, region: string, meta: TableMeta): TableRecord {
+    this.forget(account, region, meta.name);
     this.s.insertTable.run(account, region, meta.name, JSON.stringify(meta));
     return this.table(account, region, meta.name)!;
   }
 
   deleteTable(id: number): void {
+    for (const [k, r] of this.records) if (r.id === id) this.records.delete(k);
     this.prepared("DELETE FROM ddb_index_items WHERE table_id = ?").run(id);
     this.prepared("DELETE FROM ddb_ttl WHERE table_id = ?").run(id);
     this.hooks.delete(id);
@@ -338,6 +372,7 @@ export class DynamoStore {
       );
     });
     this.hooks.clear();
+    this.records.clear();
   }
 }
 

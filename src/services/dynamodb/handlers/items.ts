@@ -15,7 +15,7 @@ import type {
 } from "@aws-sdk/client-dynamodb";
 import { AwsError } from "../../../core/errors.js";
 import type { RequestContext } from "../../../core/service.js";
-import { ddb, itemKeyOf, keyOf, refsOf, resolveTable } from "../common.js";
+import { ddb, itemKeyOf, keyOf, rawOutput, refsOf, resolveTable } from "../common.js";
 import { consumed, readUnits, writeUnits } from "../engine/capacity.js";
 import { groupCommit } from "../engine/commit.js";
 import { applyUpdate, evaluate, project } from "../engine/evaluate.js";
@@ -143,6 +143,8 @@ export function GetItem(input: GetItemInput, ctx: RequestContext): GetItemOutput
   const row = ddb(ctx).getItem(t.id, key.hk, key.rk);
   const cap = capacity(input.ReturnConsumedCapacity, t, readUnits(row?.size, input.ConsistentRead), "read");
   if (!row) return cap;
+  // The stored JSON is the wire JSON unless the item holds binaries ({"$b": ...} when stored).
+  if (!paths && !row.item.includes('"$b"')) return rawOutput(cap, { Item: row.item }) as GetItemOutput;
   const item = fromStored(row.item);
   return { Item: (paths ? project(item, paths) : item) as GetItemOutput["Item"], ...cap };
 }

@@ -5,7 +5,7 @@
 // and return LastEvaluatedKey when they stopped early.
 import type { QueryInput, QueryOutput, ScanInput, ScanOutput } from "@aws-sdk/client-dynamodb";
 import type { RequestContext } from "../../../core/service.js";
-import { ddb, keyAttributes, keyOf, refsOf, resolveTable, type KeyBytes } from "../common.js";
+import { ddb, keyAttributes, keyOf, rawOutput, refsOf, resolveTable, type KeyBytes } from "../common.js";
 import { consumed, readUnits } from "../engine/capacity.js";
 import { checkEnums, checkMin } from "../engine/params.js";
 import { attributesToGet, checkExpressionParams, filterCondition, keyConditions, type LegacyCondition } from "../legacy/legacy.js";
@@ -193,8 +193,18 @@ function page(
     bytes += row.size;
     texts.push(row.item);
   }
-  // 2. Parse them (one JSON.parse for the page is much cheaper than one per item), then filter
-  // and project.
+  // 2. Without a view, filter or projection, and without binaries, the stored texts are the
+  // wire answer: only the last item is parsed (for LastEvaluatedKey).
+  if (!view && !filter && !paths && input.Select !== "COUNT" && !texts.some((x) => x.includes('"$b"'))) {
+    if (!more && limit !== undefined && scanned >= limit) more = true;
+    const plain: Record<string, unknown> = { Count: texts.length, ScannedCount: scanned };
+    if (more && texts.length) plain.LastEvaluatedKey = keyAttributes(t, fromStored(texts[texts.length - 1]));
+    const cap = consumed(input.ReturnConsumedCapacity, t.meta.name, readUnits(bytes, input.ConsistentRead), "read");
+    if (cap) plain.ConsumedCapacity = cap;
+    return rawOutput(plain, { Items: `[${texts.join(",")}]` });
+  }
+  // 3. Otherwise parse them (one JSON.parse for the page is much cheaper than one per item),
+  // then filter and project.
   for (const stored of parseAll(texts)) {
     const item = view ? view.present(stored) : stored;
     last = stored;
