@@ -51,6 +51,14 @@ export interface CallAs {
    * policy (ServiceDefinition.resourcePolicy) allows it, AccessDenied otherwise.
    */
   onBehalfOf?: OnBehalfOf;
+  /**
+   * Authorize the call as `principal` (identity and resource policies, NIMBUS_IAM) instead of
+   * trusting it: a service acting with its caller's permissions (S3 SSE-KMS calling KMS
+   * GenerateDataKey / Decrypt for the uploader).
+   */
+  authorize?: boolean;
+  /** With authorize: the service making the call ("s3.us-east-1.amazonaws.com"): kms:ViaService, aws:ViaAWSService. */
+  viaService?: string;
 }
 
 /** What an in-process call looks like: the same handlers, no HTTP. */
@@ -176,6 +184,8 @@ export interface ServiceDefinition {
   stop?(rt: ServiceRuntime): void | Promise<void>;
   /** Requests outside the model the service answers over raw HTTP (S3 website, POST uploads, CORS preflight). */
   http?: RawHttpHook;
+  /** What /_nimbus/health reports for this service beyond "running" (EC2: the execution driver, whether security groups are enforced). */
+  health?(db: Db): Record<string, unknown> | undefined;
   /** Drop all of this service's state (its own tables; the shared document rows are cleared by the chassis). */
   reset?(rt: ServiceRuntime): void;
   /**

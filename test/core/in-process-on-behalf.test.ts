@@ -105,4 +105,15 @@ describe("in-process calls on behalf of a service principal", () => {
     const sqs = new SQSClient(sdkConfig(n.endpoint, { accountId: account }));
     expect(await sqs.send(new GetQueueUrlCommand({ QueueName: "gone" })).catch((e) => e.name)).toBe("QueueDoesNotExist");
   });
+
+  it("with authorize, runs the authorize step as the given principal (a service acting with its caller's permissions)", async () => {
+    const account = freshAccount();
+    const q = await queue(n, account, "as-caller");
+    const ghost = { type: "user" as const, accountId: account, arn: `arn:aws:iam::${account}:user/ghost`, userId: "AIDAGHOSTGHOSTGHOST12" };
+    const denied = await n.nimbus.client.call("sqs", "SendMessage", { QueueUrl: q.url, MessageBody: "no" }, { principal: ghost, authorize: true }).catch((e) => e);
+    expect(denied.code).toBe("AccessDenied");
+    expect(denied.message).toContain(`User: ${ghost.arn} is not authorized to perform: sqs:sendmessage`);
+    await n.nimbus.client.call("sqs", "SendMessage", { QueueUrl: q.url, MessageBody: "trusted" }, { principal: ghost });
+    expect(await bodies(q.sqs, q.url)).toEqual(["trusted"]);
+  });
 });

@@ -34,6 +34,7 @@ export class InProcessClient implements Client {
       this.nimbus.authorizer.authorize(principal, model, operation, input, { region, protocol: model.sdkProtocol, headers: {}, onBehalfOf: behalf, accountId });
     } else {
       principal = as.principal ?? { type: "root", accountId, arn: `arn:aws:iam::${accountId}:root`, userId: accountId };
+      if (as.authorize) this.nimbus.authorizer.authorize(principal, model, operation, input, { region, protocol: model.sdkProtocol, headers: {}, accountId, ...(as.viaService ? { viaService: as.viaService } : {}) });
     }
     const ctx: RequestContext = {
       requestId: requestId(),

@@ -31,6 +31,8 @@ export interface AuthorizeInfo {
   sourceIp?: string;
   /** In-process calls made as an AWS service principal (core/client): aws:SourceArn, aws:SourceAccount. */
   onBehalfOf?: OnBehalfOf;
+  /** In-process calls a service makes with its caller's permissions (core/client `authorize`): kms:ViaService. */
+  viaService?: string;
   /** The account `{account}` in resource templates stands for when the principal has none (a service principal's target account). */
   accountId?: string;
 }
@@ -85,8 +87,9 @@ export class Authorizer {
     let base: ConditionContext | undefined;
     for (const spec of specs) {
       const resources = resolveResources(spec.resource, input, info.region, principal.accountId || info.accountId || "000000000000");
-      for (const resource of resources) {
-        const res: ResourcePolicyInfo | undefined = hook ? hook({ operation, action: spec.action, input, resource, principal, accountId: principal.accountId, region: info.region }, this.nimbus.runtimeFor(model.service)) : undefined;
+      for (const named of resources) {
+        const res: ResourcePolicyInfo | undefined = hook ? hook({ operation, action: spec.action, input, resource: named, principal, accountId: principal.accountId, region: info.region }, this.nimbus.runtimeFor(model.service)) : undefined;
+        const resource = res?.resource ?? named;
         const owner = res?.ownerAccountId ?? accountOfArn(resource) ?? principal.accountId;
         // Root of the resource's account with no resource policy: nothing can deny it.
         if (principal.type === "root" && owner === principal.accountId && !res?.policy) continue;
@@ -143,6 +146,10 @@ export class Authorizer {
       "aws:viaawsservice": "false",
       "aws:principalisawsservice": "false",
     };
+    if (info.viaService) {
+      ctx["aws:viaawsservice"] = "true";
+      ctx["kms:viaservice"] = info.viaService;
+    }
     if (info.sourceIp) ctx["aws:sourceip"] = info.sourceIp.startsWith("::ffff:") ? info.sourceIp.slice(7) : info.sourceIp;
     const ua = info.headers["user-agent"];
     if (ua) ctx["aws:useragent"] = ua;

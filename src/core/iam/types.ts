@@ -161,6 +161,11 @@ export interface ResourcePolicyQuery {
 export interface ResourcePolicyInfo {
   /** Account that owns the resource (S3: the bucket owner; SQS: the queue's account). */
   ownerAccountId: string;
+  /**
+   * The resource's real ARN when the request named it otherwise (a KMS alias for its key, a
+   * KMS Decrypt whose key is read from the ciphertext): evaluated and reported instead.
+   */
+  resource?: string;
   /** The resource-based policy JSON, as stored; undefined when the resource has none. */
   policy?: string;
   /** The resource's tags, for aws:ResourceTag/<key>. */
