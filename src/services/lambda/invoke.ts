@@ -13,6 +13,7 @@ import { refOf, resolveTarget } from "./lookup.js";
 import { runtimeSpec } from "./runtimes.js";
 import { runtimeFor } from "./runtime.js";
 import type { InvokeResult } from "./workers.js";
+import { writeFunctionLogs } from "./function-logs.js";
 
 /** The principal Lambda acts as when it assumes a function's execution role. */
 const LAMBDA_SERVICE_PRINCIPAL = (accountId: string): Principal => ({
@@ -130,7 +131,10 @@ export function run(ctx: ExecContext, doc: StoredFunction, payload: Buffer, vers
   });
   const id = randomUUID();
   return new Promise((resolve) => {
-    pool.submit({ id, payload, arn: c.FunctionArn!, timeoutSec: c.Timeout ?? 3, memoryMb: c.MemorySize ?? 128, resolve: (r) => resolve({ ...r, id }) });
+    pool.submit({ id, payload, arn: c.FunctionArn!, timeoutSec: c.Timeout ?? 3, memoryMb: c.MemorySize ?? 128, resolve: (r) => {
+        writeFunctionLogs(ctx, c, version, id, r);
+        resolve({ ...r, id });
+      } });
   });
 }
 

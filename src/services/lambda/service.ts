@@ -10,6 +10,8 @@ import { AddPermission, GetPolicy, RemovePermission, lambdaResourcePolicy } from
 import { ListVersionsByFunction, PublishVersion } from "./versions.js";
 import { CreateAlias, DeleteAlias, GetAlias, ListAliases, UpdateAlias } from "./aliases.js";
 import { closeRuntime, openRuntime } from "./runtime.js";
+import { CreateEventSourceMapping, DeleteEventSourceMapping, GetEventSourceMapping, ListEventSourceMappings, UpdateEventSourceMapping } from "./event-source-mappings/handlers.js";
+import { startMappings, stopMappings } from "./event-source-mappings/runner.js";
 
 // AWS's default quotas (Lambda developer guide, "Lambda quotas").
 const LIMITS = {
@@ -48,13 +50,16 @@ export const lambda = defineService({
     GetAccountSettings, ListFunctions, CreateFunction, GetFunction, GetFunctionConfiguration, UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction, Invoke,
     AddPermission, RemovePermission, GetPolicy,
     PublishVersion, ListVersionsByFunction, CreateAlias, GetAlias, UpdateAlias, DeleteAlias, ListAliases,
+    CreateEventSourceMapping, GetEventSourceMapping, ListEventSourceMappings, UpdateEventSourceMapping, DeleteEventSourceMapping,
   },
   resourcePolicy: lambdaResourcePolicy,
   start(rt: ServiceRuntime) {
     openRuntime(rt.db, rt.dataDir);
+    startMappings(rt);
   },
   // Every worker of this instance is killed (all of this process's when no runtime is given).
   stop(rt?: ServiceRuntime) {
+    stopMappings(rt?.db);
     closeRuntime(rt?.db);
   },
   *blobRefs(db) {
