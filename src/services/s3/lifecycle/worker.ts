@@ -22,7 +22,7 @@ import { deleteUpload, nextPrefix } from "../store.js";
 import { deleteCurrent, deleteVersion } from "../version-store.js";
 import { DAY_MS, dueAt, isColder, matchesFilter, type LifecycleBucket, type StoredLifecycle, type StoredRule } from "./rules.js";
 
-const BATCH = 2000;
+const BATCH = 10_000;
 const INTERVAL_MS = 60_000;
 const FAR = Number.MAX_SAFE_INTEGER;
 
