@@ -12,7 +12,7 @@ import { route, routeQuery } from "../routing/route.js";
 import { parseAuthorization, type ParsedAuth } from "../auth/parse-authorization.js";
 import { authenticate, type AuthResult } from "../auth/authenticate.js";
 import { authDialectFor, missingAuthenticationToken } from "../auth/auth-errors.js";
-import { decodeRequestBody, readAll } from "../http/decode-body.js";
+import { checkDeferredSha256, decodeRequestBody, readAll } from "../http/decode-body.js";
 import { loadedBytes } from "../blobs/blob-store.js";
 import { validateInput } from "../protocols/shared/validate.js";
 import { PROTOCOLS } from "../protocols/registry.js";
@@ -108,11 +108,14 @@ export class Gateway {
         ...(chunks ? { verifyChunkHash: (h: string, sig: string) => chunks.verifyHash(h, sig), verifyTrailer: (t: string, sig: string) => chunks.verifyTrailer(t, sig) } : {}),
         decompress: routed.kind === "query" || routed.service !== "s3",
         verifyPayloadHash: (routed.kind === "operation" && routed.service === "s3") || who === undefined || who.verified,
+        // A body read whole is hashed once as a buffer, not through a stream stage.
+        deferPayloadHash: routed.kind === "query" || !streamsInput(routed.service, routed.operation),
       });
       let body: Buffer | undefined;
       let stream: Readable | undefined;
       if (routed.kind === "query") {
         const formBody = await readAll(decoded.stream, this.nimbus.config.maxBodyBytes);
+        checkDeferredSha256(decoded, formBody);
         body = formBody;
         const form = new URLSearchParams(formBody.length ? formBody.toString("utf8") : rawQuery);
         const action = form.get("Action");
@@ -131,7 +134,10 @@ export class Gateway {
       if (!opModel) throw new AwsError(protocolId.startsWith("aws") ? "InvalidAction" : "UnknownOperationException", `The action ${opName} is not valid for this web service.`, 400);
       if (body === undefined) {
         if (hasStreamingInput(model, opModel)) stream = decoded.stream;
-        else body = await readAll(decoded.stream, this.nimbus.config.maxBodyBytes);
+        else {
+          body = await readAll(decoded.stream, this.nimbus.config.maxBodyBytes);
+          checkDeferredSha256(decoded, body);
+        }
       }
 
       // 4. Authentication, second pass: an issued key on a request that signs the SHA-256 of
@@ -253,6 +259,13 @@ function hasStreamingInput(model: ServiceModel, op: ServiceModel["operations"][s
     streamingInput.set(op, v);
   }
   return v;
+}
+
+/** Whether a routed operation takes a streaming payload (false for an operation the model lacks: it fails later). */
+function streamsInput(service: string, operation: string): boolean {
+  const model = loadModel(service);
+  const op = model.operations[operation];
+  return op !== undefined && hasStreamingInput(model, op);
 }
 
 /** Unroutable requests still get an AWS-shaped error in the protocol they most look like. */

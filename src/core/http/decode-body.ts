@@ -16,10 +16,11 @@
 // zero copies, zero transforms.
 import type { Readable, Writable } from "node:stream";
 import * as zlib from "node:zlib";
+import { createHash } from "node:crypto";
 import { AwsError } from "../errors.js";
 import { AwsChunkedDecoder, type AwsChunkedOptions } from "./aws-chunked.js";
 import { algorithmOfHeader, parseChecksumAlgorithm, type ChecksumAlgorithm } from "./checksums.js";
-import { requestTooLarge } from "./body-errors.js";
+import { contentSha256Mismatch, requestTooLarge } from "./body-errors.js";
 import { ByteLimit, DEFAULT_MAX_DECOMPRESSED, gzipError, parseContentEncoding } from "./gzip.js";
 import { IntegrityStream, type IntegrityOptions } from "./integrity.js";
 import { link } from "./stream-link.js";
@@ -73,6 +74,13 @@ export interface DecodeBodyOptions {
    * for keys whose signature it does not verify.
    */
   verifyPayloadHash?: boolean;
+  /**
+   * The caller reads the whole body into one buffer (any operation without a streaming
+   * payload): when the hex x-amz-content-sha256 is the only thing to check, no stream stage is
+   * built and `DecodedBody.deferredSha256` carries the claim for `checkDeferredSha256(body)`.
+   * A Transform per request costs more than hashing the buffer once.
+   */
+  deferPayloadHash?: boolean;
 }
 
 export interface DecodedBody {
@@ -87,6 +95,8 @@ export interface DecodedBody {
   declaredLength: number | undefined;
   /** Content-Encoding S3 stores with the object: the header minus aws-chunked (and minus gzip when decompressed). */
   storedContentEncoding: string | undefined;
+  /** With `deferPayloadHash`: the hex x-amz-content-sha256 the buffered body must hash to. */
+  deferredSha256?: string;
 }
 
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -181,6 +191,11 @@ export function decodeRequestBody(headers: Record<string, string | undefined>, s
   // still goes through IntegrityStream, which reports the mismatch in S3's words.
   const bodiless = !chunked && !gunzip && (headers["content-length"] === "0" || (headers["content-length"] === undefined && headers["transfer-encoding"] === undefined));
   if (bodiless && integrityOpts.contentSha256 === EMPTY_SHA256 && Object.keys(integrityOpts).length === 1) delete integrityOpts.contentSha256;
+  let deferredSha256: string | undefined;
+  if (opts.deferPayloadHash && !chunked && !gunzip && integrityOpts.contentSha256 !== undefined && Object.keys(integrityOpts).length === 1) {
+    deferredSha256 = integrityOpts.contentSha256.toLowerCase();
+    delete integrityOpts.contentSha256;
+  }
   const integrity = Object.keys(integrityOpts).length > 0 ? new IntegrityStream(integrityOpts) : undefined;
 
   // 4. Link them, so that errors travel forward to `stream` (see stream-link.ts).
@@ -205,7 +220,15 @@ export function decodeRequestBody(headers: Record<string, string | undefined>, s
   // listener would then be an uncaught exception. Consumers (pipeline, for await) attach their
   // own listeners and still receive every error.
   if (out !== source) out.on("error", ignore);
-  return { stream: out, trailers, integrity, payloadMode, declaredLength, storedContentEncoding };
+  return { stream: out, trailers, integrity, payloadMode, declaredLength, storedContentEncoding, ...(deferredSha256 !== undefined ? { deferredSha256 } : {}) };
+}
+
+/** The check `deferPayloadHash` left to the caller: the buffered body against x-amz-content-sha256 (same error as the stream stage). */
+export function checkDeferredSha256(decoded: DecodedBody, body: Buffer): void {
+  const claim = decoded.deferredSha256;
+  if (claim === undefined) return;
+  const computed = body.length === 0 ? EMPTY_SHA256 : createHash("sha256").update(body).digest("hex");
+  if (computed !== claim) throw contentSha256Mismatch(claim, computed);
 }
 
 export interface ReadAllOptions {
