@@ -54,6 +54,14 @@ function checkEnv(vars: Record<string, string> | undefined): void {
   if (Buffer.byteLength(JSON.stringify(vars ?? {})) > 4096) throw invalid("Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit.");
 }
 
+/** A dead-letter target is an SQS queue or an SNS topic. */
+function checkDlq(arn: string): string {
+  if (!/^arn:aws[a-zA-Z-]*:(sqs|sns):[a-z0-9-]+:\d{12}:[^:]+$/.test(arn)) {
+    throw invalid(`The provided target arn ${arn} is invalid. Only SQS queue or SNS topic arns are supported as dead-letter targets.`);
+  }
+  return arn;
+}
+
 function checkNumbers(timeout: number | undefined, memory: number | undefined): void {
   if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1 || timeout > 900)) {
     throw new AwsError("ValidationException", `1 validation error detected: Value '${timeout}' at 'timeout' failed to satisfy constraint: Member must have value ${timeout < 1 ? "greater than or equal to 1" : "less than or equal to 900"}`, 400);
@@ -135,6 +143,7 @@ export const CreateFunction: Handler<CreateFunctionRequest, FunctionConfiguratio
     CodeSha256: Buffer.from(code.shaHex, "hex").toString("base64"),
     Version: "$LATEST",
     ...(input.Environment?.Variables ? { Environment: { Variables: input.Environment.Variables } } : {}),
+    ...(input.DeadLetterConfig?.TargetArn ? { DeadLetterConfig: { TargetArn: checkDlq(input.DeadLetterConfig.TargetArn) } } : {}),
     TracingConfig: { Mode: input.TracingConfig?.Mode ?? "PassThrough" },
     RevisionId: randomUUID(),
     State: "Active",
@@ -222,6 +231,7 @@ export const UpdateFunctionConfiguration: Handler<UpdateFunctionConfigurationReq
     ...(input.MemorySize !== undefined ? { MemorySize: input.MemorySize } : {}),
     ...(input.Runtime !== undefined ? { Runtime: input.Runtime } : {}),
     ...(input.Environment ? { Environment: { Variables: input.Environment.Variables ?? {} } } : {}),
+    ...(input.DeadLetterConfig ? { DeadLetterConfig: input.DeadLetterConfig.TargetArn ? { TargetArn: checkDlq(input.DeadLetterConfig.TargetArn) } : undefined } : {}),
     LastModified: lastModified(ctx),
     RevisionId: randomUUID(),
     LastUpdateStatus: "Successful",
@@ -249,6 +259,7 @@ export const DeleteFunction: Handler<DeleteFunctionRequest, Record<string, never
     if (users.length > 0) throw new AwsError("ResourceConflictException", `Unable to delete version because the following aliases reference it: [${users.map((a) => a.doc.alias.Name).join(", ")}]`, 409, { fields: { Type: "User" } });
     ref.store.delete("version", versionKey(name, q));
     ref.store.delete("policy", `${name}#${q}`);
+    ref.store.delete("event-invoke-config", `${name}#${q}`);
     if (!blobInUse(ref.store, name, v.blobId)) await ctx.blobs.delete(v.blobId);
     runtimeFor(ctx.db).retire(poolPrefix(ref, name, q));
     return {};

@@ -10,6 +10,7 @@ import type { Handler, Principal, RequestContext } from "../../core/service.js";
 import { poolPrefix, type StoredFunction } from "./functions.js";
 import { pickVersion } from "./aliases.js";
 import { refOf, resolveTarget } from "./lookup.js";
+import { enqueue } from "./async-invoke.js";
 import { runtimeSpec } from "./runtimes.js";
 import { runtimeFor } from "./runtime.js";
 import type { InvokeResult } from "./workers.js";
@@ -106,7 +107,7 @@ function tail(id: string, r: InvokeResult, memoryMb: number, version = "$LATEST"
 }
 
 /** Unpacks the code again from its blob when the tree under the data dir is gone (the blob is the record). */
-async function ensureCode(ctx: ExecContext, doc: StoredFunction): Promise<void> {
+export async function ensureCode(ctx: ExecContext, doc: StoredFunction): Promise<void> {
   const rt = runtimeFor(ctx.db);
   if (existsSync(rt.taskRoot(doc.shaHex))) return;
   const chunks: Buffer[] = [];
@@ -115,7 +116,7 @@ async function ensureCode(ctx: ExecContext, doc: StoredFunction): Promise<void> 
 }
 
 /** Runs one invocation on the pool of the configuration (a version's, or $LATEST's) and waits for its result. */
-export function run(ctx: ExecContext, doc: StoredFunction, payload: Buffer, version = "$LATEST"): Promise<InvokeResult & { id: string }> {
+export function run(ctx: ExecContext, doc: StoredFunction, payload: Buffer, version = "$LATEST", id: string = randomUUID()): Promise<InvokeResult & { id: string }> {
   const c = doc.configuration;
   const fn = identity(doc);
   const spec = runtimeSpec(c.Runtime);
@@ -129,7 +130,6 @@ export function run(ctx: ExecContext, doc: StoredFunction, payload: Buffer, vers
     cwd: root,
     env: () => environment(ctx, doc, root, version),
   });
-  const id = randomUUID();
   return new Promise((resolve) => {
     pool.submit({ id, payload, arn: c.FunctionArn!, timeoutSec: c.Timeout ?? 3, memoryMb: c.MemorySize ?? 128, resolve: (r) => {
         writeFunctionLogs(ctx, c, version, id, r);
@@ -140,7 +140,8 @@ export function run(ctx: ExecContext, doc: StoredFunction, payload: Buffer, vers
 
 export const Invoke: Handler<InvocationRequest, InvocationResponse> = async (input, ctx) => {
   // 1. What runs: $LATEST, a version, or an alias's version (weighted when it routes to two).
-  const { doc, version } = resolveTarget(refOf(ctx, input.FunctionName, input.Qualifier), (a) => pickVersion(a));
+  const ref = refOf(ctx, input.FunctionName, input.Qualifier);
+  const { doc, version } = resolveTarget(ref, (a) => pickVersion(a));
   const type = input.InvocationType ?? "RequestResponse";
   const payload = await readPayload(input.Payload as Uint8Array | Readable | undefined);
   const limit = type === "Event" ? 262_144 : PAYLOAD_MAX;
@@ -158,13 +159,13 @@ export const Invoke: Handler<InvocationRequest, InvocationResponse> = async (inp
     if (!runtimeSpec(doc.configuration.Runtime)) throw new AwsError("InvalidRuntimeException", `The runtime parameter of ${doc.configuration.Runtime} is not supported by this Nimbus.`, 502);
     return { StatusCode: 204 };
   }
-  await ensureCode(ctx, doc);
   const body = payload.length > 0 ? payload : Buffer.from("{}");
+  // 2. Event: queued durably (async-invoke.ts runs it with retries and destinations).
   if (type === "Event") {
-    // TODO(parity): the event queue lives in memory (lost on restart), with no retries or destinations.
-    void run(ctx, doc, body, version).catch(() => undefined);
+    enqueue(ctx, ref, body);
     return { StatusCode: 202 };
   }
+  await ensureCode(ctx, doc);
   const r = await run(ctx, doc, body, version);
   let out = r.payload;
   let functionError = r.functionError;

@@ -9,6 +9,8 @@ import { Invoke } from "./invoke.js";
 import { AddPermission, GetPolicy, RemovePermission, lambdaResourcePolicy } from "./permissions.js";
 import { ListVersionsByFunction, PublishVersion } from "./versions.js";
 import { CreateAlias, DeleteAlias, GetAlias, ListAliases, UpdateAlias } from "./aliases.js";
+import { DeleteFunctionEventInvokeConfig, GetFunctionEventInvokeConfig, ListFunctionEventInvokeConfigs, PutFunctionEventInvokeConfig, UpdateFunctionEventInvokeConfig } from "./event-invoke-config.js";
+import { asyncMigrations, closeAsync, openAsync } from "./async-invoke.js";
 import { closeRuntime, openRuntime } from "./runtime.js";
 import { CreateEventSourceMapping, DeleteEventSourceMapping, GetEventSourceMapping, ListEventSourceMappings, UpdateEventSourceMapping } from "./event-source-mappings/handlers.js";
 import { startMappings, stopMappings } from "./event-source-mappings/runner.js";
@@ -51,16 +53,23 @@ export const lambda = defineService({
     AddPermission, RemovePermission, GetPolicy,
     PublishVersion, ListVersionsByFunction, CreateAlias, GetAlias, UpdateAlias, DeleteAlias, ListAliases,
     CreateEventSourceMapping, GetEventSourceMapping, ListEventSourceMappings, UpdateEventSourceMapping, DeleteEventSourceMapping,
+    PutFunctionEventInvokeConfig, UpdateFunctionEventInvokeConfig, GetFunctionEventInvokeConfig, DeleteFunctionEventInvokeConfig, ListFunctionEventInvokeConfigs,
   },
+  migrations: asyncMigrations,
   resourcePolicy: lambdaResourcePolicy,
   start(rt: ServiceRuntime) {
     openRuntime(rt.db, rt.dataDir);
     startMappings(rt);
+    openAsync(rt);
   },
   // Every worker of this instance is killed (all of this process's when no runtime is given).
   stop(rt?: ServiceRuntime) {
+    closeAsync(rt?.db);
     stopMappings(rt?.db);
     closeRuntime(rt?.db);
+  },
+  reset(rt: ServiceRuntime) {
+    rt.db.prepare("DELETE FROM lambda_async").run();
   },
   *blobRefs(db) {
     const rows = db.prepare("SELECT json_extract(doc, '$.blobId') AS id FROM nimbus_docs WHERE service = 'lambda' AND kind IN ('function', 'version')").iterate();

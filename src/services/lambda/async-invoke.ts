@@ -1,0 +1,247 @@
+// Asynchronous invocation (InvocationType Event): the event is committed to the lambda_async
+// table before the 202, then run by a dispatcher as on AWS (developer guide, "Asynchronous
+// invocation"):
+//  1. the event runs on the function's pool (the version resolved when it runs);
+//  2. on a function error it is retried up to MaximumRetryAttempts (default 2) times, one
+//     minute then two minutes after the failed attempt started (Nimbus clock); a throttle is retried a second later;
+//  3. an event older than MaximumEventAgeInSeconds (default 6 hours) is discarded;
+//  4. the outcome goes to the OnSuccess / OnFailure destination (SQS, SNS, Lambda) as AWS's
+//     invocation record, and a discarded event to the function's DeadLetterConfig (SQS, SNS)
+//     with AWS's RequestID / ErrorCode / ErrorMessage attributes;
+//  5. the row is deleted once all of that is done (at least once, as on AWS: a restart
+//     resumes every row still in the table).
+import type { Migration } from "../../core/state/database.js";
+import type { Db } from "../../core/state/database.js";
+import type { RequestContext, ServiceRuntime } from "../../core/service.js";
+import { AwsError } from "../../core/errors.js";
+import { resolveTarget, storeOf, type FunctionRef, type StoredFunction } from "./lookup.js";
+import { pickVersion } from "./aliases.js";
+import { ensureCode, run, type ExecContext } from "./invoke.js";
+import { eventConfigKey, type StoredEventInvokeConfig } from "./event-invoke-config.js";
+
+export const asyncMigrations: Migration[] = [
+  (db) => {
+    db.exec(`
+      CREATE TABLE lambda_async (
+        id         TEXT PRIMARY KEY,
+        account    TEXT NOT NULL,
+        region     TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        qualifier  TEXT,
+        payload    BLOB NOT NULL,
+        endpoint   TEXT NOT NULL,
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        first_at   INTEGER NOT NULL,
+        next_at    INTEGER NOT NULL
+      );
+      CREATE INDEX lambda_async_due ON lambda_async (next_at);
+    `);
+  },
+];
+
+interface Row {
+  id: string;
+  account: string;
+  region: string;
+  name: string;
+  qualifier: string | null;
+  payload: Buffer;
+  endpoint: string;
+  attempts: number;
+  first_at: number;
+  next_at: number;
+}
+
+const RETRY_DELAYS_MS = [60_000, 120_000];
+const THROTTLE_DELAY_MS = 1000;
+const DEFAULT_RETRIES = 2;
+const DEFAULT_AGE_S = 21_600;
+
+class Dispatcher {
+  private readonly inFlight = new Set<string>();
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+  private readonly unsubscribe: () => void;
+  private readonly stmts;
+
+  constructor(private readonly rt: ServiceRuntime) {
+    const db = rt.db;
+    this.stmts = {
+      insert: db.prepare("INSERT INTO lambda_async (id, account, region, name, qualifier, payload, endpoint, attempts, first_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)"),
+      due: db.prepare("SELECT * FROM lambda_async WHERE next_at <= ? ORDER BY next_at LIMIT 200"),
+      next: db.prepare("SELECT min(next_at) AS t FROM lambda_async WHERE next_at > ?"),
+      retry: db.prepare("UPDATE lambda_async SET attempts = ?, next_at = ? WHERE id = ?"),
+      delete: db.prepare("DELETE FROM lambda_async WHERE id = ?"),
+    };
+    this.unsubscribe = rt.clock.onAdvance(() => this.pump());
+  }
+
+  enqueue(id: string, ref: FunctionRef, payload: Buffer, endpoint: string): void {
+    const now = this.rt.clock.now();
+    this.stmts.insert.run(id, ref.account, ref.region, ref.name, ref.qualifier ?? null, payload, endpoint, now, now);
+    setImmediate(() => this.pump());
+  }
+
+  /** Starts every due event not already running, then sleeps until the next one is due. */
+  pump(): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    const now = this.rt.clock.now();
+    for (const row of this.stmts.due.all(now) as Row[]) {
+      if (this.inFlight.has(row.id)) continue;
+      this.inFlight.add(row.id);
+      void this.process(row).catch(() => undefined).finally(() => {
+        this.inFlight.delete(row.id);
+        setImmediate(() => this.pump());
+      });
+    }
+    const next = (this.stmts.next.get(now) as { t: number | null }).t;
+    if (next !== null) {
+      this.timer = setTimeout(() => this.pump(), Math.min(Math.max(0, next - now), 2 ** 31 - 1));
+      this.timer.unref();
+    }
+  }
+
+  private ctxFor(row: Row): ExecContext & { accountId: string; store: RequestContext["store"] } {
+    const rt = this.rt;
+    return { db: rt.db, blobs: rt.blobs, clock: rt.clock, client: rt.client, region: row.region, endpoint: row.endpoint, accountId: row.account, store: rt.store(`${row.account}/${row.region}`) };
+  }
+
+  private async process(row: Row): Promise<void> {
+    const ctx = this.ctxFor(row);
+    const ref: FunctionRef = { account: row.account, region: row.region, name: row.name, ...(row.qualifier !== null ? { qualifier: row.qualifier } : {}), store: storeOf(ctx, row.account) };
+    // 1. The function (or its version/alias) may be gone: the event goes with it.
+    let target: { doc: StoredFunction; version: string };
+    try {
+      target = resolveTarget(ref, (a) => pickVersion(a));
+    } catch {
+      this.stmts.delete.run(row.id);
+      return;
+    }
+    const config = ref.store.get<StoredEventInvokeConfig>("event-invoke-config", eventConfigKey(ref.name, ref.qualifier ?? "$LATEST"));
+    const maxRetries = config?.MaximumRetryAttempts ?? DEFAULT_RETRIES;
+    const maxAgeMs = (config?.MaximumEventAgeInSeconds ?? DEFAULT_AGE_S) * 1000;
+    const now = this.rt.clock.now();
+    // 3. Too old: discarded.
+    if (now - row.first_at > maxAgeMs) {
+      await this.outcome(ctx, row, target, config, { condition: "EventAgeExceeded" });
+      return;
+    }
+    // 1. Run it.
+    let result: Awaited<ReturnType<typeof run>>;
+    try {
+      await ensureCode(ctx, target.doc);
+      result = await run(ctx, target.doc, row.payload, target.version, row.id);
+    } catch (e) {
+      // A throttle (every worker busy, queue full) or a system error: try again shortly.
+      if (!(e instanceof AwsError) || e.code === "TooManyRequestsException") {
+        this.stmts.retry.run(row.attempts, this.rt.clock.now() + THROTTLE_DELAY_MS, row.id);
+        return;
+      }
+      await this.outcome(ctx, row, target, config, { condition: "RetriesExhausted", error: e.message, errorType: e.code });
+      return;
+    }
+    const attempts = row.attempts + 1;
+    if (!result.functionError) {
+      await this.outcome(ctx, row, target, config, { condition: "Success", attempts, response: result.payload });
+      return;
+    }
+    // 2. A function error: retry after the backoff (counted from the attempt's start), or give up.
+    if (attempts <= maxRetries) {
+      this.stmts.retry.run(attempts, now + RETRY_DELAYS_MS[Math.min(attempts - 1, RETRY_DELAYS_MS.length - 1)], row.id);
+      return;
+    }
+    await this.outcome(ctx, row, target, config, { condition: "RetriesExhausted", attempts, response: result.payload, functionError: result.functionError });
+  }
+
+  /** 4 and 5: the destination record, or the dead-letter message, then the row goes. */
+  private async outcome(ctx: ExecContext, row: Row, target: { doc: StoredFunction; version: string }, config: StoredEventInvokeConfig | undefined, o: { condition: "Success" | "RetriesExhausted" | "EventAgeExceeded"; attempts?: number; response?: Buffer; functionError?: string; error?: string; errorType?: string }): Promise<void> {
+    const success = o.condition === "Success";
+    const destination = success ? config?.DestinationConfig?.OnSuccess?.Destination : config?.DestinationConfig?.OnFailure?.Destination;
+    const c = target.doc.configuration;
+    const unqualified = c.FunctionArn!.split(":").slice(0, 7).join(":");
+    try {
+      if (destination) {
+        const record = {
+          version: "1.0",
+          timestamp: new Date(this.rt.clock.now()).toISOString(),
+          requestContext: { requestId: row.id, functionArn: `${unqualified}:${row.qualifier ?? "$LATEST"}`, condition: o.condition, approximateInvokeCount: o.attempts ?? row.attempts },
+          requestPayload: parseJson(row.payload),
+          ...(o.response !== undefined ? { responseContext: { statusCode: 200, executedVersion: target.version, ...(o.functionError ? { functionError: o.functionError } : {}) }, responsePayload: parseJson(o.response) } : {}),
+        };
+        await deliver(ctx, row, destination, JSON.stringify(record));
+      } else if (!success && c.DeadLetterConfig?.TargetArn) {
+        const error = o.response ? (parseJson(o.response) as { errorMessage?: string } | null)?.errorMessage : o.error;
+        await deadLetter(ctx, row, c.DeadLetterConfig.TargetArn, error ?? o.condition);
+      }
+    } catch {
+      // TODO(parity): AWS retries a failing destination delivery; the record is dropped here.
+    }
+    this.stmts.delete.run(row.id);
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.unsubscribe();
+  }
+}
+
+function parseJson(b: Buffer): unknown {
+  try {
+    return JSON.parse(b.toString("utf8"));
+  } catch {
+    return b.toString("utf8");
+  }
+}
+
+function queueUrl(endpoint: string, arn: string): string {
+  const [, , , , account, name] = arn.split(":");
+  return `${endpoint}/${account}/${name}`;
+}
+
+/** Sends a destination record where its ARN points, in the function's account. */
+async function deliver(ctx: ExecContext, row: Row, arn: string, body: string): Promise<void> {
+  const as = { accountId: row.account, region: arn.split(":")[3] || row.region };
+  const service = arn.split(":")[2];
+  if (service === "sqs") await ctx.client.call("sqs", "SendMessage", { QueueUrl: queueUrl(row.endpoint, arn), MessageBody: body }, as);
+  else if (service === "sns") await ctx.client.call("sns", "Publish", { TopicArn: arn, Message: body }, as);
+  else if (service === "lambda") await ctx.client.call("lambda", "Invoke", { FunctionName: arn, InvocationType: "Event", Payload: Buffer.from(body) }, as);
+  else if (service === "events") await ctx.client.call("eventbridge", "PutEvents", { Entries: [{ Source: "lambda", DetailType: "Lambda Function Invocation Result", Detail: body, EventBusName: arn }] }, as);
+}
+
+/** The original event to the dead-letter queue or topic, with AWS's three attributes. */
+async function deadLetter(ctx: ExecContext, row: Row, arn: string, message: string): Promise<void> {
+  const as = { accountId: row.account, region: arn.split(":")[3] || row.region };
+  const attrs = {
+    RequestID: { DataType: "String", StringValue: row.id },
+    ErrorCode: { DataType: "Number", StringValue: "200" },
+    ErrorMessage: { DataType: "String", StringValue: message.slice(0, 1024) },
+  };
+  if (arn.split(":")[2] === "sqs") await ctx.client.call("sqs", "SendMessage", { QueueUrl: queueUrl(row.endpoint, arn), MessageBody: row.payload.toString("utf8"), MessageAttributes: attrs }, as);
+  else await ctx.client.call("sns", "Publish", { TopicArn: arn, Message: row.payload.toString("utf8"), MessageAttributes: attrs }, as);
+}
+
+const dispatchers = new Map<Db, Dispatcher>();
+
+export function openAsync(rt: ServiceRuntime): void {
+  const d = new Dispatcher(rt);
+  dispatchers.set(rt.db, d);
+  // Events left by the previous run start once the server is up.
+  setImmediate(() => d.pump());
+}
+
+export function closeAsync(db?: Db): void {
+  for (const [key, d] of dispatchers) if (!db || key === db) {
+    d.close();
+    dispatchers.delete(key);
+  }
+}
+
+/** Commits an Event invocation (the caller answers 202 after this returns). */
+export function enqueue(ctx: RequestContext, ref: FunctionRef, payload: Buffer): void {
+  const d = dispatchers.get(ctx.db);
+  if (!d) throw new Error("lambda async dispatcher not started");
+  d.enqueue(ctx.requestId, ref, payload, ctx.endpoint);
+}
+
