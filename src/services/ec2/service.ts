@@ -1,7 +1,13 @@
-// EC2: regions and zones, and the VPC family (VPCs, subnets, route tables, gateways, security
-// groups, network interfaces, Elastic IPs, key pairs, endpoints, peering). Instances arrive with
-// the rest of the EC2 issue.
-import { defineService } from "../../core/service.js";
+// EC2: regions and zones, the VPC family (VPCs, subnets, route tables, gateways, security
+// groups, network interfaces, Elastic IPs, key pairs, endpoints, peering), and instances that
+// really run (instances/fleet.ts over the execution drivers of core/runtime).
+import { defineService, type Handler } from "../../core/service.js";
+import { DescribeImages, DescribeInstanceTypes } from "./handlers/images.js";
+import { DescribeInstanceAttribute, DescribeInstanceStatus, GetConsoleOutput, ModifyInstanceAttribute, ModifyInstanceMetadataOptions } from "./handlers/instance-attributes.js";
+import { DescribeInstances, RebootInstances, StartInstances, StopInstances, TerminateInstances } from "./handlers/instances.js";
+import { RunInstances } from "./handlers/run-instances.js";
+import { Fleet } from "./instances/fleet.js";
+import { peekFleet, registerFleet, unregisterFleet } from "./instances/registry.js";
 import { DescribeAvailabilityZones, DescribeRegions } from "./handlers/regions.js";
 import { AttachInternetGateway, CreateInternetGateway, DeleteInternetGateway, DescribeInternetGateways, DetachInternetGateway } from "./handlers/internet-gateways.js";
 import { AllocateAddress, AssociateAddress, DescribeAddresses, DisassociateAddress, ReleaseAddress } from "./handlers/addresses.js";
@@ -32,8 +38,34 @@ import { CreateDefaultSubnet, CreateSubnet, DeleteSubnet, DescribeSubnets, Modif
 import { CreateTags, DeleteTags, DescribeTags } from "./handlers/tags.js";
 import { CreateDefaultVpc, CreateVpc, DeleteVpc, DescribeVpcAttribute, DescribeVpcs, ModifyVpcAttribute } from "./handlers/vpcs.js";
 
+/** Security group changes take effect at once on running instances (host listeners, nftables). */
+function resyncAfter<I, O>(h: Handler<I, O>): Handler<I, O> {
+  return async (input, ctx) => {
+    const out = await h(input, ctx);
+    await peekFleet(ctx.db)?.resync(`${ctx.accountId}/${ctx.region}`);
+    return out;
+  };
+}
+
 export const ec2 = defineService({
   name: "ec2",
+  start(rt) {
+    const fleet = new Fleet(rt);
+    registerFleet(rt.db, fleet);
+    fleet.recover();
+  },
+  async stop(rt) {
+    await unregisterFleet(rt.db)?.close();
+  },
+  reset(rt) {
+    // Every instance goes with the documents; a fresh fleet takes over.
+    const old = unregisterFleet(rt.db);
+    registerFleet(rt.db, new Fleet(rt));
+    void old?.close();
+  },
+  health(db) {
+    return peekFleet(db)?.summary();
+  },
   handlers: {
     DescribeRegions, DescribeAvailabilityZones,
     CreateVpc, CreateDefaultVpc, DescribeVpcs, DeleteVpc, DescribeVpcAttribute, ModifyVpcAttribute,
@@ -42,8 +74,12 @@ export const ec2 = defineService({
     AssociateRouteTable, DisassociateRouteTable, ReplaceRouteTableAssociation,
     CreateInternetGateway, DescribeInternetGateways, DeleteInternetGateway, AttachInternetGateway, DetachInternetGateway,
     CreateSecurityGroup, DescribeSecurityGroups, DeleteSecurityGroup, DescribeSecurityGroupRules,
-    AuthorizeSecurityGroupIngress, AuthorizeSecurityGroupEgress, RevokeSecurityGroupIngress, RevokeSecurityGroupEgress,
-    ModifySecurityGroupRules, UpdateSecurityGroupRuleDescriptionsIngress, UpdateSecurityGroupRuleDescriptionsEgress,
+    AuthorizeSecurityGroupIngress: resyncAfter(AuthorizeSecurityGroupIngress),
+    AuthorizeSecurityGroupEgress: resyncAfter(AuthorizeSecurityGroupEgress),
+    RevokeSecurityGroupIngress: resyncAfter(RevokeSecurityGroupIngress),
+    RevokeSecurityGroupEgress: resyncAfter(RevokeSecurityGroupEgress),
+    ModifySecurityGroupRules: resyncAfter(ModifySecurityGroupRules),
+    UpdateSecurityGroupRuleDescriptionsIngress, UpdateSecurityGroupRuleDescriptionsEgress,
     CreateKeyPair, ImportKeyPair, DescribeKeyPairs, DeleteKeyPair,
     CreateTags, DeleteTags, DescribeTags,
     CreateNetworkAcl, DescribeNetworkAcls, DeleteNetworkAcl, CreateNetworkAclEntry, ReplaceNetworkAclEntry, DeleteNetworkAclEntry, ReplaceNetworkAclAssociation,
@@ -52,5 +88,8 @@ export const ec2 = defineService({
     CreateNatGateway, DescribeNatGateways, DeleteNatGateway,
     CreateVpcEndpoint, DescribeVpcEndpoints, ModifyVpcEndpoint, DeleteVpcEndpoints, DescribeVpcEndpointServices,
     CreateVpcPeeringConnection, DescribeVpcPeeringConnections, AcceptVpcPeeringConnection, RejectVpcPeeringConnection, DeleteVpcPeeringConnection,
+    RunInstances, DescribeInstances, StartInstances, StopInstances, RebootInstances, TerminateInstances,
+    DescribeInstanceStatus, GetConsoleOutput, DescribeInstanceAttribute, ModifyInstanceAttribute, ModifyInstanceMetadataOptions,
+    DescribeImages, DescribeInstanceTypes,
   },
 });

@@ -82,6 +82,7 @@ export const DescribeTags = vpcHandler<DescribeTagsRequest, DescribeTagsResult>(
 const ID_MEMBER: Record<string, string> = {
   vpc: "VpcId", subnet: "SubnetId", rtb: "RouteTableId", igw: "InternetGatewayId", sg: "GroupId", acl: "NetworkAclId", eni: "NetworkInterfaceId",
   eipalloc: "AllocationId", nat: "NatGatewayId", key: "KeyPairId", vpce: "VpcEndpointId", pcx: "VpcPeeringConnectionId", dopt: "DhcpOptionsId",
+  i: "InstanceId", ami: "ImageId",
 };
 
 function idOf(res: ResourceInfo, doc: Record<string, unknown>): string {

@@ -30,7 +30,8 @@ export function required<T>(value: T | undefined | null, param: string): T {
 /** The resource types TagSpecifications may name, by the kinds this slice keeps. */
 export type TaggableType =
   | "vpc" | "subnet" | "route-table" | "internet-gateway" | "natgateway" | "security-group" | "security-group-rule"
-  | "network-acl" | "network-interface" | "elastic-ip" | "key-pair" | "vpc-endpoint" | "vpc-peering-connection" | "dhcp-options";
+  | "network-acl" | "network-interface" | "elastic-ip" | "key-pair" | "vpc-endpoint" | "vpc-peering-connection" | "dhcp-options"
+  | "instance" | "volume" | "image" | "snapshot" | "spot-instances-request";
 
 export function validateTags(tags: Tag[] | undefined): Tag[] {
   const out: Tag[] = [];

@@ -37,6 +37,11 @@ export const RES = {
   vpce: { kind: KIND.vpce, prefix: "vpce", notFound: "InvalidVpcEndpointId.NotFound", malformed: "InvalidVpcEndpointId.Malformed", message: (ids: string[]) => `The Vpc Endpoint Id${ids.length > 1 ? "s" : ""} '${ids.join(", ")}' ${ids.length > 1 ? "do" : "does"} not exist`, tagType: "vpc-endpoint" },
   dopt: { kind: KIND.dopt, prefix: "dopt", notFound: "InvalidDhcpOptionID.NotFound", malformed: "InvalidDhcpOptionsId.Malformed", message: idsWord("dhcpOption"), tagType: "dhcp-options" },
   pcx: { kind: KIND.pcx, prefix: "pcx", notFound: "InvalidVpcPeeringConnectionID.NotFound", malformed: "InvalidVpcPeeringConnectionId.Malformed", message: idsWord("vpcPeeringConnection"), tagType: "vpc-peering-connection" },
+  instance: { kind: "i", prefix: "i", notFound: "InvalidInstanceID.NotFound", malformed: "InvalidInstanceID.Malformed", message: idsWord("instance"), tagType: "instance" },
+  image: {
+    kind: "ami", prefix: "ami", notFound: "InvalidAMIID.NotFound", malformed: "InvalidAMIID.Malformed", tagType: "image",
+    message: (ids: string[]) => `The image id${ids.length > 1 ? "s" : ""} '[${ids.join(", ")}]' ${ids.length > 1 ? "do" : "does"} not exist`,
+  },
 } satisfies Record<string, ResourceInfo>;
 
 export function notFound(res: ResourceInfo, ids: string[]): AwsError {

@@ -1,0 +1,74 @@
+// Execution drivers (DESIGN.md section 6): one interface for "run this machine", shared by EC2
+// now and ECS/RDS later. Chosen once per Nimbus by what the machine offers:
+// - namespace (root on Linux with unshare/nsenter/ip): each machine in its own net, mount, pid,
+//   uts and ipc namespaces, an overlayfs root, cgroup limits, a veth into its network's hub
+//   namespace; the host's own network is never touched.
+// - process (fallback): plain child processes; isolation, addresses and firewalls recorded only.
+import type { Socket } from "node:net";
+
+export interface MachineSpec {
+  /** A unique id (the EC2 instance id); names the machine's directories, cgroups and veths. */
+  id: string;
+  /** The network (hub) the machine joins: one per VPC, e.g. "<account>/<region>/<vpc-id>". */
+  network: string;
+  hostname: string;
+  /** Private address, prefix length of its subnet, and the subnet router (.1). */
+  ip: string;
+  prefix: number;
+  gateway: string;
+  vcpus: number;
+  memoryMiB: number;
+  /** Directory holding the machine's disk (overlay upper/work) and console; kept across stops. */
+  dir: string;
+  /** A shell script run as root inside the machine once its root and network are up (never returns: it ends in the machine's idle loop). */
+  boot: string;
+  /** Appended to by the machine's stdout/stderr. */
+  consolePath: string;
+}
+
+export interface Machine {
+  readonly id: string;
+  readonly spec: MachineSpec;
+  /** Host pid of the process holding the machine's namespaces. */
+  readonly pid: number | undefined;
+  /** Settles when every process of the machine is gone. */
+  readonly exited: Promise<void>;
+}
+
+/** A connection arriving from inside a network at one of the hub's service addresses. */
+export interface HubConnection {
+  network: string;
+  /** "imds" (169.254.169.254:80) or "api" (169.254.169.254:4566, the Nimbus endpoint). */
+  kind: "imds" | "api";
+  /** The machine's private address. */
+  sourceIp: string;
+  socket: Socket;
+}
+
+export type FirewallMode = "nftables" | "recorded";
+
+export interface ExecutionDriver {
+  readonly kind: "namespace" | "process";
+  /** Whether security rules between machines are enforced (nftables) or recorded only. */
+  readonly firewall: FirewallMode;
+  /** Starts the machine; resolves once its network is up and its boot script runs. */
+  boot(spec: MachineSpec): Promise<Machine>;
+  /** Kills every process of the machine and frees its namespaces, veth and cgroups. */
+  kill(machine: Machine): Promise<void>;
+  /** A TCP connection from the host to port `port` of the machine (through its hub). */
+  connect(machine: Machine, port: number): Promise<Socket>;
+  /** Replaces the network's firewall ruleset (nft syntax of the table's chains, see hub.ts). */
+  setFirewall(network: string, ruleset: string): Promise<void>;
+  /** Current CPU time of the machine in microseconds (cgroup accounting), if known. */
+  cpuMicros(machine: Machine): number | undefined;
+  /** Receives connections machines make to the hub's service addresses. */
+  onConnection(fn: (c: HubConnection) => void): void;
+  /** Kills every machine and hub; nothing is left behind (namespaces, mounts, veths, cgroups). */
+  close(): Promise<void>;
+}
+
+/** The address inside every network where the metadata service and the Nimbus endpoint answer. */
+export const LINK_LOCAL = "169.254.169.254";
+export const API_PORT = 4566;
+/** The network's DNS resolver (AWS's Amazon DNS link-local address). */
+export const DNS_ADDRESS = "169.254.169.253";

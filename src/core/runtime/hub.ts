@@ -1,0 +1,178 @@
+// A network hub: one network namespace per VPC, held by a small Node agent that Nimbus spawns
+// inside it (`unshare --net`). The hub routes between its machines (each machine's veth ends
+// here as a /32 route with proxy ARP, so all traffic between machines crosses the hub's IP
+// forwarding path where nftables sees it with connection tracking), owns each subnet's router
+// address (.1) and 169.254.169.254, and hands sockets back to the server over the agent's IPC
+// channel (Node passes socket handles): connections machines make to 169.254.169.254 (IMDS, the
+// Nimbus endpoint), and connections the server asks it to make into a machine. The host's own
+// namespace never gets an address, a route or a firewall rule; when the server dies the IPC
+// channel closes, the agent exits and the kernel frees the namespace with every veth in it.
+import { spawn, type ChildProcess } from "node:child_process";
+import type { Socket } from "node:net";
+import { API_PORT, DNS_ADDRESS, LINK_LOCAL, type HubConnection } from "./driver.js";
+
+// The agent, run with `node -e` (CommonJS) in the hub namespace.
+const AGENT = String.raw`
+const net = require("node:net");
+const { execFile } = require("node:child_process");
+const fs = require("node:fs");
+process.on("disconnect", () => process.exit(0));
+fs.writeFileSync("/proc/sys/net/ipv4/ip_forward", "1");
+function run(id, script) {
+  execFile("/bin/sh", ["-c", script], (err, stdout, stderr) => process.send({ t: "ran", id, err: err ? String(stderr || err.message) : undefined, out: stdout }));
+}
+function listen(kind, port) {
+  const srv = net.createServer({ pauseOnConnect: true }, (sock) => {
+    process.send({ t: "accept", kind, src: (sock.remoteAddress || "").replace(/^::ffff:/, "") }, sock);
+  });
+  srv.listen({ host: "${LINK_LOCAL}", port });
+}
+// The VPC resolver at 169.254.169.253 (AWS's Amazon DNS address): A records for the ip-a-b-c-d
+// names of the network, NXDOMAIN for everything else at once (there is no route out).
+function dns() {
+  const sock = require("node:dgram").createSocket("udp4");
+  sock.on("message", (q, rinfo) => {
+    if (q.length < 12) return;
+    let off = 12; const labels = [];
+    while (off < q.length && q[off] !== 0) { labels.push(q.subarray(off + 1, off + 1 + q[off]).toString()); off += q[off] + 1; }
+    const qend = off + 5; if (qend > q.length) return;
+    const qtype = q.readUInt16BE(off + 1);
+    const m = /^ip-(\d+)-(\d+)-(\d+)-(\d+)$/.exec(labels[0] || "");
+    const head = Buffer.alloc(12); q.copy(head, 0, 0, 2);
+    let answer = Buffer.alloc(0);
+    if (m && qtype === 1) answer = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, +m[1], +m[2], +m[3], +m[4]]);
+    head.writeUInt16BE(0x8180 | (m ? 0 : 3), 2); head.writeUInt16BE(1, 4); head.writeUInt16BE(answer.length ? 1 : 0, 6);
+    sock.send(Buffer.concat([head, q.subarray(12, qend), answer]), rinfo.port, rinfo.address);
+  });
+  sock.bind(53, "169.254.169.253");
+}
+process.on("message", (m) => {
+  if (m.t === "run") run(m.id, m.script);
+  else if (m.t === "listen") { dns(); listen("imds", 80); listen("api", ${API_PORT}); process.send({ t: "ran", id: m.id }); }
+  else if (m.t === "connect") {
+    const sock = net.connect({ host: m.host, port: m.port });
+    sock.setTimeout(5000, () => sock.destroy(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" })));
+    sock.once("connect", () => { sock.setTimeout(0); sock.pause(); process.send({ t: "socket", id: m.id }, sock); });
+    sock.once("error", (e) => process.send({ t: "socket", id: m.id, err: e.code || String(e) }));
+  }
+});
+process.send({ t: "ready" });
+`;
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+}
+
+export class Hub {
+  private readonly child: ChildProcess;
+  private seq = 0;
+  private readonly pending = new Map<number, Pending>();
+  private readonly gateways = new Set<string>();
+  readonly ready: Promise<void>;
+  /** Machines attached, by id. */
+  readonly members = new Set<string>();
+  private closed = false;
+
+  constructor(
+    readonly network: string,
+    onConnection: (c: HubConnection) => void,
+  ) {
+    // setpriv: the agent dies with the server even if the server is killed outright.
+    this.child = spawn("setpriv", ["--pdeathsig", "KILL", "unshare", "--net", "--", process.execPath, "-e", AGENT], {
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+    });
+    let readyResolve!: () => void;
+    let readyReject!: (e: Error) => void;
+    this.ready = new Promise((res, rej) => ((readyResolve = res), (readyReject = rej)));
+    this.ready.catch(() => undefined);
+    this.child.on("message", (m: { t: string; id?: number; err?: string; kind?: "imds" | "api"; src?: string; out?: string }, handle?: Socket) => {
+      if (m.t === "ready") {
+        // Loopback, the service address, then the listeners on it.
+        this.run(`ip link set lo up && ip addr add ${LINK_LOCAL}/32 dev lo && ip addr add ${DNS_ADDRESS}/32 dev lo`)
+          .then(() => this.request({ t: "listen" }))
+          .then(() => readyResolve(), readyReject);
+      } else if (m.t === "accept" && handle) {
+        onConnection({ network, kind: m.kind!, sourceIp: m.src!, socket: handle });
+      } else if (m.id !== undefined) {
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        if (m.err) p.reject(Object.assign(new Error(m.err), { code: m.err }));
+        else p.resolve(m.t === "socket" ? handle : m.out);
+      }
+    });
+    this.child.on("exit", () => {
+      this.closed = true;
+      readyReject(new Error("hub agent exited"));
+      for (const p of this.pending.values()) p.reject(new Error("hub agent exited"));
+      this.pending.clear();
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  private request(msg: Record<string, unknown>): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error("hub closed"));
+    const id = ++this.seq;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.child.send({ ...msg, id });
+    });
+  }
+
+  /** Runs a shell script inside the hub namespace. */
+  run(script: string): Promise<string> {
+    return this.request({ t: "run", script }) as Promise<string>;
+  }
+
+  /**
+   * Joins a machine: the veth pair (hub end `vh<id>`, machine end `eth0` moved into the
+   * machine's namespace), the /32 route with proxy ARP, and the subnet's router address.
+   */
+  async attach(id: string, pid: number, ip: string, gateway: string): Promise<void> {
+    await this.ready;
+    const dev = vethName(id);
+    const gw = this.gateways.has(gateway) ? "" : `ip addr add ${gateway}/32 dev lo 2>/dev/null; `;
+    this.gateways.add(gateway);
+    await this.run(
+      `${gw}ip link add ${dev} type veth peer name eth0 netns ${pid} && ip link set ${dev} up && ` +
+        `echo 1 > /proc/sys/net/ipv4/conf/${dev}/proxy_arp && ip route add ${ip}/32 dev ${dev}`,
+    );
+    this.members.add(id);
+  }
+
+  /** Removes a machine's veth (its namespace usually took it already). */
+  async detach(id: string): Promise<void> {
+    this.members.delete(id);
+    if (this.closed) return;
+    await this.run(`ip link del ${vethName(id)} 2>/dev/null; true`).catch(() => undefined);
+  }
+
+  async connect(host: string, port: number): Promise<Socket> {
+    await this.ready;
+    return (await this.request({ t: "connect", host, port })) as Socket;
+  }
+
+  /** Replaces the hub's `inet nimbus` table with `ruleset` (nft syntax, the table's body). */
+  async setFirewall(ruleset: string): Promise<void> {
+    await this.ready;
+    const file = `table inet nimbus\ndelete table inet nimbus\ntable inet nimbus {\n${ruleset}\n}\n`;
+    await this.run(`nft -f - <<'NIMBUS_EOF'\n${file}NIMBUS_EOF`);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed || this.child.exitCode !== null) return;
+    const exited = new Promise<void>((res) => this.child.once("exit", () => res()));
+    this.child.kill("SIGKILL");
+    await exited;
+  }
+}
+
+/** The hub end of a machine's veth: at most 15 characters. */
+export function vethName(id: string): string {
+  return "vh" + id.replace(/^i-/, "").slice(-12);
+}

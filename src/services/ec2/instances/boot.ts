@@ -1,0 +1,109 @@
+// The boot script a machine runs as root once its root filesystem and network are up: boot
+// lines on the console, then at first boot the user data as cloud-init would run it (a `#!`
+// script executed as is; `#cloud-config` with write_files, packages and runcmd turned into a
+// shell script), its output on the console, then the machine idles.
+import { gunzipSync } from "node:zlib";
+import { API_PORT, LINK_LOCAL } from "../../../core/runtime/driver.js";
+import type { InstanceDoc } from "./store.js";
+import { parseYaml, type Yaml } from "./yaml.js";
+
+const CLOUD_INIT = "Cloud-init v. 22.2.2";
+
+export function quote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** User data bytes, gunzipped when gzip-compressed (cloud-init accepts both). */
+export function userDataBytes(b64: string | undefined): Buffer | undefined {
+  if (!b64) return undefined;
+  const raw = Buffer.from(b64, "base64");
+  if (raw[0] === 0x1f && raw[1] === 0x8b) {
+    try {
+      return gunzipSync(raw);
+    } catch {
+      return raw;
+    }
+  }
+  return raw;
+}
+
+/** A #cloud-config document as a shell script (runs as root; $ROOT prefixes nothing in a namespace). */
+export function cloudConfigScript(text: string): string {
+  let doc: Yaml;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    return `echo ${quote(`${CLOUD_INIT}: failed to parse #cloud-config: ${(e as Error).message}`)}\n`;
+  }
+  const cfg = (doc && typeof doc === "object" && !Array.isArray(doc) ? doc : {}) as Record<string, Yaml>;
+  const out: string[] = ["set +e"];
+  const list = (v: Yaml | undefined): Yaml[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
+  for (const cmd of list(cfg.bootcmd)) out.push(Array.isArray(cmd) ? cmd.map((a) => quote(String(a))).join(" ") : `sh -c ${quote(String(cmd))}`);
+  for (const f of list(cfg.write_files)) {
+    if (!f || typeof f !== "object" || Array.isArray(f)) continue;
+    const path = String(f.path ?? "");
+    if (!path) continue;
+    let content = Buffer.from(String(f.content ?? ""));
+    const enc = String(f.encoding ?? "");
+    if (/^(b64|base64)$/.test(enc)) content = Buffer.from(String(f.content ?? ""), "base64");
+    else if (/^(gz\+b64|gzip\+base64|gz\+base64|gzip\+b64)$/.test(enc)) content = gunzipSync(Buffer.from(String(f.content ?? ""), "base64"));
+    const op = f.append === true ? ">>" : ">";
+    out.push(`mkdir -p "$(dirname ${quote(path)})" && printf '%s' ${quote(content.toString("base64"))} | base64 -d ${op} ${quote(path)}`);
+    out.push(`chmod ${quote(String(f.permissions ?? "0644"))} ${quote(path)}`);
+    if (f.owner) out.push(`chown ${quote(String(f.owner))} ${quote(path)} 2>/dev/null`);
+  }
+  const packages = list(cfg.packages).map((p) => (Array.isArray(p) ? p.join("=") : String(p)));
+  if (cfg.package_update === true || cfg.package_upgrade === true || packages.length) {
+    // apt needs a route out, which only a network with outbound access has (GAPS.md).
+    out.push(
+      `if command -v apt-get >/dev/null && timeout 5 apt-get update -qq >/dev/null 2>&1; then` +
+        (packages.length ? ` DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${packages.map(quote).join(" ")};` : " true;") +
+        ` else echo ${quote(`${CLOUD_INIT}: package installation skipped: the package repositories are not reachable (${packages.join(" ")})`)}; fi`,
+    );
+  }
+  for (const cmd of list(cfg.runcmd)) out.push(Array.isArray(cmd) ? cmd.map((a) => quote(String(a))).join(" ") : `sh -c ${quote(String(cmd))}`);
+  return out.join("\n") + "\n";
+}
+
+export interface BootOptions {
+  firstBoot: boolean;
+  region: string;
+}
+
+export function bootScript(d: InstanceDoc, opts: BootOptions): string {
+  const lines: string[] = [
+    `#!/bin/sh`,
+    `ROOT="\${NIMBUS_ROOT:-}"`,
+    `export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8`,
+    // What an SDK in the instance needs to reach Nimbus: the endpoint through the hub, the region.
+    `export AWS_REGION=${d.Placement?.AvailabilityZone?.slice(0, -1) ?? opts.region} AWS_DEFAULT_REGION=${opts.region} AWS_ENDPOINT_URL=http://${LINK_LOCAL}:${API_PORT}`,
+    `mkdir -p "$ROOT/etc/profile.d" "$ROOT/var/lib/cloud/instance/scripts" "$ROOT/var/log" 2>/dev/null`,
+    `printf 'AWS_REGION=%s\\nAWS_DEFAULT_REGION=%s\\nAWS_ENDPOINT_URL=%s\\n' "$AWS_REGION" "$AWS_DEFAULT_REGION" "$AWS_ENDPOINT_URL" > "$ROOT/etc/environment.nimbus" 2>/dev/null`,
+    `printf 'export AWS_REGION=%s AWS_DEFAULT_REGION=%s AWS_ENDPOINT_URL=%s\\n' "$AWS_REGION" "$AWS_DEFAULT_REGION" "$AWS_ENDPOINT_URL" > "$ROOT/etc/profile.d/nimbus-aws.sh" 2>/dev/null`,
+    `echo "[    0.000000] Linux version $(uname -r) (Nimbus instance ${d.InstanceId}, ${d.InstanceType})"`,
+    `echo "[    0.000000] Command line: BOOT_IMAGE=/boot/vmlinuz root=LABEL=/ ro console=tty0 console=ttyS0,115200n8"`,
+    `echo "${CLOUD_INIT} running 'init' at $(date -u '+%a, %d %b %Y %H:%M:%S +0000'). Up 0.10 seconds."`,
+    `echo "ci-info: | eth0 | True | ${d.PrivateIpAddress} | ${d.mac ?? ""} |"`,
+  ];
+  if (opts.firstBoot) {
+    const data = userDataBytes(d.userData);
+    const text = data?.toString("utf8") ?? "";
+    const part = `"$ROOT/var/lib/cloud/instance/scripts/part-001"`;
+    if (data) lines.push(`printf '%s' ${quote(data.toString("base64"))} | base64 -d > "$ROOT/var/lib/cloud/instance/user-data.txt"`);
+    if (text.startsWith("#!")) {
+      lines.push(`cp "$ROOT/var/lib/cloud/instance/user-data.txt" ${part} && chmod 700 ${part}`);
+      lines.push(`${part}`);
+      lines.push(`rc=$?; [ $rc -eq 0 ] || echo "${CLOUD_INIT}: scripts-user: part-001 failed with exit code $rc"`);
+    } else if (text.startsWith("#cloud-config")) {
+      lines.push(`cat > ${part} <<'NIMBUS_CLOUD_CONFIG'\n${cloudConfigScript(text)}NIMBUS_CLOUD_CONFIG`);
+      lines.push(`sh ${part}`);
+    } else if (data && text.trim() !== "") {
+      lines.push(`echo "${CLOUD_INIT}: Unhandled non-multipart (text/x-not-multipart) userdata: '${quote(text.slice(0, 20)).slice(1, -1)}...'"`);
+    }
+    lines.push(`touch "$ROOT/var/lib/cloud/instance/boot-finished"`);
+  }
+  lines.push(`echo "${CLOUD_INIT} finished at $(date -u '+%a, %d %b %Y %H:%M:%S +0000'). Datasource DataSourceEc2Local.  Up 1.00 seconds"`);
+  // The machine idles here; `exec` keeps no shell around (PID 1 of the instance).
+  lines.push(`exec sleep infinity`);
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,385 @@
+// The running side of EC2 instances, one Fleet per Nimbus (per database): boots and kills
+// machines through the execution driver (core/runtime), moves instance documents through AWS's
+// states as that happens, and keeps the host's view of each instance in step with its security
+// groups: a listener on its public IP (a host loopback address) for every TCP port the groups
+// open to the host, forwarding into the instance through its hub; and, where nftables is
+// installed, the rules between instances of a VPC (firewall.ts).
+import { mkdirSync, readFileSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
+import { join } from "node:path";
+import type { HubConnection, Machine, ExecutionDriver } from "../../../core/runtime/driver.js";
+import { createDriver, probeDriver, type DriverProbe } from "../../../core/runtime/select.js";
+import type { ServiceRuntime } from "../../../core/service.js";
+import { ipString, parseCidr } from "../vpc/cidr.js";
+import { releasePublicIp } from "../vpc/public-ips.js";
+import { Ec2State, KIND, type SgDoc, type SubnetDoc } from "../vpc/store.js";
+import { bootScript } from "./boot.js";
+import { firewallRuleset, hostPorts, type PortSet } from "./firewall.js";
+import { serveImds, type ImdsTokens } from "./imds.js";
+import { INSTANCE_KIND, setState, type InstanceDoc } from "./store.js";
+import { instanceType } from "./types.js";
+
+interface Running {
+  id: string;
+  scope: string;
+  network: string;
+  ip: string;
+  machine: Machine;
+  /** True while Nimbus itself is stopping the machine (an exit is then expected). */
+  killing: boolean;
+  listeners: Map<number, Server>;
+  publicIp?: string;
+  groups: string[];
+  allowed?: PortSet;
+  poll?: NodeJS.Timeout;
+}
+
+/** Above this many ports open to the host, listeners follow the ports the instance listens on. */
+const MAX_EAGER_PORTS = 256;
+
+export class Fleet {
+  private probed?: DriverProbe;
+  private made?: ExecutionDriver;
+  readonly dir: string;
+  readonly tokens: ImdsTokens = new Map();
+  /** Nimbus's own endpoint as callers reach it, for the in-instance API address. */
+  endpoint?: string;
+  private readonly running = new Map<string, Running>();
+  private readonly booting = new Map<string, Promise<void>>();
+  private closed = false;
+
+  constructor(readonly rt: ServiceRuntime) {
+    this.dir = join(rt.dataDir, "ec2");
+  }
+
+  /** What the machine offers, probed once on first use (not at every start: most runs boot no instance). */
+  get probe(): DriverProbe {
+    return (this.probed ??= probeDriver(process.env.NIMBUS_DRIVER));
+  }
+
+  /** The execution driver, made on first use (it owns cgroup directories and hubs). */
+  get driver(): ExecutionDriver {
+    if (!this.made) {
+      this.made = createDriver(this.probe);
+      this.made.onConnection((c) => this.onHubConnection(c));
+    }
+    return this.made;
+  }
+
+  state(scope: string): Ec2State {
+    const [account, region] = scope.split("/");
+    return new Ec2State(this.rt.store(scope), account, region);
+  }
+
+  instanceDir(id: string): string {
+    return join(this.dir, "instances", id);
+  }
+
+  consolePath(id: string): string {
+    return join(this.instanceDir(id), "console.log");
+  }
+
+  isRunning(id: string): boolean {
+    return this.running.has(id);
+  }
+
+  machineOf(id: string): Machine | undefined {
+    return this.running.get(id)?.machine;
+  }
+
+  /** Boots an instance whose document is `pending`; moves it to running, or terminated on failure. */
+  boot(scope: string, id: string): Promise<void> {
+    const p = this.bootNow(scope, id).finally(() => this.booting.delete(id));
+    this.booting.set(id, p);
+    return p;
+  }
+
+  private async bootNow(scope: string, id: string): Promise<void> {
+    if (this.closed) return;
+    const s = this.state(scope);
+    const d = s.get<InstanceDoc>(INSTANCE_KIND, id);
+    if (!d || d.State.Name !== "pending") return;
+    const subnet = s.get<SubnetDoc>(KIND.subnet, d.SubnetId)!;
+    const cidr = parseCidr(subnet.CidrBlock)!;
+    const type = instanceType(d.InstanceType)!;
+    const dir = this.instanceDir(id);
+    mkdirSync(dir, { recursive: true });
+    const network = `${scope}/${d.VpcId}`;
+    let machine: Machine;
+    try {
+      machine = await this.driver.boot({
+        id,
+        network,
+        hostname: `ip-${d.PrivateIpAddress.replace(/\./g, "-")}`,
+        ip: d.PrivateIpAddress,
+        prefix: cidr.prefix,
+        gateway: ipString(cidr.base + 1),
+        vcpus: type.vcpus,
+        memoryMiB: type.memoryMiB,
+        dir,
+        boot: bootScript(d, { firstBoot: !d.booted, region: s.region }),
+        consolePath: this.consolePath(id),
+      });
+    } catch (e) {
+      s.store.tx(() => {
+        const cur = s.get<InstanceDoc>(INSTANCE_KIND, id);
+        if (!cur) return;
+        setState(cur, "terminated", { transition: "Server.InternalError", code: "Server.InternalError", message: `Server.InternalError: ${(e as Error).message}` });
+        cur.terminatedAt = new Date(this.rt.clock.now()).toISOString();
+        this.releaseResources(s, cur);
+        s.put(INSTANCE_KIND, id, cur);
+      });
+      return;
+    }
+    const r: Running = { id, scope, network, ip: d.PrivateIpAddress, machine, killing: false, listeners: new Map(), groups: [] };
+    this.running.set(id, r);
+    let stillWanted = true;
+    s.store.tx(() => {
+      const cur = s.get<InstanceDoc>(INSTANCE_KIND, id);
+      if (!cur || cur.State.Name !== "pending") {
+        stillWanted = false;
+        return;
+      }
+      setState(cur, "running", { transition: "" });
+      cur.booted = true;
+      s.put(INSTANCE_KIND, id, cur);
+    });
+    void machine.exited.then(() => this.onExit(r));
+    if (!stillWanted) return;
+    await this.resync(scope);
+  }
+
+  /** The machine ended by itself (shutdown inside, or a crash): its shutdown behaviour applies. */
+  private onExit(r: Running): void {
+    if (this.running.get(r.id) === r) this.running.delete(r.id);
+    this.closeListeners(r);
+    if (r.killing || this.closed) return;
+    const s = this.state(r.scope);
+    s.store.tx(() => {
+      const d = s.get<InstanceDoc>(INSTANCE_KIND, r.id);
+      if (!d || d.State.Name !== "running") return;
+      const reason = { transition: "Client.InstanceInitiatedShutdown: Instance initiated shutdown", code: "Client.InstanceInitiatedShutdown", message: "Client.InstanceInitiatedShutdown: Instance initiated shutdown" };
+      if (d.shutdownBehavior === "terminate") {
+        setState(d, "terminated", reason);
+        d.terminatedAt = new Date(this.rt.clock.now()).toISOString();
+        this.releaseResources(s, d);
+      } else {
+        setState(d, "stopped", reason);
+        if (d.PublicIpAddress) releasePublicIp(s, d.PublicIpAddress);
+        d.PublicIpAddress = undefined;
+        d.PublicDnsName = "";
+      }
+      s.put(INSTANCE_KIND, r.id, d);
+    });
+    void this.resync(r.scope);
+  }
+
+  /** Stops the machine of an instance (if any) and waits until every process of it is gone. */
+  async kill(id: string): Promise<void> {
+    await this.booting.get(id);
+    const r = this.running.get(id);
+    if (!r) return;
+    r.killing = true;
+    this.closeListeners(r);
+    await this.driver.kill(r.machine);
+    if (this.running.get(id) === r) this.running.delete(id);
+    await this.resync(r.scope);
+  }
+
+  /** Frees what a terminated instance held: its public IP and its primary network interface. */
+  releaseResources(s: Ec2State, d: InstanceDoc): void {
+    if (d.PublicIpAddress) releasePublicIp(s, d.PublicIpAddress);
+    d.PublicIpAddress = undefined;
+    d.PublicDnsName = "";
+    if (d.eniId) s.delete(KIND.eni, d.eniId);
+    d.NetworkInterfaces = [];
+    d.SecurityGroups = d.SecurityGroups ?? [];
+  }
+
+  // ------------------------------------------------------------ security groups, host side
+
+  /** Re-reads groups and instances of a scope: host listeners per instance, firewalls per VPC. */
+  async resync(scope: string): Promise<void> {
+    if (this.closed) return;
+    const s = this.state(scope);
+    const docs = new Map(s.all<InstanceDoc>(INSTANCE_KIND).map((d) => [d.InstanceId, d]));
+    const groups = new Map(s.all<SgDoc>(KIND.sg).map((g) => [g.GroupId, g]));
+    const mine = [...this.running.values()].filter((r) => r.scope === scope && !r.killing);
+    const work: Array<Promise<void>> = [];
+    for (const r of mine) {
+      const d = docs.get(r.id);
+      if (!d) continue;
+      r.groups = (d.SecurityGroups ?? []).map((g) => g.GroupId!);
+      const rules = r.groups.flatMap((g) => groups.get(g)?.rules ?? []);
+      if (r.publicIp !== d.PublicIpAddress) {
+        this.closeListeners(r);
+        r.publicIp = d.PublicIpAddress;
+      }
+      r.allowed = hostPorts(rules);
+      work.push(this.applyListeners(r));
+    }
+    if (this.made?.firewall === "nftables") {
+      const byVpc = new Map<string, Running[]>();
+      for (const r of mine) byVpc.set(r.network, [...(byVpc.get(r.network) ?? []), r]);
+      for (const [network, members] of byVpc) {
+        const ruleset = firewallRuleset(
+          members.map((r) => ({ id: r.id, ip: r.ip, groups: r.groups })),
+          groups,
+        );
+        work.push(this.driver.setFirewall(network, ruleset).catch(() => undefined));
+      }
+    }
+    await Promise.all(work);
+  }
+
+  private async applyListeners(r: Running): Promise<void> {
+    const allowed = r.allowed;
+    if (!r.publicIp || !allowed) return this.closeListeners(r);
+    let wanted: number[];
+    if (allowed.count <= MAX_EAGER_PORTS) {
+      wanted = allowed.ports();
+      if (r.poll) clearInterval(r.poll);
+      r.poll = undefined;
+    } else {
+      // A wide rule (all traffic, 0-65535): follow the ports the instance listens on.
+      wanted = this.listeningPorts(r).filter((p) => allowed.has(p));
+      if (!r.poll) {
+        r.poll = setInterval(() => void this.applyListeners(r), 1000);
+        r.poll.unref();
+      }
+    }
+    const want = new Set(wanted);
+    for (const [port, srv] of r.listeners) {
+      if (!want.has(port)) {
+        srv.close();
+        r.listeners.delete(port);
+      }
+    }
+    await Promise.all(wanted.filter((p) => !r.listeners.has(p)).map((p) => this.listen(r, p)));
+  }
+
+  private listeningPorts(r: Running): number[] {
+    const ports = new Set<number>();
+    for (const f of ["tcp", "tcp6"]) {
+      try {
+        for (const line of readFileSync(`/proc/${r.machine.pid}/net/${f}`, "utf8").split("\n").slice(1)) {
+          const cols = line.trim().split(/\s+/);
+          if (cols[3] === "0A") ports.add(parseInt(cols[1].split(":").pop()!, 16));
+        }
+      } catch {
+        /* the machine is gone */
+      }
+    }
+    return [...ports];
+  }
+
+  private listen(r: Running, port: number): Promise<void> {
+    const srv = createServer({ pauseOnConnect: true }, (client) => this.forward(r, port, client));
+    r.listeners.set(port, srv);
+    return new Promise((resolve) => {
+      srv.once("error", () => {
+        r.listeners.delete(port);
+        resolve();
+      });
+      srv.listen({ host: r.publicIp, port }, () => resolve());
+    });
+  }
+
+  private forward(r: Running, port: number, client: Socket): void {
+    client.on("error", () => undefined);
+    const from = (client.remoteAddress ?? "").replace(/^::ffff:/, "");
+    if (!r.allowed?.has(port, from)) return void client.resetAndDestroy();
+    this.driver.connect(r.machine, port).then(
+      (inner) => {
+        inner.on("error", () => client.destroy());
+        client.on("error", () => inner.destroy());
+        client.pipe(inner);
+        inner.pipe(client);
+        client.resume();
+        inner.resume();
+      },
+      () => client.resetAndDestroy(),
+    );
+  }
+
+  private closeListeners(r: Running): void {
+    if (r.poll) clearInterval(r.poll);
+    r.poll = undefined;
+    for (const srv of r.listeners.values()) srv.close();
+    r.listeners.clear();
+  }
+
+  // ------------------------------------------------------------ connections from instances
+
+  /** The running instance of a network with this private address. */
+  byAddress(network: string, ip: string): Running | undefined {
+    for (const r of this.running.values()) if (r.network === network && r.ip === ip) return r;
+    return undefined;
+  }
+
+  private onHubConnection(c: HubConnection): void {
+    c.socket.on("error", () => undefined);
+    const r = this.byAddress(c.network, c.sourceIp);
+    if (!r) return void c.socket.destroy();
+    if (c.kind === "imds") return serveImds(this, r.scope, r.id, c.socket);
+    // The Nimbus endpoint, reached from inside at 169.254.169.254:4566.
+    const url = new URL(this.endpoint ?? "http://127.0.0.1:4566");
+    import("node:net").then(({ connect }) => {
+      const up = connect({ host: url.hostname, port: Number(url.port || 80) });
+      up.on("error", () => c.socket.destroy());
+      c.socket.on("error", () => up.destroy());
+      up.once("connect", () => {
+        c.socket.pipe(up);
+        up.pipe(c.socket);
+        c.socket.resume();
+      });
+    });
+  }
+
+  // ------------------------------------------------------------ lifecycle
+
+  /** Boots again the instances recorded as running or pending (after a restart). */
+  recover(): void {
+    const store = this.rt.store("_");
+    for (const scope of store.scopes(INSTANCE_KIND)) {
+      const s = this.state(scope);
+      const ids: string[] = [];
+      s.store.tx(() => {
+        for (const d of s.all<InstanceDoc>(INSTANCE_KIND)) {
+          if (d.State.Name === "running" || d.State.Name === "pending") {
+            setState(d, "pending");
+            s.put(INSTANCE_KIND, d.InstanceId, d);
+            ids.push(d.InstanceId);
+          } else if (d.State.Name === "stopping") {
+            setState(d, "stopped", { code: "Client.UserInitiatedShutdown", message: "Client.UserInitiatedShutdown: User initiated shutdown" });
+            s.put(INSTANCE_KIND, d.InstanceId, d);
+          } else if (d.State.Name === "shutting-down") {
+            setState(d, "terminated", { code: "Client.UserInitiatedShutdown", message: "Client.UserInitiatedShutdown: User initiated shutdown" });
+            d.terminatedAt = new Date(this.rt.clock.now()).toISOString();
+            this.releaseResources(s, d);
+            s.put(INSTANCE_KIND, d.InstanceId, d);
+          }
+        }
+      });
+      for (const id of ids) void this.boot(scope, id);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const r of this.running.values()) {
+      r.killing = true;
+      this.closeListeners(r);
+    }
+    await Promise.allSettled([...this.booting.values()]);
+    await this.made?.close();
+    this.running.clear();
+  }
+
+  /** Counts for /_nimbus/health and tests. */
+  summary(): { driver: string; reason?: string; securityGroups: string; running: number } {
+    const p = this.probe;
+    const enforced = p.kind === "namespace" && p.nft;
+    return { driver: p.kind, reason: p.reason, securityGroups: enforced ? "enforced (nftables)" : "recorded", running: this.running.size };
+  }
+}
