@@ -20,8 +20,13 @@ export class InternalApi {
 
     if (path === "/_nimbus/health" && method === "GET") {
       const services: Record<string, string> = {};
-      for (const name of Object.keys(serviceIndex())) services[name] = this.nimbus.services.has(name) ? "running" : "not implemented";
-      return json(res, 200, { status: "running", version: VERSION, dataDir: this.nimbus.config.dataDir, services });
+      const details: Record<string, unknown> = {};
+      for (const name of Object.keys(serviceIndex())) {
+        services[name] = this.nimbus.services.has(name) ? "running" : "not implemented";
+        const h = this.nimbus.services.get(name)?.health?.(this.nimbus.db);
+        if (h) details[name] = h;
+      }
+      return json(res, 200, { status: "running", version: VERSION, dataDir: this.nimbus.config.dataDir, services, details });
     }
     if (path === "/_nimbus/clock") {
       if (method === "POST") {
