@@ -20,7 +20,7 @@ import type {
 import { gzipSync } from "node:zlib";
 import { AwsError } from "../../../core/errors.js";
 import type { Handler, RequestContext } from "../../../core/service.js";
-import { decodeToken, encodeToken, findGroupByName, invalidParameter, validateLimit } from "../common.js";
+import { decodeToken, encodeToken, findGroupByName, groupArn, invalidParameter, validateLimit } from "../common.js";
 import { compilePattern, extract, type Pattern } from "../filter-pattern.js";
 import { statements, type FilterRow, type GroupRow } from "../store.js";
 
@@ -135,8 +135,9 @@ export const PutSubscriptionFilter: Handler<PutSubscriptionFilterRequest, Record
   const fn = /^arn:aws[\w-]*:lambda:([^:]+):(\d{12}):function:([^:]+)(?::[^:]+)?$/.exec(dest);
   // TODO(parity): Kinesis Data Streams, Firehose and cross-account destinations.
   if (!fn) throw invalidParameter(`Nimbus delivers subscription filters to Lambda functions only; destination ${dest} is not supported.`);
+  // As Logs does: a dry-run invoke as logs.amazonaws.com, which the function's policy must allow.
   try {
-    await ctx.client.call("lambda", "GetFunction", { FunctionName: dest }, { accountId: fn[2], region: fn[1] });
+    await ctx.client.call("lambda", "Invoke", { FunctionName: dest, InvocationType: "DryRun" }, { accountId: fn[2], region: fn[1], onBehalfOf: { service: "logs.amazonaws.com", sourceArn: `${groupArn(ctx, g.name)}:*`, sourceAccount: ctx.accountId } });
   } catch {
     throw invalidParameter("Could not execute the lambda function. Make sure you have given CloudWatch Logs permission to execute your function.");
   }
@@ -211,16 +212,16 @@ export function afterIngest(ctx: RequestContext, g: GroupRow, streamName: string
     const p = pattern(doc.filterPattern);
     const logEvents = events.filter((e) => p.match(e.message)).map((e) => ({ id: eventId(e.ts, e.id), timestamp: e.ts, message: e.message }));
     if (logEvents.length === 0) continue;
-    deliver(ctx, doc.destinationArn, { messageType: "DATA_MESSAGE", owner: ctx.accountId, logGroup: g.name, logStream: streamName, subscriptionFilters: [f.name], logEvents });
+    deliver(ctx, g, doc.destinationArn, { messageType: "DATA_MESSAGE", owner: ctx.accountId, logGroup: g.name, logStream: streamName, subscriptionFilters: [f.name], logEvents });
   }
 }
 
 /** Invokes the destination function asynchronously with {"awslogs": {"data": base64(gzip(json))}}, as Logs does. */
-function deliver(ctx: RequestContext, arn: string, message: Record<string, unknown>): void {
+function deliver(ctx: RequestContext, g: GroupRow, arn: string, message: Record<string, unknown>): void {
   const [, , , region, account] = arn.split(":");
   const payload = Buffer.from(JSON.stringify({ awslogs: { data: gzipSync(JSON.stringify(message)).toString("base64") } }));
-  // TODO(parity): once the chassis checks service principals, call with onBehalfOf logs.amazonaws.com.
+  const onBehalfOf = { service: "logs.amazonaws.com", sourceArn: `${groupArn(ctx, g.name)}:*`, sourceAccount: ctx.accountId };
   setImmediate(() => {
-    ctx.client.call("lambda", "Invoke", { FunctionName: arn, InvocationType: "Event", Payload: payload }, { accountId: account, region }).catch(() => undefined);
+    ctx.client.call("lambda", "Invoke", { FunctionName: arn, InvocationType: "Event", Payload: payload }, { accountId: account, region, onBehalfOf }).catch(() => undefined);
   });
 }
