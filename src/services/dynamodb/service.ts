@@ -1,5 +1,5 @@
 // Amazon DynamoDB: tables and the item data plane (items, expressions, Query, Scan, batches,
-// transactions)
+// transactions), backups and point-in-time recovery (backups/), global tables (global/)
 // in Nimbus's database (see store.ts for the tables, engine/ for the expression languages).
 import { defineService, type ServiceRuntime } from "../../core/service.js";
 import { dynamoStore, migrations } from "./store.js";
@@ -21,8 +21,13 @@ import { BatchGetItem, BatchWriteItem } from "./handlers/batch.js";
 import { TransactGetItems, TransactWriteItems } from "./handlers/transactions.js";
 import { BatchExecuteStatement, ExecuteStatement, ExecuteTransaction } from "./partiql/execute.js";
 import { DescribeTimeToLive, startSweeper, UpdateTimeToLive } from "./ttl.js";
+import { CreateBackup, DeleteBackup, DescribeBackup, ListBackups, RestoreTableFromBackup } from "./backups/backups.js";
+import { DescribeContinuousBackups, RestoreTableToPointInTime, UpdateContinuousBackups } from "./backups/pitr.js";
+import { DescribeTableReplicaAutoScaling } from "./global/replicas.js";
+import { startReplicator } from "./global/replication.js";
 
 const sweepers = new WeakMap<ServiceRuntime["db"], () => void>();
+const replicators = new WeakMap<ServiceRuntime["db"], () => void>();
 
 export const dynamodb = defineService({
   name: "dynamodb",
@@ -52,6 +57,15 @@ export const dynamodb = defineService({
     ExecuteStatement,
     BatchExecuteStatement,
     ExecuteTransaction,
+    CreateBackup,
+    DescribeBackup,
+    ListBackups,
+    DeleteBackup,
+    RestoreTableFromBackup,
+    UpdateContinuousBackups,
+    DescribeContinuousBackups,
+    RestoreTableToPointInTime,
+    DescribeTableReplicaAutoScaling,
   },
   migrations,
   // Stream records are announced on the event bus with Nimbus time; the TTL sweeper follows the clock.
@@ -60,8 +74,11 @@ export const dynamodb = defineService({
     store.events = rt.events;
     store.clock = rt.clock;
     sweepers.set(rt.db, startSweeper(rt));
+    replicators.set(rt.db, startReplicator(rt));
   },
   stop(rt: ServiceRuntime) {
+    replicators.get(rt.db)?.();
+    replicators.delete(rt.db);
     sweepers.get(rt.db)?.();
     sweepers.delete(rt.db);
   },

@@ -84,6 +84,68 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `);
   },
+  // 3: backups, point-in-time recovery and global tables (backups/, global/).
+  // - ddb_backups / ddb_backup_items: an on-demand backup's table description and its items,
+  //   copied in the CreateBackup transaction (they outlive the table);
+  // - ddb_pitr_log: every version of every item of a PITR-enabled table (item NULL: deleted),
+  //   from the moment PITR is enabled (the table's items then are its first versions);
+  // - ddb_replication: writes waiting to be applied to a global table's replicas, with the
+  //   Nimbus time they were made at (last writer wins); ddb_rep_versions: per replica item,
+  //   the time and region of the version it holds.
+  (db) => {
+    db.exec(`
+      CREATE TABLE ddb_backups (
+        arn         TEXT PRIMARY KEY,
+        account     TEXT NOT NULL,
+        region      TEXT NOT NULL,
+        table_name  TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        type        TEXT NOT NULL,
+        size_bytes  INTEGER NOT NULL,
+        item_count  INTEGER NOT NULL,
+        meta        TEXT NOT NULL
+      );
+      CREATE INDEX ddb_backups_scope ON ddb_backups (account, region, created_at);
+      CREATE TABLE ddb_backup_items (
+        backup_arn TEXT NOT NULL,
+        hk         BLOB NOT NULL,
+        rk         BLOB NOT NULL,
+        item       TEXT NOT NULL,
+        size       INTEGER NOT NULL,
+        PRIMARY KEY (backup_arn, hk, rk)
+      ) WITHOUT ROWID;
+      CREATE TABLE ddb_pitr_log (
+        seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+        table_id INTEGER NOT NULL,
+        at       INTEGER NOT NULL,
+        hk       BLOB NOT NULL,
+        rk       BLOB NOT NULL,
+        item     TEXT
+      );
+      CREATE INDEX ddb_pitr_log_key ON ddb_pitr_log (table_id, hk, rk, seq);
+      CREATE INDEX ddb_pitr_log_at ON ddb_pitr_log (table_id, at);
+      CREATE TABLE ddb_replication (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        account       TEXT NOT NULL,
+        source_region TEXT NOT NULL,
+        target_region TEXT NOT NULL,
+        table_name    TEXT NOT NULL,
+        hk            BLOB NOT NULL,
+        rk            BLOB NOT NULL,
+        item          TEXT,
+        at            INTEGER NOT NULL
+      );
+      CREATE TABLE ddb_rep_versions (
+        table_id INTEGER NOT NULL,
+        hk       BLOB NOT NULL,
+        rk       BLOB NOT NULL,
+        at       INTEGER NOT NULL,
+        region   TEXT NOT NULL,
+        PRIMARY KEY (table_id, hk, rk)
+      ) WITHOUT ROWID;
+    `);
+  },
 ];
 
 export interface KeyElement {
@@ -114,6 +176,12 @@ export interface TableMeta {
   stream?: { id: number; arn: string; label: string; viewType: string; enabled: boolean };
   ttl?: { attributeName: string; enabled: boolean; changedAt: number };
   sse?: { enabled: boolean; type?: string; kmsKeyArn?: string };
+  /** Point-in-time recovery: on since enabledAt (Nimbus ms), versions kept recoveryDays. */
+  pitr?: { enabled: boolean; enabledAt: number; recoveryDays: number };
+  /** A table made by a restore: its RestoreSummary; CREATING until activeAt (Nimbus ms). */
+  restore?: { sourceBackupArn?: string; sourceTableArn: string; restoreDateTime: number; activeAt: number };
+  /** A global table (version 2019.11.21): every region holding a replica, this one included. */
+  replicas?: Array<{ region: string; createdAt: number; activeAt: number }>;
 }
 
 export interface TableRecord {
@@ -246,6 +314,8 @@ export class DynamoStore {
     for (const [k, r] of this.records) if (r.id === id) this.records.delete(k);
     this.prepared("DELETE FROM ddb_index_items WHERE table_id = ?").run(id);
     this.prepared("DELETE FROM ddb_ttl WHERE table_id = ?").run(id);
+    this.prepared("DELETE FROM ddb_pitr_log WHERE table_id = ?").run(id);
+    this.prepared("DELETE FROM ddb_rep_versions WHERE table_id = ?").run(id);
     this.hooks.delete(id);
     this.s.deleteItems.run(id);
     this.s.deleteTable.run(id);
@@ -263,6 +333,10 @@ export class DynamoStore {
   /** Set by the service's start(): where stream records are announced, and Nimbus time. */
   events?: EventBus;
   clock?: Clock;
+  /** Set while a global table's replicated write is applied: it is not replicated back. */
+  replicating = false;
+  /** Set by the service's start(): wakes the replicator after a write queued replication. */
+  onReplicationQueued?: () => void;
 
   hooksOf(tableId: number): TableHooks | undefined {
     return this.hooks.get(tableId)?.hooks;
@@ -368,7 +442,8 @@ export class DynamoStore {
   reset(): void {
     this.tx(() => {
       this.db.exec(
-        "DELETE FROM ddb_items; DELETE FROM ddb_tables; DELETE FROM ddb_index_items; DELETE FROM ddb_streams; DELETE FROM ddb_stream_records; DELETE FROM ddb_ttl;",
+        "DELETE FROM ddb_items; DELETE FROM ddb_tables; DELETE FROM ddb_index_items; DELETE FROM ddb_streams; DELETE FROM ddb_stream_records; DELETE FROM ddb_ttl; " +
+          "DELETE FROM ddb_backups; DELETE FROM ddb_backup_items; DELETE FROM ddb_pitr_log; DELETE FROM ddb_replication; DELETE FROM ddb_rep_versions;",
       );
     });
     this.hooks.clear();

@@ -11,6 +11,7 @@ import { fromStored, validation } from "./engine/values.js";
 import { expiryOf, TTL_IDENTITY } from "./indexes/hooks.js";
 import { dynamoStore, type DynamoStore, type ItemRow, type TableRecord } from "./store.js";
 import { trimStreams } from "./streams/lifecycle.js";
+import { prunePitr } from "./backups/pitr.js";
 
 const FIVE_YEARS_S = 5 * 365 * 24 * 60 * 60;
 /** How often (wall time) the sweeper looks for expired items without a clock advance. */
@@ -106,6 +107,7 @@ export function startSweeper(rt: ServiceRuntime): () => void {
     try {
       sweep(store, rt.clock.now());
       store.tx(() => trimStreams(store, rt.clock.now()));
+      prunePitr(store, rt.clock.now());
     } catch (e) {
       // A closed database at shutdown, or a busy one: the next run catches up.
       if (!/database connection is not open/.test(String(e))) console.error("dynamodb ttl sweep:", e);

@@ -27,6 +27,8 @@ import { createHash, randomUUID } from "node:crypto";
 import { AwsError } from "../../../core/errors.js";
 import type { RequestContext } from "../../../core/service.js";
 import { ddb, resolveTable, tableDescription, tableNameOf, validateTableName } from "../common.js";
+import { restoreFields } from "../backups/restore.js";
+import { applyReplicaUpdates, checkReplicaStream, leaveGroup, replicaFields } from "../global/replicas.js";
 import { fromStored, itemSize, validation } from "../engine/values.js";
 import { project } from "../engine/evaluate.js";
 import { indexHooks, indexKeyOf } from "../indexes/hooks.js";
@@ -173,6 +175,7 @@ export function DeleteTable(input: DeleteTableInput, ctx: RequestContext): Delet
       throw invalid(`Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.`);
     }
     const d = describe(ctx, t, "DELETING");
+    leaveGroup(store, t);
     disableStream(store, t, ctx.clock.now());
     store.deleteTable(t.id);
     return { TableDescription: d } as DeleteTableOutput;
@@ -257,13 +260,19 @@ export const BACKFILL_MS = 5000;
 type GsiUpdate = NonNullable<UpdateTableInput["GlobalSecondaryIndexUpdates"]>[number];
 
 export function UpdateTable(input: UpdateTableInput, ctx: RequestContext): UpdateTableOutput {
-  if (input.ReplicaUpdates?.length) {
-    throw new AwsError("NotImplemented", "Nimbus does not implement UpdateTable ReplicaUpdates yet; see src/services/dynamodb/GAPS.md", 501, { fault: "Receiver" });
-  }
   checkTableInput(input);
   const store = ddb(ctx);
   return store.tx(() => {
     const t = resolveTable(ctx, input.TableName);
+    // Replicas (global tables, global/replicas.ts) are changed by an UpdateTable of their own.
+    if (input.ReplicaUpdates !== undefined) {
+      if (input.ReplicaUpdates.length === 0) throw invalid("List of ReplicaUpdates is empty");
+      const others = Object.keys(input).filter((k) => k !== "TableName" && k !== "ReplicaUpdates" && (input as unknown as Record<string, unknown>)[k] !== undefined);
+      if (others.length) throw invalid(`ReplicaUpdates cannot be combined with other updates: ${others.join(", ")}`);
+      applyReplicaUpdates(ctx, store, t, input.ReplicaUpdates);
+      return { TableDescription: describe(ctx, store.table(ctx.accountId, ctx.region, t.meta.name)!) } as UpdateTableOutput;
+    }
+    checkReplicaStream(t, input.StreamSpecification);
     const m = t.meta;
     const now = ctx.clock.now();
     const updates = input.GlobalSecondaryIndexUpdates ?? [];
@@ -478,7 +487,7 @@ function gsiDescription(store: DynamoStore, t: TableRecord, g: IndexMeta, now: n
 }
 
 /** The TableDescription: the base fields plus indexes, stream and encryption. */
-function describe(ctx: RequestContext, t: TableRecord, status = "ACTIVE"): Record<string, unknown> {
+export function describe(ctx: RequestContext, t: TableRecord, status = "ACTIVE"): Record<string, unknown> {
   const store = ddb(ctx);
   const m = t.meta;
   const now = ctx.clock.now();
@@ -499,11 +508,13 @@ function describe(ctx: RequestContext, t: TableRecord, status = "ACTIVE"): Recor
     d.LatestStreamArn = m.stream.arn;
   }
   if (m.sse?.enabled) d.SSEDescription = { Status: "ENABLED", SSEType: "KMS", KMSMasterKeyArn: m.sse.kmsKeyArn };
+  restoreFields(t, now, d);
+  replicaFields(t, now, d);
   return d;
 }
 
 /** SSESpecification: undefined for the default (AWS owned key), KMS with a key ARN otherwise. */
-function sseOf(spec: CreateTableInput["SSESpecification"], ctx: RequestContext): TableMeta["sse"] {
+export function sseOf(spec: CreateTableInput["SSESpecification"], ctx: RequestContext): TableMeta["sse"] {
   if (!spec) return undefined;
   if (spec.Enabled === false) {
     if (spec.SSEType !== undefined) throw invalid("SSEType can not be specified if Enabled is false");

@@ -2,7 +2,9 @@
 // 1. secondary indexes: the item's index key (when it has one: indexes are sparse) is validated
 //    against AttributeDefinitions in AWS's words, then its ddb_index_items row is moved;
 // 2. TTL: the item's expiry second is kept in ddb_ttl for the sweeper (ttl.ts);
-// 3. streams: one record (INSERT / MODIFY / REMOVE, images per StreamViewType) with the next
+// 3. point-in-time recovery: every version of the item, for RestoreTableToPointInTime;
+// 4. global tables: the write queued for the other replicas (global/replication.ts);
+// 5. streams: one record (INSERT / MODIFY / REMOVE, images per StreamViewType) with the next
 //    sequence number of the table's stream; a write that changes nothing writes no record, as
 //    on AWS. After the transaction commits, each record is announced on the event bus.
 // A table with none of these has no hooks, and its writes pay nothing.
@@ -148,7 +150,9 @@ export function buildHooks(t: TableRecord): TableHooks | undefined {
   const indexes = indexHooks(t);
   const ttlAttr = t.meta.ttl?.enabled ? t.meta.ttl.attributeName : undefined;
   const stream = t.meta.stream?.enabled ? t.meta.stream : undefined;
-  if (indexes.length === 0 && !ttlAttr && !stream) return undefined;
+  const pitr = t.meta.pitr?.enabled === true;
+  const peers = (t.meta.replicas ?? []).map((r) => r.region).filter((r) => r !== t.region);
+  if (indexes.length === 0 && !ttlAttr && !stream && !pitr && peers.length === 0) return undefined;
   const tableId = t.id;
   const keyNames = [t.hash.name, ...(t.range ? [t.range.name] : [])];
   return {
@@ -173,7 +177,24 @@ export function buildHooks(t: TableRecord): TableHooks | undefined {
           if (n !== undefined) store.prepared("INSERT OR REPLACE INTO ddb_ttl (table_id, expires, hk, rk) VALUES (?, ?, ?, ?)").run(tableId, n, hk, rk);
         }
       }
-      // 3. stream
+      // 3. point-in-time recovery: the item's new version (NULL: deleted) at Nimbus time
+      const at = store.clock?.now() ?? Date.now();
+      if (pitr) store.prepared("INSERT INTO ddb_pitr_log (table_id, at, hk, rk, item) VALUES (?, ?, ?, ?, ?)").run(tableId, at, hk, rk, newJson ?? null);
+      // 4. global table: queued for every other replica (global/replication.ts applies it),
+      //    unless this write is itself a replicated one; the version is this region's now
+      if (peers.length) {
+        if (!store.replicating) {
+          const q = store.prepared(
+            "INSERT INTO ddb_replication (account, source_region, target_region, table_name, hk, rk, item, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+          );
+          for (const region of peers) q.run(t.account, t.region, region, t.meta.name, hk, rk, newJson ?? null, at);
+          store
+            .prepared("INSERT INTO ddb_rep_versions (table_id, hk, rk, at, region) VALUES (?, ?, ?, ?, ?) ON CONFLICT (table_id, hk, rk) DO UPDATE SET at = excluded.at, region = excluded.region")
+            .run(tableId, hk, rk, at, t.region);
+          store.onReplicationQueued?.();
+        }
+      }
+      // 5. stream
       if (!stream) return;
       if (oldJson !== undefined && (oldJson === newJson || (newItem && valuesEqual({ M: oldItem! }, { M: newItem })))) return;
       const eventName = !oldItem ? "INSERT" : !newItem ? "REMOVE" : "MODIFY";
