@@ -91,5 +91,5 @@ describe("Lambda function logs in CloudWatch Logs", () => {
     expect(tail.code).toBe(0);
     expect(tail.stdout).toContain("hello cli");
     expect(tail.stdout).toContain("END RequestId:");
-  });
+  }, 120_000);
 });
