@@ -84,5 +84,5 @@ export function firewallRuleset(members: Member[], groups: Map<string, SgDoc>): 
     fwd.push(`    iifname "${veth(m.id)}" jump eg_${key}`);
   }
   for (const m of members) fwd.push(`    oifname "${veth(m.id)}" jump in_${m.id.replace(/^i-/, "")}`);
-  return `${chains.join("\n")}\n  chain fwd {\n    type filter hook forward priority 0; policy accept;\n${fwd.join("\n")}\n  }`;
+  return `${chains.join("\n")}\n  chain vpc_forward {\n    type filter hook forward priority 0; policy accept;\n${fwd.join("\n")}\n  }`;
 }

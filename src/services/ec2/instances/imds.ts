@@ -88,7 +88,7 @@ async function handle(fleet: Fleet, scope: string, id: string, req: IncomingMess
   } else if (opts.HttpTokens === "required") return send(res, 401, "Unauthorized");
 
   // 2. The tree.
-  const value = await lookup(fleet, s.region, d, path.replace(/\/+$/, (m) => (m ? "/" : "")), () => s.all<SgDoc>(KIND.sg));
+  const value = await lookup(fleet, s.region, d, path.replace(/\/+$/, ""), () => s.all<SgDoc>(KIND.sg));
   if (value === undefined) return send(res, 404, NOT_FOUND, "text/html");
   return send(res, 200, value, value.startsWith("{") ? "application/json" : "text/plain");
 }

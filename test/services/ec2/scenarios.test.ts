@@ -1,0 +1,166 @@
+// The issue's proof scenarios that run instances:
+// 1. (boto3) three instances in one security group each serve a file named after their index
+//    with `python3 -m http.server 8000`: unreachable from the host until the inbound rule for
+//    8000 is added, then each public IP serves its own file; a terminated one stops answering.
+// 5. (SDK) a program in an instance calls S3 with the instance profile's credentials from IMDS
+//    and is allowed or denied by the role's policies.
+import { EC2Client, RunInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
+import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { PYTHON, useClients } from "../../clients/support.js";
+import { canRunInstances, consoleText, leftovers, ubuntu, waitFor } from "./instance-helpers.js";
+
+const skip = canRunInstances();
+
+let n: TestNimbus;
+beforeAll(async () => {
+  if (!skip) n = await startNimbus();
+});
+afterAll(async () => {
+  if (n) await n.stop();
+});
+const clients = useClients(() => n.endpoint);
+
+const SCENARIO_1 = String.raw`
+import boto3, json, sys, time, urllib.request
+endpoint = sys.argv[1]
+ec2 = boto3.client("ec2", endpoint_url=endpoint)
+
+def get(url):
+    try:
+        return urllib.request.urlopen(url, timeout=2).read().decode()
+    except Exception as e:
+        return None
+
+def until(fn, seconds=60):
+    end = time.time() + seconds
+    while time.time() < end:
+        v = fn()
+        if v is not None:
+            return v
+        time.sleep(0.1)
+    return None
+
+ami = ec2.describe_images(Owners=["099720109477"], Filters=[{"Name": "name", "Values": ["ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-*"]}])["Images"][0]["ImageId"]
+sg = ec2.create_security_group(GroupName="web-servers", Description="three web servers")["GroupId"]
+user_data = """#!/bin/bash
+IDX=$(curl -s http://169.254.169.254/latest/meta-data/ami-launch-index)
+mkdir -p /srv/www && cd /srv/www
+echo "served by instance $IDX" > "$IDX.txt"
+nohup python3 -m http.server 8000 > /var/log/web.log 2>&1 &
+echo "serving $IDX"
+"""
+res = ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=3, MaxCount=3, SecurityGroupIds=[sg], UserData=user_data)
+ids = [i["InstanceId"] for i in res["Instances"]]
+ec2.get_waiter("instance_running").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+insts = sorted([i for r in ec2.describe_instances(InstanceIds=ids)["Reservations"] for i in r["Instances"]], key=lambda i: i["AmiLaunchIndex"])
+ips = [i["PublicIpAddress"] for i in insts]
+# Wait until each instance serves inside (its console says so), then probe from the host.
+def console_ready(i):
+    out = ec2.get_console_output(InstanceId=i["InstanceId"]).get("Output", "")
+    return True if "serving %d" % i["AmiLaunchIndex"] in out else None
+for i in insts:
+    until(lambda: console_ready(i))
+before = [get("http://%s:8000/%d.txt" % (ip, k)) for k, ip in enumerate(ips)]
+ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8000, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+after = [until(lambda: get("http://%s:8000/%d.txt" % (ip, k))) for k, ip in enumerate(ips)]
+others = [get("http://%s:8000/%d.txt" % (ip, (k + 1) % 3)) for k, ip in enumerate(ips)]
+ec2.terminate_instances(InstanceIds=[insts[0]["InstanceId"]])
+ec2.get_waiter("instance_terminated").wait(InstanceIds=[insts[0]["InstanceId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+gone = get("http://%s:8000/0.txt" % ips[0])
+still = get("http://%s:8000/1.txt" % ips[1])
+ec2.terminate_instances(InstanceIds=ids[1:])
+ec2.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+print(json.dumps({"ids": ids, "ips": ips, "before": before, "after": after, "others": others, "gone": gone, "still": still}))
+`;
+
+describe.skipIf(!!skip || !PYTHON)(`EC2 scenarios${skip ? ` (skipped: ${skip})` : !PYTHON ? " (skipped: no python3 with boto3)" : ""}`, () => {
+  it("1 (boto3): three web servers answer only once port 8000 is opened, each with its own file", async () => {
+    const r = await clients.python(freshAccount(), SCENARIO_1, n.endpoint);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { ids: string[]; ips: string[]; before: unknown[]; after: string[]; others: unknown[]; gone: unknown; still: string };
+    expect(new Set(out.ips).size).toBe(3);
+    for (const ip of out.ips) expect(ip).toMatch(/^127\./);
+    expect(out.before).toEqual([null, null, null]);
+    expect(out.after).toEqual(["served by instance 0\n", "served by instance 1\n", "served by instance 2\n"]);
+    // Each public IP serves its own instance's directory: the others' files are not there.
+    expect(out.others).toEqual([null, null, null]);
+    expect(out.gone).toBeNull();
+    expect(out.still).toBe("served by instance 1\n");
+    for (const id of out.ids) expect(leftovers(id)).toEqual([]);
+  });
+
+  it("5 (SDK): a program in the instance reads S3 with the instance profile's credentials, as the role's policy allows", async () => {
+    const account = freshAccount();
+    const cfg = sdkConfig(n.endpoint, { accountId: account });
+    const iam = new IAMClient(cfg);
+    const s3 = new S3Client(cfg);
+    const ec2 = new EC2Client(cfg);
+    const bucket = `scenario5-${account}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "public/hello.txt", Body: "allowed object" }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "private/secret.txt", Body: "secret" }));
+    await iam.send(new CreateRoleCommand({
+      RoleName: "app-role",
+      AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
+    }));
+    await iam.send(new PutRolePolicyCommand({
+      RoleName: "app-role", PolicyName: "read-public",
+      PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [
+        { Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/public/*` },
+        { Effect: "Allow", Action: "s3:PutObject", Resource: `arn:aws:s3:::${bucket}/uploads/*` },
+      ] }),
+    }));
+    await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: "app-profile" }));
+    await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: "app-profile", RoleName: "app-role" }));
+
+    // The program uses the SDK's default credential chain (IMDS) and the endpoint the instance is given.
+    const program = `#!/bin/sh
+. /etc/profile.d/nimbus-aws.sh
+M=http://169.254.169.254/latest/meta-data
+echo "role=$(curl -s $M/iam/security-credentials/)"
+cat > /tmp/app.py <<'EOF'
+import boto3, os
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+print("arn=" + boto3.client("sts", endpoint_url=os.environ["AWS_ENDPOINT_URL"]).get_caller_identity()["Arn"])
+print("public=" + s3.get_object(Bucket="${bucket}", Key="public/hello.txt")["Body"].read().decode())
+try:
+    s3.get_object(Bucket="${bucket}", Key="private/secret.txt")
+    print("private=read")
+except Exception as e:
+    print("private=" + e.response["Error"]["Code"])
+s3.put_object(Bucket="${bucket}", Key="uploads/from-instance.txt", Body=b"written inside")
+print("upload=ok")
+EOF
+python3 /tmp/app.py 2>&1
+`;
+    const r = await ec2.send(new RunInstancesCommand({
+      ImageId: await ubuntu(ec2), InstanceType: "t3.small", MinCount: 1, MaxCount: 1, IamInstanceProfile: { Name: "app-profile" }, UserData: Buffer.from(program).toString("base64"),
+    }));
+    const inst = r.Instances![0];
+    expect(inst.IamInstanceProfile?.Arn).toBe(`arn:aws:iam::${account}:instance-profile/app-profile`);
+    const text = await waitFor(async () => {
+      const t = await consoleText(ec2, inst.InstanceId!);
+      return /Cloud-init v\. [\d.]+ finished/.test(t) ? t : undefined;
+    });
+    expect(text).toContain("role=app-role");
+    expect(text).toContain(`arn=arn:aws:sts::${account}:assumed-role/app-role/${inst.InstanceId}`);
+    expect(text).toContain("public=allowed object");
+    expect(text).toContain("private=AccessDenied");
+    expect(text).toContain("upload=ok");
+    const up = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "uploads/from-instance.txt" }));
+    expect(await up.Body!.transformToString()).toBe("written inside");
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [inst.InstanceId!] }));
+  });
+
+  it("RunInstances refuses an instance profile that does not exist", async () => {
+    const ec2 = new EC2Client(sdkConfig(n.endpoint, { accountId: freshAccount() }));
+    const e = await ec2.send(new RunInstancesCommand({ ImageId: await ubuntu(ec2), MinCount: 1, MaxCount: 1, IamInstanceProfile: { Name: "missing" } })).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect([e?.name, e?.message]).toEqual(["InvalidParameterValue", "Value (missing) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name"]);
+  });
+});
