@@ -216,7 +216,7 @@ describe("encryption", () => {
     expect((await kms.send(new GenerateDataKeyCommand({ KeyId: md.KeyId, NumberOfBytes: 64 }))).Plaintext!.length).toBe(64);
     expect((await kms.send(new GenerateDataKeyCommand({ KeyId: md.KeyId, KeySpec: "AES_128" }))).Plaintext!.length).toBe(16);
     const noPlain = await kms.send(new GenerateDataKeyWithoutPlaintextCommand({ KeyId: md.KeyId, KeySpec: "AES_256" }));
-    expect(noPlain.Plaintext).toBeUndefined();
+    expect((noPlain as { Plaintext?: unknown }).Plaintext).toBeUndefined();
     expect((await kms.send(new DecryptCommand({ CiphertextBlob: noPlain.CiphertextBlob }))).Plaintext!.length).toBe(32);
     expect(await fail(kms.send(new GenerateDataKeyCommand({ KeyId: md.KeyId })))).toMatchObject({ name: "ValidationException", message: "Please specify either number of bytes or key spec." });
     const r1 = (await kms.send(new GenerateRandomCommand({ NumberOfBytes: 32 }))).Plaintext!;
