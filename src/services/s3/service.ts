@@ -27,6 +27,7 @@ import { resumeDeliveries, stopDeliveries } from "./notifications/outbox.js";
 import { lifecycleHandlers } from "./lifecycle/handlers.js";
 import { startLifecycleWorker, stopLifecycleWorker } from "./lifecycle/worker.js";
 import { GetBucketNotificationConfiguration, PutBucketNotificationConfiguration } from "./notifications/handlers.js";
+import { SelectObjectContent } from "./select/handler.js";
 
 export const s3 = defineService({
   name: "s3",
@@ -66,6 +67,7 @@ export const s3 = defineService({
     ListObjectVersions,
     PutBucketNotificationConfiguration,
     GetBucketNotificationConfiguration,
+    SelectObjectContent,
   }),
   http: s3Http,
   resourcePolicy: s3ResourcePolicy,

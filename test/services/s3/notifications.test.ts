@@ -2,7 +2,11 @@
 // delivery of the real event JSON to SQS, through the SDK and boto3.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  UploadPartCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
   GetBucketNotificationConfigurationCommand,
@@ -139,6 +143,21 @@ describe("S3 event notifications to SQS", () => {
     expect(records[1].s3.object.versionId).toBe(copy.VersionId);
     expect(records[3].s3.object.versionId).toBe(del.VersionId);
     expect(records[3].s3.object.size).toBeUndefined();
+
+    // Multipart completion and a quiet batch delete (which lists nothing, but still notifies).
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "big" }));
+    const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: "big", UploadId, PartNumber: 1, Body: "0123456789" }));
+    const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: "big", UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+    const batch = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Quiet: true, Objects: [{ Key: "k2" }, { Key: "big", VersionId: done.VersionId }] } }));
+    expect(batch.Deleted).toBeUndefined();
+    const more = (await receive(sqs, queueUrl, 3)).map((m) => m.Records[0]);
+    expect(more.map((r) => [r.eventName, r.s3.object.key])).toEqual([
+      ["ObjectCreated:CompleteMultipartUpload", "big"],
+      ["ObjectRemoved:DeleteMarkerCreated", "k2"],
+      ["ObjectRemoved:Delete", "big"],
+    ]);
+    expect(more[0].s3.object).toMatchObject({ size: 10, eTag: done.ETag!.replace(/"/g, ""), versionId: done.VersionId });
+    expect(more[2].s3.object.versionId).toBe(done.VersionId);
   });
 
   it("validates configurations as S3 does and changes nothing on error", async () => {

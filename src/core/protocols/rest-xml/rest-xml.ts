@@ -216,6 +216,11 @@ export const restXml: Protocol = {
           if (!("Content-Type" in headers) && !("content-type" in headers)) headers["Content-Type"] = "text/plain";
           return { status, headers, body: String(v) };
         default:
+          // Event streams (S3 SelectObjectContent): the handler hands over the framed messages.
+          if (v instanceof Readable) {
+            headers["Content-Type"] ??= "application/vnd.amazon.eventstream";
+            return { status, headers, body: v };
+          }
           return { status, headers };
       }
     }

@@ -1,0 +1,64 @@
+// Output serialization of S3 Select rows: CSV (QuoteFields ALWAYS / ASNEEDED, delimiters, quote
+// and escape characters) or JSON (one object per record, RecordDelimiter after each).
+import type { InputShape } from "./sql-eval.js";
+
+export interface RowWriter {
+  /** A projected row: names for JSON, values in select-list order. */
+  row(names: string[], values: unknown[]): string;
+  /** SELECT *: the record as read. */
+  star(rec: unknown, shape: InputShape): string;
+}
+
+function text(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === "object") return JSON.stringify(v);
+  return String(v);
+}
+
+export function csvWriter(o: { fieldDelimiter: string; recordDelimiter: string; quote: string; quoteEscape: string; always: boolean }): RowWriter {
+  const needs = new RegExp(`[${[o.fieldDelimiter, o.quote, "\r", "\n", ...o.recordDelimiter].map((c) => c.replace(/[\\\]^-]/g, "\\$&")).join("")}]`);
+  const quoteRe = new RegExp(o.quote.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "g");
+  const field = (v: unknown): string => {
+    const s = text(v);
+    if (!o.always && !needs.test(s)) return s;
+    return o.quote + s.replace(quoteRe, o.quoteEscape + o.quote) + o.quote;
+  };
+  const line = (values: unknown[]): string => {
+    let s = "";
+    for (let i = 0; i < values.length; i++) s += (i === 0 ? "" : o.fieldDelimiter) + field(values[i]);
+    return s + o.recordDelimiter;
+  };
+  return {
+    row: (_names, values) => line(values),
+    star: (rec) => {
+      if (Array.isArray(rec)) return line(rec);
+      if (rec !== null && typeof rec === "object") return line(Object.values(rec));
+      return line([rec]);
+    },
+  };
+}
+
+function jsonValue(v: unknown): unknown {
+  return v instanceof Date ? v.toISOString() : v;
+}
+
+export function jsonWriter(recordDelimiter: string): RowWriter {
+  return {
+    row(names, values) {
+      const obj: Record<string, unknown> = {};
+      for (let i = 0; i < names.length; i++) if (values[i] !== undefined) obj[names[i]] = jsonValue(values[i]);
+      return JSON.stringify(obj) + recordDelimiter;
+    },
+    star(rec, shape) {
+      if (shape.kind === "csv") {
+        const fields = rec as string[];
+        const obj: Record<string, unknown> = {};
+        const names = shape.header ? [...shape.header.exact.entries()].sort((a, b) => a[1] - b[1]).map(([k]) => k) : [];
+        for (let i = 0; i < fields.length; i++) obj[names[i] ?? `_${i + 1}`] = fields[i];
+        return JSON.stringify(obj) + recordDelimiter;
+      }
+      return JSON.stringify(rec) + recordDelimiter;
+    },
+  };
+}
