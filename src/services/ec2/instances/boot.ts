@@ -85,6 +85,8 @@ export function bootScript(d: InstanceDoc, opts: BootOptions): string {
     `echo "${CLOUD_INIT} running 'init' at $(date -u '+%a, %d %b %Y %H:%M:%S +0000'). Up 0.10 seconds."`,
     `echo "ci-info: | eth0 | True | ${d.PrivateIpAddress} | ${d.mac ?? ""} |"`,
   ];
+  // Services the user installed start at every boot through /etc/rc.local (there is no init system).
+  lines.push(`[ -x "$ROOT/etc/rc.local" ] && [ -z "$ROOT" ] && /etc/rc.local`);
   if (opts.firstBoot) {
     const data = userDataBytes(d.userData);
     const text = data?.toString("utf8") ?? "";
@@ -98,7 +100,7 @@ export function bootScript(d: InstanceDoc, opts: BootOptions): string {
       lines.push(`cat > ${part} <<'NIMBUS_CLOUD_CONFIG'\n${cloudConfigScript(text)}NIMBUS_CLOUD_CONFIG`);
       lines.push(`sh ${part}`);
     } else if (data && text.trim() !== "") {
-      lines.push(`echo "${CLOUD_INIT}: Unhandled non-multipart (text/x-not-multipart) userdata: '${quote(text.slice(0, 20)).slice(1, -1)}...'"`);
+      lines.push(`echo "${CLOUD_INIT}: Unhandled non-multipart (text/x-not-multipart) userdata"`);
     }
     lines.push(`touch "$ROOT/var/lib/cloud/instance/boot-finished"`);
   }

@@ -5,7 +5,7 @@
 // open to the host, forwarding into the instance through its hub; and, where nftables is
 // installed, the rules between instances of a VPC (firewall.ts).
 import { mkdirSync, readFileSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import type { HubConnection, Machine, ExecutionDriver } from "../../../core/runtime/driver.js";
 import { createDriver, probeDriver, type DriverProbe } from "../../../core/runtime/select.js";
@@ -322,9 +322,11 @@ export class Fleet {
     const r = this.byAddress(c.network, c.sourceIp);
     if (!r) return void c.socket.destroy();
     if (c.kind === "imds") return serveImds(this, r.scope, r.id, c.socket);
-    // The Nimbus endpoint, reached from inside at 169.254.169.254:4566.
-    const url = new URL(this.endpoint ?? "http://127.0.0.1:4566");
-    import("node:net").then(({ connect }) => {
+    // The Nimbus endpoint, reached from inside at 169.254.169.254:4566. Before any request
+    // (right after a restart) an in-process call tells the fleet where the server listens.
+    const known = this.endpoint ? Promise.resolve() : this.rt.client.call("ec2", "DescribeInstanceStatus", { MaxResults: 5 }).then(() => undefined);
+    known.then(() => {
+      const url = new URL(this.endpoint ?? "http://127.0.0.1:4566");
       const up = connect({ host: url.hostname, port: Number(url.port || 80) });
       up.on("error", () => c.socket.destroy());
       c.socket.on("error", () => up.destroy());
@@ -333,7 +335,7 @@ export class Fleet {
         up.pipe(c.socket);
         c.socket.resume();
       });
-    });
+    }, () => c.socket.destroy());
   }
 
   // ------------------------------------------------------------ lifecycle

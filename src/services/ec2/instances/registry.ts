@@ -21,7 +21,7 @@ export function fleetOf(ctx: RequestContext): Fleet {
   const f = fleets.get(ctx.db);
   if (!f) throw new AwsError("InternalError", "The EC2 instance runtime is not started.", 500);
   // Instances reach the Nimbus endpoint the way its callers do.
-  if (ctx.endpoint && ctx.protocol !== "internal") f.endpoint = ctx.endpoint;
+  if (ctx.endpoint && (ctx.protocol !== "internal" || !f.endpoint)) f.endpoint = ctx.endpoint;
   return f;
 }
 
