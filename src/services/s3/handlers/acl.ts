@@ -19,6 +19,7 @@ import { accessDenied } from "../access/authorize.js";
 import { ownBucket } from "./buckets.js";
 import { noSuchKey } from "./conditions.js";
 import { checkOwnership } from "./ownership.js";
+import { emitS3Event, requestInfo } from "../notifications/emit.js";
 
 function aclNotSupported(): AwsError {
   return new AwsError("AccessControlListNotSupported", "The bucket does not allow ACLs", 400);
@@ -70,6 +71,7 @@ export const PutObjectAcl: Handler<PutObjectAclRequest, PutObjectAclOutput> = as
   }
   if (isPublicAcl(grants) && effectivePab(ctx, b).BlockPublicAcls) throw accessDenied();
   if (!writeObjectAcl(ctx, b.name, input.Key!, current.owner, grants)) throw noSuchKey(input.Key!);
+  emitS3Event(ctx, b, { eventName: "ObjectAcl:Put", key: input.Key!, ...requestInfo(ctx) });
   return {};
 };
 

@@ -14,6 +14,7 @@ import { getObject } from "../store.js";
 import { deleteCurrent, deleteVersion, getVersion, isWellFormedVersionId } from "../version-store.js";
 import { bucketStore, noSuchBucket, ownBucket, type StoredBucket } from "./buckets.js";
 import { etagMatches } from "./conditions.js";
+import { emitS3Event, requestInfo } from "../notifications/emit.js";
 
 const MAX_KEYS = 1000;
 
@@ -27,6 +28,8 @@ export const DeleteObjects: Handler<DeleteObjectsRequest, DeleteObjectsOutput> =
   const deleted: DeletedObject[] = [];
   const errors: _Error[] = [];
   const blobs: string[] = [];
+  // What S3 reports to notifications, quiet or not.
+  const removed: Array<{ key: string; versionId?: string; marker: boolean }> = [];
   inTransaction(ctx.db, () => {
     const b = bucketStore(ctx).get<StoredBucket>("bucket", bucket.name);
     if (!b) throw noSuchBucket(bucket.name);
@@ -54,14 +57,18 @@ export const DeleteObjects: Handler<DeleteObjectsRequest, DeleteObjectsOutput> =
       if (vid !== undefined) {
         const r = deleteVersion(ctx.db, b.name, key, vid);
         blobs.push(...r.freed);
+        removed.push({ key, versionId: vid, marker: false });
         if (!quiet) deleted.push({ Key: key, VersionId: vid, ...(r.removed?.deleteMarker ? { DeleteMarker: true, DeleteMarkerVersionId: vid } : {}) });
         continue;
       }
       const r = deleteCurrent(ctx.db, b.versioning, b.name, key, ctx.clock.now());
       blobs.push(...r.freed);
+      removed.push({ key, versionId: r.marker?.versionId, marker: r.marker !== undefined });
       if (!quiet) deleted.push({ Key: key, ...(r.marker ? { DeleteMarker: true, DeleteMarkerVersionId: r.marker.versionId } : {}) });
     }
   });
   for (const id of blobs) await ctx.blobs.delete(id);
+  const info = requestInfo(ctx);
+  for (const r of removed) emitS3Event(ctx, bucket.name, { eventName: r.marker ? "ObjectRemoved:DeleteMarkerCreated" : "ObjectRemoved:Delete", key: r.key, versionId: r.versionId, ...info });
   return { ...(deleted.length ? { Deleted: deleted } : {}), ...(errors.length ? { Errors: errors } : {}) };
 };

@@ -63,6 +63,7 @@ import {
   versionIdMember,
 } from "./objects.js";
 import { parseTaggingHeader } from "./tagging.js";
+import { emitS3Event, requestInfo } from "../notifications/emit.js";
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MAX_PARTS = 10_000;
@@ -258,6 +259,7 @@ export const CompleteMultipartUpload: Handler<CompleteMultipartUploadRequest, Co
     partBlobs = deleteUpload(ctx.db, upload.uploadId);
   });
   for (const id of partBlobs) await ctx.blobs.delete(id);
+  emitS3Event(ctx, committedTo, { eventName: "ObjectCreated:CompleteMultipartUpload", key, size: row.size, eTag: row.etag, versionId: row.versionId, sequencer: row.seq, ...requestInfo(ctx) });
   return {
     Bucket: bucket.name,
     Key: key,
