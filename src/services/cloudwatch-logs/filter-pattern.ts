@@ -16,6 +16,8 @@ export interface Match {
 export interface Pattern {
   kind: "all" | "terms" | "json" | "delimited";
   match(message: string): Match | undefined;
+  /** Substrings every matching message contains (case-sensitive): a store may filter on them first. */
+  required?: string[];
 }
 
 const invalid = () => new AwsError("InvalidParameterException", "Invalid filter pattern");
@@ -41,6 +43,7 @@ function termPattern(text: string): Pattern {
   }
   return {
     kind: "terms",
+    required: all,
     match(msg) {
       for (const t of all) if (!msg.includes(t)) return undefined;
       for (const t of none) if (msg.includes(t)) return undefined;

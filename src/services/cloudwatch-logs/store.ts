@@ -140,10 +140,12 @@ export function streamEventsBackward(db: Db, groupId: number, streamId: number, 
 }
 
 /** Events of a group (optionally some streams) from a position (exclusive), in (ts, id) order. */
-export function* groupEvents(db: Db, groupId: number, after: [number, number], start: number, end: number, streamIds?: number[]): Generator<EventRow> {
+export function* groupEvents(db: Db, groupId: number, after: [number, number], start: number, end: number, streamIds?: number[], required: string[] = []): Generator<EventRow> {
   const inStreams = streamIds ? ` AND stream_id IN (${streamIds.map(() => "?").join(",")})` : "";
-  const sql = `SELECT id, stream_id, ts, ingest, message FROM logs_events WHERE group_id = ? AND (ts > ? OR (ts = ? AND id > ?)) AND ts >= ? AND ts < ?${inStreams} ORDER BY ts, id`;
-  yield* db.prepare(sql).iterate(groupId, after[0], after[0], after[1], start, end, ...(streamIds ?? [])) as IterableIterator<EventRow>;
+  // Terms every match must contain are checked by SQLite (instr is case-sensitive, as patterns are).
+  const terms = required.map(() => " AND instr(message, ?) > 0").join("");
+  const sql = `SELECT id, stream_id, ts, ingest, message FROM logs_events WHERE group_id = ? AND (ts > ? OR (ts = ? AND id > ?)) AND ts >= ? AND ts < ?${inStreams}${terms} ORDER BY ts, id`;
+  yield* db.prepare(sql).iterate(groupId, after[0], after[0], after[1], start, end, ...(streamIds ?? []), ...required) as IterableIterator<EventRow>;
 }
 
 export function deleteGroupCascade(db: Db, groupId: number): void {

@@ -27,7 +27,10 @@ interface Buffered {
 
 /** AWS truncates a log line at 256 KB. */
 const MAX_LINE = 262_144;
-const FLUSH_DELAY_MS = 25;
+/** How long lines wait to be written together: one commit (one fsync) per stream per interval. */
+const FLUSH_DELAY_MS = 200;
+/** A buffer this full is written at once. */
+const FLUSH_EVENTS = 5000;
 const MAX_BATCH_EVENTS = 10_000;
 const MAX_BATCH_BYTES = 1_000_000;
 const NODE_LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)\t/;
@@ -46,6 +49,12 @@ class LogWriter {
     let b = this.buffers.get(key);
     if (!b) this.buffers.set(key, (b = { account, region, group, stream, events: [], flushing: false }));
     b.events.push(...events);
+    if (b.events.length >= FLUSH_EVENTS) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.flush();
+      return;
+    }
     this.timer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);
   }
 
@@ -112,6 +121,8 @@ export function writeFunctionLogs(
   requestId: string,
   r: InvokeResult & { logStream?: string },
 ): void {
+  // NIMBUS_LAMBDA_LOGS=off skips CloudWatch Logs (bench/logs.mjs measures what writing them costs).
+  if (process.env.NIMBUS_LAMBDA_LOGS === "off") return;
   const [, , , region, account] = c.FunctionArn!.split(":");
   const end = ctx.clock.now();
   const start = Math.round(end - r.durationMs);

@@ -40,7 +40,7 @@ export const FilterLogEvents: Handler<FilterLogEventsRequest, FilterLogEventsRes
   let scanned = 0;
   let last: [number, number] | undefined;
   let more = false;
-  for (const r of groupEvents(ctx.db, g.id, after, start, end, ids)) {
+  for (const r of groupEvents(ctx.db, g.id, after, start, end, ids, pattern.required)) {
     if (events.length >= limit || scanned >= SCAN_BUDGET) {
       more = true;
       break;
