@@ -11,6 +11,8 @@ import type { StoredMapping } from "./handlers.js";
 const KIND = "event-source-mapping";
 
 export interface Poller {
+  readonly account: string;
+  readonly region: string;
   stop(release: boolean): void;
   wake?(): void;
 }
@@ -21,7 +23,15 @@ export class MappingRunner {
   private unsubscribe?: () => void;
   private closed = false;
 
-  constructor(readonly rt: ServiceRuntime) {}
+  private readonly offReset: () => void;
+
+  constructor(readonly rt: ServiceRuntime) {
+    // POST /_nimbus/state/reset drops the mapping documents: their pollers stop with them.
+    this.offReset = rt.events.on("state.reset", (e) => {
+      if (e.service !== undefined && e.service !== "lambda") return;
+      for (const [uuid, p] of [...this.pollers]) this.sync(p.account, p.region, uuid);
+    });
+  }
 
   /** Starts a poller for every enabled mapping in the database. */
   start(): void {
@@ -88,6 +98,7 @@ export class MappingRunner {
 
   close(): void {
     this.closed = true;
+    this.offReset();
     for (const p of this.pollers.values()) p.stop(false);
     this.pollers.clear();
     this.streams.clear();

@@ -29,8 +29,8 @@ export class SqsPoller implements Poller {
   private stopped = false;
   private release = false;
   private readonly queueUrl: string;
-  private readonly account: string;
-  private readonly region: string;
+  readonly account: string;
+  readonly region: string;
 
   constructor(
     private readonly runner: MappingRunner,

@@ -45,8 +45,8 @@ export class StreamPoller implements Poller {
   private stopped = false;
   private running = false;
   private again = false;
-  private readonly account: string;
-  private readonly region: string;
+  readonly account: string;
+  readonly region: string;
 
   constructor(
     private readonly runner: MappingRunner,
