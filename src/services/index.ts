@@ -11,7 +11,8 @@ import { kms } from "./kms/service.js";
 import { lambda } from "./lambda/service.js";
 import { s3 } from "./s3/service.js";
 import { s3Control } from "./s3-control/service.js";
+import { sns } from "./sns/service.js";
 import { sqs } from "./sqs/service.js";
 import { sts } from "./sts/service.js";
 
-export const SERVICES: Record<string, ServiceDefinition> = { cloudwatch, "cloudwatch-logs": cloudwatchLogs, dynamodb, "dynamodb-streams": dynamodbStreams, ec2, iam, kms, lambda, s3, "s3-control": s3Control, sqs, sts };
+export const SERVICES: Record<string, ServiceDefinition> = { cloudwatch, "cloudwatch-logs": cloudwatchLogs, dynamodb, "dynamodb-streams": dynamodbStreams, ec2, iam, kms, lambda, s3, "s3-control": s3Control, sns, sqs, sts };

@@ -58,6 +58,11 @@ export function accessDeniedError(d: DenialDetails): AwsError {
     const action = d.action.toLowerCase();
     return new AwsError("AccessDenied", denialMessage(principal, action, resource, decision), 403);
   }
+  if (d.service === "sns") {
+    // SNS answers AuthorizationError and names the action with its upper-case prefix ("SNS:Publish").
+    const action = `SNS:${d.action.slice(d.action.indexOf(":") + 1)}`;
+    return new AwsError("AuthorizationErrorException", denialMessage(principal, action, resource, decision), 403);
+  }
   const msg = denialMessage(principal, d.action, resource, decision);
   if (d.protocol === "awsQuery") return new AwsError("AccessDenied", msg, 403);
   if (d.queryCompatible) return new AwsError("AccessDenied", msg, 403);
