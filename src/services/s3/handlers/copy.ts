@@ -37,6 +37,7 @@ import {
 } from "./objects.js";
 import { parseTaggingHeader } from "./tagging.js";
 import { emitS3Event, requestInfo } from "../notifications/emit.js";
+import { readCipher, sseMembers, storedSse } from "../encryption/sse.js";
 
 function invalidArgument(message: string, name: string, value: string): AwsError {
   return new AwsError("InvalidArgument", message, 400, { fields: { ArgumentName: name, ArgumentValue: value } });
@@ -101,7 +102,8 @@ export const CopyObject: Handler<CopyObjectRequest, CopyObjectOutput> = async (i
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     // 2.
     const source = copySourceVersion(ctx, srcBucket, src.key, src.versionId);
-    checkReadable(source);
+    checkReadable(ctx, source);
+    const sourceCipher = readCipher(ctx, source, { SSECustomerAlgorithm: input.CopySourceSSECustomerAlgorithm, SSECustomerKey: input.CopySourceSSECustomerKey, SSECustomerKeyMD5: input.CopySourceSSECustomerKeyMD5 }, "x-amz-copy-source-server-side-encryption-customer-");
     checkCopySourceConditions(copySourceConditions(input), source);
     // 3.
     if (ontoItself && metadataDirective === "COPY" && input.StorageClass === undefined && input.WebsiteRedirectLocation === undefined && input.ServerSideEncryption === undefined) {
@@ -123,12 +125,13 @@ export const CopyObject: Handler<CopyObjectRequest, CopyObjectOutput> = async (i
 
     // 5a. Onto itself with the bytes' checksum already known: a metadata-only rewrite in one
     //     transaction, keeping the blob, provided the object is still the one just checked.
-    if (ontoItself && dest.versioning === undefined && source.checksums[algorithm] !== undefined) {
+    if (ontoItself && dest.versioning === undefined && source.checksums[algorithm] !== undefined && input.SSECustomerAlgorithm === undefined && input.ServerSideEncryption === undefined) {
       const row = inTransaction(ctx.db, () => {
         const current = getObject(ctx.db, dest.name, key);
         if (!current || current.blobId !== source.blobId || bucketStore(ctx).get<StoredBucket>("bucket", dest.name)?.versioning !== undefined) return undefined;
         checkWriteConditions(conditions, current, key);
-        const next: StoredObject = { ...current, headers, metadata, tags, storageClass, lastModified: Math.floor(ctx.clock.now() / 1000) * 1000 };
+        // The blob stays, and so does its encryption.
+        const next: StoredObject = { ...current, headers: { ...headers, sse: storedSse(current) } as StoredObject["headers"], metadata, tags, storageClass, lastModified: Math.floor(ctx.clock.now() / 1000) * 1000 };
         putObject(ctx.db, next);
         return next;
       });
@@ -136,9 +139,9 @@ export const CopyObject: Handler<CopyObjectRequest, CopyObjectOutput> = async (i
       return copied(ctx, row, dest, srcBucket, source);
     }
     // 5b. Stream the bytes into a new blob.
-    const stream = await openBlob(ctx, source.blobId);
+    const stream = await openBlob(ctx, source.blobId, undefined, sourceCipher);
     if (!stream) continue; // the source was replaced between the read and the open
-    const { row, bucket: committedTo } = await writeObject(ctx, { bucket: dest, key, source: stream, algorithm, headers, metadata, tags, storageClass, conditions });
+    const { row, bucket: committedTo } = await writeObject(ctx, { bucket: dest, key, source: stream, algorithm, headers, metadata, tags, storageClass, conditions, sse: input });
     return copied(ctx, row, committedTo, srcBucket, source);
   }
   throw new AwsError("InternalError", "We encountered an internal error. Please try again.", 500);
@@ -155,5 +158,6 @@ function copyResult(row: StoredObject, dest: StoredBucket, srcBucket: StoredBuck
     CopyObjectResult: { ETag: row.etag, LastModified: new Date(row.lastModified), ...checksumMembers(row.checksums) },
     ...versionIdMember(dest, row.versionId),
     ...(srcBucket.versioning !== undefined ? { CopySourceVersionId: source.versionId } : {}),
+    ...sseMembers(storedSse(row)),
   } as CopyObjectOutput;
 }

@@ -64,6 +64,8 @@ import {
 } from "./objects.js";
 import { parseTaggingHeader } from "./tagging.js";
 import { emitS3Event, requestInfo } from "../notifications/emit.js";
+import { CtrTransform, type ObjectCipher } from "../encryption/cipher.js";
+import { partCipher, partEncryptor, sseMembers, storedSse, uploadCipher, writeEncryption } from "../encryption/sse.js";
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MAX_PARTS = 10_000;
@@ -121,7 +123,8 @@ export const CreateMultipartUpload: Handler<CreateMultipartUploadRequest, Create
     uploadId: randomBytes(24).toString("base64url").replaceAll("-", "."),
     initiated: Math.floor(ctx.clock.now() / 1000) * 1000,
     storageClass: checkStorageClass(input.StorageClass),
-    headers: contentHeadersOf(input),
+    // The encryption the completed object will have (encryption/sse.ts).
+    headers: { ...contentHeadersOf(input), sse: writeEncryption(ctx, bucket, input).stored } as StoredUpload["headers"],
     metadata,
     tags: parseTaggingHeader(input.Tagging),
     checksum: uploadChecksum(input.ChecksumAlgorithm, (input as { ChecksumType?: string }).ChecksumType),
@@ -135,6 +138,7 @@ export const CreateMultipartUpload: Handler<CreateMultipartUploadRequest, Create
     Key: key,
     UploadId: upload.uploadId,
     ...(upload.checksum.algorithm ? { ChecksumAlgorithm: upload.checksum.algorithm, ChecksumType: upload.checksum.type } : {}),
+    ...sseMembers(storedSse(upload)),
   } as CreateMultipartUploadOutput;
 };
 
@@ -147,10 +151,11 @@ export const UploadPart: Handler<UploadPartRequest, UploadPartOutput> = async (i
   if (explicit) checkPartAlgorithm(upload, claimed);
   const algorithm = (upload.checksum.algorithm as ChecksumAlgorithm | undefined) ?? claimed;
   const hasher = new ObjectHasher(algorithm);
-  const blob = await ctx.blobs.write((input.Body as Readable | undefined) ?? Buffer.alloc(0), [hasher]);
+  const cipher = uploadCipher(ctx, upload, input);
+  const blob = await ctx.blobs.write((input.Body as Readable | undefined) ?? Buffer.alloc(0), [hasher, ...partEncryptor(cipher, partNumber)]);
   const { etag, checksum } = hasher.result();
   await commitPart(ctx, upload, { partNumber, blobId: blob.id, size: blob.size, etag, lastModified: Math.floor(ctx.clock.now() / 1000) * 1000, checksums: { [algorithm]: checksum } });
-  return { ETag: etag, ...(explicit || upload.checksum.algorithm ? { [`Checksum${algorithm}`]: checksum } : {}) } as UploadPartOutput;
+  return { ETag: etag, ...(explicit || upload.checksum.algorithm ? { [`Checksum${algorithm}`]: checksum } : {}), ...sseMembers(storedSse(upload)) } as UploadPartOutput;
 };
 
 /** Commits a part's row (the upload must still exist), then deletes a replaced part's blob. */
@@ -170,11 +175,11 @@ export async function commitPart(ctx: RequestContext, upload: StoredUpload, part
 }
 
 /** The parts' blobs in order, as one stream. */
-function concatenate(ctx: RequestContext, parts: StoredPart[]): Readable {
+function concatenate(ctx: RequestContext, parts: StoredPart[], cipher?: ObjectCipher): Readable {
   return Readable.from(
     (async function* () {
       for (const p of parts) {
-        const stream = await openBlob(ctx, p.blobId);
+        const stream = await openBlob(ctx, p.blobId, undefined, cipher && partCipher(cipher, p.partNumber));
         if (!stream) throw new AwsError("InternalError", "We encountered an internal error. Please try again.", 500);
         for await (const chunk of stream) yield chunk as Buffer;
       }
@@ -230,7 +235,10 @@ export const CompleteMultipartUpload: Handler<CompleteMultipartUploadRequest, Co
   const wholeAlg: ChecksumAlgorithm = composite ? "CRC64NVME" : (alg ?? "CRC64NVME");
   // The whole object's checksum only (its ETag comes from the part MD5s, no MD5 pass needed).
   const hasher = new ChecksumHasher(wholeAlg);
-  const blob = await ctx.blobs.write(concatenate(ctx, chosen), composite ? [] : [hasher]);
+  // Parts decrypted on the way in, the whole object encrypted under the upload's own IV.
+  const cipher = uploadCipher(ctx, upload, input);
+  const encrypt = cipher ? [new CtrTransform(cipher)] : [];
+  const blob = await ctx.blobs.write(concatenate(ctx, chosen, cipher), composite ? encrypt : [hasher, ...encrypt]);
   const checksums = composite ? { [alg]: compositeChecksum(alg, chosen) } : { [wholeAlg]: hasher.digest() };
   const row: StoredObject = {
     bucket: bucket.name,
@@ -267,6 +275,7 @@ export const CompleteMultipartUpload: Handler<CompleteMultipartUploadRequest, Co
     Location: `/${bucket.name}/${key}`,
     ...checksumMembers(row.checksums, row.checksumType),
     ...versionIdMember(committedTo, row.versionId),
+    ...sseMembers(storedSse(row)),
   } as CompleteMultipartUploadOutput;
 };
 

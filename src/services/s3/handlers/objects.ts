@@ -32,6 +32,8 @@ import { parseTaggingHeader } from "./tagging.js";
 import { emitS3Event, requestInfo } from "../notifications/emit.js";
 import { checkReadable, checkStorageClass, noteAccess, restoreHeader } from "../storage-class.js";
 import { expirationHeader } from "../lifecycle/expiration-header.js";
+import { alignedRange, decrypting, type ObjectCipher } from "../encryption/cipher.js";
+import { readCipher, sseMembers, storedSse, writeEncryption, type SseRequest } from "../encryption/sse.js";
 
 export { checkReadable, checkStorageClass };
 
@@ -157,6 +159,8 @@ export interface NewObject {
   tags: Array<{ Key: string; Value: string }>;
   storageClass: string;
   conditions?: { IfMatch?: string; IfNoneMatch?: string };
+  /** The request's encryption members (absent: the bucket's default, encryption/sse.ts). */
+  sse?: SseRequest;
 }
 
 /**
@@ -195,7 +199,9 @@ export async function commitObject(
 export async function writeObject(ctx: RequestContext, o: NewObject): Promise<{ row: StoredObject; bucket: StoredBucket }> {
   // 2. Bytes first, fsynced, hashed on the way.
   const hasher = new ObjectHasher(o.algorithm);
-  const blob = await ctx.blobs.write(o.source, [hasher]);
+  // Encrypted at rest: the hasher sees the plaintext, the blob store the ciphertext.
+  const enc = writeEncryption(ctx, o.bucket, o.sse ?? {});
+  const blob = await ctx.blobs.write(o.source, [hasher, enc.transform()]);
   const { etag, checksum } = hasher.result();
   const row: StoredObject = {
     bucket: o.bucket.name,
@@ -208,7 +214,7 @@ export async function writeObject(ctx: RequestContext, o: NewObject): Promise<{ 
     // Second precision, as S3 keeps it: listings, headers and conditions then agree.
     lastModified: Math.floor(ctx.clock.now() / 1000) * 1000,
     storageClass: o.storageClass,
-    headers: o.headers,
+    headers: { ...o.headers, sse: enc.stored } as ContentHeaders,
     metadata: o.metadata,
     checksums: { [o.algorithm]: checksum },
     tags: o.tags,
@@ -238,10 +244,11 @@ export const PutObject: Handler<PutObjectRequest, PutObjectOutput> = async (inpu
     tags,
     storageClass,
     conditions,
+    sse: input,
   });
   emitS3Event(ctx, committedTo, { eventName: "ObjectCreated:Put", key, size: row.size, eTag: row.etag, versionId: row.versionId, sequencer: row.seq, ...requestInfo(ctx) });
   const expiration = expirationHeader(ctx, committedTo, row);
-  return { ETag: row.etag, ...checksumMembers(row.checksums), ...versionIdMember(committedTo, row.versionId), ...(expiration ? { Expiration: expiration } : {}) } as PutObjectOutput;
+  return { ETag: row.etag, ...checksumMembers(row.checksums), ...versionIdMember(committedTo, row.versionId), ...(expiration ? { Expiration: expiration } : {}), ...sseMembers(storedSse(row)) } as PutObjectOutput;
 };
 
 /** A parsed Range header: inclusive byte offsets, or undefined when the header is to be ignored. */
@@ -296,12 +303,14 @@ function partRange(input: ReadInput, o: StoredObject): { range?: { start: number
  * overwrite may unlink the file without harming this read. undefined when the blob is already
  * gone (replaced between the metadata read and the open): the caller reads the row again.
  */
-export function openBlob(ctx: RequestContext, id: string, range?: { start: number; end: number }): Promise<Readable | undefined> {
-  const stream = ctx.blobs.read(id, range);
+export function openBlob(ctx: RequestContext, id: string, range?: { start: number; end: number }, cipher?: ObjectCipher): Promise<Readable | undefined> {
+  // An encrypted blob is read from the cipher block holding the range's first byte.
+  const at = cipher ? alignedRange(range) : { range, offset: 0, skip: 0 };
+  const stream = ctx.blobs.read(id, at.range);
   return new Promise((resolve, reject) => {
     const onReady = (): void => {
       stream.off("error", onError);
-      resolve(stream);
+      resolve(cipher ? decrypting(stream, cipher, at.offset, at.skip) : stream);
     };
     const onError = (e: NodeJS.ErrnoException): void => {
       stream.off("ready", onReady);
@@ -320,8 +329,8 @@ async function readObject(input: ReadInput, ctx: RequestContext, withBody: boole
   for (let attempt = 1; ; attempt++) {
     const out = readObjectOnce(input, ctx, withBody);
     if (!withBody) return out;
-    const { id, range } = out.Body as unknown as { id: string; range?: { start: number; end: number } };
-    const body = await openBlob(ctx, id, range);
+    const { id, range, cipher } = out.Body as unknown as { id: string; range?: { start: number; end: number }; cipher?: ObjectCipher };
+    const body = await openBlob(ctx, id, range, cipher);
     if (body) {
       out.Body = body as unknown as GetObjectOutput["Body"];
       return out;
@@ -366,6 +375,8 @@ function readObjectOnce(input: ReadInput, ctx: RequestContext, withBody: boolean
   const bucket = ownBucket(ctx, input.Bucket!);
   const o = versionToRead(ctx, bucket, input.Key!, input.VersionId, !withBody);
   if (withBody) checkReadable(ctx, o);
+  // SSE-C objects need their key on GET and HEAD alike.
+  const cipher = readCipher(ctx, o, input);
   checkReadConditions(input, o);
   const part = input.PartNumber !== undefined ? partRange(input, o) : undefined;
   const range = part?.range ?? parseRange(input.Range, o.size);
@@ -412,7 +423,8 @@ function readObjectOnce(input: ReadInput, ctx: RequestContext, withBody: boolean
     out.ContentRange = `bytes ${range.start}-${range.end}/${o.size}`;
     out[RESPONSE_STATUS] = 206;
   }
-  if (withBody) out.Body = { id: o.blobId, range } as unknown as GetObjectOutput["Body"];
+  Object.assign(out, sseMembers(storedSse(o)));
+  if (withBody) out.Body = { id: o.blobId, range, cipher } as unknown as GetObjectOutput["Body"];
   return out;
 }
 

@@ -16,6 +16,7 @@ import { checkCopySourceConditions, copySourceConditions } from "./conditions.js
 import { copySourceVersion, parseCopySource } from "./copy.js";
 import { commitPart } from "./multipart.js";
 import { checkReadable, ObjectHasher, openBlob } from "./objects.js";
+import { partEncryptor, readCipher, uploadCipher } from "../encryption/sse.js";
 
 const MAX_COPY_PART = 5 * 1024 * 1024 * 1024;
 
@@ -61,6 +62,7 @@ export const UploadPartCopy: Handler<UploadPartCopyRequest, UploadPartCopyOutput
     // 2.
     const source = copySourceVersion(ctx, srcBucket, src.key, src.versionId);
     checkReadable(ctx, source);
+    const sourceCipher = readCipher(ctx, source, { SSECustomerAlgorithm: input.CopySourceSSECustomerAlgorithm, SSECustomerKey: input.CopySourceSSECustomerKey, SSECustomerKeyMD5: input.CopySourceSSECustomerKeyMD5 }, "x-amz-copy-source-server-side-encryption-customer-");
     checkCopySourceConditions(copySourceConditions(input), source);
     // 3.
     const range = copyRange(input.CopySourceRange, source.size);
@@ -69,11 +71,11 @@ export const UploadPartCopy: Handler<UploadPartCopyRequest, UploadPartCopyOutput
       throw new AwsError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.", 400, { fields: { ProposedSize: String(length), MaxSizeAllowed: String(MAX_COPY_PART) } });
     }
     // 4.
-    const stream = range ? await openBlob(ctx, source.blobId, range) : Buffer.alloc(0);
+    const stream = range ? await openBlob(ctx, source.blobId, range, sourceCipher) : Buffer.alloc(0);
     if (!stream) continue;
     const algorithm = (upload.checksum.algorithm as ChecksumAlgorithm | undefined) ?? "CRC64NVME";
     const hasher = new ObjectHasher(algorithm);
-    const blob = await ctx.blobs.write(stream, [hasher]);
+    const blob = await ctx.blobs.write(stream, [hasher, ...partEncryptor(uploadCipher(ctx, upload, input), n)]);
     const { etag, checksum } = hasher.result();
     const lastModified = Math.floor(ctx.clock.now() / 1000) * 1000;
     await commitPart(ctx, upload, { partNumber: n, blobId: blob.id, size: blob.size, etag, lastModified, checksums: { [algorithm]: checksum } });

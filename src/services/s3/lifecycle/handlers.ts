@@ -1,7 +1,8 @@
-// The handlers of the lifecycle / storage-class slice (lifecycle configuration, RestoreObject),
-// merged into the S3 service's map.
+// The handlers of the lifecycle / storage-class / encryption slice (lifecycle configuration,
+// RestoreObject, default bucket encryption), merged into the S3 service's map.
 import type { Handler } from "../../../core/service.js";
 import { RestoreObject } from "../restore.js";
+import { DeleteBucketEncryption, GetBucketEncryption, PutBucketEncryption } from "../encryption/bucket-encryption.js";
 import { DeleteBucketLifecycle, GetBucketLifecycleConfiguration, PutBucketLifecycleConfiguration } from "./config.js";
 
 export const lifecycleHandlers: Record<string, Handler> = {
@@ -9,4 +10,7 @@ export const lifecycleHandlers: Record<string, Handler> = {
   GetBucketLifecycleConfiguration,
   DeleteBucketLifecycle,
   RestoreObject,
+  PutBucketEncryption,
+  GetBucketEncryption,
+  DeleteBucketEncryption,
 };

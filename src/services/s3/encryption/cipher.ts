@@ -1,0 +1,96 @@
+// The bytes of an encrypted object: AES-256-CTR over the whole stream, so a range read decrypts
+// from the 16-byte block holding its first byte (the counter is the IV plus the block number)
+// and nothing before it is read. The cipher runs as a blob-store observer on the way in (the
+// hashers before it see the plaintext, the store gets the ciphertext) and as a Transform on the
+// way out.
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, type Cipher as NodeCipher } from "node:crypto";
+import { Transform, type Readable, type TransformCallback } from "node:stream";
+import type { DocStore } from "../../../core/state/doc-store.js";
+import { perDatabase, type Db } from "../../../core/state/database.js";
+
+/** A key and the IV of byte 0 of the stream. */
+export interface ObjectCipher {
+  key: Buffer;
+  iv: Buffer;
+}
+
+const BLOCK = 16;
+
+/** The counter block for byte offset `offset`: the IV as a 128-bit big-endian number plus offset / 16. */
+function counterAt(iv: Buffer, offset: number): Buffer {
+  const out = Buffer.from(iv);
+  let carry = BigInt(Math.floor(offset / BLOCK));
+  for (let i = BLOCK - 1; i >= 0 && carry > 0n; i--) {
+    const sum = BigInt(out[i]) + (carry & 0xffn);
+    out[i] = Number(sum & 0xffn);
+    carry = (carry >> 8n) + (sum >> 8n);
+  }
+  return out;
+}
+
+/** Encrypts (or decrypts: CTR is symmetric) a stream, starting at byte `offset` of the object; drops the first `skip` output bytes. */
+export class CtrTransform extends Transform {
+  private readonly cipher: NodeCipher;
+  private skip: number;
+  constructor(c: ObjectCipher, offset = 0, skip = 0) {
+    super();
+    this.cipher = createCipheriv("aes-256-ctr", c.key, counterAt(c.iv, offset));
+    this.skip = skip;
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    let out = this.cipher.update(chunk);
+    if (this.skip > 0) {
+      const n = Math.min(this.skip, out.length);
+      out = out.subarray(n);
+      this.skip -= n;
+    }
+    cb(null, out);
+  }
+}
+
+/** The aligned blob range to read for a plaintext range, and how many leading bytes to drop. */
+export function alignedRange(range: { start: number; end: number } | undefined): { range?: { start: number; end: number }; offset: number; skip: number } {
+  if (!range) return { offset: 0, skip: 0 };
+  const offset = range.start - (range.start % BLOCK);
+  return { range: { start: offset, end: range.end }, offset, skip: range.start - offset };
+}
+
+/** Decrypting view of a raw blob stream (already open), from plaintext offset `offset`, dropping `skip`. */
+export function decrypting(raw: Readable, c: ObjectCipher, offset: number, skip: number): Readable {
+  const t = new CtrTransform(c, offset, skip);
+  raw.on("error", (e) => t.destroy(e));
+  return raw.pipe(t);
+}
+
+/** A part of a multipart upload is encrypted under its own IV (never the object's: CTR must not reuse a counter). */
+export function partCipher(c: ObjectCipher, partNumber: number): ObjectCipher {
+  return { key: c.key, iv: createHash("sha256").update(c.iv).update(String(partNumber)).digest().subarray(0, BLOCK) };
+}
+
+export function newIv(): Buffer {
+  return randomBytes(BLOCK);
+}
+
+// ---- SSE-S3 keys ----
+// One 256-bit master key per Nimbus data directory (a document of the S3 service), and one data
+// key per object derived from it and the object's random IV (HMAC-SHA256), so a row stores only
+// its IV. AWS wraps a per-object data key under a regularly rotated root key (envelope
+// encryption, AES-GCM); see GAPS.md.
+const masterKeys = perDatabase((db: Db) => ({ key: undefined as Buffer | undefined, db }));
+
+export function masterKey(store: DocStore): Buffer {
+  const m = masterKeys(store.db);
+  if (m.key) return m.key;
+  const global = store.withScope("global");
+  let doc = global.get<{ key: string }>("sse-master", "v1");
+  if (!doc) {
+    doc = { key: randomBytes(32).toString("base64") };
+    global.put("sse-master", "v1", doc);
+  }
+  m.key = Buffer.from(doc.key, "base64");
+  return m.key;
+}
+
+export function s3ManagedCipher(store: DocStore, iv: Buffer): ObjectCipher {
+  return { key: createHmac("sha256", masterKey(store)).update(iv).digest(), iv };
+}
