@@ -78,7 +78,13 @@ export function formatNumber(d: Dec): string {
   return d.sign < 0 ? "-" + s : s;
 }
 
+/** Already canonical: no sign but "-", no leading or trailing zeros, no exponent, not "-0". */
+const CANONICAL = /^-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?$/;
+
 export function normalizeNumber(s: string): string {
+  // Most numbers arrive canonical: at most 38 digits in all keeps them within precision and
+  // range, so they are their own normal form.
+  if (s.length <= 40 && CANONICAL.test(s) && s !== "-0" && s.length - (s[0] === "-" ? 1 : 0) - (s.includes(".") ? 1 : 0) <= 38) return s;
   return formatNumber(parseNumber(s));
 }
 
@@ -194,16 +200,23 @@ const MAX_DEPTH = 32;
 export function normalizeValue(v: AV, depth = 0): AV {
   if (depth > MAX_DEPTH) throw validation("Nesting Levels have exceeded supported limits");
   if (v === null || typeof v !== "object") throw validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
-  const present = TYPES.filter((t) => (v as Record<string, unknown>)[t] !== undefined);
-  if (present.length !== 1) {
+  // Counted without building an array: this runs for every attribute of every write.
+  let t: AVType | undefined;
+  let count = 0;
+  for (let i = 0; i < TYPES.length; i++) {
+    if ((v as Record<string, unknown>)[TYPES[i]] !== undefined) {
+      t ??= TYPES[i];
+      count++;
+    }
+  }
+  if (count !== 1) {
     throw validation(
-      present.length === 0
+      count === 0
         ? "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
         : "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes",
     );
   }
-  const t = present[0];
-  switch (t) {
+  switch (t!) {
     case "S":
     case "B":
     case "BOOL":
@@ -238,7 +251,7 @@ export function normalizeValue(v: AV, depth = 0): AV {
 
 export function normalizeItem(item: Record<string, AV>): Item {
   const out: Item = {};
-  for (const [k, v] of Object.entries(item)) out[k] = normalizeValue(v);
+  for (const k in item) out[k] = normalizeValue(item[k]);
   return out;
 }
 
@@ -282,7 +295,7 @@ export function valueSize(v: AV): number {
 /** Item size as AWS counts it: attribute name bytes plus value bytes. */
 export function itemSize(item: Item): number {
   let n = 0;
-  for (const [k, v] of Object.entries(item)) n += Buffer.byteLength(k, "utf8") + valueSize(v);
+  for (const k in item) n += Buffer.byteLength(k, "utf8") + valueSize(item[k]);
   return n;
 }
 

@@ -124,10 +124,18 @@ export function preparePut(t: TableRecord, input: { Item?: Record<string, unknow
     run(ctx) {
       const store = ddb(ctx);
       const row = store.getItem(t.id, key.hk, key.rk);
-      const old = row ? fromStored(row.item) : undefined;
+      // The old item is parsed only when something looks at it (a condition, ReturnValues).
+      let old = row && condition ? fromStored(row.item) : undefined;
       check(condition, old, input);
       store.putItem(t.id, key.hk, key.rk, stored, size, row);
-      return { old, oldSize: row?.size, next: item, newSize: size };
+      return {
+        get old() {
+          return row ? (old ??= fromStored(row.item)) : undefined;
+        },
+        oldSize: row?.size,
+        next: item,
+        newSize: size,
+      };
     },
   };
 }
