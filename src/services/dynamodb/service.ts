@@ -25,6 +25,7 @@ import { CreateBackup, DeleteBackup, DescribeBackup, ListBackups, RestoreTableFr
 import { DescribeContinuousBackups, RestoreTableToPointInTime, UpdateContinuousBackups } from "./backups/pitr.js";
 import { DescribeTableReplicaAutoScaling } from "./global/replicas.js";
 import { startReplicator } from "./global/replication.js";
+import { CreateGlobalTable, DescribeGlobalTable, ListGlobalTables, UpdateGlobalTable } from "./global/legacy.js";
 
 const sweepers = new WeakMap<ServiceRuntime["db"], () => void>();
 const replicators = new WeakMap<ServiceRuntime["db"], () => void>();
@@ -66,6 +67,10 @@ export const dynamodb = defineService({
     DescribeContinuousBackups,
     RestoreTableToPointInTime,
     DescribeTableReplicaAutoScaling,
+    CreateGlobalTable,
+    DescribeGlobalTable,
+    ListGlobalTables,
+    UpdateGlobalTable,
   },
   migrations,
   // Stream records are announced on the event bus with Nimbus time; the TTL sweeper follows the clock.

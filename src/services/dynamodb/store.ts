@@ -182,6 +182,8 @@ export interface TableMeta {
   restore?: { sourceBackupArn?: string; sourceTableArn: string; restoreDateTime: number; activeAt: number };
   /** A global table (version 2019.11.21): every region holding a replica, this one included. */
   replicas?: Array<{ region: string; createdAt: number; activeAt: number }>;
+  /** A member of a legacy (2017.11.29) global table, made by CreateGlobalTable at createdAt. */
+  legacyGlobal?: { createdAt: number };
 }
 
 export interface TableRecord {
@@ -363,7 +365,7 @@ export class DynamoStore {
     const h = this.hooks.get(tableId)?.hooks;
     if (h) h.write(this, hk, rk, old?.item, item);
     this.s.putItem.run(tableId, hk, rk, item, size);
-    this.s.counts.run(old ? 0 : 1, size - (old?.size ?? 0), tableId);
+    this.count(tableId, old ? 0 : 1, size - (old?.size ?? 0));
   }
 
   /** Deletes an item; `identity` marks a delete made by DynamoDB itself (TTL) in its stream record. */
@@ -371,7 +373,39 @@ export class DynamoStore {
     const h = this.hooks.get(tableId)?.hooks;
     if (h) h.write(this, hk, rk, old.item, undefined, identity);
     this.s.delItem.run(tableId, hk, rk);
-    this.s.counts.run(-1, -old.size, tableId);
+    this.count(tableId, -1, -old.size);
+  }
+
+  // A multi-item write (BatchWriteItem, TransactWriteItems) sums its changes to each table's
+  // ItemCount and TableSizeBytes and writes them once, not once per item.
+  private pendingCounts?: Map<number, [number, number]>;
+
+  private count(tableId: number, items: number, bytes: number): void {
+    const p = this.pendingCounts;
+    if (!p) {
+      this.s.counts.run(items, bytes, tableId);
+      return;
+    }
+    const c = p.get(tableId);
+    if (c) {
+      c[0] += items;
+      c[1] += bytes;
+    } else p.set(tableId, [items, bytes]);
+  }
+
+  /** Runs `fn` (inside the caller's transaction) with its table counters written once at the end. */
+  summingCounts<R>(fn: () => R): R {
+    if (this.pendingCounts) return fn();
+    const p = new Map<number, [number, number]>();
+    this.pendingCounts = p;
+    try {
+      const r = fn();
+      this.pendingCounts = undefined;
+      for (const [id, [items, bytes]] of p) this.s.counts.run(items, bytes, id);
+      return r;
+    } finally {
+      this.pendingCounts = undefined;
+    }
   }
 
   /** Items of one partition, range-key ordered, within optional bounds. */

@@ -4,7 +4,11 @@
 // wins, indexes and streams follow, no aws:rep:* attributes are added, and Delete drops it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  CreateGlobalTableCommand,
   CreateTableCommand,
+  DescribeGlobalTableCommand,
+  ListGlobalTablesCommand,
+  UpdateGlobalTableCommand,
   DeleteItemCommand,
   DeleteTableCommand,
   DescribeTableCommand,
@@ -157,5 +161,60 @@ describe("global tables 2019.11.21", () => {
     // Writes stay local again.
     await east.send(new PutItemCommand({ TableName: "orders", Item: { pk: S("o1") } }));
     expect((await east.send(new GetItemCommand({ TableName: "orders", Key: { pk: S("o1") } }))).Item).toEqual({ pk: S("o1") });
+  });
+});
+
+describe("global tables 2017.11.29 (legacy API)", () => {
+  async function streamTable(c: DynamoDBClient, name: string, view = "NEW_AND_OLD_IMAGES"): Promise<void> {
+    await c.send(
+      new CreateTableCommand({
+        TableName: name,
+        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+        BillingMode: "PAY_PER_REQUEST",
+        StreamSpecification: { StreamEnabled: true, StreamViewType: view as "NEW_AND_OLD_IMAGES" },
+      }),
+    );
+  }
+
+  it("joins empty tables of the same name into a replication group that replicates writes", async () => {
+    const { id, east, west } = regions();
+    await streamTable(east, "legacy");
+    let e = await failure(east.send(new CreateGlobalTableCommand({ GlobalTableName: "legacy", ReplicationGroup: [{ RegionName: "us-east-1" }, { RegionName: "eu-west-1" }] })));
+    expect(e.name).toBe("TableNotFoundException");
+    await streamTable(west, "legacy");
+    const made = await east.send(new CreateGlobalTableCommand({ GlobalTableName: "legacy", ReplicationGroup: [{ RegionName: "us-east-1" }, { RegionName: "eu-west-1" }] }));
+    expect(made.GlobalTableDescription).toMatchObject({
+      GlobalTableName: "legacy",
+      GlobalTableStatus: "ACTIVE",
+      GlobalTableArn: `arn:aws:dynamodb::${id}:global-table/legacy`,
+      ReplicationGroup: [{ RegionName: "us-east-1" }, { RegionName: "eu-west-1" }],
+    });
+    e = await failure(east.send(new CreateGlobalTableCommand({ GlobalTableName: "legacy", ReplicationGroup: [{ RegionName: "us-east-1" }] })));
+    expect(e.name).toBe("GlobalTableAlreadyExistsException");
+    expect((await west.send(new DescribeGlobalTableCommand({ GlobalTableName: "legacy" }))).GlobalTableDescription!.ReplicationGroup).toHaveLength(2);
+    expect((await east.send(new DescribeTableCommand({ TableName: "legacy" }))).Table!.GlobalTableVersion).toBe("2017.11.29");
+
+    await west.send(new PutItemCommand({ TableName: "legacy", Item: { pk: S("k"), v: N(7) } }));
+    await eventually(
+      () => east.send(new GetItemCommand({ TableName: "legacy", Key: { pk: S("k") } })),
+      (r) => r.Item?.v.N === "7",
+    );
+    const listed = await east.send(new ListGlobalTablesCommand({}));
+    expect(listed.GlobalTables).toEqual([{ GlobalTableName: "legacy", ReplicationGroup: [{ RegionName: "us-east-1" }, { RegionName: "eu-west-1" }] }]);
+    expect((await east.send(new ListGlobalTablesCommand({ RegionName: "ap-south-1" }))).GlobalTables).toEqual([]);
+
+    const gone = await east.send(new UpdateGlobalTableCommand({ GlobalTableName: "legacy", ReplicaUpdates: [{ Delete: { RegionName: "eu-west-1" } }] }));
+    expect(gone.GlobalTableDescription!.ReplicationGroup).toEqual([{ RegionName: "us-east-1" }]);
+    e = await failure(east.send(new UpdateGlobalTableCommand({ GlobalTableName: "legacy", ReplicaUpdates: [{ Delete: { RegionName: "eu-west-1" } }] })));
+    expect(e.name).toBe("ReplicaNotFoundException");
+    e = await failure(east.send(new DescribeGlobalTableCommand({ GlobalTableName: "nope" })));
+    expect([e.name, e.message]).toEqual(["GlobalTableNotFoundException", "Global table not found: nope"]);
+    // A table with items, or without a NEW_AND_OLD_IMAGES stream, cannot join.
+    await streamTable(east, "keysonly", "KEYS_ONLY");
+    e = await failure(east.send(new CreateGlobalTableCommand({ GlobalTableName: "keysonly", ReplicationGroup: [{ RegionName: "us-east-1" }] })));
+    expect(e.name).toBe("ValidationException");
+    e = await failure(east.send(new UpdateGlobalTableCommand({ GlobalTableName: "legacy", ReplicaUpdates: [{ Create: { RegionName: "eu-west-1" } }] })));
+    expect([e.name, e.message]).toEqual(["ValidationException", "One or more parameter values were invalid: Table legacy in region eu-west-1 is not empty"]);
   });
 });

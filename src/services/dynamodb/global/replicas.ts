@@ -41,6 +41,7 @@ function saveGroup(store: DynamoStore, tables: TableRecord[], replicas: NonNulla
 /** UpdateTable with ReplicaUpdates: applied in the caller's transaction; answers the updated table. */
 export function applyReplicaUpdates(ctx: RequestContext, store: DynamoStore, t: TableRecord, updates: ReplicaUpdate[]): void {
   const now = ctx.clock.now();
+  if (t.meta.legacyGlobal) throw invalid("ReplicaUpdates cannot change a global table of version 2017.11.29; use UpdateGlobalTable");
   for (const u of updates) {
     const actions = [u.Create, u.Update, u.Delete].filter((x) => x !== undefined);
     if (actions.length !== 1) throw invalid("One of Create, Update or Delete must be specified for a ReplicaUpdate");
@@ -153,6 +154,10 @@ export function checkReplicaStream(t: TableRecord, spec: UpdateTableInput["Strea
 /** DescribeTable's GlobalTableVersion and Replicas (the other members), with their status. */
 export function replicaFields(t: TableRecord, now: number, d: Record<string, unknown>): void {
   const replicas = t.meta.replicas;
+  if (t.meta.legacyGlobal) {
+    d.GlobalTableVersion = "2017.11.29";
+    return;
+  }
   if (!replicas) return;
   const self = replicas.find((r) => r.region === t.region);
   if (self && now < self.activeAt && d.TableStatus === "ACTIVE") d.TableStatus = "CREATING";
