@@ -1,6 +1,7 @@
 // Amazon CloudWatch Logs: log groups and streams, PutLogEvents / GetLogEvents /
 // FilterLogEvents with filter patterns, retention enforced on the Nimbus clock, metric filters
-// (datapoints to CloudWatch through the "metric" event) and subscription filters to Lambda.
+// (datapoints to CloudWatch through the "metric" event), subscription filters to Lambda and a
+// subset of Logs Insights (StartQuery / GetQueryResults).
 // State in its own tables (store.ts); see GAPS.md for what is missing.
 import { defineService, type ServiceRuntime } from "../../core/service.js";
 import { expireEvents, migrations, resetAll } from "./store.js";
@@ -8,6 +9,7 @@ import { AssociateKmsKey, CreateLogGroup, DeleteLogGroup, DeleteRetentionPolicy,
 import { CreateLogStream, DeleteLogStream, DescribeLogStreams } from "./handlers/streams.js";
 import { GetLogEvents, PutLogEvents } from "./handlers/events.js";
 import { FilterLogEvents } from "./handlers/filter-events.js";
+import { DescribeQueries, GetQueryResults, StartQuery, StopQuery } from "./handlers/insights.js";
 import { DeleteMetricFilter, DeleteSubscriptionFilter, DescribeMetricFilters, DescribeSubscriptionFilters, PutMetricFilter, PutSubscriptionFilter, TestMetricFilter } from "./handlers/filters.js";
 
 const SWEEP_MS = 3600_000;
@@ -42,6 +44,10 @@ export const cloudwatchLogs = defineService({
     PutSubscriptionFilter,
     DeleteSubscriptionFilter,
     DescribeSubscriptionFilters,
+    StartQuery,
+    GetQueryResults,
+    StopQuery,
+    DescribeQueries,
   },
   migrations,
   // Retention: events older than their group's retention are deleted when Nimbus time is
