@@ -21,7 +21,7 @@ import { checkReadable, openBlob } from "../handlers/objects.js";
 import { readCipher } from "../encryption/sse.js";
 import { Bunzip2 } from "./bzip2.js";
 import { contEvent, endEvent, errorEvent, progressEvent, recordsEvent, statsEvent, type Counts } from "./event-stream.js";
-import { csvReader, jsonReader, type RecordReader } from "./readers.js";
+import { csvFields, csvReader, jsonReader, type RecordReader } from "./readers.js";
 import { compileQuery, type Compiled, type InputShape } from "./sql-eval.js";
 import { parseQuery } from "./sql-parser.js";
 import { csvWriter, jsonWriter, type RowWriter } from "./writers.js";
@@ -87,7 +87,7 @@ export const SelectObjectContent: Handler<SelectObjectContentRequest, SelectObje
         quote: oneChar(outSer.CSV.QuoteCharacter, '"', "QuoteCharacter"),
         quoteEscape: oneChar(outSer.CSV.QuoteEscapeCharacter, '"', "QuoteEscapeCharacter"),
         always: outSer.CSV.QuoteFields === "ALWAYS",
-      })
+      }, csvOpts)
     : jsonWriter(oneChar(outSer.JSON!.RecordDelimiter, "\n", "RecordDelimiter", true));
 
   // 2.
@@ -142,7 +142,7 @@ async function* run(r: Run): AsyncGenerator<Buffer> {
     if (headerPending) {
       headerPending = false;
       if (r.headerInfo === "USE") {
-        const names = rec as string[];
+        const names = csvFields(rec);
         const exact = new Map<string, number>();
         const folded = new Map<string, number>();
         names.forEach((name, i) => {

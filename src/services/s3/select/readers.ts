@@ -8,6 +8,65 @@ export interface RecordReader {
   end(emit: (rec: unknown) => void): void;
 }
 
+/**
+ * A CSV record without quotes, as offsets into the chunk it was read from: fields are located
+ * up to the highest one asked for and sliced one by one (a WHERE on one column slices one
+ * string per record, not every field).
+ */
+export class CsvLine {
+  private readonly ends: number[] = [];
+  /** How many of `ends` belong to this record (the array is reused; truncating it cost more). */
+  private found = 0;
+  private next: number;
+  constructor(
+    private text: string,
+    private start: number,
+    private end: number,
+    private readonly fd: string,
+  ) {
+    this.next = start;
+  }
+  /** Points the reader's one CsvLine at the next record (records are consumed before the next is read). */
+  reset(text: string, start: number, end: number): this {
+    this.text = text;
+    this.start = start;
+    this.end = end;
+    this.next = start;
+    this.found = 0;
+    return this;
+  }
+  /** Field i (0-based), or undefined past the last. */
+  get(i: number): string | undefined {
+    const ends = this.ends;
+    while (this.found <= i) {
+      if (this.next > this.end) return undefined;
+      const c = this.text.indexOf(this.fd, this.next);
+      const e = c < 0 || c >= this.end ? this.end : c;
+      ends[this.found++] = e;
+      this.next = e + 1;
+    }
+    const from = i === 0 ? this.start : ends[i - 1] + 1;
+    return this.text.slice(from, ends[i]);
+  }
+  all(): string[] {
+    const out: string[] = [];
+    for (let i = 0; ; i++) {
+      const v = this.get(i);
+      if (v === undefined) return out;
+      out.push(v);
+    }
+  }
+  /** The record's text as read (no quotes, no delimiter). */
+  raw(): string {
+    return this.text.slice(this.start, this.end);
+  }
+}
+
+/** The fields of a record from either path. */
+export function csvFields(rec: unknown): string[] {
+  return rec instanceof CsvLine ? rec.all() : (rec as string[]);
+}
+
 export interface CsvOptions {
   fieldDelimiter: string;
   recordDelimiter: string;
@@ -31,6 +90,10 @@ function overMaxRecordSize(): AwsError {
  *      (QuoteEscapeCharacter before a quote, or a doubled quote, is a literal quote);
  *   4. a record delimiter inside quotes is data only with AllowQuotedRecordDelimiter;
  *   5. a line starting with the Comments character is skipped.
+ * Fast path: a record without the quote character is found with indexOf and becomes a CsvLine
+ * whose fields are found (indexOf) and sliced only when the query reads them; only records with
+ * quotes go through the character-level state machine (slow), which keeps its state across
+ * chunks and yields string arrays.
  */
 export function csvReader(o: CsvOptions): RecordReader {
   const FD = o.fieldDelimiter.charCodeAt(0);
@@ -41,17 +104,20 @@ export function csvReader(o: CsvOptions): RecordReader {
   const ESC = o.quoteEscape === "" ? -1 : o.quoteEscape.charCodeAt(0);
   const COMMENT = o.comments ? o.comments.charCodeAt(0) : -1;
   const CR = 13;
-  // Parser state, kept across chunks.
+  const stripCr = RD === "\n";
+  // Text of an incomplete record carried to the next chunk (fast path).
+  let carry = "";
+  // Character-level state (slow path), kept across chunks.
+  let slowMode = false;
   let fields: string[] = [];
   let field = "";
   let quoted = false; // inside a quoted field
   let wasQuoted = false; // current field was quoted (no \r stripping)
   let atFieldStart = true;
-  let atRecordStart = true;
-  let inComment = false;
   let pendingRd1 = false; // saw RD0 of a two-character delimiter at a chunk's end
-  let recordChars = 0;
   let pendingQuote = -1; // a quote or escape ended the previous chunk inside a quoted field
+  let recordChars = 0;
+  const line = new CsvLine("", 0, 0, o.fieldDelimiter);
 
   const endField = (): void => {
     fields.push(field);
@@ -60,133 +126,169 @@ export function csvReader(o: CsvOptions): RecordReader {
     atFieldStart = true;
   };
   const endRecord = (emit: (rec: unknown) => void): void => {
-    if (!wasQuoted && RD === "\n" && field.charCodeAt(field.length - 1) === CR) field = field.slice(0, -1);
+    if (!wasQuoted && stripCr && field.charCodeAt(field.length - 1) === CR) field = field.slice(0, -1);
     endField();
     // An empty line is no record.
     if (!(fields.length === 1 && fields[0] === "")) emit(fields);
     fields = [];
-    atRecordStart = true;
     recordChars = 0;
+    slowMode = false;
   };
 
-  return {
-    feed(text, emit) {
-      let i = 0;
-      const n = text.length;
-      if (pendingQuote >= 0 && n > 0) {
-        const c = pendingQuote;
-        pendingQuote = -1;
-        if (c === ESC && text.charCodeAt(0) === Q) {
-          field += o.quote;
-          i = 1;
-        } else if (c === Q) quoted = false;
-        else field += String.fromCharCode(c);
+  /** Runs the state machine from i until one record ends (returns the index after it) or the text does (returns n). */
+  const slow = (text: string, i: number, emit: (rec: unknown) => void): number => {
+    const n = text.length;
+    if (pendingQuote >= 0 && i < n) {
+      const c = pendingQuote;
+      pendingQuote = -1;
+      if (c === ESC && text.charCodeAt(i) === Q) {
+        field += o.quote;
+        i++;
+      } else if (c === Q) quoted = false;
+      else field += String.fromCharCode(c);
+    }
+    if (pendingRd1 && i < n) {
+      pendingRd1 = false;
+      if (text.charCodeAt(i) === RD1) {
+        endRecord(emit);
+        return i + 1;
       }
-      if (pendingRd1) {
-        pendingRd1 = false;
-        if (text.charCodeAt(0) === RD1) {
-          i = 1;
-          if (inComment) inComment = false;
-          else endRecord(emit);
-        } else field += String.fromCharCode(RD0);
-      }
-      while (i < n) {
-        if (inComment) {
-          const j = text.indexOf(RD, i);
-          if (j < 0) return;
-          inComment = false;
-          atRecordStart = true;
-          i = j + RD.length;
-          continue;
-        }
-        if (atRecordStart) {
-          atRecordStart = false;
-          if (text.charCodeAt(i) === COMMENT) {
-            inComment = true;
-            continue;
-          }
-        }
-        if (quoted) {
-          // 3. Up to the next quote (or escape) in one slice.
-          let j = i;
-          while (j < n) {
-            const c = text.charCodeAt(j);
-            if (c === Q || c === ESC) break;
-            if (!o.allowQuotedRecordDelimiter && c === RD0) throw new AwsError("CSVEscapingRecordDelimiter", "A quoted record delimiter was found in the file. To allow quoted record delimiters, set AllowQuotedRecordDelimiter to 'TRUE'.", 400);
-            j++;
-          }
-          field += text.slice(i, j);
-          if (j >= n) {
-            i = n;
-            break;
-          }
-          const c = text.charCodeAt(j);
-          if (j + 1 >= n) {
-            // The quote/escape is the chunk's last character: decide with the next chunk.
-            pendingQuote = c;
-            i = n;
-            break;
-          }
-          const d = text.charCodeAt(j + 1);
-          if (c === ESC && d === Q) {
-            field += o.quote;
-            i = j + 2;
-          } else if (c === Q) {
-            quoted = false;
-            i = j + 1;
-          } else {
-            field += text[j];
-            i = j + 1;
-          }
-          continue;
-        }
-        // Unquoted: scan to the next delimiter.
-        const c = text.charCodeAt(i);
-        if (atFieldStart && c === Q) {
-          quoted = true;
-          wasQuoted = true;
-          atFieldStart = false;
-          i++;
-          continue;
-        }
-        atFieldStart = false;
+      field += String.fromCharCode(RD0);
+    }
+    while (i < n) {
+      if (quoted) {
+        // 3. Up to the next quote (or escape) in one slice.
         let j = i;
         while (j < n) {
-          const x = text.charCodeAt(j);
-          if (x === FD || x === RD0) break;
+          const c = text.charCodeAt(j);
+          if (c === Q || c === ESC) break;
+          if (!o.allowQuotedRecordDelimiter && c === RD0) throw new AwsError("CSVEscapingRecordDelimiter", "A quoted record delimiter was found in the file. To allow quoted record delimiters, set AllowQuotedRecordDelimiter to 'TRUE'.", 400);
           j++;
         }
         field += text.slice(i, j);
         recordChars += j - i;
         if (recordChars > MAX_RECORD_CHARS) throw overMaxRecordSize();
-        if (j >= n) {
-          i = n;
-          break;
+        if (j >= n) return n;
+        const c = text.charCodeAt(j);
+        if (j + 1 >= n) {
+          // The quote/escape is the chunk's last character: decide with the next chunk.
+          pendingQuote = c;
+          return n;
         }
-        const x = text.charCodeAt(j);
-        if (x === FD) {
-          endField();
-          i = j + 1;
-        } else if (RD1 < 0) {
-          endRecord(emit);
-          i = j + 1;
-        } else if (j + 1 >= n) {
-          pendingRd1 = true;
-          i = n;
-        } else if (text.charCodeAt(j + 1) === RD1) {
-          endRecord(emit);
+        const d = text.charCodeAt(j + 1);
+        if (c === ESC && d === Q) {
+          field += o.quote;
           i = j + 2;
+        } else if (c === Q) {
+          quoted = false;
+          i = j + 1;
         } else {
           field += text[j];
           i = j + 1;
         }
+        continue;
+      }
+      const c = text.charCodeAt(i);
+      if (atFieldStart && c === Q) {
+        quoted = true;
+        wasQuoted = true;
+        atFieldStart = false;
+        i++;
+        continue;
+      }
+      atFieldStart = false;
+      let j = i;
+      while (j < n) {
+        const x = text.charCodeAt(j);
+        if (x === FD || x === RD0) break;
+        j++;
+      }
+      field += text.slice(i, j);
+      recordChars += j - i;
+      if (recordChars > MAX_RECORD_CHARS) throw overMaxRecordSize();
+      if (j >= n) return n;
+      const x = text.charCodeAt(j);
+      if (x === FD) {
+        endField();
+        i = j + 1;
+      } else if (RD1 < 0) {
+        endRecord(emit);
+        return j + 1;
+      } else if (j + 1 >= n) {
+        pendingRd1 = true;
+        return n;
+      } else if (text.charCodeAt(j + 1) === RD1) {
+        endRecord(emit);
+        return j + 2;
+      } else {
+        field += text[j];
+        i = j + 1;
+      }
+    }
+    return n;
+  };
+
+  return {
+    feed(chunk, emit) {
+      const text = carry === "" ? chunk : carry + chunk;
+      carry = "";
+      const n = text.length;
+      let i = 0;
+      let nextQuote = Q < 0 ? -1 : text.indexOf(o.quote);
+      while (i < n) {
+        if (slowMode) {
+          i = slow(text, i, emit);
+          continue;
+        }
+        const j = text.indexOf(RD, i);
+        if (j < 0) {
+          carry = text.slice(i);
+          if (carry.length > MAX_RECORD_CHARS) throw overMaxRecordSize();
+          return;
+        }
+        // 5.
+        if (text.charCodeAt(i) === COMMENT) {
+          i = j + RD.length;
+          continue;
+        }
+        if (nextQuote >= 0 && nextQuote < i) nextQuote = text.indexOf(o.quote, i);
+        if (nextQuote >= 0 && nextQuote < j) {
+          slowMode = true;
+          atFieldStart = true;
+          continue;
+        }
+        const end = stripCr && j > i && text.charCodeAt(j - 1) === CR ? j - 1 : j;
+        if (end > i) emit(line.reset(text, i, end));
+        i = j + RD.length;
       }
     },
     end(emit) {
+      if (carry !== "") {
+        const text = carry;
+        carry = "";
+        if (text.charCodeAt(0) === COMMENT && !slowMode) return;
+        if (!slowMode && (Q < 0 || !text.includes(o.quote))) {
+          const t = stripCr && text.charCodeAt(text.length - 1) === CR ? text.slice(0, -1) : text;
+          if (t !== "") emit(t.split(o.fieldDelimiter));
+          return;
+        }
+        slowMode = true;
+        atFieldStart = true;
+        let i = 0;
+        while (i < text.length && slowMode) i = slow(text, i, emit);
+        if (!slowMode && i < text.length) {
+          carry = text.slice(i);
+          this.end(emit);
+          return;
+        }
+      }
+      if (!slowMode) return;
       if (pendingQuote === Q) quoted = false;
       else if (pendingQuote >= 0) field += String.fromCharCode(pendingQuote);
+      pendingQuote = -1;
       if (quoted) throw new AwsError("CSVParsingError", "Encountered an Error parsing the CSV file. Check the file and try again.", 400);
       if (pendingRd1) field += String.fromCharCode(RD0);
+      pendingRd1 = false;
       if (fields.length > 0 || field !== "" || wasQuoted) endRecord(emit);
     },
   };

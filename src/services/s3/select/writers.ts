@@ -1,6 +1,7 @@
 // Output serialization of S3 Select rows: CSV (QuoteFields ALWAYS / ASNEEDED, delimiters, quote
 // and escape characters) or JSON (one object per record, RecordDelimiter after each).
 import type { InputShape } from "./sql-eval.js";
+import { CsvLine, csvFields } from "./readers.js";
 
 export interface RowWriter {
   /** A projected row: names for JSON, values in select-list order. */
@@ -16,7 +17,10 @@ function text(v: unknown): string {
   return String(v);
 }
 
-export function csvWriter(o: { fieldDelimiter: string; recordDelimiter: string; quote: string; quoteEscape: string; always: boolean }): RowWriter {
+export function csvWriter(o: { fieldDelimiter: string; recordDelimiter: string; quote: string; quoteEscape: string; always: boolean }, input?: { fieldDelimiter: string; quote: string }): RowWriter {
+  // SELECT * of a quote-free CSV record with the same delimiter: the record's text is already
+  // what ASNEEDED quoting writes, unless it holds the output's quote character.
+  const passthrough = input !== undefined && !o.always && input.fieldDelimiter === o.fieldDelimiter && o.recordDelimiter.length > 0;
   const needs = new RegExp(`[${[o.fieldDelimiter, o.quote, "\r", "\n", ...o.recordDelimiter].map((c) => c.replace(/[\\\]^-]/g, "\\$&")).join("")}]`);
   const quoteRe = new RegExp(o.quote.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "g");
   const field = (v: unknown): string => {
@@ -32,6 +36,13 @@ export function csvWriter(o: { fieldDelimiter: string; recordDelimiter: string; 
   return {
     row: (_names, values) => line(values),
     star: (rec) => {
+      if (rec instanceof CsvLine) {
+        if (passthrough) {
+          const raw = rec.raw();
+          if (!raw.includes(o.quote) && !raw.includes("\r") && !raw.includes("\n") && (o.recordDelimiter === "\n" || !raw.includes(o.recordDelimiter[0]))) return raw + o.recordDelimiter;
+        }
+        return line(rec.all());
+      }
       if (Array.isArray(rec)) return line(rec);
       if (rec !== null && typeof rec === "object") return line(Object.values(rec));
       return line([rec]);
@@ -52,7 +63,7 @@ export function jsonWriter(recordDelimiter: string): RowWriter {
     },
     star(rec, shape) {
       if (shape.kind === "csv") {
-        const fields = rec as string[];
+        const fields = csvFields(rec);
         const obj: Record<string, unknown> = {};
         const names = shape.header ? [...shape.header.exact.entries()].sort((a, b) => a[1] - b[1]).map(([k]) => k) : [];
         for (let i = 0; i < fields.length; i++) obj[names[i] ?? `_${i + 1}`] = fields[i];
