@@ -35,6 +35,11 @@ def handler(event, context):
     urllib.request.urlopen(req).read()
     print("records", len(event["Records"]))
     return {"ok": True}
+def poison(event, context):
+    req = urllib.request.Request(os.environ["COLLECTOR"] + "/" + context.function_name, data=json.dumps(event).encode(), method="POST")
+    urllib.request.urlopen(req).read()
+    if any(r["dynamodb"]["Keys"]["pk"]["S"] == "poison" for r in event["Records"]):
+        raise ValueError("poison record")
 def fail(event, context):
     req = urllib.request.Request(os.environ["COLLECTOR"] + "/" + context.function_name, data=json.dumps(event).encode(), method="POST")
     urllib.request.urlopen(req).read()
@@ -106,6 +111,31 @@ describe("DynamoDB stream event source mappings", () => {
     expect(rec.DDBStreamBatchInfo.startSequenceNumber).toBe(rec.DDBStreamBatchInfo.endSequenceNumber);
     // The first try and one retry: two invocations with the same record.
     expect(records("ddb-fail").map((r) => r.dynamodb.Keys.pk.S)).toEqual(["e1", "e1"]);
+  });
+
+  it("bisects a failing batch until the poison record is alone, sends only it to the OnFailure queue, and moves on", async () => {
+    const { account, lambda, ddb, sqs } = clients();
+    await createFunction(lambda, account, "ddb-bisect", "python3.12", "index.poison", { "index.py": PY_HANDLER }, { COLLECTOR: col.url });
+    const stream = await streamTable(ddb, "bisect");
+    const dest = (await sqs.send(new CreateQueueCommand({ QueueName: "bisect-failures" }))).QueueUrl!;
+    const destArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dest, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
+    for (const pk of ["a", "b", "poison", "c"]) await ddb.send(new PutItemCommand({ TableName: "bisect", Item: { pk: { S: pk } } }));
+    const m = await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: "ddb-bisect", EventSourceArn: stream, StartingPosition: "TRIM_HORIZON", BatchSize: 4, BisectBatchOnFunctionError: true, MaximumRetryAttempts: 0, DestinationConfig: { OnFailure: { Destination: destArn } } }));
+    const msg = await until(async () => (await sqs.send(new ReceiveMessageCommand({ QueueUrl: dest, WaitTimeSeconds: 1 }))).Messages?.[0], "the poison record's failure record");
+    const rec = JSON.parse(msg.Body!);
+    expect(rec.DDBStreamBatchInfo.batchSize).toBe(1);
+    expect(rec.requestContext.condition).toBe("RetryAttemptsExhausted");
+    // Batches seen: [a b poison c] fails, [a b] ok, [poison c] fails, [poison] fails, [c] ok.
+    const batches = await until(() => {
+      const seen = ((col.posts.get("/ddb-bisect") ?? []) as Array<{ Records: Array<Record<string, any>> }>).map((p) => p.Records.map((r) => r.dynamodb.Keys.pk.S).join(" "));
+      return seen.length >= 5 ? seen : undefined;
+    }, "five batches");
+    expect(batches).toEqual(["a b poison c", "a b", "poison c", "poison", "c"]);
+    const g = await until(async () => {
+      const x = await lambda.send(new GetEventSourceMappingCommand({ UUID: m.UUID }));
+      return x.LastProcessingResult === "PROBLEM: Function call failed" ? x : undefined;
+    }, "the batch's result");
+    expect(g.State).toBe("Enabled");
   });
 
   it.skipIf(!PYTHON)("boto3 creates a LATEST mapping: only records written after it are delivered", async () => {

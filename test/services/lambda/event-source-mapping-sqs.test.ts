@@ -169,6 +169,24 @@ describe("SQS event source mappings: delivery", () => {
     expect(JSON.parse(again.Records[0].body).total).toBe(99);
   });
 
+  it("gathers up to BatchSize messages within the batching window", async () => {
+    const { account, lambda, sqs } = clients();
+    await createFunction(lambda, account, "windowed", "nodejs20.x", "index.handler", { "index.js": NODE_HANDLER }, { COLLECTOR: col.url });
+    const q = await queue(sqs, "windowed-q");
+    for (let k = 0; k < 2; k++) {
+      await sqs.send(new SendMessageBatchCommand({ QueueUrl: q.url, Entries: Array.from({ length: 10 }, (_, i) => ({ Id: String(i), MessageBody: `m${k * 10 + i}` })) }));
+    }
+    await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: "windowed", EventSourceArn: q.arn, BatchSize: 15, MaximumBatchingWindowInSeconds: 2, ScalingConfig: { MaximumConcurrency: 2 } }));
+    const all = await until(() => {
+      const seen = posts("windowed").flatMap((p) => p.Records.map((r) => r.body));
+      return seen.length >= 20 ? posts("windowed") : undefined;
+    }, "all twenty messages");
+    // Batches of more than one receive (10) but never more than BatchSize.
+    expect(Math.max(...all.map((p) => p.Records.length))).toBeGreaterThan(10);
+    expect(all.every((p) => p.Records.length <= 15)).toBe(true);
+    expect(new Set(all.flatMap((p) => p.Records.map((r) => r.body))).size).toBe(20);
+  });
+
   it("keeps polling after a restart", async () => {
     const m = await startNimbus();
     try {

@@ -7,13 +7,15 @@
 //    batchItemFailures; a function error (or an invalid failure list) deletes nothing, so the
 //    messages come back after the visibility timeout and SQS's redrive policy moves them to the
 //    dead-letter queue after maxReceiveCount receives.
-// Up to min(MaximumConcurrency, 5) pollers run concurrently per mapping.
+// One receive loop per mapping; up to min(MaximumConcurrency, 10) batches are processed at once.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { StoredMapping } from "./handlers.js";
 import type { MappingRunner, Poller } from "./runner.js";
 import { matchesAny, parseFilters } from "./event-filter.js";
 
 const PAYLOAD_MAX = 6_291_456;
+/** Concurrent invocations per mapping without a ScalingConfig (a function's workers max out at 10 by default). */
+const MAX_CONCURRENCY = 10;
 
 interface SqsMessage {
   MessageId: string;
@@ -40,29 +42,48 @@ export class SqsPoller implements Poller {
     this.account = account;
     this.region = region;
     this.queueUrl = `http://sqs.${region}.localhost/${account}/${name}`;
-    const loops = Math.min(doc.config.ScalingConfig?.MaximumConcurrency ?? 5, 5);
-    for (let i = 0; i < loops; i++) void this.loop();
+    this.concurrency = Math.min(doc.config.ScalingConfig?.MaximumConcurrency ?? MAX_CONCURRENCY, MAX_CONCURRENCY);
+    void this.loop();
   }
+  private readonly concurrency: number;
+  private inflight = 0;
+  private slotFree?: () => void;
 
   /** Stops polling; `release` makes messages received meanwhile visible again (mapping disabled or deleted). */
   stop(release: boolean): void {
     this.stopped = true;
     this.release = release;
+    this.slotFree?.();
   }
 
   private call<O>(service: string, op: string, input: Record<string, unknown>, account = this.account): Promise<O> {
     return this.runner.rt.client.call<O>(service, op, input, { accountId: account, region: this.region });
   }
 
+  /** One receive loop gathers batches; up to `concurrency` of them are being processed at once. */
   private async loop(): Promise<void> {
     while (!this.stopped) {
       try {
+        if (this.inflight >= this.concurrency) {
+          await new Promise<void>((ok) => (this.slotFree = ok));
+          continue;
+        }
         const batch = await this.collect();
         if (this.stopped) {
           if (this.release && batch.length > 0) await this.changeVisibility(batch, 0);
           return;
         }
-        if (batch.length > 0) await this.process(batch);
+        if (batch.length > 0) {
+          this.inflight++;
+          void this.process(batch)
+            .catch(() => undefined)
+            .finally(() => {
+              this.inflight--;
+              const wake = this.slotFree;
+              this.slotFree = undefined;
+              wake?.();
+            });
+        }
       } catch {
         // The queue or the function is gone, or Nimbus is closing: back off, look again.
         if (!this.stopped) await sleep(1000, undefined, { ref: false });
