@@ -133,7 +133,7 @@ export const kmsResourcePolicy: ResourcePolicyHook = (q, rt) => {
   const found = findKey(rt.db, ref, rt.clock.now());
   if (!found) return callerAccount ? { ownerAccountId: callerAccount } : { ownerAccountId: ref.account, policy: ALLOW_ALL };
   const { key } = found;
-  const grants = scopeStore(rt.db, key.account, key.region).list<GrantDoc>("grant", { prefix: `${key.keyId}/` }).map((g) => g.doc);
+  const grants = key.grants ? scopeStore(rt.db, key.account, key.region).list<GrantDoc>("grant", { prefix: `${key.keyId}/` }).map((g) => g.doc) : [];
   const policy = withGrants(key.policy, grants);
   const tags = key.tags.length ? Object.fromEntries(key.tags.map((t) => [t.TagKey, t.TagValue])) : undefined;
   const context = kmsContext(key, callerAccount, q.input);

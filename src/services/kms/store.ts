@@ -33,6 +33,8 @@ export interface KeyDoc {
   privateKey?: string;
   publicKey?: string;
   rotation: { enabled: boolean; periodDays: number; nextAt?: number; rotations: Array<{ at: number; kind: "AUTOMATIC" | "ON_DEMAND" }> };
+  /** How many grants the key has: the authorize hook reads grants only when there are some. */
+  grants?: number;
 }
 
 export interface AliasDoc {

@@ -5,7 +5,8 @@ import { randomBytes } from "node:crypto";
 import type { CreateGrantRequest, ListGrantsRequest, ListRetirableGrantsRequest, RetireGrantRequest, RevokeGrantRequest } from "@aws-sdk/client-kms";
 import { AwsError } from "../../../core/errors.js";
 import type { RequestContext } from "../../../core/service.js";
-import { assertNotPendingDeletion, decodeMarker, encodeMarker, limitOf, notFound, resolveKey, type GrantDoc } from "../store.js";
+import type { DocStore } from "../../../core/state/doc-store.js";
+import { assertNotPendingDeletion, decodeMarker, encodeMarker, limitOf, notFound, resolveKey, type GrantDoc, type KeyDoc } from "../store.js";
 
 const GRANT_OPERATIONS = new Set([
   "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom", "ReEncryptTo", "Sign", "Verify", "GetPublicKey",
@@ -59,6 +60,7 @@ export function CreateGrant(input: CreateGrantRequest, ctx: RequestContext) {
       token: randomBytes(48).toString("base64url"),
     };
     store.put("grant", `${key.keyId}/${grantId}`, g);
+    countGrants(store, key.keyId, 1);
     return { GrantToken: g.token, GrantId: grantId };
   });
 }
@@ -75,9 +77,20 @@ export function ListGrants(input: ListGrantsRequest, ctx: RequestContext) {
   return { Grants: page.map(entry), Truncated: truncated, ...(truncated ? { NextMarker: encodeMarker(page[page.length - 1].grantId) } : {}) };
 }
 
+/** Keeps KeyDoc.grants in step with the key's grant documents. */
+function countGrants(store: DocStore, keyId: string, delta: number): void {
+  const key = store.get<KeyDoc>("key", keyId);
+  if (!key) return;
+  key.grants = Math.max(0, (key.grants ?? 0) + delta);
+  store.put("key", keyId, key);
+}
+
 function remove(ctx: RequestContext, keyId: string | undefined, grantId: string | undefined): void {
   const { key, store } = resolveKey(ctx, keyId);
-  if (!grantId || !store.delete("grant", `${key.keyId}/${grantId}`)) throw notFound(`Grant ID ${grantId} not found`); // TODO(parity): wording
+  store.tx(() => {
+    if (!grantId || !store.delete("grant", `${key.keyId}/${grantId}`)) throw notFound(`Grant ID ${grantId} not found`); // TODO(parity): wording
+    countGrants(store, key.keyId, -1);
+  });
 }
 
 export function RevokeGrant(input: RevokeGrantRequest, ctx: RequestContext): Record<string, never> {
@@ -90,7 +103,10 @@ export function RetireGrant(input: RetireGrantRequest, ctx: RequestContext): Rec
     // The token names the grant: find it among this account's keys' grants.
     for (const r of ctx.store.list<GrantDoc>("grant")) {
       if (r.doc.token === input.GrantToken) {
-        ctx.store.delete("grant", r.id);
+        ctx.store.tx(() => {
+          ctx.store.delete("grant", r.id);
+          countGrants(ctx.store, r.id.slice(0, r.id.indexOf("/")), -1);
+        });
         return {};
       }
     }
