@@ -295,3 +295,23 @@ describe("asymmetric and HMAC keys", () => {
     expect((await fail(kms.send(new VerifyMacCommand({ KeyId: mac.KeyId, Message: Buffer.from("hellO"), Mac: m.Mac, MacAlgorithm: "HMAC_SHA_256" })))).name).toBe("KMSInvalidMacException");
   });
 });
+
+describe("durability", () => {
+  it("keeps keys, aliases, material and policies across a restart", async () => {
+    const t = await startNimbus();
+    const account = freshAccount();
+    let kms = new KMSClient(sdkConfig(t.endpoint, { accountId: account }));
+    const md = (await kms.send(new CreateKeyCommand({ Description: "durable" }))).KeyMetadata!;
+    await kms.send(new CreateAliasCommand({ AliasName: "alias/durable", TargetKeyId: md.KeyId }));
+    const blob = (await kms.send(new EncryptCommand({ KeyId: "alias/durable", Plaintext: Buffer.from("kept"), EncryptionContext: { a: "b" } }))).CiphertextBlob;
+    await t.stop({ keepData: true });
+    const again = await startNimbus({ dataDir: t.dataDir });
+    try {
+      kms = new KMSClient(sdkConfig(again.endpoint, { accountId: account }));
+      expect((await kms.send(new DescribeKeyCommand({ KeyId: "alias/durable" }))).KeyMetadata).toMatchObject({ KeyId: md.KeyId, Description: "durable" });
+      expect(text((await kms.send(new DecryptCommand({ CiphertextBlob: blob, EncryptionContext: { a: "b" } }))).Plaintext)).toBe("kept");
+    } finally {
+      await again.stop();
+    }
+  });
+});
