@@ -92,6 +92,24 @@ describe("topics", () => {
   });
 });
 
+describe("topic policies and AWS service principals", () => {
+  it("let S3 publish (in process, as s3.amazonaws.com) only where the topic policy names it", async () => {
+    const account = freshAccount();
+    const { sns } = clients(n, account);
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: "bucket-events" }));
+    const publish = (bucket: string) =>
+      n.nimbus.client.call<{ MessageId: string }>("sns", "Publish", { TopicArn, Message: "{}" }, { accountId: account, region: "us-east-1", onBehalfOf: { service: "s3.amazonaws.com", sourceArn: `arn:aws:s3:::${bucket}`, sourceAccount: account } });
+    // The default topic policy grants nothing to a service.
+    const denied = await publish("uploads").catch((e) => e);
+    expect(denied.code).toBe("AuthorizationErrorException");
+    expect(denied.message).toBe(`User: s3.amazonaws.com is not authorized to perform: SNS:Publish on resource: ${TopicArn} because no resource-based policy allows the SNS:Publish action`);
+    const policy = { Version: "2012-10-17", Statement: [{ Sid: "s3", Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "SNS:Publish", Resource: TopicArn, Condition: { ArnLike: { "aws:SourceArn": "arn:aws:s3:::uploads" }, StringEquals: { "aws:SourceAccount": account } } }] };
+    await sns.send(new SetTopicAttributesCommand({ TopicArn, AttributeName: "Policy", AttributeValue: JSON.stringify(policy) }));
+    expect((await publish("uploads")).MessageId).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await publish("elsewhere").catch((e) => e)).code).toBe("AuthorizationErrorException");
+  });
+});
+
 describe("subscriptions", () => {
   it("subscribes idempotently, lists, sets and validates attributes, unsubscribes", async () => {
     const account = freshAccount();
