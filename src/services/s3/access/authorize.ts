@@ -16,6 +16,7 @@ import { bucketGrants, effectivePab, objectAcl, ownershipOf, policyOf, readBucke
 import { corsHeadersFor } from "./cors-match.js";
 import type { ResourcePolicyHook, ResourcePolicyQuery } from "../../../core/iam/types.js";
 import { evaluatePolicy, isPublicPolicy } from "./policy.js";
+import { accessPointContext, enterAccessPoint } from "../access-points/resolve.js";
 
 type Level = "bucket" | "object";
 interface OpAccess {
@@ -107,6 +108,7 @@ function contextOf(ctx: RequestContext, input: Record<string, unknown>, b: Acces
     "s3:x-amz-storage-class": h["x-amz-storage-class"],
     "s3:x-amz-copy-source": h["x-amz-copy-source"],
     "s3:x-amz-metadata-directive": h["x-amz-metadata-directive"],
+    ...accessPointContext(ctx),
   };
 }
 
@@ -258,6 +260,8 @@ export function withAccess(handlers: Record<string, Handler>): Record<string, Ha
       continue;
     }
     out[name] = async (input: Record<string, unknown>, ctx: RequestContext) => {
+      // An access point alias or ARN: its policy first, then the real bucket (access-points/).
+      if (typeof input.Bucket === "string") enterAccessPoint(ctx, input, accessOf(name, typeof input.Key === "string").action, (n) => readBucket(ctx, n) !== undefined);
       const bucketName = typeof input.Bucket === "string" ? input.Bucket : undefined;
       const b = bucketName !== undefined ? readBucket(ctx, bucketName) : undefined;
       if (!b) return h(input, ctx);
