@@ -4,7 +4,9 @@
 //   uts and ipc namespaces, an overlayfs root, cgroup limits, a veth into its network's hub
 //   namespace; the host's own network is never touched.
 // - process (fallback): plain child processes; isolation, addresses and firewalls recorded only.
+import { mkdirSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
+import { dirname, join } from "node:path";
 
 export interface MachineSpec {
   /** A unique id (the EC2 instance id); names the machine's directories, cgroups and veths. */
@@ -24,6 +26,23 @@ export interface MachineSpec {
   boot: string;
   /** Appended to by the machine's stdout/stderr. */
   consolePath: string;
+  /** Files placed in the machine's root before it boots (absolute paths inside the machine). */
+  files?: MachineFile[];
+}
+
+export interface MachineFile {
+  path: string;
+  content: string | Buffer;
+  mode?: number;
+}
+
+/** Writes machine files under `root` (the namespace driver's upper layer, the process driver's home). */
+export function writeFiles(root: string, files: MachineFile[] | undefined): void {
+  for (const f of files ?? []) {
+    const target = join(root, f.path);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, f.content, { mode: f.mode ?? 0o644 });
+  }
 }
 
 export interface Machine {

@@ -46,8 +46,49 @@ function dns() {
   });
   sock.bind(53, "169.254.169.253");
 }
+// A machine joins: one ip -batch (veth, its /32 route), then proxy ARP on the hub end.
+function attach(m) {
+  const child = execFile("ip", ["-force", "-batch", "-"], (err, stdout, stderr) => {
+    if (!err) try { fs.writeFileSync("/proc/sys/net/ipv4/conf/" + m.dev + "/proxy_arp", "1"); } catch (e) { err = e; }
+    const msg = err ? String(stderr || err.message) : undefined;
+    if (m.done) m.done(msg); else process.send({ t: "ran", id: m.id, err: msg });
+  });
+  child.stdin.end(m.batch);
+}
+// A machine starts here, not in the server: forking this small process is cheap, and the
+// machine's lifetime is bound to the agent's (pdeathsig), which is bound to the server's. Steps:
+// spawn, wait for init's "up" on fd 3 (its namespaces exist), check it is not in the server's
+// or the hub's network namespace, attach its veth, tell init to go on.
+const { spawn } = require("node:child_process");
+const hubNs = fs.readlinkSync("/proc/self/ns/net");
+function boot(m) {
+  const fd = fs.openSync(m.console, "a");
+  let child;
+  try {
+    child = spawn("/bin/sh", ["-c", m.cmd], { stdio: ["pipe", fd, fd, "pipe"], env: m.env });
+  } finally { fs.closeSync(fd); }
+  let up = false;
+  const fail = (e) => { if (!up) { up = true; process.send({ t: "ran", id: m.id, err: String(e) }); } };
+  child.on("error", fail);
+  child.on("exit", () => { fail("machine exited before it was up"); process.send({ t: "exit", machine: m.machine }); });
+  child.stdio[3].once("end", () => fail("machine failed to start (see its console output)"));
+  child.stdio[3].once("data", () => {
+    try {
+      const ns = fs.readlinkSync("/proc/" + child.pid + "/ns/net");
+      if (ns === hubNs || ns === m.serverNs) return fail("machine shares a network namespace it must not");
+    } catch (e) { return fail(e); }
+    attach({ dev: m.dev, batch: m.batch.replace("NETNS_PID", String(child.pid)), done: (err) => {
+      if (err) { child.kill("SIGKILL"); return fail(err); }
+      child.stdin.end("go\n");
+      up = true;
+      process.send({ t: "ran", id: m.id, out: child.pid });
+    } });
+  });
+}
 process.on("message", (m) => {
   if (m.t === "run") run(m.id, m.script);
+  else if (m.t === "boot") boot(m);
+  else if (m.t === "attach") attach(m);
   else if (m.t === "listen") { dns(); listen("imds", 80); listen("api", ${API_PORT}); process.send({ t: "ran", id: m.id }); }
   else if (m.t === "connect") {
     const sock = net.connect({ host: m.host, port: m.port });
@@ -72,6 +113,8 @@ export class Hub {
   readonly ready: Promise<void>;
   /** Machines attached, by id. */
   readonly members = new Set<string>();
+  /** Called when a machine the agent started exits, by machine id. */
+  private readonly exits = new Map<string, () => void>();
   private closed = false;
 
   constructor(
@@ -93,6 +136,10 @@ export class Hub {
         this.run(`ip link set lo up && ip addr add ${LINK_LOCAL}/32 dev lo && ip addr add ${DNS_ADDRESS}/32 dev lo`)
           .then(() => this.request({ t: "listen" }))
           .then(() => readyResolve(), readyReject);
+      } else if (m.t === "exit") {
+        const done = this.exits.get((m as { machine?: string }).machine!);
+        this.exits.delete((m as { machine?: string }).machine!);
+        done?.();
       } else if (m.t === "accept" && handle) {
         onConnection({ network, kind: m.kind!, sourceIp: m.src!, socket: handle });
       } else if (m.id !== undefined) {
@@ -105,6 +152,9 @@ export class Hub {
     });
     this.child.on("exit", () => {
       this.closed = true;
+      // The agent's machines died with it (pdeathsig).
+      for (const done of this.exits.values()) done();
+      this.exits.clear();
       readyReject(new Error("hub agent exited"));
       for (const p of this.pending.values()) p.reject(new Error("hub agent exited"));
       this.pending.clear();
@@ -136,13 +186,26 @@ export class Hub {
   async attach(id: string, pid: number, ip: string, gateway: string): Promise<void> {
     await this.ready;
     const dev = vethName(id);
-    const gw = this.gateways.has(gateway) ? "" : `ip addr add ${gateway}/32 dev lo 2>/dev/null; `;
+    const gw = this.gateways.has(gateway) ? "" : `addr replace ${gateway}/32 dev lo\n`;
     this.gateways.add(gateway);
-    await this.run(
-      `${gw}ip link add ${dev} type veth peer name eth0 netns ${pid} && ip link set ${dev} up && ` +
-        `echo 1 > /proc/sys/net/ipv4/conf/${dev}/proxy_arp && ip route add ${ip}/32 dev ${dev}`,
-    );
+    await this.request({ t: "attach", dev, batch: `${gw}link add ${dev} type veth peer name eth0 netns ${pid}\nlink set ${dev} up\nroute replace ${ip}/32 dev ${dev}\n` });
     this.members.add(id);
+  }
+
+  /**
+   * Starts a machine from the agent: `cmd` run by /bin/sh with `env`, stdout and stderr appended
+   * to `console`; resolves with its pid once its veth is attached and init was told to go on.
+   */
+  async boot(opts: { machine: string; cmd: string; env: Record<string, string>; console: string; ip: string; gateway: string; serverNs: string; onExit: () => void }): Promise<number> {
+    await this.ready;
+    const dev = vethName(opts.machine);
+    const gw = this.gateways.has(opts.gateway) ? "" : `addr replace ${opts.gateway}/32 dev lo\n`;
+    this.gateways.add(opts.gateway);
+    this.exits.set(opts.machine, opts.onExit);
+    const batch = `${gw}link add ${dev} type veth peer name eth0 netns NETNS_PID\nlink set ${dev} up\nroute replace ${opts.ip}/32 dev ${dev}\n`;
+    const pid = (await this.request({ t: "boot", machine: opts.machine, cmd: opts.cmd, env: opts.env, console: opts.console, dev, batch, serverNs: opts.serverNs })) as number;
+    this.members.add(opts.machine);
+    return pid;
   }
 
   /** Removes a machine's veth (its namespace usually took it already). */
@@ -164,11 +227,15 @@ export class Hub {
     await this.run(`nft -f - <<'NIMBUS_EOF'\n${file}NIMBUS_EOF`);
   }
 
-  async close(): Promise<void> {
-    if (this.closed || this.child.exitCode !== null) return;
-    const exited = new Promise<void>((res) => this.child.once("exit", () => res()));
-    this.child.kill("SIGKILL");
-    await exited;
+  private closing?: Promise<void>;
+
+  close(): Promise<void> {
+    if (this.closed || this.child.exitCode !== null) return Promise.resolve();
+    this.closing ??= new Promise<void>((res) => {
+      this.child.once("exit", () => res());
+      this.child.kill("SIGKILL");
+    });
+    return this.closing;
   }
 }
 

@@ -9,48 +9,53 @@
 // - a lifetime bound to the server: setpriv --pdeathsig kills `unshare` when the server dies,
 //   and `unshare --kill-child` kills the namespace's init, which takes every process of its pid
 //   namespace with it; mounts and the network namespace go with the last process.
-import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Cgroups, type CgroupPlan } from "./cgroups.js";
-import type { ExecutionDriver, FirewallMode, HubConnection, Machine, MachineSpec } from "./driver.js";
+import { writeFiles, type ExecutionDriver, type FirewallMode, type HubConnection, type Machine, type MachineSpec } from "./driver.js";
 import { Hub } from "./hub.js";
 
 // PID 1 of the machine (dash). Steps: 1. root filesystem, 2. tell the server the namespaces
-// exist (fd 3) and wait for eth0 (stdin), 3. address and route, 4. hostname, 5. boot script.
+// exist (fd 3) and wait for eth0 (stdin), 3. hostname, address and route, 4. the boot script
+// (read through fd 4, opened before the chroot). Every spawn costs milliseconds on a busy host,
+// so /dev is a bind of a prepared template, files come pre-written in the upper layer, and the
+// network is one `ip -batch`.
 const INIT = String.raw`set -e
 mount -t overlay overlay -o "lowerdir=/,upperdir=$U,workdir=$W" "$R"
-mount --bind /usr "$R/usr"
-mount -o remount,bind,ro "$R/usr"
+mount -o bind,ro /usr "$R/usr"
 mount -t proc proc "$R/proc"
 mount -t sysfs sysfs "$R/sys" 2>/dev/null || true
-mount -t tmpfs -o mode=755,size=1m dev "$R/dev"
-mknod -m 666 "$R/dev/null" c 1 3; mknod -m 666 "$R/dev/zero" c 1 5; mknod -m 666 "$R/dev/full" c 1 7
-mknod -m 666 "$R/dev/random" c 1 8; mknod -m 666 "$R/dev/urandom" c 1 9; mknod -m 666 "$R/dev/tty" c 5 0
-mkdir "$R/dev/pts" "$R/dev/shm"
-ln -s /proc/self/fd "$R/dev/fd"; ln -s /proc/self/fd/0 "$R/dev/stdin"; ln -s /proc/self/fd/1 "$R/dev/stdout"; ln -s /proc/self/fd/2 "$R/dev/stderr"
+mount --bind "$DEV" "$R/dev"
+mount -t tmpfs -o mode=1777 shm "$R/dev/shm"
 mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"
 mount -t tmpfs -o mode=755 tmpfs "$R/run"
-cp "$BOOT" "$R/run/nimbus-boot.sh"
 echo up >&3
 exec 3>&-
 read go
 exec </dev/null
-ip link set lo up
-ip addr add "$IP/$PREFIX" dev eth0
-ip link set eth0 up
-ip route add default via "$GW"
-hostname "$H"
-rm -f "$R/etc/hostname" "$R/etc/hosts" "$R/etc/resolv.conf"
-echo "$H" > "$R/etc/hostname"
-printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n%s %s\n' "$IP" "$H" > "$R/etc/hosts"
-echo "nameserver 169.254.169.253" > "$R/etc/resolv.conf"
-exec chroot "$R" /bin/sh /run/nimbus-boot.sh
+echo "$H" > /proc/sys/kernel/hostname
+printf 'link set lo up
+addr add %s/%s dev eth0
+link set eth0 up
+route add default via %s
+' "$IP" "$PREFIX" "$GW" | ip -batch -
+exec chroot "$R" /bin/sh /proc/self/fd/4 4<"$BOOT"
+`;
+
+// The /dev every machine binds: the usual character devices and links, nothing of the host's.
+const DEV_TEMPLATE = String.raw`set -e
+mkdir -p "$D.tmp/pts" "$D.tmp/shm"
+cd "$D.tmp"
+mknod -m 666 null c 1 3; mknod -m 666 zero c 1 5; mknod -m 666 full c 1 7
+mknod -m 666 random c 1 8; mknod -m 666 urandom c 1 9; mknod -m 666 tty c 5 0
+ln -s /proc/self/fd fd; ln -s /proc/self/fd/0 stdin; ln -s /proc/self/fd/1 stdout; ln -s /proc/self/fd/2 stderr
+cd / && mv "$D.tmp" "$D"
 `;
 
 interface NsMachine extends Machine {
-  child: ChildProcess;
+  pid: number | undefined;
   cg: CgroupPlan;
   hub: Hub;
 }
@@ -99,50 +104,37 @@ export class NamespaceDriver implements ExecutionDriver {
     for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
     const bootPath = join(spec.dir, "boot.sh");
     writeFileSync(bootPath, spec.boot, { mode: 0o700 });
+    writeFiles(dirs.U, spec.files);
+    const dev = join(dirname(spec.dir), ".dev");
+    if (!existsSync(join(dev, "null"))) {
+      rmSync(dev + ".tmp", { recursive: true, force: true });
+      const r = spawnSync("/bin/sh", ["-c", DEV_TEMPLATE], { env: { D: dev, PATH: "/usr/sbin:/usr/bin:/sbin:/bin" }, encoding: "utf8" });
+      if (r.status !== 0 && !existsSync(join(dev, "null"))) throw new Error(`cannot prepare /dev: ${r.stderr}`);
+    }
     const cg = this.cgroups.create(spec.id, spec.vcpus, spec.memoryMiB);
     const join0 = cg.dirs.map((d) => `echo 0 > '${d}/cgroup.procs'; `).join("");
-    const consoleFd = openSync(spec.consolePath, "a");
-    let child: ChildProcess;
-    try {
-      child = spawn(
-        "/bin/sh",
-        [
-          "-c",
-          `${join0}exec setpriv --pdeathsig KILL unshare --net --mount --pid --uts --ipc --fork --kill-child --propagation private /bin/sh -c "$INIT"`,
-        ],
-        {
-          stdio: ["pipe", consoleFd, consoleFd, "pipe"],
-          env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", INIT, ...dirs, BOOT: bootPath, H: spec.hostname, IP: spec.ip, PREFIX: String(spec.prefix), GW: spec.gateway },
-        },
-      );
-    } finally {
-      closeSync(consoleFd);
-    }
-    const exitedChild = new Promise<void>((res) => child.once("exit", () => res()));
-    const machine: NsMachine = {
-      id: spec.id,
-      spec,
-      pid: child.pid,
-      child,
-      cg,
-      hub,
-      exited: exitedChild.then(() => this.drain(cg)),
-    };
+    let exitedNow!: () => void;
+    const exitedChild = new Promise<void>((res) => (exitedNow = res));
+    const machine: NsMachine = { id: spec.id, spec, pid: undefined, cg, hub, exited: exitedChild.then(() => this.drain(cg)) };
     this.machines.set(spec.id, machine);
     try {
-      // 2. The namespaces exist once init says so; only then may a veth be moved into them.
-      await new Promise<void>((resolve, reject) => {
-        const fd3 = child.stdio[3] as NodeJS.ReadableStream;
-        fd3.once("data", () => resolve());
-        fd3.once("end", () => reject(new Error(`machine ${spec.id} failed to start (see its console output)`)));
-        child.once("error", reject);
+      // The hub's agent spawns the machine, attaches its veth once its namespaces exist, and
+      // reports its exit (see hub.ts).
+      machine.pid = await hub.boot({
+        machine: spec.id,
+        cmd: `${join0}exec setpriv --pdeathsig KILL unshare --net --mount --pid --uts --ipc --fork --kill-child --propagation private /bin/sh -c "$INIT"`,
+        env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", INIT, ...dirs, DEV: dev, BOOT: bootPath, H: spec.hostname, IP: spec.ip, PREFIX: String(spec.prefix), GW: spec.gateway },
+        console: spec.consolePath,
+        ip: spec.ip,
+        gateway: spec.gateway,
+        serverNs: ownNetNs,
+        onExit: exitedNow,
       });
-      const ns = readlinkSync(`/proc/${child.pid}/ns/net`);
-      if (ns === ownNetNs) throw new Error("machine shares the server's network namespace");
-      await hub.attach(spec.id, child.pid!, spec.ip, spec.gateway);
-      child.stdin!.end("go\n");
     } catch (e) {
-      await this.kill(machine);
+      // The agent killed what it started (or it never started): wait until the cgroup is empty.
+      exitedNow();
+      await machine.exited;
+      this.forget(machine);
       throw e;
     }
     machine.exited.then(() => this.forget(machine));
@@ -179,7 +171,11 @@ export class NamespaceDriver implements ExecutionDriver {
 
   async kill(machine: Machine): Promise<void> {
     const m = machine as NsMachine;
-    if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill("SIGKILL");
+    try {
+      if (m.pid) process.kill(m.pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
     await m.exited;
     this.forget(m);
   }

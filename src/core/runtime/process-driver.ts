@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
-import type { ExecutionDriver, HubConnection, Machine, MachineSpec } from "./driver.js";
+import { writeFiles, type ExecutionDriver, type HubConnection, type Machine, type MachineSpec } from "./driver.js";
 
 interface ProcMachine extends Machine {
   child: ChildProcess;
@@ -26,6 +26,7 @@ export class ProcessDriver implements ExecutionDriver {
     mkdirSync(home, { recursive: true });
     const bootPath = join(spec.dir, "boot.sh");
     writeFileSync(bootPath, spec.boot, { mode: 0o700 });
+    writeFiles(home, spec.files);
     const fd = openSync(spec.consolePath, "a");
     let child: ChildProcess;
     try {

@@ -3,7 +3,8 @@
 // script executed as is; `#cloud-config` with write_files, packages and runcmd turned into a
 // shell script), its output on the console, then the machine idles.
 import { gunzipSync } from "node:zlib";
-import { API_PORT, LINK_LOCAL } from "../../../core/runtime/driver.js";
+import { release } from "node:os";
+import { API_PORT, DNS_ADDRESS, LINK_LOCAL, type MachineFile } from "../../../core/runtime/driver.js";
 import type { InstanceDoc } from "./store.js";
 import { parseYaml, type Yaml } from "./yaml.js";
 
@@ -68,44 +69,63 @@ export function cloudConfigScript(text: string): string {
 export interface BootOptions {
   firstBoot: boolean;
   region: string;
+  /** Nimbus time now, for the console's timestamps. */
+  now: number;
 }
 
-export function bootScript(d: InstanceDoc, opts: BootOptions): string {
+function stamp(ms: number): string {
+  return new Date(ms).toUTCString().replace("GMT", "+0000");
+}
+
+/**
+ * The boot script and the files the instance finds in place (written into its disk before it
+ * boots, as cloud-init's datasource would have fetched them): identity files, the SDK
+ * environment, and at first boot the user data and the script made of it.
+ */
+export function bootPlan(d: InstanceDoc, opts: BootOptions): { boot: string; files: MachineFile[] } {
+  const host = `ip-${d.PrivateIpAddress.replace(/\./g, "-")}`;
+  const env = `AWS_REGION=${opts.region} AWS_DEFAULT_REGION=${opts.region} AWS_ENDPOINT_URL=http://${LINK_LOCAL}:${API_PORT}`;
+  const files: MachineFile[] = [
+    { path: "/etc/hostname", content: `${host}\n` },
+    { path: "/etc/hosts", content: `127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n${d.PrivateIpAddress} ${d.PrivateDnsName} ${host}\n` },
+    { path: "/etc/resolv.conf", content: `nameserver ${DNS_ADDRESS}\nsearch ${d.PrivateDnsName!.slice(host.length + 1)}\n` },
+    { path: "/etc/profile.d/nimbus-aws.sh", content: `export ${env}\n` },
+    { path: "/var/lib/cloud/data/instance-id", content: `${d.InstanceId}\n` },
+    { path: "/var/lib/cloud/instance/datasource", content: "DataSourceEc2Local: DataSourceEc2Local\n" },
+  ];
+  const part = `"$ROOT/var/lib/cloud/instance/scripts/part-001"`;
   const lines: string[] = [
     `#!/bin/sh`,
     `ROOT="\${NIMBUS_ROOT:-}"`,
     `export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8`,
     // What an SDK in the instance needs to reach Nimbus: the endpoint through the hub, the region.
-    `export AWS_REGION=${d.Placement?.AvailabilityZone?.slice(0, -1) ?? opts.region} AWS_DEFAULT_REGION=${opts.region} AWS_ENDPOINT_URL=http://${LINK_LOCAL}:${API_PORT}`,
-    `mkdir -p "$ROOT/etc/profile.d" "$ROOT/var/lib/cloud/instance/scripts" "$ROOT/var/log" 2>/dev/null`,
-    `printf 'AWS_REGION=%s\\nAWS_DEFAULT_REGION=%s\\nAWS_ENDPOINT_URL=%s\\n' "$AWS_REGION" "$AWS_DEFAULT_REGION" "$AWS_ENDPOINT_URL" > "$ROOT/etc/environment.nimbus" 2>/dev/null`,
-    `printf 'export AWS_REGION=%s AWS_DEFAULT_REGION=%s AWS_ENDPOINT_URL=%s\\n' "$AWS_REGION" "$AWS_DEFAULT_REGION" "$AWS_ENDPOINT_URL" > "$ROOT/etc/profile.d/nimbus-aws.sh" 2>/dev/null`,
-    `echo "[    0.000000] Linux version $(uname -r) (Nimbus instance ${d.InstanceId}, ${d.InstanceType})"`,
+    `export ${env}`,
+    `echo "[    0.000000] Linux version ${release()} (Nimbus instance ${d.InstanceId}, ${d.InstanceType})"`,
     `echo "[    0.000000] Command line: BOOT_IMAGE=/boot/vmlinuz root=LABEL=/ ro console=tty0 console=ttyS0,115200n8"`,
-    `echo "${CLOUD_INIT} running 'init' at $(date -u '+%a, %d %b %Y %H:%M:%S +0000'). Up 0.10 seconds."`,
-    `echo "ci-info: | eth0 | True | ${d.PrivateIpAddress} | ${d.mac ?? ""} |"`,
+    `echo "${CLOUD_INIT} running 'init' at ${stamp(opts.now)}. Up 0.10 seconds."`,
+    `echo "ci-info: | eth0 | True | ${d.PrivateIpAddress} | ${d.mac} |"`,
+    // Services the user installed start at every boot through /etc/rc.local (there is no init system).
+    `[ -z "$ROOT" ] && [ -x /etc/rc.local ] && /etc/rc.local`,
   ];
-  // Services the user installed start at every boot through /etc/rc.local (there is no init system).
-  lines.push(`[ -x "$ROOT/etc/rc.local" ] && [ -z "$ROOT" ] && /etc/rc.local`);
   if (opts.firstBoot) {
     const data = userDataBytes(d.userData);
     const text = data?.toString("utf8") ?? "";
-    const part = `"$ROOT/var/lib/cloud/instance/scripts/part-001"`;
-    if (data) lines.push(`printf '%s' ${quote(data.toString("base64"))} | base64 -d > "$ROOT/var/lib/cloud/instance/user-data.txt"`);
+    if (data) files.push({ path: "/var/lib/cloud/instance/user-data.txt", content: data, mode: 0o600 });
     if (text.startsWith("#!")) {
-      lines.push(`cp "$ROOT/var/lib/cloud/instance/user-data.txt" ${part} && chmod 700 ${part}`);
+      files.push({ path: "/var/lib/cloud/instance/scripts/part-001", content: data!, mode: 0o700 });
       lines.push(`${part}`);
       lines.push(`rc=$?; [ $rc -eq 0 ] || echo "${CLOUD_INIT}: scripts-user: part-001 failed with exit code $rc"`);
     } else if (text.startsWith("#cloud-config")) {
-      lines.push(`cat > ${part} <<'NIMBUS_CLOUD_CONFIG'\n${cloudConfigScript(text)}NIMBUS_CLOUD_CONFIG`);
-      lines.push(`sh ${part}`);
+      files.push({ path: "/var/lib/cloud/instance/scripts/part-001", content: cloudConfigScript(text), mode: 0o700 });
+      lines.push(`/bin/sh ${part}`);
     } else if (data && text.trim() !== "") {
       lines.push(`echo "${CLOUD_INIT}: Unhandled non-multipart (text/x-not-multipart) userdata"`);
     }
-    lines.push(`touch "$ROOT/var/lib/cloud/instance/boot-finished"`);
+    // `true`, not `:`: a failed redirection on a special builtin would end the shell.
+    lines.push(`true > "$ROOT/var/lib/cloud/instance/boot-finished"`);
   }
   lines.push(`echo "${CLOUD_INIT} finished at $(date -u '+%a, %d %b %Y %H:%M:%S +0000'). Datasource DataSourceEc2Local.  Up 1.00 seconds"`);
-  // The machine idles here; `exec` keeps no shell around (PID 1 of the instance).
+  // The machine idles here; \`exec\` keeps no shell around (PID 1 of the instance).
   lines.push(`exec sleep infinity`);
-  return lines.join("\n") + "\n";
+  return { boot: lines.join("\n") + "\n", files };
 }

@@ -13,7 +13,7 @@ import type { ServiceRuntime } from "../../../core/service.js";
 import { ipString, parseCidr } from "../vpc/cidr.js";
 import { releasePublicIp } from "../vpc/public-ips.js";
 import { Ec2State, KIND, type SgDoc, type SubnetDoc } from "../vpc/store.js";
-import { bootScript } from "./boot.js";
+import { bootPlan } from "./boot.js";
 import { firewallRuleset, hostPorts, type PortSet } from "./firewall.js";
 import { serveImds, type ImdsTokens } from "./imds.js";
 import { INSTANCE_KIND, setState, type InstanceDoc } from "./store.js";
@@ -117,7 +117,7 @@ export class Fleet {
         vcpus: type.vcpus,
         memoryMiB: type.memoryMiB,
         dir,
-        boot: bootScript(d, { firstBoot: !d.booted, region: s.region }),
+        ...bootPlan(d, { firstBoot: !d.booted, region: s.region, now: this.rt.clock.now() }),
         consolePath: this.consolePath(id),
       });
     } catch (e) {
