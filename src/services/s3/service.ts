@@ -25,6 +25,7 @@ import { accessHandlers } from "./access/handlers.js";
 import { s3Http } from "./access/raw-http.js";
 import { resumeDeliveries, stopDeliveries } from "./notifications/outbox.js";
 import { lifecycleHandlers } from "./lifecycle/handlers.js";
+import { objectLockHandlers } from "./object-lock/handlers.js";
 import { startLifecycleWorker, stopLifecycleWorker } from "./lifecycle/worker.js";
 import { GetBucketNotificationConfiguration, PutBucketNotificationConfiguration } from "./notifications/handlers.js";
 import { SelectObjectContent } from "./select/handler.js";
@@ -35,6 +36,7 @@ export const s3 = defineService({
   handlers: withAccess({
     ...accessHandlers,
     ...lifecycleHandlers,
+    ...objectLockHandlers,
     CreateBucket,
     HeadBucket,
     ListBuckets,

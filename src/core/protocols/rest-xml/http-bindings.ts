@@ -76,6 +76,8 @@ function scalarReader(ref: ShapeRef, format: TimestampFormat, where: string, med
         return scalarFromString("timestamp", s, where);
       }
       if (kind === "string" && mediaType) return Buffer.from(s, "base64").toString("utf8");
+      // S3 reads boolean headers case-insensitively: botocore before 1.29 sends "True".
+      if (kind === "boolean") return scalarFromString(kind, s.toLowerCase(), where);
       return scalarFromString(kind, s, where);
     } catch (e) {
       if (e instanceof XmlValueError) throw badValue(where, s, kind);

@@ -20,6 +20,9 @@ import { initialAccess } from "./acl.js";
 import { addBucketOwner, bucketHasObjects, countOwnedBuckets, deleteBucketUploads, dropBucketOwner, ownedBuckets } from "../store.js";
 import { bucketHasVersions } from "../version-store.js";
 
+/** A bucket created with Object Lock is versioned from the start (object-lock/lock.ts). */
+const objectLockAtCreation = { versioning: "Enabled" as const, objectLock: { enabled: true } };
+
 export interface StoredBucket {
   name: string;
   accountId: string;
@@ -84,7 +87,7 @@ export const CreateBucket: Handler<CreateBucketRequest, CreateBucketOutput> = (i
       return { Location: `/${name}`, BucketArn: `arn:aws:s3:::${name}` };
     }
     if (countOwnedBuckets(ctx.db, ctx.accountId) >= BUCKET_QUOTA) throw new AwsError("TooManyBuckets", "You have attempted to create more buckets than allowed", 400, { fields: { BucketName: name } });
-    store.put<StoredBucket>("bucket", name, { name, accountId: ctx.accountId, region: ctx.region, createdAt: ctx.clock.now(), ...initialAccess(input, ctx) });
+    store.put<StoredBucket>("bucket", name, { name, accountId: ctx.accountId, region: ctx.region, createdAt: ctx.clock.now(), ...initialAccess(input, ctx), ...(input.ObjectLockEnabledForBucket ? objectLockAtCreation : {}) });
     addBucketOwner(ctx.db, ctx.accountId, name);
     return { Location: ctx.region === "us-east-1" ? `/${name}` : `${ctx.endpoint}/${name}/`, BucketArn: `arn:aws:s3:::${name}` };
   });

@@ -141,7 +141,7 @@ export const CopyObject: Handler<CopyObjectRequest, CopyObjectOutput> = async (i
     // 5b. Stream the bytes into a new blob.
     const stream = await openBlob(ctx, source.blobId, undefined, sourceCipher);
     if (!stream) continue; // the source was replaced between the read and the open
-    const { row, bucket: committedTo } = await writeObject(ctx, { bucket: dest, key, source: stream, algorithm, headers, metadata, tags, storageClass, conditions, sse: input });
+    const { row, bucket: committedTo } = await writeObject(ctx, { bucket: dest, key, source: stream, algorithm, headers, metadata, tags, storageClass, conditions, sse: input, lock: input });
     return copied(ctx, row, committedTo, srcBucket, source);
   }
   throw new AwsError("InternalError", "We encountered an internal error. Please try again.", 500);

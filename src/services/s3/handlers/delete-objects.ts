@@ -15,6 +15,7 @@ import { deleteCurrent, deleteVersion, getVersion, isWellFormedVersionId } from 
 import { bucketStore, noSuchBucket, ownBucket, type StoredBucket } from "./buckets.js";
 import { etagMatches } from "./conditions.js";
 import { emitS3Event, requestInfo } from "../notifications/emit.js";
+import { deleteBlocked, LOCKED_MESSAGE } from "../object-lock/lock.js";
 
 const MAX_KEYS = 1000;
 
@@ -55,6 +56,10 @@ export const DeleteObjects: Handler<DeleteObjectsRequest, DeleteObjectsOutput> =
         continue;
       }
       if (vid !== undefined) {
+        if (found && deleteBlocked(found, ctx.clock.now(), input.BypassGovernanceRetention === true)) {
+          errors.push({ Key: key, VersionId: vid, Code: "AccessDenied", Message: LOCKED_MESSAGE });
+          continue;
+        }
         const r = deleteVersion(ctx.db, b.name, key, vid);
         blobs.push(...r.freed);
         removed.push({ key, versionId: vid, marker: false });

@@ -65,6 +65,7 @@ import {
 import { parseTaggingHeader } from "./tagging.js";
 import { emitS3Event, requestInfo } from "../notifications/emit.js";
 import { CtrTransform, type ObjectCipher } from "../encryption/cipher.js";
+import { lockOnWrite } from "../object-lock/lock.js";
 import { partCipher, partEncryptor, sseMembers, storedSse, uploadCipher, writeEncryption } from "../encryption/sse.js";
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -124,7 +125,7 @@ export const CreateMultipartUpload: Handler<CreateMultipartUploadRequest, Create
     initiated: Math.floor(ctx.clock.now() / 1000) * 1000,
     storageClass: checkStorageClass(input.StorageClass),
     // The encryption the completed object will have (encryption/sse.ts).
-    headers: { ...contentHeadersOf(input), sse: writeEncryption(ctx, bucket, input).stored } as StoredUpload["headers"],
+    headers: { ...contentHeadersOf(input), sse: writeEncryption(ctx, bucket, input).stored, lock: lockOnWrite(ctx, bucket, input) } as StoredUpload["headers"],
     metadata,
     tags: parseTaggingHeader(input.Tagging),
     checksum: uploadChecksum(input.ChecksumAlgorithm, (input as { ChecksumType?: string }).ChecksumType),

@@ -34,6 +34,7 @@ import { checkReadable, checkStorageClass, noteAccess, restoreHeader } from "../
 import { expirationHeader } from "../lifecycle/expiration-header.js";
 import { alignedRange, decrypting, type ObjectCipher } from "../encryption/cipher.js";
 import { readCipher, sseMembers, storedSse, writeEncryption, type SseRequest } from "../encryption/sse.js";
+import { deleteBlocked, lockedError, lockMembers, lockOnWrite, type LockRequest } from "../object-lock/lock.js";
 
 export { checkReadable, checkStorageClass };
 
@@ -161,6 +162,8 @@ export interface NewObject {
   conditions?: { IfMatch?: string; IfNoneMatch?: string };
   /** The request's encryption members (absent: the bucket's default, encryption/sse.ts). */
   sse?: SseRequest;
+  /** The request's Object Lock members (object-lock/lock.ts). */
+  lock?: LockRequest;
 }
 
 /**
@@ -200,6 +203,7 @@ export async function writeObject(ctx: RequestContext, o: NewObject): Promise<{ 
   // 2. Bytes first, fsynced, hashed on the way.
   const hasher = new ObjectHasher(o.algorithm);
   // Encrypted at rest: the hasher sees the plaintext, the blob store the ciphertext.
+  const lock = lockOnWrite(ctx, o.bucket, o.lock ?? {});
   const enc = writeEncryption(ctx, o.bucket, o.sse ?? {});
   const blob = await ctx.blobs.write(o.source, [hasher, enc.transform()]);
   const { etag, checksum } = hasher.result();
@@ -214,7 +218,7 @@ export async function writeObject(ctx: RequestContext, o: NewObject): Promise<{ 
     // Second precision, as S3 keeps it: listings, headers and conditions then agree.
     lastModified: Math.floor(ctx.clock.now() / 1000) * 1000,
     storageClass: o.storageClass,
-    headers: { ...o.headers, sse: enc.stored } as ContentHeaders,
+    headers: { ...o.headers, sse: enc.stored, lock } as ContentHeaders,
     metadata: o.metadata,
     checksums: { [o.algorithm]: checksum },
     tags: o.tags,
@@ -245,6 +249,7 @@ export const PutObject: Handler<PutObjectRequest, PutObjectOutput> = async (inpu
     storageClass,
     conditions,
     sse: input,
+    lock: input,
   });
   emitS3Event(ctx, committedTo, { eventName: "ObjectCreated:Put", key, size: row.size, eTag: row.etag, versionId: row.versionId, sequencer: row.seq, ...requestInfo(ctx) });
   const expiration = expirationHeader(ctx, committedTo, row);
@@ -423,7 +428,7 @@ function readObjectOnce(input: ReadInput, ctx: RequestContext, withBody: boolean
     out.ContentRange = `bytes ${range.start}-${range.end}/${o.size}`;
     out[RESPONSE_STATUS] = 206;
   }
-  Object.assign(out, sseMembers(storedSse(o)));
+  Object.assign(out, sseMembers(storedSse(o)), lockMembers(o));
   if (withBody) out.Body = { id: o.blobId, range, cipher } as unknown as GetObjectOutput["Body"];
   return out;
 }
@@ -454,6 +459,9 @@ export const DeleteObject: Handler<DeleteObjectRequest, DeleteObjectOutput> = as
     }
     // 1.
     if (versionId !== undefined) {
+      // Object Lock: a version under retention or legal hold stays (object-lock/lock.ts).
+      const target = getVersion(ctx.db, b.name, key, versionId);
+      if (target && deleteBlocked(target, ctx.clock.now(), input.BypassGovernanceRetention === true)) throw lockedError();
       const r = deleteVersion(ctx.db, b.name, key, versionId);
       const o: DeleteObjectOutput = { VersionId: versionId };
       if (r.removed?.deleteMarker) o.DeleteMarker = true;

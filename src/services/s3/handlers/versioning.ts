@@ -37,6 +37,9 @@ export const PutBucketVersioning: Handler<PutBucketVersioningRequest, Record<str
   const store = bucketStore(ctx);
   store.tx(() => {
     const cur = store.get<StoredBucket>("bucket", b.name);
+    if (cur && (cur as { objectLock?: { enabled: boolean } }).objectLock?.enabled && status !== "Enabled") {
+      throw new AwsError("InvalidBucketState", "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.", 409);
+    }
     if (cur) store.put<StoredBucket>("bucket", b.name, { ...cur, versioning: status, ...(mfa !== undefined ? { mfaDelete: mfa } : {}) });
   });
   return {};

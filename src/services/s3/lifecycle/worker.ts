@@ -18,6 +18,7 @@ import type { ServiceRuntime } from "../../../core/service.js";
 import { inTransaction, perDatabase, type Db } from "../../../core/state/database.js";
 import { DocStore } from "../../../core/state/doc-store.js";
 import { emitS3Event } from "../notifications/emit.js";
+import { deleteBlocked } from "../object-lock/lock.js";
 import { deleteUpload, nextPrefix } from "../store.js";
 import { deleteCurrent, deleteVersion } from "../version-store.js";
 import { DAY_MS, dueAt, isColder, matchesFilter, type LifecycleBucket, type StoredLifecycle, type StoredRule } from "./rules.js";
@@ -38,6 +39,7 @@ interface ObjRow {
 interface VerRow extends ObjRow {
   ord: number;
   delete_marker: number;
+  headers: string;
 }
 
 function prepare(db: Db) {
@@ -45,7 +47,7 @@ function prepare(db: Db) {
   return {
     objects: db.prepare(`SELECT ${cols} FROM s3_objects WHERE bucket = ? AND key > ? AND key < ? AND last_modified <= ? ORDER BY key LIMIT ?`),
     objectsFirst: db.prepare(`SELECT ${cols} FROM s3_objects WHERE bucket = ? AND key >= ? AND key < ? AND last_modified <= ? ORDER BY key LIMIT ?`),
-    versions: db.prepare(`SELECT ${cols}, ord, delete_marker FROM s3_versions WHERE bucket = ? AND (key, ord) > (?, ?) AND key < ? ORDER BY key, ord LIMIT ?`),
+    versions: db.prepare(`SELECT ${cols}, ord, delete_marker, headers FROM s3_versions WHERE bucket = ? AND (key, ord) > (?, ?) AND key < ? ORDER BY key, ord LIMIT ?`),
     current: db.prepare("SELECT last_modified FROM s3_objects WHERE bucket = ? AND key = ?"),
     versionCount: db.prepare("SELECT count(*) AS n FROM s3_versions WHERE bucket = ? AND key = ?"),
     setClass: db.prepare("UPDATE s3_objects SET storage_class = ? WHERE bucket = ? AND key = ? AND version_id = ?"),
@@ -213,7 +215,8 @@ function versionsPass(rt: ServiceRuntime, bucket: string, lc: StoredLifecycle, r
       const j = index++;
       if (!matchesFilter(rule.filter, key, r.size, tagsOf(r, rule))) continue;
       if (ne && dueAt(since, ne) <= now && (ne.newer === undefined || j >= ne.newer)) {
-        changes.push({ ...base, kind: "delete-version" });
+        // Object Lock outranks lifecycle: a version under retention or legal hold stays.
+        if (!(r.headers.includes('"lock"') && deleteBlocked({ headers: JSON.parse(r.headers) as object }, now, false))) changes.push({ ...base, kind: "delete-version" });
         continue;
       }
       if (r.delete_marker === 1 || r.size < minSize) continue;
