@@ -18,6 +18,7 @@ import {
   type NotificationConfiguration,
 } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { CreateTopicCommand, SNSClient, SetTopicAttributesCommand, SubscribeCommand } from "@aws-sdk/client-sns";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 import { PYTHON, useClients } from "../../clients/support.js";
 import { err } from "./access-helpers.js";
@@ -238,6 +239,34 @@ describe("S3 event notifications to SQS", () => {
     } finally {
       await again?.stop();
     }
+  });
+});
+
+describe("S3 event notifications to SNS", () => {
+  it("publishes the test event and ObjectCreated events to a topic whose policy allows S3", async () => {
+    const { account, s3, sqs, bucket, queueUrl, queueArn } = await setup({ policy: false });
+    const sns = new SNSClient(sdkConfig(n.endpoint, { accountId: account }));
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: "s3-events" }));
+    // The queue takes the topic's deliveries (raw: the body is the S3 event itself).
+    const queuePolicy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Action: "sqs:SendMessage", Resource: queueArn, Condition: { ArnEquals: { "aws:SourceArn": TopicArn } } }] };
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { Policy: JSON.stringify(queuePolicy) } }));
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: "sqs", Endpoint: queueArn, Attributes: { RawMessageDelivery: "true" } }));
+    const config = { TopicConfigurations: [{ Id: "to-topic", TopicArn, Events: ["s3:ObjectCreated:*" as const] }] };
+    // The topic's default policy lets only its own account publish: S3 cannot, so the configuration is refused.
+    const refused = await err(s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: config })));
+    expect(refused).toMatchObject({ name: "InvalidArgument", message: "Unable to validate the following destination configurations" });
+    const topicPolicy = {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "SNS:Publish", Resource: TopicArn, Condition: { ArnLike: { "aws:SourceArn": `arn:aws:s3:::${bucket}` }, StringEquals: { "aws:SourceAccount": account } } }],
+    };
+    await sns.send(new SetTopicAttributesCommand({ TopicArn, AttributeName: "Policy", AttributeValue: JSON.stringify(topicPolicy) }));
+    await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: config }));
+    const got = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
+    expect(got.TopicConfigurations).toEqual([{ Id: "to-topic", TopicArn, Events: ["s3:ObjectCreated:*"] }]);
+    const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "via-sns.txt", Body: "sns!" }));
+    const msgs = await receive(sqs, queueUrl, 2);
+    expect(msgs[0]).toMatchObject({ Service: "Amazon S3", Event: "s3:TestEvent", Bucket: bucket });
+    expect(msgs[1].Records[0]).toMatchObject({ eventName: "ObjectCreated:Put", s3: { configurationId: "to-topic", bucket: { name: bucket }, object: { key: "via-sns.txt", size: 4, eTag: put.ETag!.replace(/"/g, "") } } });
   });
 });
 
