@@ -193,12 +193,15 @@ function page(
     bytes += row.size;
     texts.push(row.item);
   }
-  // 2. Without a view, filter or projection, and without binaries, the stored texts are the
-  // wire answer: only the last item is parsed (for LastEvaluatedKey).
-  if (!view && !filter && !paths && input.Select !== "COUNT" && !texts.some((x) => x.includes('"$b"'))) {
+  // 2. Without a filter or projection (the table's or the index's), and without binaries, the
+  // stored texts are the wire answer: only the last item is parsed (for LastEvaluatedKey).
+  if ((!view || view.whole) && !filter && !paths && input.Select !== "COUNT" && !texts.some((x) => x.includes('"$b"'))) {
     if (!more && limit !== undefined && scanned >= limit) more = true;
     const plain: Record<string, unknown> = { Count: texts.length, ScannedCount: scanned };
-    if (more && texts.length) plain.LastEvaluatedKey = keyAttributes(t, fromStored(texts[texts.length - 1]));
+    if (more && texts.length) {
+      const lastItem = fromStored(texts[texts.length - 1]);
+      plain.LastEvaluatedKey = view ? view.lastKey(lastItem) : keyAttributes(t, lastItem);
+    }
     const cap = consumed(input.ReturnConsumedCapacity, t.meta.name, readUnits(bytes, input.ConsistentRead), "read");
     if (cap) plain.ConsumedCapacity = cap;
     return rawOutput(plain, { Items: `[${texts.join(",")}]` });

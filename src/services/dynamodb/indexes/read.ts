@@ -27,6 +27,8 @@ export interface IndexRead {
   keys: TableRecord;
   /** What the index holds of an item (before a ProjectionExpression). */
   present(item: Item): Item;
+  /** present() is the whole item (ALL projection, or an LSI fetching from the table). */
+  whole: boolean;
   lastKey(item: Item): Item;
   startKey(esk: Record<string, unknown> | undefined): IndexPos | undefined;
   query(store: DynamoStore, hk: Buffer, bounds: { lo?: Bound; hi?: Bound }, forward: boolean, after?: IndexPos): IterableIterator<PageRow>;
@@ -77,6 +79,7 @@ export function indexRead(
   return {
     keys: { ...t, hash: ix.hash, range: ix.range },
     present: (item) => (projection ? project(item, projection) : item),
+    whole: projection === undefined,
     lastKey(item) {
       const out: Item = {};
       for (const p of allParts) if (item[p.name] !== undefined) out[p.name] = item[p.name];
