@@ -20,6 +20,7 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { CreateTopicCommand, SNSClient, SetTopicAttributesCommand, SubscribeCommand } from "@aws-sdk/client-sns";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { PYTHON, useClients } from "../../clients/support.js";
 import { err } from "./access-helpers.js";
 
@@ -159,6 +160,15 @@ describe("S3 event notifications to SQS", () => {
     ]);
     expect(more[0].s3.object).toMatchObject({ size: 10, eTag: done.ETag!.replace(/"/g, ""), versionId: done.VersionId });
     expect(more[2].s3.object.versionId).toBe(done.VersionId);
+
+    // A browser POST upload is ObjectCreated:Post.
+    const post = await createPresignedPost(s3, { Bucket: bucket, Key: "posted.txt", Expires: 300 });
+    const form = new FormData();
+    for (const [k, v] of Object.entries(post.fields)) form.append(k, v);
+    form.append("file", new Blob(["from a form"]), "posted.txt");
+    expect((await fetch(post.url, { method: "POST", body: form })).status).toBe(204);
+    const [posted] = (await receive(sqs, queueUrl, 1)).map((m) => m.Records[0]);
+    expect(posted).toMatchObject({ eventName: "ObjectCreated:Post", s3: { object: { key: "posted.txt", size: 11 } } });
   });
 
   it("validates configurations as S3 does and changes nothing on error", async () => {

@@ -18,6 +18,7 @@ import type { Principal, RawHttpRequest, RawHttpResponse, RawHttpRuntime } from 
 import { boundaryOf, readForm, type Form } from "./form-data.js";
 import { xmlError } from "./preflight.js";
 import { bucketAndKey } from "./raw-http.js";
+import { markPostUpload } from "../notifications/emit.js";
 
 const ANONYMOUS: Principal = { type: "anonymous", accountId: "", arn: "*", userId: "anonymous" };
 
@@ -196,6 +197,7 @@ async function handlePost(req: RawHttpRequest, rt: RawHttpRuntime): Promise<RawH
   };
   let out: { ETag?: string; VersionId?: string };
   try {
+    markPostUpload(input); // its event is ObjectCreated:Post
     out = await rt.client.call<{ ETag?: string; VersionId?: string }>("s3", "PutObject", input, { principal });
   } catch (e) {
     file.stream.resume();

@@ -29,7 +29,7 @@ import { commitCurrent, currentDeleteMarker, deleteCurrent, deleteVersion, getVe
 import { bucketStore, noSuchBucket, ownBucket, type StoredBucket } from "./buckets.js";
 import { checkReadConditions, checkWriteConditions } from "./conditions.js";
 import { parseTaggingHeader } from "./tagging.js";
-import { emitS3Event, requestInfo } from "../notifications/emit.js";
+import { emitS3Event, putEventName, requestInfo } from "../notifications/emit.js";
 import { checkReadable, checkStorageClass, noteAccess, restoreHeader } from "../storage-class.js";
 import { expirationHeader } from "../lifecycle/expiration-header.js";
 import { alignedRange, decrypting, type ObjectCipher } from "../encryption/cipher.js";
@@ -251,7 +251,7 @@ export const PutObject: Handler<PutObjectRequest, PutObjectOutput> = async (inpu
     sse: input,
     lock: input,
   });
-  emitS3Event(ctx, committedTo, { eventName: "ObjectCreated:Put", key, size: row.size, eTag: row.etag, versionId: row.versionId, sequencer: row.seq, ...requestInfo(ctx) });
+  emitS3Event(ctx, committedTo, { eventName: putEventName(input), key, size: row.size, eTag: row.etag, versionId: row.versionId, sequencer: row.seq, ...requestInfo(ctx) });
   const expiration = expirationHeader(ctx, committedTo, row);
   return { ETag: row.etag, ...checksumMembers(row.checksums), ...versionIdMember(committedTo, row.versionId), ...(expiration ? { Expiration: expiration } : {}), ...sseMembers(storedSse(row)) } as PutObjectOutput;
 };

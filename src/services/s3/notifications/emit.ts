@@ -52,6 +52,18 @@ export function noteConfigured(db: Db, bucket: string): void {
   configured(db).add(bucket);
 }
 
+/**
+ * Browser POST uploads are written by PutObject (access/post-object.ts calls it in-process);
+ * their input is marked so the event is ObjectCreated:Post, as S3 reports it.
+ */
+const postUploads = new WeakSet<object>();
+export function markPostUpload(input: object): void {
+  postUploads.add(input);
+}
+export function putEventName(input: object): "ObjectCreated:Post" | "ObjectCreated:Put" {
+  return postUploads.has(input) ? "ObjectCreated:Post" : "ObjectCreated:Put";
+}
+
 export interface NotifyingBucket extends StoredBucket {
   notification?: StoredNotification;
 }
