@@ -278,8 +278,7 @@ function delimitedPattern(text: string): Pattern {
     names.push(name);
     if (part.length > 1 || part[0].t === "sel") {
       // `name = value`, `name = v1 || name = v2`, or a bare condition starting with `$n`.
-      const cond = part[0].t === "word" && part.length > 1 && part[1].t === "op" ? part : part;
-      const p = new Parser(cond);
+      const p = new Parser(part);
       const test = p.or<Record<string, string>>(() => {
         const f = p.next();
         if (f.t !== "word" && f.t !== "sel") throw invalid();
