@@ -3,6 +3,7 @@
 // really run (instances/fleet.ts over the execution drivers of core/runtime).
 import { defineService, type Handler } from "../../core/service.js";
 import { DescribeImages, DescribeInstanceTypes } from "./handlers/images.js";
+import { CopyImage, CreateImage, DeregisterImage } from "./handlers/create-image.js";
 import { DescribeInstanceAttribute, DescribeInstanceStatus, GetConsoleOutput, ModifyInstanceAttribute, ModifyInstanceMetadataOptions } from "./handlers/instance-attributes.js";
 import { DescribeInstances, RebootInstances, StartInstances, StopInstances, TerminateInstances } from "./handlers/instances.js";
 import { RunInstances } from "./handlers/run-instances.js";
@@ -90,6 +91,6 @@ export const ec2 = defineService({
     CreateVpcPeeringConnection, DescribeVpcPeeringConnections, AcceptVpcPeeringConnection, RejectVpcPeeringConnection, DeleteVpcPeeringConnection,
     RunInstances, DescribeInstances, StartInstances, StopInstances, RebootInstances, TerminateInstances,
     DescribeInstanceStatus, GetConsoleOutput, DescribeInstanceAttribute, ModifyInstanceAttribute, ModifyInstanceMetadataOptions,
-    DescribeImages, DescribeInstanceTypes,
+    DescribeImages, DescribeInstanceTypes, CreateImage, CopyImage, DeregisterImage,
   },
 });

@@ -2,15 +2,21 @@
 // 1. (boto3) three instances in one security group each serve a file named after their index
 //    with `python3 -m http.server 8000`: unreachable from the host until the inbound rule for
 //    8000 is added, then each public IP serves its own file; a terminated one stops answering.
+// 2. (SDK) an instance whose user data starts a web server; CreateImage; an instance from that
+//    AMI serves the same page.
 // 5. (SDK) a program in an instance calls S3 with the instance profile's credentials from IMDS
 //    and is allowed or denied by the role's policies.
-import { EC2Client, RunInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
+import {
+  AuthorizeSecurityGroupIngressCommand, CreateImageCommand, CreateSecurityGroupCommand, DeregisterImageCommand, DescribeImagesCommand, EC2Client,
+  RunInstancesCommand, TerminateInstancesCommand,
+} from "@aws-sdk/client-ec2";
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 import { PYTHON, useClients } from "../../clients/support.js";
-import { canRunInstances, consoleText, leftovers, ubuntu, waitFor } from "./instance-helpers.js";
+import { canRunInstances, consoleText, httpGet, leftovers, ubuntu, waitFor, waitState } from "./instance-helpers.js";
+import { fail } from "./helpers.js";
 
 const skip = canRunInstances();
 
@@ -153,6 +159,46 @@ python3 /tmp/app.py 2>&1
     const up = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "uploads/from-instance.txt" }));
     expect(await up.Body!.transformToString()).toBe("written inside");
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [inst.InstanceId!] }));
+  });
+
+  it("2 (SDK): an AMI cut from a running web server launches a copy that serves the same page", async () => {
+    const account = freshAccount();
+    const ec2 = new EC2Client(sdkConfig(n.endpoint, { accountId: account }));
+    const sg = await ec2.send(new CreateSecurityGroupCommand({ GroupName: "web", Description: "web" }));
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: sg.GroupId, IpPermissions: [{ IpProtocol: "tcp", FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] }));
+    const userData = `#!/bin/sh
+mkdir -p /var/www && echo "page made on $(hostname) at $(date +%s%N)" > /var/www/index.html
+printf '#!/bin/sh\\ncd /var/www && nohup python3 -m http.server 80 >/dev/null 2>&1 &\\n' > /etc/rc.local && chmod +x /etc/rc.local
+/etc/rc.local
+`;
+    const r = await ec2.send(new RunInstancesCommand({ ImageId: await ubuntu(ec2), MinCount: 1, MaxCount: 1, SecurityGroupIds: [sg.GroupId!], UserData: Buffer.from(userData).toString("base64") }));
+    const first = r.Instances![0];
+    const ip1 = (await waitState(ec2, first.InstanceId!, "running")).PublicIpAddress!;
+    const page = await waitFor(() => httpGet(`http://${ip1}/index.html`).catch(() => undefined));
+    expect(page).toMatch(/^page made on ip-/);
+
+    const { ImageId } = await ec2.send(new CreateImageCommand({ InstanceId: first.InstanceId, Name: "web-server-v1", Description: "web server" }));
+    expect(ImageId).toMatch(/^ami-[0-9a-f]{17}$/);
+    const dup = await fail(ec2.send(new CreateImageCommand({ InstanceId: first.InstanceId, Name: "web-server-v1" })));
+    expect([dup.name, dup.message]).toEqual(["InvalidAMIName.Duplicate", `AMI name web-server-v1 is already in use by AMI ${ImageId}`]);
+    const image = await waitFor(async () => {
+      const i = (await ec2.send(new DescribeImagesCommand({ ImageIds: [ImageId!] }))).Images![0];
+      return i.State === "available" ? i : undefined;
+    });
+    expect(image).toMatchObject({ Name: "web-server-v1", OwnerId: account, Public: false, SourceInstanceId: first.InstanceId, RootDeviceType: "ebs" });
+    expect((await ec2.send(new DescribeImagesCommand({ Owners: ["self"] }))).Images!.map((i) => i.ImageId)).toEqual([ImageId]);
+    // CreateImage rebooted the source (no NoReboot): it serves again through its rc.local.
+    expect(await waitFor(() => httpGet(`http://${ip1}/index.html`).catch(() => undefined))).toBe(page);
+
+    const copy = await ec2.send(new RunInstancesCommand({ ImageId, MinCount: 1, MaxCount: 1, SecurityGroupIds: [sg.GroupId!] }));
+    const ip2 = (await waitState(ec2, copy.Instances![0].InstanceId!, "running")).PublicIpAddress!;
+    expect(ip2).not.toBe(ip1);
+    expect(await waitFor(() => httpGet(`http://${ip2}/index.html`).catch(() => undefined))).toBe(page);
+
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [first.InstanceId!, copy.Instances![0].InstanceId!] }));
+    await ec2.send(new DeregisterImageCommand({ ImageId }));
+    const gone = await fail(ec2.send(new DescribeImagesCommand({ ImageIds: [ImageId!] })));
+    expect([gone.name, gone.message]).toEqual(["InvalidAMIID.NotFound", `The image id '[${ImageId}]' does not exist`]);
   });
 
   it("RunInstances refuses an instance profile that does not exist", async () => {

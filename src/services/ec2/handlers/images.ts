@@ -11,7 +11,8 @@ import type { Ec2State } from "../vpc/store.js";
 import { publicImages, type ImageDoc } from "../instances/images.js";
 import { INSTANCE_TYPES, typeView, type TypeSpec } from "../instances/types.js";
 
-export const IMAGE_KIND = "ami";
+export { IMAGE_KIND } from "../instances/images.js";
+import { IMAGE_KIND } from "../instances/images.js";
 
 /** Every image the account can launch in the region: public ones and its own. */
 export function allImages(s: Ec2State): ImageDoc[] {

@@ -128,6 +128,7 @@ export const RunInstances: Handler<RunInstancesRequest, Reservation> = async (in
     // 2. Image, type, key, user data.
     if (!input.ImageId) throw new AwsError("MissingParameter", "The request must contain the parameter ImageId", 400);
     const image = findImage(s, input.ImageId);
+    if (image.State !== "available") throw new AwsError("InvalidAMIID.Unavailable", `The image id '[${image.ImageId}]' is not available`, 400);
     const typeName = input.InstanceType ?? "m1.small";
     const type = instanceType(typeName);
     if (!type) throw invalid(`Invalid value '${typeName}' for InstanceType.`);

@@ -4,7 +4,9 @@
 // groups: a listener on its public IP (a host loopback address) for every TCP port the groups
 // open to the host, forwarding into the instance through its hub; and, where nftables is
 // installed, the rules between instances of a VPC (firewall.ts).
-import { mkdirSync, readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { promisify } from "node:util";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import type { HubConnection, Machine, ExecutionDriver } from "../../../core/runtime/driver.js";
@@ -16,6 +18,7 @@ import { Ec2State, KIND, type SgDoc, type SubnetDoc } from "../vpc/store.js";
 import { bootPlan } from "./boot.js";
 import { firewallRuleset, hostPorts, type PortSet } from "./firewall.js";
 import { serveImds, type ImdsTokens } from "./imds.js";
+import { IMAGE_KIND } from "./images.js";
 import { INSTANCE_KIND, setState, type InstanceDoc } from "./store.js";
 import { instanceType } from "./types.js";
 
@@ -33,6 +36,8 @@ interface Running {
   allowed?: PortSet;
   poll?: NodeJS.Timeout;
 }
+
+const copy = promisify(execFile);
 
 /** Above this many ports open to the host, listeners follow the ports the instance listens on. */
 const MAX_EAGER_PORTS = 256;
@@ -75,6 +80,11 @@ export class Fleet {
     return join(this.dir, "instances", id);
   }
 
+  /** The disk layer of an image cut from an instance. */
+  imageDir(imageId: string): string {
+    return join(this.dir, "images", imageId);
+  }
+
   consolePath(id: string): string {
     return join(this.instanceDir(id), "console.log");
   }
@@ -107,6 +117,11 @@ export class Fleet {
     const network = `${scope}/${d.VpcId}`;
     let machine: Machine;
     try {
+      // 1. An instance from a custom image starts with the image's disk as its own.
+      if (!d.booted && s.get(IMAGE_KIND, d.ImageId) && !existsSync(join(dir, "upper"))) {
+        mkdirSync(join(dir, "upper"), { recursive: true });
+        await copy("cp", ["-a", "--reflink=auto", `${this.imageDir(d.ImageId)}/.`, join(dir, "upper")]);
+      }
       machine = await this.driver.boot({
         id,
         network,

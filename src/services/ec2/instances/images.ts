@@ -7,6 +7,9 @@ import type { Image } from "@aws-sdk/client-ec2";
 import { createHash } from "node:crypto";
 import type { Tag } from "@aws-sdk/client-ec2";
 
+/** Documents of the account's own images (scoped to account and region). */
+export const IMAGE_KIND = "ami";
+
 export interface ImageDoc extends Omit<Image, "Tags"> {
   ImageId: string;
   Name: string;
