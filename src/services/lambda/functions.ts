@@ -42,7 +42,7 @@ export function load(ctx: RequestContext, fn: string | undefined): StoredFunctio
 
 function checkRuntime(runtime: string | undefined): void {
   if (!runtime || !KNOWN_RUNTIMES.includes(runtime)) throw invalid(`The runtime parameter of ${runtime ?? "null"} is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.`);
-  if (!runtimeSpec(runtime)) throw invalid(`The runtime parameter of ${runtime} is not supported by this Nimbus: no interpreter on this machine runs it (nodejs18.x-22.x run on Node, python3.9-3.13 on python3).`);
+  if (!runtimeSpec(runtime)) throw invalid(`The runtime parameter of ${runtime} is not supported by this Nimbus: no interpreter on this machine runs it (nodejs18.x-22.x run on Node, python3.9-3.13 on python3, provided.al2/provided.al2023 run the function's bootstrap).`);
 }
 
 function checkEnv(vars: Record<string, string> | undefined): void {

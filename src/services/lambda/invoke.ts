@@ -3,6 +3,7 @@
 // runtime's START / END / REPORT lines around the function's own output.
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { InvocationRequest, InvocationResponse } from "@aws-sdk/client-lambda";
 import { AwsError } from "../../core/errors.js";
@@ -126,10 +127,15 @@ export function run(ctx: ExecContext, doc: StoredFunction, payload: Buffer, vers
   const pool = rt.pool({
     key: `${poolPrefix(fn, fn.name, version)}${c.RevisionId}`,
     runtime: spec,
-    bootstrapFile: spec.family === "node" ? rt.bootstraps.node : rt.bootstraps.python,
+    bootstrapFile: spec.family === "node" ? rt.bootstraps.node : spec.family === "python" ? rt.bootstraps.python : join(root, "bootstrap"),
     cwd: root,
     env: () => environment(ctx, doc, root, version),
   });
+  // A custom runtime without its bootstrap fails as AWS reports it.
+  if (spec.family === "provided" && !existsSync(join(root, "bootstrap"))) {
+    const message = `RequestId: ${id} Error: Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]`;
+    return Promise.resolve({ id, payload: Buffer.from(JSON.stringify({ errorType: "Runtime.InvalidEntrypoint", errorMessage: message })), functionError: "Unhandled", logs: `${message}\nRuntime.InvalidEntrypoint\n`, durationMs: 0 });
+  }
   return new Promise((resolve) => {
     pool.submit({ id, payload, arn: c.FunctionArn!, timeoutSec: c.Timeout ?? 3, memoryMb: c.MemorySize ?? 128, resolve: (r) => {
         writeFunctionLogs(ctx, c, version, id, r);

@@ -76,8 +76,9 @@ class Worker {
     const env = { ...(await spec.env()), AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${this.port}` };
     this.logStream = (env as Record<string, string>).AWS_LAMBDA_LOG_STREAM_NAME;
     if (this.dead) return;
-    const args = spec.runtime.family === "python" ? ["-u", spec.bootstrapFile] : [spec.bootstrapFile];
-    const proc = spawn(spec.runtime.command, args, { cwd: spec.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    // A custom runtime (provided.*) is the function's own bootstrap executable.
+    const [command, args] = spec.runtime.family === "provided" ? [spec.bootstrapFile, []] : [spec.runtime.command, spec.runtime.family === "python" ? ["-u", spec.bootstrapFile] : [spec.bootstrapFile]];
+    const proc = spawn(command, args, { cwd: spec.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     this.proc = proc;
     const sink = (c: Buffer) => {
       const run = this.current && !this.current.done ? this.current : undefined;
@@ -130,7 +131,8 @@ class Worker {
       return reply(400, { errorMessage: `Invalid request ID: ${id}`, errorType: "InvalidRequestID" });
     }
     reply(202, { status: "OK" });
-    if (this.current.flushed) this.finish(body, kind === "error", true);
+    // Our bootstraps mark the end of an invocation's output; a custom runtime's answer is final as is.
+    if (this.current.flushed || this.pool.spec.runtime.family === "provided") this.finish(body, kind === "error", true);
     else this.current.pending = { payload: body, error: kind === "error" };
   }
 

@@ -162,6 +162,38 @@ describe("Lambda asynchronous invocation", () => {
     expect(m.MessageAttributes?.ErrorMessage?.StringValue).toBe("attempt 1 failed");
     expect((await err(lambda.send(new CreateFunctionCommand({ FunctionName: "b", Runtime: "nodejs20.x", Role: `arn:aws:iam::${account0}:role/r`, Handler: "index.handler", Code: { ZipFile: zip({ "index.js": CODE }) }, DeadLetterConfig: { TargetArn: "arn:aws:s3:::bucket" } })))).name).toBe("InvalidParameterValueException");
   });
+
+  it("keeps a queued event across a restart and runs its retry afterwards", async () => {
+    const data = mkdtempSync(join(tmpdir(), "nimbus-lambda-async-restart-"));
+    const first = await startNimbus({ dataDir: data });
+    const { account, lambda, queue } = await setup({}, first.endpoint);
+    const q = await queue("after");
+    await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: "a", DestinationConfig: { OnSuccess: { Destination: q.arn } } }));
+    const key = `restart-${account}`;
+    await lambda.send(new InvokeCommand({ FunctionName: "a", InvocationType: "Event", Payload: Buffer.from(JSON.stringify({ dir, key, succeedOn: 2 })) }));
+    for (let i = 0; i < 500 && !readCount(key); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(readCount(key)).toBe(1);
+    await first.stop({ keepData: true });
+    const second = await startNimbus({ dataDir: data });
+    try {
+      const sqs = new SQSClient(sdkConfig(second.endpoint, { accountId: account }));
+      const url = `${second.endpoint}/${account}/after`;
+      for (let i = 0; i < 20; i++) {
+        const r = await fetch(`${second.endpoint}/_nimbus/clock`, { method: "POST", body: JSON.stringify({ advance: "PT61S" }) });
+        expect(r.status).toBe(200);
+        const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 1 }));
+        if (out.Messages?.length) {
+          expect(JSON.parse(out.Messages[0].Body!).requestContext).toMatchObject({ condition: "Success", approximateInvokeCount: 2 });
+          break;
+        }
+        if (i === 19) throw new Error("no message after the restart");
+      }
+      expect(readCount(key)).toBe(2);
+    } finally {
+      await second.stop();
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
 });
 
 function readCount(key: string): number {

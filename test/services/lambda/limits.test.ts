@@ -106,4 +106,29 @@ describe("Lambda worker limits", () => {
     await until(() => !alive());
     expect(alive()).toBe(false);
   });
+
+  it("reaps a worker idle for NIMBUS_LAMBDA_IDLE_MS", async () => {
+    process.env.NIMBUS_LAMBDA_IDLE_MS = "200";
+    const other = await startNimbus();
+    delete process.env.NIMBUS_LAMBDA_IDLE_MS;
+    const account = freshAccount();
+    const lambda = new LambdaClient(sdkConfig(other.endpoint, { accountId: account }));
+    await lambda.send(new CreateFunctionCommand({ FunctionName: "gate", Runtime: "nodejs20.x", Role: `arn:aws:iam::${account}:role/r`, Handler: "index.gate", Code: { ZipFile: zip({ "index.js": CODE }) } }));
+    writeFileSync(join(dir, "go"), "1");
+    const out = await lambda.send(new InvokeCommand({ FunctionName: "gate", Payload: Buffer.from(JSON.stringify({ dir })) }));
+    const pid = JSON.parse(Buffer.from(out.Payload!).toString()).pid as number;
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await until(() => !alive());
+    // The next invocation starts a new worker.
+    const again = await lambda.send(new InvokeCommand({ FunctionName: "gate", Payload: Buffer.from(JSON.stringify({ dir })) }));
+    expect(JSON.parse(Buffer.from(again.Payload!).toString()).pid).not.toBe(pid);
+    await other.stop();
+  });
 });

@@ -166,3 +166,43 @@ describe("Lambda aliases", () => {
     expect((await lambda.send(new InvokeCommand({ FunctionName: "v", Qualifier: "canary" }))).ExecutedVersion).toBe("1");
   });
 });
+
+describe("Lambda custom runtimes (provided.al2023, provided.al2)", () => {
+  // The AWS tutorial's shell bootstrap: poll /next with curl, answer /response.
+  const BOOTSTRAP = `#!/bin/sh
+set -eu
+while true; do
+  HEADERS="$(mktemp)"
+  EVENT=$(curl -sS -LD "$HEADERS" "http://\${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/next")
+  REQUEST_ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+  echo "handling $REQUEST_ID"
+  curl -sS -o /dev/null -X POST "http://\${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/$REQUEST_ID/response" -d "{\\"handler\\":\\"$_HANDLER\\",\\"event\\":$EVENT,\\"root\\":\\"$LAMBDA_TASK_ROOT\\"}"
+done
+`;
+
+  it("runs the function's own bootstrap against the Runtime API, warm across invocations", async () => {
+    const account = freshAccount();
+    const lambda = new LambdaClient(sdkConfig(n.endpoint, { accountId: account }));
+    for (const runtime of ["provided.al2023", "provided.al2"]) {
+      const name = runtime.replace(".", "-");
+      await lambda.send(new CreateFunctionCommand({ FunctionName: name, Runtime: runtime as never, Role: `arn:aws:iam::${account}:role/r`, Handler: "function.handler", Code: { ZipFile: zip({ bootstrap: BOOTSTRAP }, { bootstrap: 0o755 }) } }));
+      for (const i of [1, 2]) {
+        const r = await lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify({ i })), LogType: "Tail" }));
+        expect(r.FunctionError).toBeUndefined();
+        const body = json(r.Payload);
+        expect(body.handler).toBe("function.handler");
+        expect(body.event).toEqual({ i });
+        expect(Buffer.from(r.LogResult!, "base64").toString()).toMatch(/handling [0-9a-f-]{36}/);
+      }
+    }
+  });
+
+  it("reports a package without a bootstrap as Runtime.InvalidEntrypoint", async () => {
+    const account = freshAccount();
+    const lambda = new LambdaClient(sdkConfig(n.endpoint, { accountId: account }));
+    await lambda.send(new CreateFunctionCommand({ FunctionName: "nob", Runtime: "provided.al2023", Role: `arn:aws:iam::${account}:role/r`, Handler: "x", Code: { ZipFile: zip({ "main.sh": "echo" }) } }));
+    const r = await lambda.send(new InvokeCommand({ FunctionName: "nob" }));
+    expect(r.FunctionError).toBe("Unhandled");
+    expect(json(r.Payload)).toEqual({ errorType: "Runtime.InvalidEntrypoint", errorMessage: expect.stringMatching(/^RequestId: [0-9a-f-]{36} Error: Couldn't find valid bootstrap\(s\): \[\/var\/task\/bootstrap \/opt\/bootstrap\]$/) });
+  });
+});

@@ -12,7 +12,8 @@ function crc32(b: Buffer): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-export function zip(files: Record<string, string>): Buffer {
+/** `modes` gives unix permission bits (e.g. 0o755 for a custom runtime's bootstrap); such entries are marked "made on unix". */
+export function zip(files: Record<string, string>, modes: Record<string, number> = {}): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
@@ -31,8 +32,9 @@ export function zip(files: Record<string, string>): Buffer {
     local.writeUInt16LE(nameBuf.length, 26);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(modes[name] !== undefined ? (3 << 8) | 20 : 20, 4);
     central.writeUInt16LE(20, 6);
+    if (modes[name] !== undefined) central.writeUInt32LE(((0o100000 | modes[name]) << 16) >>> 0, 38);
     central.writeUInt16LE(8, 10);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(comp.length, 20);

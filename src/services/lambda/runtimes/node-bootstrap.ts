@@ -22,6 +22,7 @@ function call(method, path, body, headers = {}) {
       res.on("error", reject);
     });
     req.on("error", reject);
+    req.setNoDelay(true);
     req.end(body);
   });
 }
