@@ -7,9 +7,11 @@ import {
   ModifyInstanceAttributeCommand, RebootInstancesCommand, RevokeSecurityGroupIngressCommand, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand,
   TerminateInstancesCommand, type Instance,
 } from "@aws-sdk/client-ec2";
+import { CloudWatchClient, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { probeDriver } from "../../../src/core/runtime/select.js";
 import { fail } from "./helpers.js";
 import { canRunInstances, consoleText, httpGet, leftovers, ubuntu, waitFor, waitState } from "./instance-helpers.js";
 
@@ -191,6 +193,41 @@ describe.skipIf(!!skip)(`instances${skip ? ` (skipped: ${skip})` : ""}`, () => {
     expect([missing.name, missing.message]).toEqual(["InvalidInstanceID.NotFound", "The instance ID 'i-12345678901234567' does not exist"]);
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: ids }));
     await Promise.all(ids.map((id) => waitState(ec2, id, "terminated")));
+  });
+
+  it("sends AWS/EC2 CPUUtilization and network metrics to CloudWatch from cgroup and /proc accounting", async () => {
+    const account = freshAccount();
+    const ec2 = client(account);
+    const busy = `#!/bin/sh\npython3 -c 'import time\nt = time.time()\nwhile time.time() - t < 1.5: pass'\necho busy-done\n`;
+    const r = await ec2.send(new RunInstancesCommand({ ImageId: await ubuntu(ec2), InstanceType: "t2.micro", MinCount: 1, MaxCount: 1, UserData: b64(busy) }));
+    const id = r.Instances![0].InstanceId!;
+    await waitFor(async () => ((await consoleText(ec2, id)).includes("busy-done") ? true : undefined));
+    // A minute passes in Nimbus time: the fleet samples every running instance.
+    const res = await fetch(`${n.endpoint}/_nimbus/clock`, { method: "POST", body: JSON.stringify({ advance: "PT1M" }) });
+    expect(res.status).toBe(200);
+    const cw = new CloudWatchClient(sdkConfig(n.endpoint, { accountId: account }));
+    const now = Date.parse(((await (await fetch(`${n.endpoint}/_nimbus/clock`)).json()) as { now: string }).now);
+    const stat = async (MetricName: string) =>
+      (await cw.send(new GetMetricStatisticsCommand({
+        Namespace: "AWS/EC2", MetricName, Dimensions: [{ Name: "InstanceId", Value: id }], StartTime: new Date(now - 600_000), EndTime: new Date(now + 600_000), Period: 60, Statistics: ["Maximum"],
+      }))).Datapoints ?? [];
+    const cpu = await stat("CPUUtilization");
+    expect(cpu).toHaveLength(1);
+    expect(cpu[0].Unit).toBe("Percent");
+    // 1.5 s of one vCPU busy over the sampled period (at least the minute that passed).
+    expect(cpu[0].Maximum).toBeGreaterThan(0.5);
+    expect(cpu[0].Maximum).toBeLessThan(100);
+    expect((await stat("NetworkIn"))[0]?.Unit).toBe("Bytes");
+    expect((await stat("StatusCheckFailed"))[0]?.Maximum).toBe(0);
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    await waitState(ec2, id, "terminated");
+  });
+
+  it("/_nimbus/health says which driver runs instances and whether security groups are enforced", async () => {
+    const h = (await (await fetch(`${n.endpoint}/_nimbus/health`)).json()) as { services: Record<string, string>; details: Record<string, { driver: string; securityGroups: string }> };
+    expect(h.services.ec2).toBe("running");
+    expect(h.details.ec2.driver).toBe("namespace");
+    expect(h.details.ec2.securityGroups).toBe(probeDriver().nft ? "enforced (nftables)" : "recorded");
   });
 
   it("describes images by owner and name, and instance types with their real figures", async () => {

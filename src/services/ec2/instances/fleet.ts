@@ -35,7 +35,13 @@ interface Running {
   groups: string[];
   allowed?: PortSet;
   poll?: NodeJS.Timeout;
+  vcpus: number;
+  /** The last metrics sample: CPU microseconds, network bytes, Nimbus time. */
+  sample?: { cpu: number; rx: number; tx: number; at: number };
 }
+
+/** AWS/EC2 basic monitoring: one datapoint per instance and metric every five minutes; Nimbus samples every minute (detailed monitoring's period). */
+const METRIC_PERIOD_MS = 60_000;
 
 const copy = promisify(execFile);
 
@@ -146,7 +152,9 @@ export class Fleet {
       });
       return;
     }
-    const r: Running = { id, scope, network, ip: d.PrivateIpAddress, machine, killing: false, listeners: new Map(), groups: [] };
+    const r: Running = { id, scope, network, ip: d.PrivateIpAddress, machine, killing: false, listeners: new Map(), groups: [], vcpus: type.vcpus };
+    r.sample = this.measure(r);
+    this.startMetrics();
     this.running.set(id, r);
     let stillWanted = true;
     s.store.tx(() => {
@@ -353,6 +361,57 @@ export class Fleet {
     }, () => c.socket.destroy());
   }
 
+  // ------------------------------------------------------------ metrics
+
+  private metricsTimer?: NodeJS.Timeout;
+  private offClock?: () => void;
+
+  /** Samples every minute of real time, and whenever Nimbus time is moved forward. */
+  private startMetrics(): void {
+    if (this.metricsTimer) return;
+    this.metricsTimer = setInterval(() => this.emitMetrics(), METRIC_PERIOD_MS);
+    this.metricsTimer.unref();
+    this.offClock = this.rt.clock.onAdvance(() => this.emitMetrics());
+  }
+
+  private measure(r: Running): { cpu: number; rx: number; tx: number; at: number } {
+    let rx = 0;
+    let tx = 0;
+    try {
+      const line = readFileSync(`/proc/${r.machine.pid}/net/dev`, "utf8").split("\n").find((l) => l.trim().startsWith("eth0:"));
+      const cols = line?.split(":")[1].trim().split(/\s+/) ?? [];
+      rx = Number(cols[0] ?? 0);
+      tx = Number(cols[8] ?? 0);
+    } catch {
+      /* the machine is gone */
+    }
+    return { cpu: this.driver.cpuMicros(r.machine) ?? 0, rx, tx, at: this.rt.clock.now() };
+  }
+
+  /**
+   * AWS/EC2 CPUUtilization (cgroup CPU time over the period and the type's vCPUs), NetworkIn/Out
+   * (bytes on eth0) and StatusCheckFailed for every running instance, as "metric" events.
+   */
+  emitMetrics(): void {
+    if (this.closed) return;
+    for (const r of this.running.values()) {
+      if (r.killing || !r.sample) continue;
+      const now = this.measure(r);
+      const prev = r.sample;
+      r.sample = now;
+      const wallUs = Math.max(1, (now.at - prev.at) * 1000);
+      const [accountId, region] = r.scope.split("/");
+      const base = { accountId, region, namespace: "AWS/EC2", dimensions: { InstanceId: r.id }, timestamp: now.at };
+      const cpu = Math.min(100, Math.max(0, ((now.cpu - prev.cpu) / (wallUs * r.vcpus)) * 100));
+      this.rt.events.emit("metric", { ...base, name: "CPUUtilization", value: Number(cpu.toFixed(4)), unit: "Percent" });
+      this.rt.events.emit("metric", { ...base, name: "NetworkIn", value: Math.max(0, now.rx - prev.rx), unit: "Bytes" });
+      this.rt.events.emit("metric", { ...base, name: "NetworkOut", value: Math.max(0, now.tx - prev.tx), unit: "Bytes" });
+      for (const name of ["StatusCheckFailed", "StatusCheckFailed_Instance", "StatusCheckFailed_System"]) {
+        this.rt.events.emit("metric", { ...base, name, value: 0, unit: "Count" });
+      }
+    }
+  }
+
   // ------------------------------------------------------------ lifecycle
 
   /** Boots again the instances recorded as running or pending (after a restart). */
@@ -384,6 +443,8 @@ export class Fleet {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.metricsTimer) clearInterval(this.metricsTimer);
+    this.offClock?.();
     for (const r of this.running.values()) {
       r.killing = true;
       this.closeListeners(r);
