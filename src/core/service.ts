@@ -186,6 +186,8 @@ export interface ServiceDefinition {
   http?: RawHttpHook;
   /** What /_nimbus/health reports for this service beyond "running" (EC2: the execution driver, whether security groups are enforced). */
   health?(db: Db): Record<string, unknown> | undefined;
+  /** POST /_nimbus/chaos with {"service": this, ...}: a fault injected on request (EC2: spot interruptions). Throws to answer 400. */
+  chaos?(db: Db, request: Record<string, unknown>): Record<string, unknown> | Promise<Record<string, unknown>>;
   /** Drop all of this service's state (its own tables; the shared document rows are cleared by the chassis). */
   reset?(rt: ServiceRuntime): void;
   /**

@@ -2,6 +2,7 @@
 //   GET  /_nimbus/health            per-service status
 //   GET  /_nimbus/clock             Nimbus time; POST {"advance":"P30D"} moves it forward
 //   POST /_nimbus/state/reset       clean slate for all services, or {"service":"sqs"}
+//   POST /_nimbus/chaos             a fault a service injects, {"service":"ec2","action":...}
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseDuration } from "../clock/clock.js";
 import { serviceIndex } from "../routing/route.js";
@@ -48,6 +49,17 @@ export class InternalApi {
         return json(res, 400, { code: "ERR_UNKNOWN_SERVICE", message: `no running service named "${service}"; GET /_nimbus/health lists them` });
       }
       return json(res, 200, { reset: this.nimbus.reset(service) });
+    }
+    if (path === "/_nimbus/chaos" && method === "POST") {
+      // Faults a service can inject on request (EC2: a spot interruption), {"service": ..., ...}.
+      const b = (body ?? {}) as { service?: string };
+      const def = b.service ? this.nimbus.services.get(b.service) : undefined;
+      if (!def?.chaos) return json(res, 400, { code: "ERR_NO_CHAOS", message: `no chaos for service "${b.service}"; services with chaos: ${[...this.nimbus.services.values()].filter((d) => d.chaos).map((d) => d.name).join(", ")}` });
+      try {
+        return json(res, 200, await def.chaos(this.nimbus.db, b as Record<string, unknown>));
+      } catch (e) {
+        return json(res, 400, { code: "ERR_CHAOS", message: (e as Error).message });
+      }
     }
     return json(res, 404, { code: "ERR_NOT_FOUND", message: `no Nimbus endpoint ${method} ${path}; see /_nimbus/health` });
   }
