@@ -26,6 +26,8 @@ import { s3Http } from "./access/raw-http.js";
 import { resumeDeliveries, stopDeliveries } from "./notifications/outbox.js";
 import { lifecycleHandlers } from "./lifecycle/handlers.js";
 import { objectLockHandlers } from "./object-lock/handlers.js";
+import { DeleteBucketReplication, GetBucketReplication, PutBucketReplication } from "./replication/config.js";
+import { startReplicationWorker, stopReplicationWorker } from "./replication/engine.js";
 import { startLifecycleWorker, stopLifecycleWorker } from "./lifecycle/worker.js";
 import { GetBucketNotificationConfiguration, PutBucketNotificationConfiguration } from "./notifications/handlers.js";
 import { SelectObjectContent } from "./select/handler.js";
@@ -37,6 +39,9 @@ export const s3 = defineService({
     ...accessHandlers,
     ...lifecycleHandlers,
     ...objectLockHandlers,
+    PutBucketReplication,
+    GetBucketReplication,
+    DeleteBucketReplication,
     CreateBucket,
     HeadBucket,
     ListBuckets,
@@ -79,9 +84,11 @@ export const s3 = defineService({
   start: (rt) => {
     resumeDeliveries(rt);
     startLifecycleWorker(rt);
+    startReplicationWorker(rt);
   },
   stop: (rt) => {
     stopLifecycleWorker(rt);
+    stopReplicationWorker(rt);
     return stopDeliveries(rt.db);
   },
   // Every blob the S3 tables reference (current objects, older versions, parts of uploads in

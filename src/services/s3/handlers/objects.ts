@@ -35,6 +35,7 @@ import { expirationHeader } from "../lifecycle/expiration-header.js";
 import { alignedRange, decrypting, type ObjectCipher } from "../encryption/cipher.js";
 import { readCipher, sseMembers, storedSse, writeEncryption, type SseRequest } from "../encryption/sse.js";
 import { deleteBlocked, lockedError, lockMembers, lockOnWrite, type LockRequest } from "../object-lock/lock.js";
+import { markDeleteMarker, markForReplication, replicationMembers } from "../replication/engine.js";
 
 export { checkReadable, checkStorageClass };
 
@@ -188,6 +189,8 @@ export async function commitObject(
       check?.();
       row.versionId = bucket.versioning === "Enabled" ? newVersionId() : "null";
       row.seq = nextSeq(ctx.clock.now());
+      // Replication (replication/engine.ts): PENDING and a queued task, in this transaction.
+      markForReplication(ctx.db, bucket, row);
       freed = commitCurrent(ctx.db, bucket.versioning, row);
     });
   } catch (e) {
@@ -218,7 +221,7 @@ export async function writeObject(ctx: RequestContext, o: NewObject): Promise<{ 
     // Second precision, as S3 keeps it: listings, headers and conditions then agree.
     lastModified: Math.floor(ctx.clock.now() / 1000) * 1000,
     storageClass: o.storageClass,
-    headers: { ...o.headers, sse: enc.stored, lock } as ContentHeaders,
+    headers: { ...o.headers, sse: enc.stored, lock, replication: undefined } as ContentHeaders,
     metadata: o.metadata,
     checksums: { [o.algorithm]: checksum },
     tags: o.tags,
@@ -428,7 +431,7 @@ function readObjectOnce(input: ReadInput, ctx: RequestContext, withBody: boolean
     out.ContentRange = `bytes ${range.start}-${range.end}/${o.size}`;
     out[RESPONSE_STATUS] = 206;
   }
-  Object.assign(out, sseMembers(storedSse(o)), lockMembers(o));
+  Object.assign(out, sseMembers(storedSse(o)), lockMembers(o), replicationMembers(o));
   if (withBody) out.Body = { id: o.blobId, range, cipher } as unknown as GetObjectOutput["Body"];
   return out;
 }
@@ -469,6 +472,7 @@ export const DeleteObject: Handler<DeleteObjectRequest, DeleteObjectOutput> = as
     }
     // 2.
     const r = deleteCurrent(ctx.db, b.versioning, b.name, key, ctx.clock.now());
+    if (r.marker) markDeleteMarker(ctx.db, b, r.marker);
     return { freed: r.freed, out: r.marker ? { DeleteMarker: true, VersionId: r.marker.versionId } : {} };
   });
   for (const id of freed) await ctx.blobs.delete(id);
