@@ -11,6 +11,7 @@ import { readZip, ZipError } from "./zip.js";
 import { runtimeFor } from "./runtime.js";
 import { arnOf, invalid, isVersion, loadLatest, notFound as notFoundIn, refOf, resolveTarget, versionKey, type FunctionRef, type StoredAlias, type StoredFunction } from "./lookup.js";
 import { blobInUse, publishVersion } from "./versions.js";
+import { layerVersionByArn } from "./layers.js";
 
 export type { StoredFunction } from "./lookup.js";
 
@@ -54,6 +55,21 @@ function checkEnv(vars: Record<string, string> | undefined): void {
   if (Buffer.byteLength(JSON.stringify(vars ?? {})) > 4096) throw invalid("Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit.");
 }
 
+/** `Layers`: at most five existing layer versions, by ARN; the configuration lists them with their sizes. */
+function resolveLayers(ctx: RequestContext, arns: string[] | undefined): { Layers?: FunctionConfiguration["Layers"]; layers?: StoredFunction["layers"] } {
+  if (arns === undefined) return {};
+  if (arns.length > 5) throw invalid("Cannot reference more than 5 layers.");
+  const Layers: NonNullable<FunctionConfiguration["Layers"]> = [];
+  const layers: NonNullable<StoredFunction["layers"]> = [];
+  for (const arn of arns) {
+    const v = layerVersionByArn(ctx, arn);
+    if (!v) throw invalid(`Layer version ${arn} does not exist.`);
+    Layers.push({ Arn: arn, CodeSize: v.view.Content!.CodeSize });
+    layers.push({ arn, blobId: v.blobId, shaHex: v.shaHex });
+  }
+  return { Layers, layers };
+}
+
 /** A dead-letter target is an SQS queue or an SNS topic. */
 function checkDlq(arn: string): string {
   if (!/^arn:aws[a-zA-Z-]*:(sqs|sns):[a-z0-9-]+:\d{12}:[^:]+$/.test(arn)) {
@@ -81,7 +97,7 @@ async function toBuffer(v: Uint8Array | Readable | undefined): Promise<Buffer | 
 }
 
 /** The package bytes from ZipFile or S3Bucket/S3Key, checked and unpacked. */
-async function takeCode(ctx: RequestContext, code: { ZipFile?: Uint8Array; S3Bucket?: string; S3Key?: string; S3ObjectVersion?: string; ImageUri?: string }): Promise<{ zip: Buffer; shaHex: string; blobId: string }> {
+export async function takeCode(ctx: RequestContext, code: { ZipFile?: Uint8Array; S3Bucket?: string; S3Key?: string; S3ObjectVersion?: string; ImageUri?: string }): Promise<{ zip: Buffer; shaHex: string; blobId: string }> {
   if (code.ImageUri) throw invalid("Container images are not supported by this Nimbus (see GAPS.md).");
   let zip = await toBuffer(code.ZipFile as Uint8Array | Readable | undefined);
   if (!zip && code.S3Bucket && code.S3Key) {
@@ -125,6 +141,7 @@ export const CreateFunction: Handler<CreateFunctionRequest, FunctionConfiguratio
   if (!input.Handler) throw invalid("Handler is required for functions of Zip package type.");
   checkNumbers(input.Timeout, input.MemorySize);
   checkEnv(input.Environment?.Variables);
+  const layers = resolveLayers(ctx, input.Layers);
   if (ctx.store.get("function", name)) throw new AwsError("ResourceConflictException", `Function already exist: ${name}`, 409, { fields: { Type: "User" } });
   // 2. Code: blob, unpack, then commit the document.
   const code = await takeCode(ctx, input.Code ?? {});
@@ -154,8 +171,9 @@ export const CreateFunction: Handler<CreateFunctionRequest, FunctionConfiguratio
     SnapStart: { ApplyOn: "None", OptimizationStatus: "Off" },
     RuntimeVersionConfig: { RuntimeVersionArn: `arn:aws:lambda:${ctx.region}::runtime:nimbus-${input.Runtime}` },
     LoggingConfig: { LogFormat: "Text", LogGroup: `/aws/lambda/${name}` },
+    ...(layers.Layers && layers.Layers.length > 0 ? { Layers: layers.Layers } : {}),
   };
-  const doc: StoredFunction = { configuration, codeSize: code.zip.length, blobId: code.blobId, shaHex: code.shaHex, ...(input.Tags ? { tags: input.Tags } : {}) };
+  const doc: StoredFunction = { configuration, codeSize: code.zip.length, blobId: code.blobId, shaHex: code.shaHex, ...(input.Tags ? { tags: input.Tags } : {}), ...(layers.layers && layers.layers.length > 0 ? { layers: layers.layers } : {}) };
   // 3. Publish=true publishes version 1 in the same transaction.
   const published = ctx.store.tx(() => {
     ctx.store.put<StoredFunction>("function", name, doc);
@@ -221,6 +239,7 @@ export const UpdateFunctionConfiguration: Handler<UpdateFunctionConfigurationReq
   if (input.Runtime !== undefined) checkRuntime(input.Runtime);
   checkNumbers(input.Timeout, input.MemorySize);
   if (input.Environment) checkEnv(input.Environment.Variables);
+  const layers = resolveLayers(ctx, input.Layers);
   const c = doc.configuration;
   const configuration: FunctionConfiguration = {
     ...c,
@@ -236,7 +255,11 @@ export const UpdateFunctionConfiguration: Handler<UpdateFunctionConfigurationReq
     RevisionId: randomUUID(),
     LastUpdateStatus: "Successful",
   };
-  ref.store.put<StoredFunction>("function", c.FunctionName!, { ...doc, configuration });
+  if (layers.Layers) {
+    if (layers.Layers.length > 0) configuration.Layers = layers.Layers;
+    else delete configuration.Layers;
+  }
+  ref.store.put<StoredFunction>("function", c.FunctionName!, { ...doc, configuration, ...(layers.layers ? { layers: layers.layers } : {}) });
   runtimeFor(ctx.db).retire(poolPrefix(ref, c.FunctionName!, "$LATEST"));
   return { ...configuration, LastUpdateStatus: "InProgress", LastUpdateStatusReason: "The function is being created.", LastUpdateStatusReasonCode: "Creating" as never };
 };

@@ -2,7 +2,7 @@
 // background). Logs come back with LogType=Tail as AWS does: the last 4 KB, base64, with the
 // runtime's START / END / REPORT lines around the function's own output.
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { InvocationRequest, InvocationResponse } from "@aws-sdk/client-lambda";
@@ -74,6 +74,12 @@ async function environment(ctx: ExecContext, doc: StoredFunction, root: string, 
     AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
     AWS_ENDPOINT_URL: ctx.endpoint,
   };
+  if (doc.layers?.length) {
+    const p = layerPaths(ctx, doc);
+    env.PATH = [...p.bin, env.PATH].join(":");
+    env.NODE_PATH = p.node.join(":");
+    env.PYTHONPATH = p.python.join(":");
+  }
   // The execution role's temporary credentials, as Lambda hands them to its runtime.
   try {
     const out = await ctx.client.call<{ Credentials?: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string } }>(
@@ -110,10 +116,35 @@ function tail(id: string, r: InvokeResult, memoryMb: number, version = "$LATEST"
 /** Unpacks the code again from its blob when the tree under the data dir is gone (the blob is the record). */
 export async function ensureCode(ctx: ExecContext, doc: StoredFunction): Promise<void> {
   const rt = runtimeFor(ctx.db);
-  if (existsSync(rt.taskRoot(doc.shaHex))) return;
-  const chunks: Buffer[] = [];
-  for await (const c of ctx.blobs.read(doc.blobId)) chunks.push(c as Buffer);
-  rt.unpack(doc.shaHex, readZip(Buffer.concat(chunks), 262_144_000));
+  // The function's package and its layers' (content-addressed, unpacked once each).
+  for (const { shaHex, blobId } of [doc, ...(doc.layers ?? [])]) {
+    if (existsSync(rt.taskRoot(shaHex))) continue;
+    const chunks: Buffer[] = [];
+    for await (const c of ctx.blobs.read(blobId)) chunks.push(c as Buffer);
+    rt.unpack(shaHex, readZip(Buffer.concat(chunks), 262_144_000));
+  }
+}
+
+/**
+ * Where AWS puts layer content on the paths (/opt/nodejs/node_modules, /opt/python, /opt/bin...),
+ * for layers unpacked each in its own directory; a later layer comes first, as a later layer's
+ * files win in AWS's merged /opt.
+ */
+function layerPaths(ctx: ExecContext, doc: StoredFunction): { node: string[]; python: string[]; bin: string[] } {
+  const rt = runtimeFor(ctx.db);
+  const out = { node: [] as string[], python: [] as string[], bin: [] as string[] };
+  for (const l of [...(doc.layers ?? [])].reverse()) {
+    const dir = rt.taskRoot(l.shaHex);
+    out.node.push(join(dir, "nodejs", "node_modules"), join(dir, "nodejs", `node${process.versions.node.split(".")[0]}`, "node_modules"));
+    out.python.push(join(dir, "python"));
+    try {
+      for (const v of readdirSync(join(dir, "python", "lib"))) out.python.push(join(dir, "python", "lib", v, "site-packages"));
+    } catch {
+      // no python/lib in this layer
+    }
+    out.bin.push(join(dir, "bin"));
+  }
+  return out;
 }
 
 /** Runs one invocation on the pool of the configuration (a version's, or $LATEST's) and waits for its result. */

@@ -22,6 +22,8 @@ export interface StoredFunction {
   tags?: Record<string, string>;
   /** The last published version number ($LATEST only). */
   lastVersion?: number;
+  /** The layer versions of `Layers`, in order, with their packages (kept even if the layer version is deleted). */
+  layers?: Array<{ arn: string; blobId: string; shaHex: string }>;
 }
 
 export interface StoredAlias {

@@ -11,6 +11,7 @@ import { ListVersionsByFunction, PublishVersion } from "./versions.js";
 import { CreateAlias, DeleteAlias, GetAlias, ListAliases, UpdateAlias } from "./aliases.js";
 import { DeleteFunctionEventInvokeConfig, GetFunctionEventInvokeConfig, ListFunctionEventInvokeConfigs, PutFunctionEventInvokeConfig, UpdateFunctionEventInvokeConfig } from "./event-invoke-config.js";
 import { asyncMigrations, closeAsync, openAsync } from "./async-invoke.js";
+import { AddLayerVersionPermission, DeleteLayerVersion, GetLayerVersion, GetLayerVersionByArn, ListLayers, ListLayerVersions, PublishLayerVersion } from "./layers.js";
 import { closeRuntime, openRuntime } from "./runtime.js";
 import { CreateEventSourceMapping, DeleteEventSourceMapping, GetEventSourceMapping, ListEventSourceMappings, UpdateEventSourceMapping } from "./event-source-mappings/handlers.js";
 import { startMappings, stopMappings } from "./event-source-mappings/runner.js";
@@ -53,6 +54,7 @@ export const lambda = defineService({
     AddPermission, RemovePermission, GetPolicy,
     PublishVersion, ListVersionsByFunction, CreateAlias, GetAlias, UpdateAlias, DeleteAlias, ListAliases,
     CreateEventSourceMapping, GetEventSourceMapping, ListEventSourceMappings, UpdateEventSourceMapping, DeleteEventSourceMapping,
+    PublishLayerVersion, GetLayerVersion, GetLayerVersionByArn, ListLayerVersions, ListLayers, DeleteLayerVersion, AddLayerVersionPermission,
     PutFunctionEventInvokeConfig, UpdateFunctionEventInvokeConfig, GetFunctionEventInvokeConfig, DeleteFunctionEventInvokeConfig, ListFunctionEventInvokeConfigs,
   },
   migrations: asyncMigrations,
@@ -72,7 +74,10 @@ export const lambda = defineService({
     rt.db.prepare("DELETE FROM lambda_async").run();
   },
   *blobRefs(db) {
-    const rows = db.prepare("SELECT json_extract(doc, '$.blobId') AS id FROM nimbus_docs WHERE service = 'lambda' AND kind IN ('function', 'version')").iterate();
+    const rows = db.prepare("SELECT json_extract(doc, '$.blobId') AS id FROM nimbus_docs WHERE service = 'lambda' AND kind IN ('function', 'version', 'layer-version')").iterate();
     for (const r of rows as IterableIterator<{ id: string | null }>) if (r.id) yield r.id;
+    // Layer packages a function or version still uses (also after DeleteLayerVersion).
+    const layers = db.prepare("SELECT json_extract(l.value, '$.blobId') AS id FROM nimbus_docs d, json_each(d.doc, '$.layers') l WHERE d.service = 'lambda' AND d.kind IN ('function', 'version')").iterate();
+    for (const r of layers as IterableIterator<{ id: string | null }>) if (r.id) yield r.id;
   },
 });

@@ -52,7 +52,7 @@ export function publishVersion(ctx: Pick<RequestContext, "clock" | "region">, st
     State: "Active",
     LastUpdateStatus: "Successful",
   };
-  store.put<StoredFunction>("version", versionKey(name, version), { configuration, codeSize: latest.codeSize, blobId: latest.blobId, shaHex: latest.shaHex });
+  store.put<StoredFunction>("version", versionKey(name, version), { configuration, codeSize: latest.codeSize, blobId: latest.blobId, shaHex: latest.shaHex, ...(latest.layers ? { layers: latest.layers } : {}) });
   store.put<StoredFunction>("function", name, { ...latest, lastVersion: n + 1 });
   return configuration;
 }
