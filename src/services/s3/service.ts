@@ -28,6 +28,7 @@ import { lifecycleHandlers } from "./lifecycle/handlers.js";
 import { objectLockHandlers } from "./object-lock/handlers.js";
 import { DeleteBucketReplication, GetBucketReplication, PutBucketReplication } from "./replication/config.js";
 import { startReplicationWorker, stopReplicationWorker } from "./replication/engine.js";
+import { forgetMasterKey } from "./encryption/cipher.js";
 import { startLifecycleWorker, stopLifecycleWorker } from "./lifecycle/worker.js";
 import { GetBucketNotificationConfiguration, PutBucketNotificationConfiguration } from "./notifications/handlers.js";
 import { SelectObjectContent } from "./select/handler.js";
@@ -101,5 +102,7 @@ export const s3 = defineService({
     // Rows first (committed), then their blobs.
     const ids = deleteAllObjects(rt.db);
     for (const id of ids) void rt.blobs.delete(id);
+    // The SSE-S3 master key's document went with the others (encryption/cipher.ts).
+    forgetMasterKey(rt.db);
   },
 });

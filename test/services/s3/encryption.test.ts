@@ -2,7 +2,7 @@
 // and blob files) are ciphertext; range reads decrypt from any offset; default bucket
 // encryption; SSE-C keys enforced on GET, HEAD and copy; multipart uploads encrypted too.
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   CompleteMultipartUploadCommand,
@@ -14,11 +14,12 @@ import {
   HeadObjectCommand,
   PutBucketEncryptionCommand,
   PutObjectCommand,
+  S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allParts, getObject, getUpload } from "../../../src/services/s3/store.js";
-import { startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 import { err } from "./access-helpers.js";
 import { withBucket } from "./helpers.js";
 
@@ -110,6 +111,28 @@ describe("SSE-S3 (the default)", () => {
     expect(got.equals(Buffer.concat([part1, part2]))).toBe(true);
     const tail = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "mp", Range: `bytes=${part1.length - 5}-${part1.length + 5}` }));
     expect((await bytes(tail.Body)).equals(Buffer.concat([part1, part2]).subarray(part1.length - 5, part1.length + 6))).toBe(true);
+  });
+});
+
+describe("the SSE-S3 key", () => {
+  it("survives a state reset and a restart: objects written after the reset read back after the restart", async () => {
+    const m = await startNimbus();
+    let restarted: TestNimbus | undefined;
+    try {
+      const { s3, bucket } = await withBucket(m, "ssereset");
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "before", Body: "old" }));
+      const r = await fetch(`${m.endpoint}/_nimbus/state/reset`, { method: "POST", body: JSON.stringify({ service: "s3" }) });
+      expect(r.status).toBe(200);
+      const again = await withBucket(m, "ssereset");
+      await again.s3.send(new PutObjectCommand({ Bucket: again.bucket, Key: "after", Body: secret(500) }));
+      await m.stop({ keepData: true });
+      restarted = await startNimbus({ dataDir: m.dataDir });
+      const c = new S3Client({ ...sdkConfig(restarted.endpoint, { accountId: await again.s3.config.credentials().then((x) => x.accessKeyId) }), forcePathStyle: true });
+      expect((await bytes((await c.send(new GetObjectCommand({ Bucket: again.bucket, Key: "after" }))).Body)).equals(secret(500))).toBe(true);
+    } finally {
+      await restarted?.stop();
+      rmSync(m.dataDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -91,6 +91,11 @@ export function masterKey(store: DocStore): Buffer {
   return m.key;
 }
 
+/** After a reset dropped the key's document: the next write makes (and stores) a new one. */
+export function forgetMasterKey(db: Db): void {
+  masterKeys(db).key = undefined;
+}
+
 export function s3ManagedCipher(store: DocStore, iv: Buffer): ObjectCipher {
   return { key: createHmac("sha256", masterKey(store)).update(iv).digest(), iv };
 }
