@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CreateBucketCommand, PutObjectCommand, S3Client, SelectObjectContentCommand, type SelectObjectContentCommandInput } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client, SelectObjectContentCommand, type SelectObjectContentCommandInput } from "@aws-sdk/client-s3";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 import { err } from "./access-helpers.js";
 
@@ -13,10 +13,11 @@ const TITANIC = readFileSync(join(__dirname, "../../../../shared/data/titanic.cs
 
 let n: TestNimbus;
 let s3: S3Client;
+const owner = freshAccount();
 const bucket = "select-tests";
 beforeAll(async () => {
   n = await startNimbus();
-  s3 = new S3Client(sdkConfig(n.endpoint, { accountId: freshAccount() }));
+  s3 = new S3Client(sdkConfig(n.endpoint, { accountId: owner }));
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "titanic.csv", Body: TITANIC }));
 });
@@ -31,8 +32,8 @@ interface Result {
   ended: boolean;
 }
 
-async function select(key: string, expression: string, opts: Partial<SelectObjectContentCommandInput> = {}): Promise<Result> {
-  const out = await s3.send(
+async function select(key: string, expression: string, opts: Partial<SelectObjectContentCommandInput> = {}, client: S3Client = s3): Promise<Result> {
+  const out = await client.send(
     new SelectObjectContentCommand({
       Bucket: bucket,
       Key: key,
@@ -226,5 +227,17 @@ describe("S3 Select errors", () => {
     // Names cannot be cast to INT: the first record already fails, after the response began.
     const e = await err(select("titanic.csv", "SELECT CAST(s.Name AS INT) FROM S3Object s"));
     expect(e.name).toBe("CastFailed");
+  });
+});
+
+describe("S3 Select access", () => {
+  it("lets another account select where the bucket policy grants it s3:GetObject", async () => {
+    const other = freshAccount();
+    const theirs = new S3Client(sdkConfig(n.endpoint, { accountId: other }));
+    expect(await err(select("titanic.csv", "SELECT COUNT(*) FROM S3Object", {}, theirs))).toMatchObject({ name: "AccessDenied", status: 403 });
+    const policy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${other}:root` }, Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/titanic.csv` }] };
+    await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
+    expect((await select("titanic.csv", "SELECT COUNT(*) FROM S3Object", {}, theirs)).records).toBe("891\n");
+    expect(await err(select("f.csv", "SELECT COUNT(*) FROM S3Object", {}, theirs))).toMatchObject({ name: "AccessDenied" });
   });
 });

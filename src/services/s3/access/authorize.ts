@@ -49,6 +49,8 @@ const ACTIONS: Record<string, string> = {
   DeleteBucketTagging: "s3:PutBucketTagging",
   GetObjectAttributes: "s3:GetObjectAttributes",
   PostObject: "s3:PutObject",
+  // S3 Select reads the object: the Service Authorization Reference lists it under s3:GetObject.
+  SelectObjectContent: "s3:GetObject",
 };
 
 export function accessOf(operation: string, hasKey: boolean): OpAccess {
