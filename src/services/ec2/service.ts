@@ -2,7 +2,8 @@
 // groups, network interfaces, Elastic IPs, key pairs, endpoints, peering), and instances that
 // really run (instances/fleet.ts over the execution drivers of core/runtime).
 import { defineService, type Handler } from "../../core/service.js";
-import { DescribeImages, DescribeInstanceTypes } from "./handlers/images.js";
+import { DescribeImages, DescribeInstanceTypes, DescribeSpotPriceHistory } from "./handlers/images.js";
+import { interrupt } from "./instances/spot.js";
 import { CopyImage, CreateImage, DeregisterImage } from "./handlers/create-image.js";
 import { DescribeInstanceAttribute, DescribeInstanceStatus, GetConsoleOutput, ModifyInstanceAttribute, ModifyInstanceMetadataOptions } from "./handlers/instance-attributes.js";
 import { DescribeInstances, RebootInstances, StartInstances, StopInstances, TerminateInstances } from "./handlers/instances.js";
@@ -67,6 +68,13 @@ export const ec2 = defineService({
   health(db) {
     return peekFleet(db)?.summary();
   },
+  chaos(db, req) {
+    // {"service":"ec2","action":"interrupt-spot","instanceId":"i-..."}: the two-minute notice, then the interruption.
+    const fleet = peekFleet(db);
+    if (!fleet) throw new Error("EC2 is not running");
+    if (req.action !== "interrupt-spot") throw new Error(`unknown EC2 chaos action "${String(req.action)}"; known: interrupt-spot`);
+    return interrupt(fleet, String(req.instanceId ?? ""));
+  },
   handlers: {
     DescribeRegions, DescribeAvailabilityZones,
     CreateVpc, CreateDefaultVpc, DescribeVpcs, DeleteVpc, DescribeVpcAttribute, ModifyVpcAttribute,
@@ -91,6 +99,6 @@ export const ec2 = defineService({
     CreateVpcPeeringConnection, DescribeVpcPeeringConnections, AcceptVpcPeeringConnection, RejectVpcPeeringConnection, DeleteVpcPeeringConnection,
     RunInstances, DescribeInstances, StartInstances, StopInstances, RebootInstances, TerminateInstances,
     DescribeInstanceStatus, GetConsoleOutput, DescribeInstanceAttribute, ModifyInstanceAttribute, ModifyInstanceMetadataOptions,
-    DescribeImages, DescribeInstanceTypes, CreateImage, CopyImage, DeregisterImage,
+    DescribeImages, DescribeInstanceTypes, CreateImage, CopyImage, DeregisterImage, DescribeSpotPriceHistory,
   },
 });

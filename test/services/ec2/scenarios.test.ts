@@ -4,11 +4,12 @@
 //    8000 is added, then each public IP serves its own file; a terminated one stops answering.
 // 2. (SDK) an instance whose user data starts a web server; CreateImage; an instance from that
 //    AMI serves the same page.
+// 4. (SDK) a spot instance sees the interruption notice in IMDS and is then stopped.
 // 5. (SDK) a program in an instance calls S3 with the instance profile's credentials from IMDS
 //    and is allowed or denied by the role's policies.
 import {
-  AuthorizeSecurityGroupIngressCommand, CreateImageCommand, CreateSecurityGroupCommand, DeregisterImageCommand, DescribeImagesCommand, EC2Client,
-  RunInstancesCommand, TerminateInstancesCommand,
+  AuthorizeSecurityGroupIngressCommand, CreateImageCommand, CreateSecurityGroupCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSpotPriceHistoryCommand,
+  EC2Client, RunInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -199,6 +200,57 @@ printf '#!/bin/sh\\ncd /var/www && nohup python3 -m http.server 80 >/dev/null 2>
     await ec2.send(new DeregisterImageCommand({ ImageId }));
     const gone = await fail(ec2.send(new DescribeImagesCommand({ ImageIds: [ImageId!] })));
     expect([gone.name, gone.message]).toEqual(["InvalidAMIID.NotFound", `The image id '[${ImageId}]' does not exist`]);
+  });
+
+  it("4 (SDK): a spot instance sees the two-minute notice in IMDS, then is stopped as its interruption behaviour says", async () => {
+    const ec2 = new EC2Client(sdkConfig(n.endpoint, { accountId: freshAccount() }));
+    const ami = await ubuntu(ec2);
+    const oneTimeStop = await fail(ec2.send(new RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, InstanceMarketOptions: { MarketType: "spot", SpotOptions: { InstanceInterruptionBehavior: "stop" } } })));
+    expect(oneTimeStop.name).toBe("InvalidParameterCombination");
+    const watcher = `#!/bin/sh
+M=http://169.254.169.254/latest/meta-data
+for i in $(seq 1 1200); do A=$(curl -s -f $M/spot/instance-action) && { echo "notice=$A"; echo "termination-time=$(curl -s $M/spot/termination-time)"; break; }; sleep 0.1; done
+`;
+    const r = await ec2.send(new RunInstancesCommand({
+      ImageId: ami, InstanceType: "t3.micro", MinCount: 1, MaxCount: 1, UserData: Buffer.from(watcher).toString("base64"),
+      InstanceMarketOptions: { MarketType: "spot", SpotOptions: { SpotInstanceType: "persistent", InstanceInterruptionBehavior: "stop" } },
+    }));
+    const inst = r.Instances![0];
+    expect(inst.InstanceLifecycle).toBe("spot");
+    expect(inst.SpotInstanceRequestId).toMatch(/^sir-/);
+    await waitState(ec2, inst.InstanceId!, "running");
+    const chaos = await fetch(`${n.endpoint}/_nimbus/chaos`, { method: "POST", body: JSON.stringify({ service: "ec2", action: "interrupt-spot", instanceId: inst.InstanceId }) });
+    expect(chaos.status).toBe(200);
+    const posted = (await chaos.json()) as { action: string; time: string };
+    expect(posted.action).toBe("stop");
+    const text = await waitFor(async () => {
+      const t = await consoleText(ec2, inst.InstanceId!);
+      return t.includes("termination-time=") ? t : undefined;
+    });
+    expect(text).toContain(`notice={"action":"stop","time":"${posted.time}"}`);
+    expect(text).toContain(`termination-time=${posted.time}`);
+    // Still running during the notice; two minutes of Nimbus time later it is stopped.
+    expect((await waitState(ec2, inst.InstanceId!, "running")).State!.Code).toBe(16);
+    await fetch(`${n.endpoint}/_nimbus/clock`, { method: "POST", body: JSON.stringify({ advance: "PT2M" }) });
+    const stopped = await waitState(ec2, inst.InstanceId!, "stopped");
+    expect(stopped.StateReason).toEqual({ Code: "Server.SpotInstanceShutdown", Message: "Server.SpotInstanceShutdown: Spot instance shutdown" });
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [inst.InstanceId!] }));
+
+    // A one-time spot instance cannot be stopped by the user.
+    const once = await ec2.send(new RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, InstanceMarketOptions: { MarketType: "spot" } }));
+    const stopErr = await fail(ec2.send(new StopInstancesCommand({ InstanceIds: [once.Instances![0].InstanceId!] })));
+    expect(stopErr.name).toBe("UnsupportedOperation");
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [once.Instances![0].InstanceId!] }));
+
+    const prices = await ec2.send(new DescribeSpotPriceHistoryCommand({ InstanceTypes: ["m5.large"], ProductDescriptions: ["Linux/UNIX"], StartTime: new Date(Date.now() - 6 * 3600_000) }));
+    const points = prices.SpotPriceHistory!;
+    expect(points.length).toBeGreaterThanOrEqual(6 * 6);
+    for (const p of points) {
+      expect(p.InstanceType).toBe("m5.large");
+      expect(Number(p.SpotPrice)).toBeGreaterThan(0);
+      expect(Number(p.SpotPrice)).toBeLessThan(0.096);
+    }
+    expect(points[0].Timestamp!.getTime()).toBeGreaterThanOrEqual(points[points.length - 1].Timestamp!.getTime());
   });
 
   it("RunInstances refuses an instance profile that does not exist", async () => {

@@ -1,6 +1,11 @@
 // DescribeImages (the public images of the region and the account's own, by owners, ids,
 // executable users and filters) and DescribeInstanceTypes.
-import type { DescribeImagesRequest, DescribeImagesResult, DescribeInstanceTypesRequest, DescribeInstanceTypesResult, Image } from "@aws-sdk/client-ec2";
+import type {
+  DescribeImagesRequest, DescribeImagesResult, DescribeInstanceTypesRequest, DescribeInstanceTypesResult, DescribeSpotPriceHistoryRequest,
+  DescribeSpotPriceHistoryResult, Image,
+} from "@aws-sdk/client-ec2";
+import { regionInfo } from "../regions.js";
+import { priceHistory } from "../instances/spot.js";
 import { AwsError } from "../../../core/errors.js";
 import { applyFilters } from "../filters.js";
 import { dryRun, invalid, paginate, tagMap, tagsOut } from "../vpc/common.js";
@@ -110,4 +115,37 @@ export const DescribeInstanceTypes = vpcHandler<DescribeInstanceTypesRequest, De
   });
   const { page, next } = paginate(filtered, (t) => t.InstanceType!, { ...input, MaxResults: input.MaxResults }, 5, 100);
   return { InstanceTypes: page, NextToken: next };
+});
+
+export const DescribeSpotPriceHistory = vpcHandler<DescribeSpotPriceHistoryRequest, DescribeSpotPriceHistoryResult>((input, s, ctx) => {
+  dryRun(input);
+  const now = ctx.clock.now();
+  const end = input.EndTime ? new Date(input.EndTime).getTime() : now;
+  const start = input.StartTime ? new Date(input.StartTime).getTime() : end;
+  if (start > end) throw invalid("The start time must be before the end time.");
+  if (input.MaxResults !== undefined && (input.MaxResults < 1 || input.MaxResults > 1000)) {
+    throw invalid(`Value ( ${input.MaxResults} ) for parameter maxResults is invalid. Parameter may be between 1 and 1000.`);
+  }
+  for (const t of input.InstanceTypes ?? []) if (!INSTANCE_TYPES.some((x) => x.name === t)) throw invalid(`Invalid value '${t}' for InstanceType.`);
+  const zones = (regionInfo(s.region)?.zones ?? [`${s.region}a`]).filter((z) => !input.AvailabilityZone || z === input.AvailabilityZone);
+  const descriptions = input.ProductDescriptions ?? [];
+  const linux = descriptions.length === 0 || descriptions.some((d) => d === "Linux/UNIX" || d === "Linux/UNIX (Amazon VPC)");
+  let points = linux ? priceHistory((input.InstanceTypes ?? []) as string[], zones, start, end) : [];
+  points = applyFilters(points, input.Filters, {
+    "availability-zone": (p) => p.AvailabilityZone,
+    "instance-type": (p) => p.InstanceType,
+    "product-description": (p) => p.ProductDescription,
+    "spot-price": (p) => p.SpotPrice,
+    timestamp: (p) => p.Timestamp?.toISOString(),
+  });
+  let offset = 0;
+  if (input.NextToken) {
+    const m = /^sph:(\d+)$/.exec(Buffer.from(input.NextToken, "base64url").toString("utf8"));
+    if (!m) throw invalid(`Invalid value '${input.NextToken}' for nextToken`);
+    offset = Number(m[1]);
+  }
+  const limit = input.MaxResults ?? 1000;
+  const page = points.slice(offset, offset + limit);
+  const next = offset + limit < points.length ? Buffer.from(`sph:${offset + limit}`).toString("base64url") : "";
+  return { SpotPriceHistory: page, NextToken: next };
 });

@@ -101,6 +101,7 @@ export const StartInstances: Handler<StartInstancesRequest, StartInstancesResult
       const prev = { ...d.State };
       if (d.State.Name === "stopped") {
         setState(d, "pending", { transition: "" });
+        d.spotAction = undefined;
         // A stopped instance gets a new public IP when it starts (not an Elastic IP).
         if (mapsPublicIp(s, d)) {
           d.PublicIpAddress = allocatePublicIp(s, d.InstanceId);
@@ -149,7 +150,7 @@ export const StopInstances: Handler<StopInstancesRequest, StopInstancesResult> =
       if (d.disableApiStop && !input.Force) {
         throw new AwsError("OperationNotPermitted", `The instance '${d.InstanceId}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.`, 400);
       }
-      if (d.InstanceLifecycle === "spot") {
+      if (d.InstanceLifecycle === "spot" && d.spot?.type !== "persistent") {
         throw new AwsError("UnsupportedOperation", `You can't stop the Spot Instance '${d.InstanceId}' because it is associated with a one-time Spot Instance request. You can only stop Spot Instances associated with persistent Spot Instance requests.`, 400);
       }
     }

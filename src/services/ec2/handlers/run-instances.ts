@@ -158,6 +158,14 @@ export const RunInstances: Handler<RunInstancesRequest, Reservation> = async (in
     if (privateIp && max > 1) throw invalid("Cannot specify a private IP address when launching more than one instance");
     const publicIp = nic?.AssociatePublicIpAddress ?? subnet.MapPublicIpOnLaunch ?? false;
     const metadata = metadataOptions(input.MetadataOptions, image.ImdsSupport === "v2.0");
+    const market = input.InstanceMarketOptions;
+    if (market?.MarketType && market.MarketType !== "spot") throw invalid(`Value (${market.MarketType}) for parameter InstanceMarketOptions.MarketType is invalid.`);
+    const spotOpts = market?.MarketType === "spot" ? market.SpotOptions ?? {} : undefined;
+    const spotType = (spotOpts?.SpotInstanceType ?? "one-time") as "one-time" | "persistent";
+    const behavior = (spotOpts?.InstanceInterruptionBehavior ?? "terminate") as "terminate" | "stop" | "hibernate";
+    if (spotOpts && behavior !== "terminate" && spotType !== "persistent") {
+      throw new AwsError("InvalidParameterCombination", `The specified instance interruption behavior '${behavior}' is not supported for one-time Spot Instance requests. Specify a persistent request type.`, 400);
+    }
     // 4. Tags on create: instance and network-interface specifications.
     const tags = tagsOnCreate(input.TagSpecifications, "instance", ["volume", "network-interface", "spot-instances-request"]);
     const eniTags = mergeTags([], validateTags(input.TagSpecifications?.find((t) => t.ResourceType === "network-interface")?.Tags));
@@ -254,7 +262,9 @@ export const RunInstances: Handler<RunInstancesRequest, Reservation> = async (in
         roleName: profile?.roleName,
         roleArn: profile?.roleArn,
         clientToken: input.ClientToken,
+        ...(spotOpts ? { InstanceLifecycle: "spot" as const, SpotInstanceRequestId: newId("sir"), spot: { requestId: "", behavior, type: spotType, maxPrice: spotOpts.MaxPrice } } : {}),
       };
+      if (d.spot) d.spot.requestId = d.SpotInstanceRequestId!;
       setState(d, "pending", { transition: "" });
       s.put(INSTANCE_KIND, InstanceId, d);
       docs.push(d);

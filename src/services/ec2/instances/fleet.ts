@@ -209,6 +209,24 @@ export class Fleet {
     await this.resync(r.scope);
   }
 
+  /** A stopped instance gives its public IP back (it gets a new one at start). */
+  releasePublicIp(s: Ec2State, d: InstanceDoc): void {
+    if (!d.PublicIpAddress) return;
+    releasePublicIp(s, d.PublicIpAddress);
+    d.PublicIpAddress = undefined;
+    d.PublicDnsName = "";
+    const eni = s.get<{ Association?: unknown }>(KIND.eni, d.eniId);
+    if (eni) {
+      eni.Association = undefined;
+      s.put(KIND.eni, d.eniId, eni);
+    }
+    const nic = d.NetworkInterfaces?.[0];
+    if (nic) {
+      nic.Association = undefined;
+      if (nic.PrivateIpAddresses?.[0]) nic.PrivateIpAddresses[0].Association = undefined;
+    }
+  }
+
   /** Frees what a terminated instance held: its public IP and its primary network interface. */
   releaseResources(s: Ec2State, d: InstanceDoc): void {
     if (d.PublicIpAddress) releasePublicIp(s, d.PublicIpAddress);

@@ -46,6 +46,8 @@ export interface InstanceDoc extends Omit<Instance, "LaunchTime" | "Tags" | "Usa
   terminatedAt?: string;
   /** True once user data ran (first boot). */
   booted?: boolean;
+  /** Spot market options of a spot instance. */
+  spot?: { requestId: string; behavior: "terminate" | "stop" | "hibernate"; type: "one-time" | "persistent"; maxPrice?: string };
   /** The spot interruption notice (IMDS spot/instance-action), once posted. */
   spotAction?: { action: string; time: string };
   /** ClientToken given, for idempotency. */

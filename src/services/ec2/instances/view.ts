@@ -15,9 +15,9 @@ export const TERMINATED_VISIBLE_MS = 60 * 60_000;
 export function instanceView(d: InstanceDoc): Instance {
   const {
     launchTime, reservationId, ownerId, requesterId, userData, disableApiTermination, disableApiStop, shutdownBehavior, eniId, mac, mapPublicIp, roleName, roleArn,
-    terminatedAt, booted, spotAction, clientToken, Tags, ...rest
+    terminatedAt, booted, spotAction, spot, clientToken, Tags, ...rest
   } = d;
-  void [reservationId, ownerId, requesterId, userData, disableApiTermination, disableApiStop, shutdownBehavior, eniId, mac, mapPublicIp, mac, mapPublicIp, roleName, roleArn, terminatedAt, booted, spotAction, clientToken];
+  void [reservationId, ownerId, requesterId, userData, disableApiTermination, disableApiStop, shutdownBehavior, eniId, mac, mapPublicIp, mac, mapPublicIp, roleName, roleArn, terminatedAt, booted, spotAction, spot, clientToken];
   const gone = d.State.Name === "terminated";
   return {
     ...rest,
