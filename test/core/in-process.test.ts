@@ -28,8 +28,8 @@ describe("in-process client", () => {
     expect(missing.code).toBe("MissingParameter");
     const noQueue = await n.nimbus.client.call("sqs", "GetQueueUrl", { QueueName: "nope" }, { accountId: freshAccount() }).catch((e) => e);
     expect(noQueue.code).toBe("QueueDoesNotExist");
-    const gap = await n.nimbus.client.call("dynamodb", "ListBackups", {}).catch((e) => e);
+    const gap = await n.nimbus.client.call("efs", "DescribeFileSystems", {}).catch((e) => e);
     expect(gap.code).toBe("NotImplemented");
-    expect(gap.message).toContain("dynamodb:ListBackups");
+    expect(gap.message).toContain("efs:DescribeFileSystems");
   });
 });

@@ -1,5 +1,5 @@
 import { CreateBucketCommand, ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
-import { DynamoDBClient, ListBackupsCommand } from "@aws-sdk/client-dynamodb";
+import { DescribeFileSystemsCommand, EFSClient } from "@aws-sdk/client-efs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../support/nimbus.js";
 
@@ -45,10 +45,11 @@ describe("/_nimbus internal API", () => {
   });
 
   it("a modeled service without handlers answers NotImplemented naming service and operation", async () => {
-    const ddb = new DynamoDBClient(sdkConfig(n.endpoint));
-    const e = await ddb.send(new ListBackupsCommand({})).catch((err) => err);
+    // EFS has a model and no handlers yet (rest-json).
+    const efs = new EFSClient(sdkConfig(n.endpoint));
+    const e = await efs.send(new DescribeFileSystemsCommand({})).catch((err) => err);
     expect(e.name).toBe("NotImplemented");
-    expect(e.message).toContain("dynamodb:ListBackups");
+    expect(e.message).toContain("efs:DescribeFileSystems");
     expect(e.$metadata.httpStatusCode).toBe(501);
   });
 });
