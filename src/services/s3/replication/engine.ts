@@ -200,6 +200,8 @@ async function drain(rt: ServiceRuntime): Promise<void> {
   }
   w.running = true;
   try {
+    // Stopped (the database closes after stop()): nothing to do.
+    if (!w.rt) return;
     do {
       w.again = false;
       for (;;) {
@@ -216,6 +218,8 @@ async function drain(rt: ServiceRuntime): Promise<void> {
         }
       }
     } while (w.again);
+  } catch (e) {
+    if (!/database connection is not open/.test(String(e))) console.error("s3 replication:", e);
   } finally {
     w.running = false;
   }
