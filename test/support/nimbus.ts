@@ -52,3 +52,9 @@ export function sdkConfig(endpoint: string, opts: { accountId?: string; region?:
     maxAttempts: 1,
   };
 }
+
+/** Advance the Nimbus clock by an ISO-8601 duration ("PT5M", "P30D") through /_nimbus/clock. */
+export async function advanceClock(n: { endpoint: string }, duration: string): Promise<void> {
+  const r = await fetch(`${n.endpoint}/_nimbus/clock`, { method: "POST", body: JSON.stringify({ advance: duration }) });
+  if (r.status !== 200) throw new Error(`clock advance by ${duration} failed: ${r.status} ${await r.text()}`);
+}

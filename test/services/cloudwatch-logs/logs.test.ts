@@ -24,7 +24,7 @@ import {
 } from "@aws-sdk/client-cloudwatch-logs";
 import { CloudWatchClient, GetMetricStatisticsCommand, type GetMetricStatisticsCommandOutput } from "@aws-sdk/client-cloudwatch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { advanceClock, freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -43,10 +43,7 @@ async function clock(): Promise<number> {
   return ((await r.json()) as { epochMillis: number }).epochMillis;
 }
 
-async function advance(duration: string): Promise<void> {
-  const r = await fetch(`${n.endpoint}/_nimbus/clock`, { method: "POST", body: JSON.stringify({ advance: duration }) });
-  expect(r.status).toBe(200);
-}
+const advance = (duration: string) => advanceClock(n, duration);
 
 async function groupWithStream(logs: CloudWatchLogsClient, group = "/app/g", stream = "s1") {
   await logs.send(new CreateLogGroupCommand({ logGroupName: group }));

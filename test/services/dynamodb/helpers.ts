@@ -47,7 +47,4 @@ export const S = (s: string) => ({ S: s });
 export const N = (s: string | number) => ({ N: String(s) });
 
 /** Moves the Nimbus clock forward by an ISO-8601 duration (POST /_nimbus/clock). */
-export async function advanceClock(n: TestNimbus, duration: string): Promise<void> {
-  const r = await fetch(`${n.endpoint}/_nimbus/clock`, { method: "POST", body: JSON.stringify({ advance: duration }) });
-  expect(r.status).toBe(200);
-}
+export { advanceClock } from "../../support/nimbus.js";

@@ -33,7 +33,7 @@ import {
   UntagResourceCommand,
 } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { advanceClock, freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -55,10 +55,7 @@ async function fail(p: Promise<unknown>): Promise<{ name: string; message: strin
   throw new Error("expected the call to fail");
 }
 
-async function advance(duration: string): Promise<void> {
-  const r = await fetch(`${n.endpoint}/_nimbus/clock`, { method: "POST", body: JSON.stringify({ advance: duration }) });
-  expect(r.status).toBe(200);
-}
+const advance = (duration: string) => advanceClock(n, duration);
 
 const text = (b?: Uint8Array) => Buffer.from(b ?? []).toString("utf8");
 

@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { advanceClock, freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 import { zip } from "./zip-writer.js";
 
 let n: TestNimbus;
@@ -41,10 +41,7 @@ exports.handler = async (e) => {
   return { ok: e.key, attempts: n };
 };`;
 
-async function advance(duration: string) {
-  const r = await fetch(`${n.endpoint}/_nimbus/clock`, { method: "POST", body: JSON.stringify({ advance: duration }) });
-  expect(r.status).toBe(200);
-}
+const advance = (duration: string) => advanceClock(n, duration);
 
 async function setup(extra: Record<string, unknown> = {}, endpoint = n.endpoint) {
   const account = freshAccount();

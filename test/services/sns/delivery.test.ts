@@ -9,7 +9,7 @@ import { X509Certificate, createVerify } from "node:crypto";
 import { CreateTopicCommand, PublishBatchCommand, PublishCommand, SubscribeCommand, SetSubscriptionAttributesCommand, GetSubscriptionAttributesCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshAccount, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { advanceClock, freshAccount, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 import { clients, queueFor, receive } from "./helpers.js";
 
 let n: TestNimbus;
@@ -18,10 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => n.stop());
 
-async function advance(t: TestNimbus, duration: string): Promise<void> {
-  const r = await fetch(`${t.endpoint}/_nimbus/clock`, { method: "POST", body: JSON.stringify({ advance: duration }) });
-  expect(r.status).toBe(200);
-}
+const advance = advanceClock;
 
 /** The string SNS signs (SignatureVersion 1) for a Notification. */
 function stringToSign(m: Record<string, string>): string {

@@ -19,10 +19,7 @@ export function client(n: TestNimbus, accountId: string, opts: { query?: boolean
   return new SQSClient(cfg as SQSClientConfig);
 }
 
-export async function advance(n: TestNimbus, duration: string): Promise<void> {
-  const r = await fetch(`${n.endpoint}/_nimbus/clock`, { method: "POST", body: JSON.stringify({ advance: duration }) });
-  if (r.status !== 200) throw new Error(`clock advance failed: ${r.status} ${await r.text()}`);
-}
+export { advanceClock as advance } from "../../support/nimbus.js";
 
 export interface CapturedError {
   name: string;

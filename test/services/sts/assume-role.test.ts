@@ -20,7 +20,7 @@ import {
   STSClient,
 } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { advanceClock, freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -52,11 +52,6 @@ async function error(p: Promise<unknown>): Promise<{ name: string; message: stri
 
 function trust(principal: Record<string, unknown> | string, extra: Record<string, unknown> = {}, action: string | string[] = "sts:AssumeRole") {
   return JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: principal, Action: action, ...extra }] });
-}
-
-async function advanceClock(duration: string): Promise<void> {
-  const r = await fetch(`${n.endpoint}/_nimbus/clock`, { method: "POST", body: JSON.stringify({ advance: duration }) });
-  expect(r.status).toBe(200);
 }
 
 describe("AssumeRole", () => {
@@ -375,7 +370,7 @@ describe("expiry on the Nimbus clock", () => {
     const out = await sts.send(new AssumeRoleCommand({ RoleArn: Role!.Arn, RoleSessionName: "ss", DurationSeconds: 900 }));
     const session = new STSClient(config(out.Credentials!));
     expect((await session.send(new GetCallerIdentityCommand({}))).Arn).toMatch(/short\/ss$/);
-    await advanceClock("PT16M");
+    await advanceClock(n, "PT16M");
     expect(await error(session.send(new GetCallerIdentityCommand({})))).toMatchObject({
       name: "ExpiredToken",
       message: "The security token included in the request is expired",
