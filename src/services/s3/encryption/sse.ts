@@ -3,8 +3,9 @@
 //
 // A write's encryption (S3 User Guide, "Protecting data with server-side encryption"):
 //   1. SSE-C headers: the customer's 256-bit key (its MD5 checked), never stored (only its MD5);
-//   2. else x-amz-server-side-encryption: AES256 (SSE-S3) or aws:kms (SSE-KMS, 501 until a KMS
-//      service is registered);
+//   2. else x-amz-server-side-encryption: AES256 (SSE-S3) or aws:kms (SSE-KMS: a data key from
+//      KMS GenerateDataKey, called as the caller via S3, its ciphertext stored with the version;
+//      reads call KMS Decrypt as the caller, see encryption/kms.ts);
 //   3. else the bucket's default encryption (PutBucketEncryption), which is SSE-S3 when none was
 //      configured: since January 2023 S3 encrypts every new object.
 // The stored member (`sse` of the version's headers JSON) holds the kind and the IV; a version
@@ -16,20 +17,32 @@ import type { RequestContext } from "../../../core/service.js";
 import type { StoredBucket } from "../handlers/buckets.js";
 import type { StoredObject } from "../store.js";
 import { CtrTransform, newIv, partCipher, s3ManagedCipher, type ObjectCipher } from "./cipher.js";
+import { kmsDataKey, kmsPlaintextKey } from "./kms.js";
 
 export interface StoredSse {
-  kind: "S3" | "C";
+  kind: "S3" | "C" | "KMS";
   /** Base64 IV of byte 0. */
   iv: string;
   /** SSE-C: base64 MD5 of the customer's key (to tell a wrong key from the right one). */
   keyMd5?: string;
   bucketKeyEnabled?: boolean;
+  /** SSE-KMS: "aws:kms" or "aws:kms:dsse". */
+  alg?: string;
+  /** SSE-KMS: the key's ARN. */
+  keyArn?: string;
+  /** SSE-KMS: base64 CiphertextBlob of the data key. */
+  dataKey?: string;
+  /** SSE-KMS: the whole encryption context the data key was generated under. */
+  context?: Record<string, string>;
+  /** SSE-KMS: the caller's SSEKMSEncryptionContext (base64 JSON), echoed on writes. */
+  userContext?: string;
 }
 
 /** The encryption members of a write request (PutObject, CopyObject's destination, CreateMultipartUpload). */
 export interface SseRequest {
   ServerSideEncryption?: string;
   SSEKMSKeyId?: string;
+  SSEKMSEncryptionContext?: string;
   BucketKeyEnabled?: boolean;
   SSECustomerAlgorithm?: string;
   SSECustomerKey?: string;
@@ -92,7 +105,7 @@ export interface WriteEncryption {
 }
 
 /** Steps 1-3 of the header comment. */
-export function writeEncryption(ctx: RequestContext, bucket: StoredBucket, req: SseRequest): WriteEncryption {
+export async function writeEncryption(ctx: RequestContext, bucket: StoredBucket, key: string, req: SseRequest): Promise<WriteEncryption> {
   const iv = newIv();
   // 1.
   const ck = customerKey(req);
@@ -110,8 +123,24 @@ export function writeEncryption(ctx: RequestContext, bucket: StoredBucket, req: 
     throw invalidArgument("Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms", "x-amz-server-side-encryption-aws-kms-key-id", req.SSEKMSKeyId);
   }
   if (alg === "aws:kms" || alg === "aws:kms:dsse") {
-    // TODO(parity): SSE-KMS through the KMS service (GenerateDataKey / Decrypt) once it is registered.
-    throw new AwsError("NotImplemented", "A header you provided implies functionality that is not implemented", 501, { fields: { Header: "x-amz-server-side-encryption" } });
+    // The bucket's key applies when the request names no encryption; its BucketKeyEnabled also
+    // applies to requests that ask for aws:kms without saying.
+    const fromRule = req.ServerSideEncryption === undefined;
+    const keyId = req.SSEKMSKeyId ?? (fromRule ? rule?.ApplyServerSideEncryptionByDefault.KMSMasterKeyID : undefined) ?? "alias/aws/s3";
+    const bucketKeyEnabled = alg === "aws:kms" && (req.BucketKeyEnabled ?? rule?.BucketKeyEnabled ?? false);
+    const dk = await kmsDataKey(ctx, { bucket: bucket.name, key, keyId, bucketKeyEnabled, userContext: req.SSEKMSEncryptionContext });
+    const cipher = { key: dk.plaintext, iv };
+    const stored: StoredSse = {
+      kind: "KMS",
+      iv: iv.toString("base64"),
+      alg,
+      keyArn: dk.keyArn,
+      dataKey: dk.ciphertext,
+      context: dk.context,
+      ...(req.SSEKMSEncryptionContext !== undefined ? { userContext: req.SSEKMSEncryptionContext } : {}),
+      ...(bucketKeyEnabled ? { bucketKeyEnabled: true } : {}),
+    };
+    return { stored, cipher, transform: () => new CtrTransform(cipher) };
   }
   if (alg !== "AES256") throw invalidArgument("The encryption method specified is not supported", "x-amz-server-side-encryption", alg);
   // BucketKeyEnabled concerns KMS only; S3 does not report it for SSE-S3 objects.
@@ -138,13 +167,40 @@ export function readCipher(ctx: RequestContext, o: Pick<StoredObject, "headers">
   }
   if (key) throw new AwsError("InvalidRequest", "The encryption parameters are not applicable to this object.", 400);
   if (sse?.kind === "S3") return s3ManagedCipher(ctx.store, Buffer.from(sse.iv, "base64"));
+  // SSE-KMS: the key comes from KMS Decrypt, which is async; openCipher (or readyCipher) fetches it.
+  if (sse?.kind === "KMS") return { key: Buffer.alloc(0), iv: Buffer.from(sse.iv, "base64"), kms: sse } as PendingCipher;
   return undefined;
 }
 
+/** An SSE-KMS cipher whose data key is not decrypted yet (readCipher is synchronous). */
+interface PendingCipher extends ObjectCipher {
+  kms: StoredSse;
+}
+
+/** The usable cipher: an SSE-KMS one gets its data key from KMS Decrypt, as the caller. */
+export async function readyCipher(ctx: RequestContext, c: ObjectCipher | undefined): Promise<ObjectCipher | undefined> {
+  const kms = (c as PendingCipher | undefined)?.kms;
+  if (!c || !kms) return c;
+  return { key: await kmsPlaintextKey(ctx, kms), iv: c.iv };
+}
+
+/** readCipher, then readyCipher. */
+export async function openCipher(ctx: RequestContext, o: Pick<StoredObject, "headers">, k: SseCustomerKey, prefix?: string): Promise<ObjectCipher | undefined> {
+  return readyCipher(ctx, readCipher(ctx, o, k, prefix));
+}
+
 /** The response members naming a version's encryption (PUT, GET, HEAD, copy, multipart). */
-export function sseMembers(sse: StoredSse | undefined): Record<string, unknown> {
+export function sseMembers(sse: StoredSse | undefined, withContext = false): Record<string, unknown> {
   if (!sse) return {};
   if (sse.kind === "C") return { SSECustomerAlgorithm: "AES256", SSECustomerKeyMD5: sse.keyMd5 };
+  if (sse.kind === "KMS") {
+    return {
+      ServerSideEncryption: sse.alg ?? "aws:kms",
+      SSEKMSKeyId: sse.keyArn,
+      ...(sse.bucketKeyEnabled ? { BucketKeyEnabled: true } : {}),
+      ...(withContext && sse.userContext !== undefined ? { SSEKMSEncryptionContext: sse.userContext } : {}),
+    };
+  }
   return { ServerSideEncryption: "AES256", ...(sse.bucketKeyEnabled ? { BucketKeyEnabled: true } : {}) };
 }
 
@@ -153,8 +209,8 @@ export function sseMembers(sse: StoredSse | undefined): Record<string, unknown> 
  * IV is the completed object's); each part is encrypted under its own IV derived from it, and
  * SSE-C uploads need the key with every UploadPart and with CompleteMultipartUpload.
  */
-export function uploadCipher(ctx: RequestContext, upload: Pick<StoredObject, "headers">, k: SseCustomerKey): ObjectCipher | undefined {
-  return readCipher(ctx, upload, k);
+export async function uploadCipher(ctx: RequestContext, upload: Pick<StoredObject, "headers">, k: SseCustomerKey): Promise<ObjectCipher | undefined> {
+  return openCipher(ctx, upload, k);
 }
 
 /** The blob-store observers that encrypt part `n` of an upload (none for uploads from before encryption). */

@@ -37,7 +37,7 @@ import {
 } from "./objects.js";
 import { parseTaggingHeader } from "./tagging.js";
 import { emitS3Event, requestInfo } from "../notifications/emit.js";
-import { readCipher, sseMembers, storedSse } from "../encryption/sse.js";
+import { openCipher, sseMembers, storedSse } from "../encryption/sse.js";
 
 function invalidArgument(message: string, name: string, value: string): AwsError {
   return new AwsError("InvalidArgument", message, 400, { fields: { ArgumentName: name, ArgumentValue: value } });
@@ -103,7 +103,7 @@ export const CopyObject: Handler<CopyObjectRequest, CopyObjectOutput> = async (i
     // 2.
     const source = copySourceVersion(ctx, srcBucket, src.key, src.versionId);
     checkReadable(ctx, source);
-    const sourceCipher = readCipher(ctx, source, { SSECustomerAlgorithm: input.CopySourceSSECustomerAlgorithm, SSECustomerKey: input.CopySourceSSECustomerKey, SSECustomerKeyMD5: input.CopySourceSSECustomerKeyMD5 }, "x-amz-copy-source-server-side-encryption-customer-");
+    const sourceCipher = await openCipher(ctx, source, { SSECustomerAlgorithm: input.CopySourceSSECustomerAlgorithm, SSECustomerKey: input.CopySourceSSECustomerKey, SSECustomerKeyMD5: input.CopySourceSSECustomerKeyMD5 }, "x-amz-copy-source-server-side-encryption-customer-");
     checkCopySourceConditions(copySourceConditions(input), source);
     // 3.
     if (ontoItself && metadataDirective === "COPY" && input.StorageClass === undefined && input.WebsiteRedirectLocation === undefined && input.ServerSideEncryption === undefined) {
@@ -158,6 +158,6 @@ function copyResult(row: StoredObject, dest: StoredBucket, srcBucket: StoredBuck
     CopyObjectResult: { ETag: row.etag, LastModified: new Date(row.lastModified), ...checksumMembers(row.checksums) },
     ...versionIdMember(dest, row.versionId),
     ...(srcBucket.versioning !== undefined ? { CopySourceVersionId: source.versionId } : {}),
-    ...sseMembers(storedSse(row)),
+    ...sseMembers(storedSse(row), true),
   } as CopyObjectOutput;
 }

@@ -111,7 +111,7 @@ function owner(ctx: RequestContext): { ID: string; DisplayName: string } {
   return { ID: canonicalUserId(ctx.accountId), DisplayName: "nimbus" };
 }
 
-export const CreateMultipartUpload: Handler<CreateMultipartUploadRequest, CreateMultipartUploadOutput> = (input, ctx) => {
+export const CreateMultipartUpload: Handler<CreateMultipartUploadRequest, CreateMultipartUploadOutput> = async (input, ctx) => {
   const bucket = ownBucket(ctx, input.Bucket!);
   const key = input.Key!;
   checkKey(key);
@@ -125,7 +125,7 @@ export const CreateMultipartUpload: Handler<CreateMultipartUploadRequest, Create
     initiated: Math.floor(ctx.clock.now() / 1000) * 1000,
     storageClass: checkStorageClass(input.StorageClass),
     // The encryption the completed object will have (encryption/sse.ts).
-    headers: { ...contentHeadersOf(input), sse: writeEncryption(ctx, bucket, input).stored, lock: lockOnWrite(ctx, bucket, input) } as StoredUpload["headers"],
+    headers: { ...contentHeadersOf(input), sse: (await writeEncryption(ctx, bucket, key, input)).stored, lock: lockOnWrite(ctx, bucket, input) } as StoredUpload["headers"],
     metadata,
     tags: parseTaggingHeader(input.Tagging),
     checksum: uploadChecksum(input.ChecksumAlgorithm, (input as { ChecksumType?: string }).ChecksumType),
@@ -139,7 +139,7 @@ export const CreateMultipartUpload: Handler<CreateMultipartUploadRequest, Create
     Key: key,
     UploadId: upload.uploadId,
     ...(upload.checksum.algorithm ? { ChecksumAlgorithm: upload.checksum.algorithm, ChecksumType: upload.checksum.type } : {}),
-    ...sseMembers(storedSse(upload)),
+    ...sseMembers(storedSse(upload), true),
   } as CreateMultipartUploadOutput;
 };
 
@@ -152,7 +152,7 @@ export const UploadPart: Handler<UploadPartRequest, UploadPartOutput> = async (i
   if (explicit) checkPartAlgorithm(upload, claimed);
   const algorithm = (upload.checksum.algorithm as ChecksumAlgorithm | undefined) ?? claimed;
   const hasher = new ObjectHasher(algorithm);
-  const cipher = uploadCipher(ctx, upload, input);
+  const cipher = await uploadCipher(ctx, upload, input);
   const blob = await ctx.blobs.write((input.Body as Readable | undefined) ?? Buffer.alloc(0), [hasher, ...partEncryptor(cipher, partNumber)]);
   const { etag, checksum } = hasher.result();
   await commitPart(ctx, upload, { partNumber, blobId: blob.id, size: blob.size, etag, lastModified: Math.floor(ctx.clock.now() / 1000) * 1000, checksums: { [algorithm]: checksum } });
@@ -237,7 +237,7 @@ export const CompleteMultipartUpload: Handler<CompleteMultipartUploadRequest, Co
   // The whole object's checksum only (its ETag comes from the part MD5s, no MD5 pass needed).
   const hasher = new ChecksumHasher(wholeAlg);
   // Parts decrypted on the way in, the whole object encrypted under the upload's own IV.
-  const cipher = uploadCipher(ctx, upload, input);
+  const cipher = await uploadCipher(ctx, upload, input);
   const encrypt = cipher ? [new CtrTransform(cipher)] : [];
   const blob = await ctx.blobs.write(concatenate(ctx, chosen, cipher), composite ? encrypt : [hasher, ...encrypt]);
   const checksums = composite ? { [alg]: compositeChecksum(alg, chosen) } : { [wholeAlg]: hasher.digest() };

@@ -33,7 +33,7 @@ import { emitS3Event, putEventName, requestInfo } from "../notifications/emit.js
 import { checkReadable, checkStorageClass, noteAccess, restoreHeader } from "../storage-class.js";
 import { expirationHeader } from "../lifecycle/expiration-header.js";
 import { alignedRange, decrypting, type ObjectCipher } from "../encryption/cipher.js";
-import { readCipher, sseMembers, storedSse, writeEncryption, type SseRequest } from "../encryption/sse.js";
+import { readCipher, readyCipher, sseMembers, storedSse, writeEncryption, type SseRequest } from "../encryption/sse.js";
 import { deleteBlocked, lockedError, lockMembers, lockOnWrite, type LockRequest } from "../object-lock/lock.js";
 import { markDeleteMarker, markForReplication, replicationMembers } from "../replication/engine.js";
 
@@ -207,7 +207,7 @@ export async function writeObject(ctx: RequestContext, o: NewObject): Promise<{ 
   const hasher = new ObjectHasher(o.algorithm);
   // Encrypted at rest: the hasher sees the plaintext, the blob store the ciphertext.
   const lock = lockOnWrite(ctx, o.bucket, o.lock ?? {});
-  const enc = writeEncryption(ctx, o.bucket, o.sse ?? {});
+  const enc = await writeEncryption(ctx, o.bucket, o.key, o.sse ?? {});
   const blob = await ctx.blobs.write(o.source, [hasher, enc.transform()]);
   const { etag, checksum } = hasher.result();
   const row: StoredObject = {
@@ -256,7 +256,7 @@ export const PutObject: Handler<PutObjectRequest, PutObjectOutput> = async (inpu
   });
   emitS3Event(ctx, committedTo, { eventName: putEventName(input), key, size: row.size, eTag: row.etag, versionId: row.versionId, sequencer: row.seq, ...requestInfo(ctx) });
   const expiration = expirationHeader(ctx, committedTo, row);
-  return { ETag: row.etag, ...checksumMembers(row.checksums), ...versionIdMember(committedTo, row.versionId), ...(expiration ? { Expiration: expiration } : {}), ...sseMembers(storedSse(row)) } as PutObjectOutput;
+  return { ETag: row.etag, ...checksumMembers(row.checksums), ...versionIdMember(committedTo, row.versionId), ...(expiration ? { Expiration: expiration } : {}), ...sseMembers(storedSse(row), true) } as PutObjectOutput;
 };
 
 /** A parsed Range header: inclusive byte offsets, or undefined when the header is to be ignored. */
@@ -338,7 +338,7 @@ async function readObject(input: ReadInput, ctx: RequestContext, withBody: boole
     const out = readObjectOnce(input, ctx, withBody);
     if (!withBody) return out;
     const { id, range, cipher } = out.Body as unknown as { id: string; range?: { start: number; end: number }; cipher?: ObjectCipher };
-    const body = await openBlob(ctx, id, range, cipher);
+    const body = await openBlob(ctx, id, range, await readyCipher(ctx, cipher));
     if (body) {
       out.Body = body as unknown as GetObjectOutput["Body"];
       return out;

@@ -16,7 +16,7 @@ import { checkCopySourceConditions, copySourceConditions } from "./conditions.js
 import { copySourceVersion, parseCopySource } from "./copy.js";
 import { commitPart } from "./multipart.js";
 import { checkReadable, ObjectHasher, openBlob } from "./objects.js";
-import { partEncryptor, readCipher, uploadCipher } from "../encryption/sse.js";
+import { openCipher, partEncryptor, uploadCipher } from "../encryption/sse.js";
 
 const MAX_COPY_PART = 5 * 1024 * 1024 * 1024;
 
@@ -62,7 +62,7 @@ export const UploadPartCopy: Handler<UploadPartCopyRequest, UploadPartCopyOutput
     // 2.
     const source = copySourceVersion(ctx, srcBucket, src.key, src.versionId);
     checkReadable(ctx, source);
-    const sourceCipher = readCipher(ctx, source, { SSECustomerAlgorithm: input.CopySourceSSECustomerAlgorithm, SSECustomerKey: input.CopySourceSSECustomerKey, SSECustomerKeyMD5: input.CopySourceSSECustomerKeyMD5 }, "x-amz-copy-source-server-side-encryption-customer-");
+    const sourceCipher = await openCipher(ctx, source, { SSECustomerAlgorithm: input.CopySourceSSECustomerAlgorithm, SSECustomerKey: input.CopySourceSSECustomerKey, SSECustomerKeyMD5: input.CopySourceSSECustomerKeyMD5 }, "x-amz-copy-source-server-side-encryption-customer-");
     checkCopySourceConditions(copySourceConditions(input), source);
     // 3.
     const range = copyRange(input.CopySourceRange, source.size);
@@ -75,7 +75,7 @@ export const UploadPartCopy: Handler<UploadPartCopyRequest, UploadPartCopyOutput
     if (!stream) continue;
     const algorithm = (upload.checksum.algorithm as ChecksumAlgorithm | undefined) ?? "CRC64NVME";
     const hasher = new ObjectHasher(algorithm);
-    const blob = await ctx.blobs.write(stream, [hasher, ...partEncryptor(uploadCipher(ctx, upload, input), n)]);
+    const blob = await ctx.blobs.write(stream, [hasher, ...partEncryptor(await uploadCipher(ctx, upload, input), n)]);
     const { etag, checksum } = hasher.result();
     const lastModified = Math.floor(ctx.clock.now() / 1000) * 1000;
     await commitPart(ctx, upload, { partNumber: n, blobId: blob.id, size: blob.size, etag, lastModified, checksums: { [algorithm]: checksum } });

@@ -154,8 +154,9 @@ async function replicate(rt: ServiceRuntime, t: Task): Promise<void> {
   }
   const s = source!;
   const sse = storedSse(s);
-  if (sse?.kind === "C") {
-    // S3 does not replicate SSE-C objects unless asked to; Nimbus never does.
+  if (sse?.kind === "C" || sse?.kind === "KMS") {
+    // S3 does not replicate SSE-C objects unless asked to, nor SSE-KMS ones without
+    // SseKmsEncryptedObjects; Nimbus never does (GAPS.md).
     inTransaction(rt.db, () => setStatus(rt.db, t.bucket, t.key, t.versionId, "FAILED"));
     return;
   }

@@ -18,7 +18,7 @@ import type { Handler, RequestContext } from "../../../core/service.js";
 import { getObject, type StoredObject } from "../store.js";
 import { ownBucket } from "../handlers/buckets.js";
 import { checkReadable, openBlob } from "../handlers/objects.js";
-import { readCipher } from "../encryption/sse.js";
+import { openCipher } from "../encryption/sse.js";
 import { Bunzip2 } from "./bzip2.js";
 import { contEvent, endEvent, errorEvent, progressEvent, recordsEvent, statsEvent, type Counts } from "./event-stream.js";
 import { csvFields, csvReader, jsonReader, type RecordReader } from "./readers.js";
@@ -99,7 +99,7 @@ export const SelectObjectContent: Handler<SelectObjectContentRequest, SelectObje
   const end = range?.Start !== undefined && range.End !== undefined ? Math.min(range.End, o.size - 1) : o.size - 1;
   // Reading from one byte before the range tells whether the range starts a record.
   const readFrom = range ? Math.max(0, start - 1) : 0;
-  const source = o.size === 0 || readFrom > o.size - 1 ? Readable.from([]) : await openBlob(ctx, o.blobId, { start: readFrom, end: o.size - 1 }, readCipher(ctx, o, input));
+  const source = o.size === 0 || readFrom > o.size - 1 ? Readable.from([]) : await openBlob(ctx, o.blobId, { start: readFrom, end: o.size - 1 }, await openCipher(ctx, o, input));
   if (!source) throw new AwsError("InternalError", "We encountered an internal error. Please try again.", 500);
 
   const shape: InputShape = { kind: csvOpts ? "csv" : "json" };
