@@ -3,8 +3,6 @@
 // version, and asks KMS Decrypt as the reader on GET; a disabled key fails the GET with
 // KMS.DisabledException, a reader without kms:Decrypt gets AccessDenied.
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from "@aws-sdk/client-iam";
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import {
@@ -24,7 +22,7 @@ import { getObject } from "../../../src/services/s3/store.js";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 import { iamFor } from "../iam/helpers.js";
 import { err } from "./access-helpers.js";
-import { uniq } from "./helpers.js";
+import { bytes, rawBlob, uniq } from "./helpers.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -34,15 +32,6 @@ afterAll(async () => {
   await n.stop();
 });
 
-/** The bytes the blob store holds for a blob id: a nimbus_blobs row, or a file under blobs/. */
-function rawBlob(id: string): Buffer {
-  if (id.startsWith("i")) return n.nimbus.db.prepare("SELECT bytes FROM nimbus_blobs WHERE id = ?").pluck().get(id) as Buffer;
-  return readFileSync(join(n.dataDir, "blobs", id.slice(0, 2), id));
-}
-
-async function bytes(body: unknown): Promise<Buffer> {
-  return Buffer.from(await (body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
-}
 
 async function setup(): Promise<{ account: string; s3: S3Client; kms: KMSClient; bucket: string }> {
   const account = freshAccount();
@@ -80,7 +69,7 @@ describe("SSE-KMS", () => {
     expect(sse.kind).toBe("KMS");
     expect(sse.context).toEqual({ "aws:s3:arn": `arn:aws:s3:::${bucket}/a.bin` });
     expect(sse.dataKey.length).toBeGreaterThan(40);
-    const raw = rawBlob(row.blobId);
+    const raw = rawBlob(n, row.blobId);
     expect(raw.length).toBe(body.length);
     expect(raw.equals(body)).toBe(false);
   });

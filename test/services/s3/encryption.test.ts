@@ -2,8 +2,7 @@
 // and blob files) are ciphertext; range reads decrypt from any offset; default bucket
 // encryption; SSE-C keys enforced on GET, HEAD and copy; multipart uploads encrypted too.
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -21,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allParts, getObject, getUpload } from "../../../src/services/s3/store.js";
 import { sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 import { err } from "./access-helpers.js";
-import { withBucket } from "./helpers.js";
+import { bytes, rawBlob, withBucket } from "./helpers.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -31,15 +30,6 @@ afterAll(async () => {
   await n.stop();
 });
 
-/** The bytes the blob store holds for a blob id: a nimbus_blobs row, or a file under blobs/. */
-function rawBlob(id: string): Buffer {
-  if (id.startsWith("i")) return n.nimbus.db.prepare("SELECT bytes FROM nimbus_blobs WHERE id = ?").pluck().get(id) as Buffer;
-  return readFileSync(join(n.dataDir, "blobs", id.slice(0, 2), id));
-}
-
-async function bytes(body: unknown): Promise<Buffer> {
-  return Buffer.from(await (body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
-}
 
 /** Text that cannot appear by chance in ciphertext. */
 const secret = (n: number) => Buffer.from("TOP-SECRET-PLAINTEXT ".repeat(Math.ceil(n / 21)).slice(0, n));
@@ -57,7 +47,7 @@ describe("SSE-S3 (the default)", () => {
 
     for (const [key, plain] of [["small", small], ["large", large]] as const) {
       const row = getObject(n.nimbus.db, bucket, key)!;
-      const raw = rawBlob(row.blobId);
+      const raw = rawBlob(n, row.blobId);
       expect(raw.length).toBe(plain.length);
       expect(raw.includes(Buffer.from("TOP-SECRET"))).toBe(false);
       expect(raw.equals(plain)).toBe(false);
@@ -75,7 +65,7 @@ describe("SSE-S3 (the default)", () => {
     expect((await bytes(suffix.Body)).equals(large.subarray(large.length - 1000))).toBe(true);
     // Two objects with the same bytes have different ciphertexts (one IV each).
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "small2", Body: small }));
-    expect(rawBlob(getObject(n.nimbus.db, bucket, "small2")!.blobId).equals(rawBlob(getObject(n.nimbus.db, bucket, "small")!.blobId))).toBe(false);
+    expect(rawBlob(n, getObject(n.nimbus.db, bucket, "small2")!.blobId).equals(rawBlob(n, getObject(n.nimbus.db, bucket, "small")!.blobId))).toBe(false);
   });
 
   it("copies decrypt the source and encrypt the copy", async () => {
@@ -84,7 +74,7 @@ describe("SSE-S3 (the default)", () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "a", Body: plain }));
     const c = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: "b", CopySource: `${bucket}/a` }));
     expect(c.ServerSideEncryption).toBe("AES256");
-    expect(rawBlob(getObject(n.nimbus.db, bucket, "b")!.blobId).includes(Buffer.from("TOP-SECRET"))).toBe(false);
+    expect(rawBlob(n, getObject(n.nimbus.db, bucket, "b")!.blobId).includes(Buffer.from("TOP-SECRET"))).toBe(false);
     expect((await bytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "b" }))).Body)).equals(plain)).toBe(true);
     // A metadata-only copy onto itself keeps the blob and its encryption.
     await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: "b", CopySource: `${bucket}/b`, MetadataDirective: "REPLACE", Metadata: { m: "1" } }));
@@ -101,10 +91,10 @@ describe("SSE-S3 (the default)", () => {
     const e1 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: "mp", UploadId, PartNumber: 1, Body: part1 }));
     const e2 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: "mp", UploadId, PartNumber: 2, Body: part2 }));
     expect(getUpload(n.nimbus.db, UploadId!)).toBeDefined();
-    for (const p of allParts(n.nimbus.db, UploadId!)) expect(rawBlob(p.blobId).includes(Buffer.from("TOP-SECRET"))).toBe(false);
+    for (const p of allParts(n.nimbus.db, UploadId!)) expect(rawBlob(n, p.blobId).includes(Buffer.from("TOP-SECRET"))).toBe(false);
     const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: "mp", UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1.ETag }, { PartNumber: 2, ETag: e2.ETag }] } }));
     expect(done.ServerSideEncryption).toBe("AES256");
-    const raw = rawBlob(getObject(n.nimbus.db, bucket, "mp")!.blobId);
+    const raw = rawBlob(n, getObject(n.nimbus.db, bucket, "mp")!.blobId);
     expect(raw.length).toBe(part1.length + part2.length);
     expect(raw.includes(Buffer.from("TOP-SECRET"))).toBe(false);
     const got = await bytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "mp" }))).Body);
@@ -164,7 +154,7 @@ describe("SSE-C", () => {
     const p = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "c", Body: plain, ...ssec }));
     expect([p.SSECustomerAlgorithm, p.SSECustomerKeyMD5, p.ServerSideEncryption]).toEqual(["AES256", ssec.SSECustomerKeyMD5, undefined]);
     const row = getObject(n.nimbus.db, bucket, "c")!;
-    expect(rawBlob(row.blobId).includes(Buffer.from("TOP-SECRET"))).toBe(false);
+    expect(rawBlob(n, row.blobId).includes(Buffer.from("TOP-SECRET"))).toBe(false);
     expect(JSON.stringify(row).includes(ssec.SSECustomerKey)).toBe(false);
 
     const none = await err(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "c" })));

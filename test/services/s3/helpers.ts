@@ -1,4 +1,6 @@
 // Shared setup for the S3 object tests: a path-style client per fresh account and a bucket.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { freshAccount, sdkConfig, type TestNimbus } from "../../support/nimbus.js";
 
@@ -18,4 +20,14 @@ export async function withBucket(n: TestNimbus, prefix = "obj"): Promise<{ s3: S
 
 export async function text(body: unknown): Promise<string> {
   return (body as { transformToString(): Promise<string> }).transformToString();
+}
+
+export async function bytes(body: unknown): Promise<Buffer> {
+  return Buffer.from(await (body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+}
+
+/** The bytes the blob store holds for a blob id: a nimbus_blobs row, or a file under blobs/. */
+export function rawBlob(n: TestNimbus, id: string): Buffer {
+  if (id.startsWith("i")) return n.nimbus.db.prepare("SELECT bytes FROM nimbus_blobs WHERE id = ?").pluck().get(id) as Buffer;
+  return readFileSync(join(n.dataDir, "blobs", id.slice(0, 2), id));
 }

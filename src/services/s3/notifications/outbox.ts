@@ -151,8 +151,8 @@ function arnParts(arn: string): { region: string; account: string; resource: str
 /** One in-process call on behalf of S3: SQS SendMessage, SNS Publish or Lambda Invoke (asynchronous). */
 export async function deliver(client: InProcessClient, e: { target: { type: TargetType; arn: string }; bucket: string; bucketAccount: string; message: string }): Promise<void> {
   const { region, account, resource } = arnParts(e.target.arn);
-  // The onBehalfOf option is the service-calls contract (docs: /work/briefs/service-calls.md);
-  // built as a variable so this compiles before and after the chassis declares it.
+  // As the S3 service principal: the target's resource policy decides (docs/architecture.md,
+  // "Authorization").
   const as = { accountId: account, region, onBehalfOf: { service: "s3.amazonaws.com", sourceArn: `arn:aws:s3:::${e.bucket}`, sourceAccount: e.bucketAccount } };
   if (e.target.type === "sqs") {
     await client.call("sqs", "SendMessage", { QueueUrl: `http://sqs.${region}.localhost/${account}/${resource}`, MessageBody: e.message }, as);
