@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ProtocolId, ServiceModel } from "./types.js";
 
-/** The nearest models/ above this module: src/core/model, dist/core/model and the dist/nimbus.mjs bundle all find the checkout's. */
+/** The nearest models/ above this module: src/core/model, dist/core/model and the dist/nimbus.cjs bundle all find the checkout's. */
 function findModelsDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
