@@ -14,7 +14,7 @@
 // requests on a busy machine cannot resolve to a few microseconds.
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, CreatePolicyCommand, AttachUserPolicyCommand } from "@aws-sdk/client-iam";
 import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import { cpuSeconds, spawnServer } from "./lib.mjs";
+import { cpuSeconds, loadSources, spawnServer } from "./lib.mjs";
 
 process.emitWarning = () => {};
 const N = Number(process.argv[2] ?? 6000);
@@ -110,13 +110,7 @@ try {
 // The authorize step alone, in-process, with the same user and policies: exact CPU per call
 // (process.cpuUsage around many calls), immune to the noise of whole requests on a busy machine.
 {
-  const { build } = await import("esbuild");
-  const lib = "dist/iam-bench-lib.mjs";
-  await build({
-    stdin: { contents: 'export { createNimbus } from "./src/core/server/nimbus.ts"; export { loadModel } from "./src/core/model/load.ts";', resolveDir: process.cwd(), loader: "ts" },
-    bundle: true, platform: "node", format: "esm", target: "node20", external: ["better-sqlite3"], outfile: lib, logLevel: "warning",
-  });
-  const { createNimbus, loadModel } = await import(`../${lib}`);
+  const { createNimbus, loadModel } = await loadSources("iam-bench-lib.mjs");
   const nimbus = await createNimbus({ port: 0, ephemeral: true, log: "silent", iam: "enforce" });
   try {
     const as = { accountId: ACCOUNT };

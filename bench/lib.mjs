@@ -104,3 +104,17 @@ export function rssSampler(pid, ms = 50) {
     },
   };
 }
+
+/**
+ * createNimbus and loadModel straight from the sources (an esbuild bundle written to dist/<name>),
+ * for benches that time one step in process, where whole requests are too noisy.
+ */
+export async function loadSources(name) {
+  const { build } = await import("esbuild");
+  const lib = `dist/${name}`;
+  await build({
+    stdin: { contents: 'export { createNimbus } from "./src/core/server/nimbus.ts"; export { loadModel } from "./src/core/model/load.ts";', resolveDir: process.cwd(), loader: "ts" },
+    bundle: true, platform: "node", format: "esm", target: "node20", external: ["better-sqlite3"], outfile: lib, logLevel: "warning",
+  });
+  return import(`../${lib}`);
+}

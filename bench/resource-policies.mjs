@@ -6,17 +6,13 @@
 //   - KMS Encrypt by root and by an IAM user through the default key policy (key lookup, grants,
 //     the key-policy pre-check).
 //   node bench/resource-policies.mjs [calls]
-import { build } from "esbuild";
+
+import { loadSources } from "./lib.mjs";
 
 process.emitWarning = () => {};
 const M = Number(process.argv[2] ?? 100_000);
 const ACCOUNT = "123456789012";
-const lib = "dist/resource-policies-bench-lib.mjs";
-await build({
-  stdin: { contents: 'export { createNimbus } from "./src/core/server/nimbus.ts"; export { loadModel } from "./src/core/model/load.ts";', resolveDir: process.cwd(), loader: "ts" },
-  bundle: true, platform: "node", format: "esm", target: "node20", external: ["better-sqlite3"], outfile: lib, logLevel: "warning",
-});
-const { createNimbus, loadModel } = await import(`../${lib}`);
+const { createNimbus, loadModel } = await loadSources("resource-policies-bench-lib.mjs");
 const nimbus = await createNimbus({ port: 0, ephemeral: true, log: "silent", iam: "enforce" });
 try {
   const as = { accountId: ACCOUNT };
