@@ -35,6 +35,8 @@ export interface S3Event {
   requestId?: string;
   /** Extra members of the record: glacierEventData, lifecycleEventData, replicationEventData, intelligentTieringEventData. */
   extra?: Record<string, unknown>;
+  /** "2.2" for replication events, "2.3" for lifecycle, Intelligent-Tiering and restore-delete events (S3 User Guide); default "2.1". */
+  eventVersion?: string;
 }
 
 /** The buckets that have had a notification configuration in this database (loaded once, kept by PutBucketNotificationConfiguration). */
@@ -114,7 +116,7 @@ function eventRecord(bucket: NotifyingBucket, configurationId: string, ev: S3Eve
   if (ev.versionId !== undefined && ev.versionId !== "null") object.versionId = ev.versionId;
   object.sequencer = typeof ev.sequencer === "string" ? ev.sequencer : (ev.sequencer ?? now * 1000).toString(16).toUpperCase().padStart(18, "0");
   return {
-    eventVersion: "2.1",
+    eventVersion: ev.eventVersion ?? "2.1",
     eventSource: "aws:s3",
     awsRegion: bucket.region,
     eventTime: new Date(now).toISOString(),
