@@ -6,6 +6,7 @@ import { cloudwatchLogs } from "./cloudwatch-logs/service.js";
 import { dynamodb } from "./dynamodb/service.js";
 import { dynamodbStreams } from "./dynamodb-streams/service.js";
 import { ec2 } from "./ec2/service.js";
+import { eventbridge } from "./events/service.js";
 import { iam } from "./iam/service.js";
 import { kms } from "./kms/service.js";
 import { lambda } from "./lambda/service.js";
@@ -15,4 +16,4 @@ import { sns } from "./sns/service.js";
 import { sqs } from "./sqs/service.js";
 import { sts } from "./sts/service.js";
 
-export const SERVICES: Record<string, ServiceDefinition> = { cloudwatch, "cloudwatch-logs": cloudwatchLogs, dynamodb, "dynamodb-streams": dynamodbStreams, ec2, iam, kms, lambda, s3, "s3-control": s3Control, sns, sqs, sts };
+export const SERVICES: Record<string, ServiceDefinition> = { cloudwatch, "cloudwatch-logs": cloudwatchLogs, dynamodb, "dynamodb-streams": dynamodbStreams, ec2, eventbridge, iam, kms, lambda, s3, "s3-control": s3Control, sns, sqs, sts };

@@ -1,0 +1,58 @@
+// Amazon EventBridge: event buses (the default bus of every account and region, custom buses,
+// bus policies), rules with event patterns (pattern.ts) or schedules fired on the Nimbus clock
+// (schedule.ts), targets (SQS, SNS, Lambda, CloudWatch Logs, another bus) with Input,
+// InputPath and InputTransformer, PutEvents, TestEventPattern and tags. Matched events are
+// queued in PutEvents' transaction and delivered after the commit, with retries, RetryPolicy
+// and dead-letter queues (delivery.ts), as events.amazonaws.com so the target's resource
+// policy decides. The model is models/eventbridge.json (awsJson 1.1, signing name `events`).
+import { defineService, type ServiceRuntime } from "../../core/service.js";
+import { CreateEventBus, DeleteEventBus, DescribeEventBus, ListEventBuses, PutPermission, RemovePermission, eventsResourcePolicy } from "./buses.js";
+import { startDelivery, stopDelivery } from "./delivery.js";
+import { PutEvents, TestEventPattern } from "./put-events.js";
+import { DeleteRule, DescribeRule, DisableRule, EnableRule, ListRuleNamesByTarget, ListRules, PutRule } from "./rules.js";
+import { startScheduler, stopScheduler } from "./schedule.js";
+import { invalidateRules, migrations, statements } from "./store.js";
+import { ListTagsForResource, TagResource, UntagResource } from "./tags.js";
+import { ListTargetsByRule, PutTargets, RemoveTargets } from "./targets.js";
+
+export const eventbridge = defineService({
+  name: "eventbridge",
+  handlers: {
+    CreateEventBus,
+    DescribeEventBus,
+    ListEventBuses,
+    DeleteEventBus,
+    PutPermission,
+    RemovePermission,
+    PutRule,
+    DescribeRule,
+    ListRules,
+    EnableRule,
+    DisableRule,
+    DeleteRule,
+    ListRuleNamesByTarget,
+    PutTargets,
+    RemoveTargets,
+    ListTargetsByRule,
+    PutEvents,
+    TestEventPattern,
+    TagResource,
+    UntagResource,
+    ListTagsForResource,
+  },
+  migrations,
+  resourcePolicy: eventsResourcePolicy,
+  start(rt: ServiceRuntime) {
+    startDelivery(rt);
+    startScheduler(rt);
+  },
+  stop(rt?: ServiceRuntime) {
+    stopDelivery(rt?.db);
+    stopScheduler(rt?.db);
+  },
+  reset(rt: ServiceRuntime) {
+    statements(rt.db).reset.run();
+    statements(rt.db).resetSchedules.run();
+    invalidateRules(rt.db);
+  },
+});
