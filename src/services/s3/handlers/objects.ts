@@ -30,9 +30,10 @@ import { bucketStore, noSuchBucket, ownBucket, type StoredBucket } from "./bucke
 import { checkReadConditions, checkWriteConditions } from "./conditions.js";
 import { parseTaggingHeader } from "./tagging.js";
 import { emitS3Event, putEventName, requestInfo } from "../notifications/emit.js";
-import { checkReadable, checkStorageClass, noteAccess, restoreHeader } from "../storage-class.js";
+import { archiveMembers, checkReadable, checkStorageClass, noteAccess, restoreHeader } from "../storage-class.js";
 import { expirationHeader } from "../lifecycle/expiration-header.js";
-import { alignedRange, decrypting, type ObjectCipher } from "../encryption/cipher.js";
+import { alignedRange, decryptBytes, decrypting, type ObjectCipher } from "../encryption/cipher.js";
+import { loadedBlob, loadedBytes } from "../../../core/blobs/blob-store.js";
 import { readCipher, readyCipher, sseMembers, storedSse, writeEncryption, type SseRequest } from "../encryption/sse.js";
 import { deleteBlocked, lockedError, lockMembers, lockOnWrite, type LockRequest } from "../object-lock/lock.js";
 import { markDeleteMarker, markForReplication, replicationMembers } from "../replication/engine.js";
@@ -315,6 +316,10 @@ export function openBlob(ctx: RequestContext, id: string, range?: { start: numbe
   // An encrypted blob is read from the cipher block holding the range's first byte.
   const at = cipher ? alignedRange(range) : { range, offset: 0, skip: 0 };
   const stream = ctx.blobs.read(id, at.range);
+  // A small blob is already in memory (held: a concurrent delete cannot harm it): deciphered in
+  // one call, it goes out in one write (the gateway's send) instead of through two pipes.
+  const bytes = loadedBytes(stream);
+  if (bytes) return Promise.resolve(cipher ? loadedBlob(decryptBytes(bytes, cipher, at.offset, at.skip)) : stream);
   return new Promise((resolve, reject) => {
     const onReady = (): void => {
       stream.off("error", onError);
@@ -414,6 +419,7 @@ function readObjectOnce(input: ReadInput, ctx: RequestContext, withBody: boolean
   // Restore status, lifecycle expiry and Intelligent-Tiering access (storage-class.ts, lifecycle/).
   const restore = restoreHeader(ctx, o);
   if (restore !== undefined) out.Restore = restore;
+  if (o.storageClass === "INTELLIGENT_TIERING" && !withBody) Object.assign(out, archiveMembers(ctx, o));
   const expiration = expirationHeader(ctx, bucket, o);
   if (expiration !== undefined) out.Expiration = expiration;
   if (withBody) noteAccess(ctx, o);
