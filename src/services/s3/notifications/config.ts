@@ -17,7 +17,7 @@ export interface StoredRule {
 
 export interface StoredNotification {
   rules: StoredRule[];
-  /** EventBridgeConfiguration present (stored and reported; no EventBridge service to deliver to yet). */
+  /** EventBridgeConfiguration present: every S3 event also goes to the default event bus (eventbridge.ts). */
   eventBridge?: boolean;
 }
 

@@ -2,13 +2,15 @@
 // delete, tagging, ACL, restore, lifecycle, replication). It costs a property check (given the
 // bucket's document) or a Set lookup (given its name) when the bucket has no notification
 // configuration; otherwise it builds the event record AWS sends (eventVersion 2.1) once per
-// matching rule, appends them to the durable outbox and wakes the delivery worker (outbox.ts).
+// matching rule (and, with EventBridgeConfiguration, the EventBridge event: eventbridge.ts),
+// appends them to the durable outbox and wakes the delivery worker (outbox.ts).
 import type { Clock } from "../../../core/clock/clock.js";
 import type { InProcessClient, RequestContext } from "../../../core/service.js";
 import { perDatabase, type Db } from "../../../core/state/database.js";
 import { DocStore } from "../../../core/state/doc-store.js";
 import type { StoredBucket } from "../handlers/buckets.js";
 import { matchingRules, type StoredNotification } from "./config.js";
+import { eventBridgeEntry } from "./eventbridge.js";
 import { enqueue, type OutboxEntry } from "./outbox.js";
 
 /** What emitting needs: a request context or a service runtime (the lifecycle worker's). */
@@ -77,7 +79,7 @@ export function requestInfo(ctx: RequestContext): { requester: string; sourceIp:
   return { requester, sourceIp: (ctx.headers["x-forwarded-for"] ?? "127.0.0.1").split(",")[0].trim(), requestId: ctx.requestId };
 }
 
-/** S3 URL-encodes the key in event records as an HTML form would (spaces as "+"), keeping "/". */
+/** S3 URL-encodes the key in event records (not in EventBridge events) as an HTML form would (spaces as "+"), keeping "/". */
 export function eventKey(key: string): string {
   return encodeURIComponent(key)
     .replace(/%2F/g, "/").replace(/%20/g, "+").replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -94,9 +96,8 @@ export function emitS3Event(rt: EmitRuntime, bucket: NotifyingBucket | string, e
     doc = new DocStore(rt.db, "s3", "global").get<NotifyingBucket>("bucket", bucket);
   } else doc = bucket;
   const n = doc?.notification;
-  if (!doc || !n || n.rules.length === 0) return;
+  if (!doc || !n || (n.rules.length === 0 && !n.eventBridge)) return;
   const rules = matchingRules(n, ev.eventName, ev.key);
-  if (rules.length === 0) return;
   const now = rt.clock.now();
   const entries: OutboxEntry[] = rules.map((r) => ({
     target: { type: r.type, arn: r.arn },
@@ -106,6 +107,19 @@ export function emitS3Event(rt: EmitRuntime, bucket: NotifyingBucket | string, e
     attempts: 0,
     notBefore: 0,
   }));
+  // EventBridge: every event S3 sends there, to the default bus of the bucket's account and region.
+  const bridged = n.eventBridge ? eventBridgeEntry(doc, ev, now) : undefined;
+  if (bridged) {
+    entries.push({
+      target: { type: "eventbridge", arn: `arn:aws:events:${doc.region}:${doc.accountId}:event-bus/default` },
+      bucket: doc.name,
+      bucketAccount: doc.accountId,
+      message: JSON.stringify(bridged),
+      attempts: 0,
+      notBefore: 0,
+    });
+  }
+  if (entries.length === 0) return;
   enqueue(rt, entries);
 }
 

@@ -88,7 +88,7 @@ export const PutBucketNotificationConfiguration: Handler<PutBucketNotificationCo
     if (parsed.rules.length === 0 && !parsed.eventBridge) delete doc.notification;
     else doc.notification = parsed;
   });
-  if (parsed.rules.length > 0) noteConfigured(ctx.db, b.name);
+  if (parsed.rules.length > 0 || parsed.eventBridge) noteConfigured(ctx.db, b.name);
   return {};
 };
 

@@ -14,8 +14,11 @@ import { inTransaction, perDatabase, type Db } from "../../../core/state/databas
 import { DocStore } from "../../../core/state/doc-store.js";
 import type { TargetType } from "./config.js";
 
+/** A notification destination, or the default event bus for EventBridge delivery. */
+export type OutboxTarget = { type: TargetType | "eventbridge"; arn: string };
+
 export interface OutboxEntry {
-  target: { type: TargetType; arn: string };
+  target: OutboxTarget;
   bucket: string;
   bucketAccount: string;
   /** The notification's body (the event JSON). */
@@ -148,9 +151,21 @@ function arnParts(arn: string): { region: string; account: string; resource: str
   return { region: p[3], account: p[4], resource: p.slice(5).join(":") };
 }
 
-/** One in-process call on behalf of S3: SQS SendMessage, SNS Publish or Lambda Invoke (asynchronous). */
-export async function deliver(client: InProcessClient, e: { target: { type: TargetType; arn: string }; bucket: string; bucketAccount: string; message: string }): Promise<void> {
+/**
+ * One in-process call on behalf of S3: SQS SendMessage, SNS Publish or Lambda Invoke
+ * (asynchronous); for EventBridge, PutEvents on the bucket account's default bus as S3 itself
+ * (the only caller allowed the aws.s3 source; AWS needs no bus policy for it).
+ */
+export async function deliver(client: InProcessClient, e: { target: OutboxTarget; bucket: string; bucketAccount: string; message: string }): Promise<void> {
   const { region, account, resource } = arnParts(e.target.arn);
+  if (e.target.type === "eventbridge") {
+    const entry = JSON.parse(e.message) as Record<string, unknown>;
+    const s3 = { type: "anonymous" as const, accountId: account, arn: "s3.amazonaws.com", userId: "s3.amazonaws.com", service: "s3.amazonaws.com" };
+    const out = await client.call<{ Entries?: Array<{ ErrorCode?: string; ErrorMessage?: string }> }>("eventbridge", "PutEvents", { Entries: [{ ...entry, Time: new Date(String(entry.Time)) }] }, { principal: s3, region });
+    const failed = out.Entries?.[0];
+    if (failed?.ErrorCode) throw new Error(`${failed.ErrorCode}: ${failed.ErrorMessage ?? ""}`);
+    return;
+  }
   // As the S3 service principal: the target's resource policy decides (docs/architecture.md,
   // "Authorization").
   const as = { accountId: account, region, onBehalfOf: { service: "s3.amazonaws.com", sourceArn: `arn:aws:s3:::${e.bucket}`, sourceAccount: e.bucketAccount } };
