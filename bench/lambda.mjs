@@ -16,13 +16,17 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent, request } from "node:http";
-import { cpuSeconds, median, spawnServer } from "./lib.mjs";
+import { cpuSeconds, median, sleep, spawnServer } from "./lib.mjs";
 
 process.emitWarning = () => {};
 const N = Number(process.argv[2] ?? 300);
 const COLD = Number(process.env.COLD ?? 8);
+const PAUSE = Number(process.env.PAUSE ?? 1000);
+const STANDBY = process.env.NIMBUS_LAMBDA_STANDBY ?? "1";
 const ACCOUNT = "123456789012";
-const { child, url } = await spawnServer(["bin/nimbus.js", "start", "--port", "0", "--ephemeral"], /ready on (http:\/\/[^\s]+)/);
+// PROFILE=<dir> writes a V8 CPU profile of the server (node --cpu-prof) for the whole run.
+const profile = process.env.PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE}`] : [];
+const { child, url } = await spawnServer([...profile, "bin/nimbus.js", "start", "--port", "0", "--ephemeral"], /ready on (http:\/\/[^\s]+)/);
 const lambda = new LambdaClient({ region: "us-east-1", endpoint: url, maxAttempts: 1, credentials: { accessKeyId: ACCOUNT, secretAccessKey: "x" } });
 
 const dir = mkdtempSync(join(tmpdir(), "nimbus-bench-lambda-"));
@@ -103,10 +107,13 @@ for (const f of fns) {
   console.log(`${f.name.padEnd(6)} warm invoke server-side overhead p50 ${p50.toFixed(3)} ms = ${(p50 / baseP50).toFixed(2)}x GetAccountSettings (${(p50 - baseP50).toFixed(3)} ms beyond the pipeline); Nimbus CPU ${cpuUs.toFixed(0)} us/invoke (n=${N})`);
 }
 
-for (const f of fns) {
+for (const f of COLD > 0 ? fns : []) {
   const cold = [];
   for (let i = 0; i < COLD; i++) {
     await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: f.name, Environment: { Variables: { ROUND: String(i) } } }));
+    // Cold starts are rarely back to back: give the standby process (replaced after each cold
+    // start) time to boot, as it would have between two real cold starts.
+    await sleep(PAUSE);
     const sent = Date.now();
     const r = await invoke(f.name);
     cold.push(r.body.start - sent);
@@ -120,7 +127,8 @@ for (const f of fns) {
   }
   const c = median(cold);
   const b = median(bare);
-  console.log(`${f.name.padEnd(6)} cold start to handler p50 ${c.toFixed(1)} ms = ${(c / b).toFixed(2)}x bare interpreter start-to-exit (${b.toFixed(1)} ms) (n=${COLD})`);
+  console.log(`${f.name.padEnd(6)} cold start to handler p50 ${c.toFixed(1)} ms (standby ${STANDBY}) = ${(c / b).toFixed(2)}x bare interpreter start-to-exit (${b.toFixed(1)} ms) (n=${COLD})`);
 }
-child.kill();
+child.kill("SIGTERM");
+await new Promise((r) => child.once("exit", r));
 process.exit(0);

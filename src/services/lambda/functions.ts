@@ -138,6 +138,8 @@ export const CreateFunction: Handler<CreateFunctionRequest, FunctionConfiguratio
   }
   if ((input.PackageType ?? "Zip") !== "Zip") throw invalid("Container images are not supported by this Nimbus (see GAPS.md).");
   checkRuntime(input.Runtime);
+  // A function of this family will likely run soon: have a standby interpreter boot meanwhile.
+  runtimeFor(ctx.db).standby.fill(runtimeSpec(input.Runtime)!);
   if (!input.Handler) throw invalid("Handler is required for functions of Zip package type.");
   checkNumbers(input.Timeout, input.MemorySize);
   checkEnv(input.Environment?.Variables);

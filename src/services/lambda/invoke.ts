@@ -16,6 +16,7 @@ import { runtimeSpec } from "./runtimes.js";
 import { runtimeFor } from "./runtime.js";
 import type { InvokeResult } from "./workers.js";
 import { writeFunctionLogs } from "./function-logs.js";
+import { baseEnv } from "./standby.js";
 
 /** The principal Lambda acts as when it assumes a function's execution role. */
 const LAMBDA_SERVICE_PRINCIPAL = (accountId: string): Principal => ({
@@ -56,9 +57,7 @@ async function environment(ctx: ExecContext, doc: StoredFunction, root: string, 
   const c = doc.configuration;
   const { account } = identity(doc);
   const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-    LANG: "en_US.UTF-8",
-    TZ: ":UTC",
+    ...baseEnv(),
     ...(c.Environment?.Variables ?? {}),
     LAMBDA_TASK_ROOT: root,
     LAMBDA_RUNTIME_DIR: root,

@@ -6,12 +6,14 @@ import type { Db } from "../../core/state/database.js";
 import { NODE_BOOTSTRAP } from "./runtimes/node-bootstrap.js";
 import { PYTHON_BOOTSTRAP } from "./runtimes/python-bootstrap.js";
 import { Pool, type PoolLimits, type PoolSpec } from "./workers.js";
+import { Standby } from "./standby.js";
 import type { ZipEntry } from "./zip.js";
 
 export class LambdaRuntime {
   readonly codeDir: string;
   readonly bootstraps: { node: string; python: string };
   private readonly pools = new Map<string, Pool>();
+  readonly standby: Standby;
 
   constructor(
     dataDir: string,
@@ -24,6 +26,9 @@ export class LambdaRuntime {
     this.bootstraps = { node: join(rt, "bootstrap.mjs"), python: join(rt, "bootstrap.py") };
     writeFileSync(this.bootstraps.node, NODE_BOOTSTRAP);
     writeFileSync(this.bootstraps.python, PYTHON_BOOTSTRAP);
+    // An empty CommonJS module a standby node worker imports to load the CJS-from-ESM loader early.
+    writeFileSync(join(rt, "warm.cjs"), "module.exports = {};\n");
+    this.standby = new Standby(this.bootstraps, limits.standby, limits.idleMs);
   }
 
   /** The task root of a code version (content-addressed by its SHA-256, hex). */
@@ -55,9 +60,14 @@ export class LambdaRuntime {
   pool(spec: PoolSpec): Pool {
     let p = this.pools.get(spec.key);
     if (!p) {
-      p = new Pool(spec, this.limits, (gone) => {
-        if (this.pools.get(gone.spec.key) === gone) this.pools.delete(gone.spec.key);
-      });
+      p = new Pool(
+        spec,
+        this.limits,
+        (gone) => {
+          if (this.pools.get(gone.spec.key) === gone) this.pools.delete(gone.spec.key);
+        },
+        this.standby,
+      );
       this.pools.set(spec.key, p);
     }
     return p;
@@ -72,6 +82,7 @@ export class LambdaRuntime {
   }
 
   close(): void {
+    this.standby.close();
     for (const p of this.pools.values()) p.close();
     this.pools.clear();
   }
@@ -84,6 +95,7 @@ export function openRuntime(db: Db, dataDir: string): LambdaRuntime {
     maxWorkers: Number(process.env.NIMBUS_LAMBDA_MAX_WORKERS ?? 10),
     maxQueued: Number(process.env.NIMBUS_LAMBDA_MAX_QUEUED ?? 1000),
     idleMs: Number(process.env.NIMBUS_LAMBDA_IDLE_MS ?? 300_000),
+    standby: Number(process.env.NIMBUS_LAMBDA_STANDBY ?? 1),
   };
   const rt = new LambdaRuntime(dataDir, limits);
   runtimes.set(db, rt);

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { AwsError } from "../../core/errors.js";
 import type { RuntimeSpec } from "./runtimes.js";
+import { needsFreshProcess, type Standby } from "./standby.js";
 
 export interface InvokeResult {
   payload: Buffer;
@@ -76,9 +77,20 @@ class Worker {
     const env = { ...(await spec.env()), AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${this.port}` };
     this.logStream = (env as Record<string, string>).AWS_LAMBDA_LOG_STREAM_NAME;
     if (this.dead) return;
-    // A custom runtime (provided.*) is the function's own bootstrap executable.
-    const [command, args] = spec.runtime.family === "provided" ? [spec.bootstrapFile, []] : [spec.runtime.command, spec.runtime.family === "python" ? ["-u", spec.bootstrapFile] : [spec.bootstrapFile]];
-    const proc = spawn(command, args, { cwd: spec.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    // A standby process of the family (standby.ts) has its interpreter up already; it gets the
+    // environment and task root on stdin. Otherwise a fresh process; a custom runtime
+    // (provided.*) is always the function's own bootstrap executable.
+    const standby = this.pool.standby;
+    const spare = spec.runtime.family !== "provided" && !needsFreshProcess(env) ? standby?.take(spec.runtime) : undefined;
+    let proc: ChildProcess;
+    if (spare) {
+      proc = spare.proc;
+      this.initLogs.push(...spare.output);
+      proc.stdin!.end(`${JSON.stringify({ env, cwd: spec.cwd })}\n`);
+    } else {
+      const [command, args] = spec.runtime.family === "provided" ? [spec.bootstrapFile, []] : [spec.runtime.command, spec.runtime.family === "python" ? ["-u", spec.bootstrapFile] : [spec.bootstrapFile]];
+      proc = spawn(command, args, { cwd: spec.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    }
     this.proc = proc;
     const sink = (c: Buffer) => {
       const run = this.current && !this.current.done ? this.current : undefined;
@@ -111,7 +123,11 @@ class Worker {
     if (!m) return reply(404, { errorMessage: "Not found", errorType: "InvalidRequest" });
     // 1. invocation/next: park until this worker has an invocation.
     if (method === "GET" && m[1] === "next") {
-      if (this.initMs === undefined) this.initMs = Number(process.hrtime.bigint() - this.initStarted) / 1e6;
+      if (this.initMs === undefined) {
+        this.initMs = Number(process.hrtime.bigint() - this.initStarted) / 1e6;
+        // Init is over: now replace the standby process this cold start used (or start the family's first).
+        this.pool.standby?.fill(this.pool.spec.runtime);
+      }
       this.parked = res;
       if (this.current && !this.current.started) this.deliver();
       else if (!this.pool.isIdle(this)) this.pool.workerIdle(this);
@@ -217,6 +233,8 @@ export interface PoolLimits {
   maxWorkers: number;
   maxQueued: number;
   idleMs: number;
+  /** Standby processes per runtime family (standby.ts); 0 disables. */
+  standby: number;
 }
 
 export class Pool {
@@ -228,6 +246,7 @@ export class Pool {
     readonly spec: PoolSpec,
     private readonly limits: PoolLimits,
     private readonly onEmpty: (p: Pool) => void,
+    readonly standby?: Standby,
   ) {}
 
   /** Runs an invocation on a warm worker, a new one, or queues it; refuses beyond the limits. */

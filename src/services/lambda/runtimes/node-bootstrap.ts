@@ -8,6 +8,50 @@ import { pathToFileURL } from "node:url";
 import { format } from "node:util";
 import http from "node:http";
 
+// A standby worker (standby.ts) waits here for its function: the environment and the task
+// root arrive as one JSON line on stdin; then it runs exactly as a freshly spawned worker.
+if (process.argv[2] === "--standby") {
+  process.argv.splice(2);
+  // Node loads much of its HTTP client/server and its CommonJS-from-ESM loader on first use
+  // (~40 ms here): pay that now, while waiting, with one request to ourselves and one import.
+  await new Promise((resolve) => {
+    const server = http.createServer((req, res) => req.on("data", () => {}).on("end", () => res.end("{}")));
+    server.listen(0, "127.0.0.1", () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const req = http.request({ host: "127.0.0.1", port: server.address().port, method: "POST", agent, headers: { "content-type": "application/json", "content-length": 2 } }, (res) => {
+        res.on("data", () => {});
+        res.on("end", () => {
+          agent.destroy();
+          server.close(resolve);
+        });
+      });
+      req.on("error", resolve);
+      req.setNoDelay(true);
+      req.end("{}");
+    });
+  });
+  await import(new URL("./warm.cjs", import.meta.url).href).catch(() => {});
+  const line = await new Promise((resolve) => {
+    let buf = "";
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("end", () => process.exit(0));
+    process.stdin.on("data", (c) => {
+      buf += c;
+      const i = buf.indexOf("\n");
+      if (i >= 0) resolve(buf.slice(0, i));
+    });
+  });
+  process.stdin.removeAllListeners();
+  process.stdin.destroy();
+  // ps (and /proc/<pid>/cmdline) show a worker now, as for a fresh one.
+  process.title = process.execPath + " " + process.argv[1];
+  const assignment = JSON.parse(line);
+  Object.assign(process.env, assignment.env);
+  process.chdir(assignment.cwd);
+  // NODE_PATH (layers) is read once at start; re-read it as a fresh process would have.
+  if (process.env.NODE_PATH) (await import("node:module")).default._initPaths();
+}
+
 const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const BASE = "/2018-06-01/runtime";

@@ -5,6 +5,23 @@
 export const PYTHON_BOOTSTRAP = String.raw`
 import http.client, importlib, json, os, sys, time, traceback
 
+# A standby worker (standby.ts) waits here for its function: the environment and the task root
+# arrive as one JSON line on stdin; then it runs exactly as a freshly spawned worker.
+if sys.argv[1:2] == ["--standby"]:
+    del sys.argv[1:]
+    line = sys.stdin.buffer.readline()
+    if not line:
+        sys.exit(0)
+    assignment = json.loads(line)
+    os.environ.update(assignment["env"])
+    os.chdir(assignment["cwd"])
+    _null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(_null, 0)
+    os.close(_null)
+    # PYTHONPATH (layers) is read once at start: put it where a fresh interpreter would have.
+    sys.path[1:1] = [p for p in os.environ.get("PYTHONPATH", "").split(":") if p]
+    time.tzset()
+
 host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
 conn = http.client.HTTPConnection(host, int(port))
 BASE = "/2018-06-01/runtime"
