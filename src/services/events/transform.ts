@@ -53,12 +53,30 @@ export function select(event: unknown, path: string): unknown {
   return cur;
 }
 
+/** A template that is not JSON once its placeholders are filled (plain text): values go in as text. */
+function isJsonTemplate(template: string): boolean {
+  try {
+    JSON.parse(template.replace(/<[^<>\s]+>/g, "null"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Fills an InputTemplate. A placeholder inside a JSON string is replaced by the value's text
- * (strings without quotes, JSON-escaped); outside a string by the value's JSON. A path that
- * selects nothing gives null (or nothing inside a string).
+ * Fills an InputTemplate. In a JSON template, a placeholder inside a JSON string is replaced by
+ * the value's text (strings without quotes, JSON-escaped) and outside a string by the value's
+ * JSON; a path that selects nothing gives null (or nothing inside a string). In a plain-text
+ * template every value goes in as text (strings without quotes).
  */
 export function fillTemplate(template: string, values: Record<string, unknown>): string {
+  if (!isJsonTemplate(template)) {
+    return template.replace(/<([^<>\s]+)>/g, (whole, name: string) => {
+      if (!Object.prototype.hasOwnProperty.call(values, name)) return whole;
+      const v = values[name];
+      return v === undefined || v === null ? "" : typeof v === "string" ? v : JSON.stringify(v);
+    });
+  }
   let out = "";
   let inString = false;
   for (let i = 0; i < template.length; i++) {

@@ -59,6 +59,7 @@ describe("PutEvents -> SQS", () => {
     const rule = ruleArnOf(account, "orders");
     const raw = await queue(sqs, "raw", [rule]);
     const shaped = await queue(sqs, "shaped", [rule]);
+    const text = await queue(sqs, "text", [rule]);
     const other = await queue(sqs, "other", [ruleArnOf(account, "refunds")]);
     await eb.send(new PutRuleCommand({ Name: "orders", EventPattern: JSON.stringify({ source: ["shop"], detail: { total: [{ numeric: [">", 100] }] } }) }));
     await eb.send(new PutRuleCommand({ Name: "refunds", EventPattern: JSON.stringify({ "detail-type": ["Refund"] }) }));
@@ -68,6 +69,7 @@ describe("PutEvents -> SQS", () => {
         Targets: [
           { Id: "raw", Arn: raw.arn },
           { Id: "shaped", Arn: shaped.arn, InputTransformer: { InputPathsMap: { id: "$.detail.id", total: "$.detail.total", src: "$.source" }, InputTemplate: '{"order":<id>,"total":<total>,"text":"order <id> from <src>","rule":"<aws.events.rule-name>"}' } },
+          { Id: "text", Arn: text.arn, InputTransformer: { InputPathsMap: { id: "$.detail.id", total: "$.detail.total" }, InputTemplate: "Order <id> costs <total>" } },
         ],
       }),
     );
@@ -97,6 +99,8 @@ describe("PutEvents -> SQS", () => {
     });
     const [s] = await receive(sqs, shaped.url);
     expect(JSON.parse(s.Body!)).toEqual({ order: "o-1", total: 150, text: "order o-1 from shop", rule: "orders" });
+    const [t] = await receive(sqs, text.url);
+    expect(t.Body).toBe("Order o-1 costs 150");
     // Nothing else arrives: o-2 is under 100 and no refund was sent.
     const more = await sqs.send(new ReceiveMessageCommand({ QueueUrl: raw.url, WaitTimeSeconds: 1 }));
     expect(more.Messages ?? []).toEqual([]);
