@@ -8,6 +8,7 @@ import { CreateEventBusCommand, EventBridgeClient, PutEventsCommand, PutPermissi
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { AddPermissionCommand, CreateFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { CloudWatchLogsClient, CreateLogGroupCommand, FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { CreateTopicCommand, SNSClient, SetTopicAttributesCommand, SubscribeCommand } from "@aws-sdk/client-sns";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { advanceClock, freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
@@ -23,7 +24,7 @@ afterAll(async () => {
 
 function clients(account = freshAccount()) {
   const cfg = sdkConfig(n.endpoint, { accountId: account });
-  return { account, eb: new EventBridgeClient(cfg), sqs: new SQSClient(cfg), lambda: new LambdaClient(cfg), logs: new CloudWatchLogsClient(cfg) };
+  return { account, eb: new EventBridgeClient(cfg), sqs: new SQSClient(cfg), lambda: new LambdaClient(cfg), logs: new CloudWatchLogsClient(cfg), sns: new SNSClient(cfg) };
 }
 
 /** A queue whose policy lets EventBridge send from the given rules (or from nothing). */
@@ -164,6 +165,22 @@ def handler(event, context):
     await eb.send(new PutEventsCommand({ Entries: [{ Source: "shop", DetailType: "Order", Detail: '{"id":"o-9","items":[1,2]}' }] }));
     while (received.length < 1) await new Promise<void>((ok) => waiters.push(ok));
     expect(received).toEqual([{ id: "o-9", items: [1, 2] }]);
+  }, 60_000);
+
+  it("publishes to an SNS topic whose policy allows EventBridge", async () => {
+    const { eb, sqs, sns } = clients();
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: "alerts" }));
+    const { RuleArn } = await eb.send(new PutRuleCommand({ Name: "to-sns", EventPattern: '{"source":["shop"]}' }));
+    const topicPolicy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sns:Publish", Resource: TopicArn, Condition: { ArnEquals: { "aws:SourceArn": RuleArn } } }] };
+    await sns.send(new SetTopicAttributesCommand({ TopicArn, AttributeName: "Policy", AttributeValue: JSON.stringify(topicPolicy) }));
+    const { url, arn } = await queue(sqs, "from-sns");
+    const qPolicy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Action: "sqs:SendMessage", Resource: arn, Condition: { ArnEquals: { "aws:SourceArn": TopicArn } } }] };
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy: JSON.stringify(qPolicy) } }));
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: "sqs", Endpoint: arn, Attributes: { RawMessageDelivery: "true" } }));
+    await eb.send(new PutTargetsCommand({ Rule: "to-sns", Targets: [{ Id: "topic", Arn: TopicArn, Input: '{"alert":"low stock"}' }] }));
+    await eb.send(new PutEventsCommand({ Entries: [{ Source: "shop", DetailType: "Stock", Detail: "{}" }] }));
+    const [m] = await receive(sqs, url);
+    expect(m.Body).toBe('{"alert":"low stock"}');
   }, 60_000);
 
   it("writes the event to a CloudWatch Logs log group", async () => {
