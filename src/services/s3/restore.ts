@@ -9,13 +9,16 @@
 //   3. Days is required (1 or more); the tier defaults to Standard; DEEP_ARCHIVE has no Expedited;
 //   4. a restore in progress: 409 RestoreAlreadyInProgress; a finished one: its expiry moves
 //      (200); otherwise a new restore starts (202).
+// An INTELLIGENT_TIERING object in an archive tier (lifecycle/tiering.ts) is restored without
+// Days: when the retrieval finishes it is back in Frequent Access for good (the restore pass in
+// lifecycle/restores.ts drops its archive state), as the S3 User Guide describes.
 import type { RestoreObjectOutput, RestoreObjectRequest } from "@aws-sdk/client-s3";
 import { AwsError } from "../../core/errors.js";
 import { RESPONSE_STATUS, type Handler } from "../../core/service.js";
 import { ownBucket } from "./handlers/buckets.js";
 import { versionToRead } from "./handlers/objects.js";
 import { emitS3Event, requestInfo } from "./notifications/emit.js";
-import { globalDocs, isArchivedClass, restoreOf, versionDocId, type RestoreDoc } from "./storage-class.js";
+import { archiveTierOf, globalDocs, isArchivedClass, restoreOf, versionDocId, type ArchiveTier, type RestoreDoc } from "./storage-class.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -25,6 +28,12 @@ const DAY = 24 * HOUR;
 export const RESTORE_DURATION: Readonly<Record<string, Partial<Record<RestoreDoc["tier"], number>>>> = {
   GLACIER: { Expedited: 5 * MINUTE, Standard: 5 * HOUR, Bulk: 12 * HOUR },
   DEEP_ARCHIVE: { Standard: 12 * HOUR, Bulk: 48 * HOUR },
+};
+
+/** Intelligent-Tiering archive tiers (S3 User Guide, "Restoring objects from the S3 Intelligent-Tiering Archive Access and Deep Archive Access tiers"). */
+export const ARCHIVE_RESTORE_DURATION: Readonly<Record<ArchiveTier, Partial<Record<RestoreDoc["tier"], number>>>> = {
+  ARCHIVE_ACCESS: { Expedited: 5 * MINUTE, Standard: 5 * HOUR, Bulk: 12 * HOUR },
+  DEEP_ARCHIVE_ACCESS: { Standard: 12 * HOUR, Bulk: 48 * HOUR },
 };
 
 /** The next midnight UTC at or after `ms`. */
@@ -41,7 +50,8 @@ export const RestoreObject: Handler<RestoreObjectRequest, RestoreObjectOutput> =
   // 1.
   const o = versionToRead(ctx, bucket, input.Key!, input.VersionId, false);
   // 2.
-  if (!isArchivedClass(o.storageClass)) {
+  const archived = archiveTierOf(ctx, o);
+  if (!isArchivedClass(o.storageClass) && !archived) {
     throw new AwsError("InvalidObjectState", "Restore is not allowed for the object's current storage class", 403, { fields: { StorageClass: o.storageClass } });
   }
   // 3.
@@ -49,10 +59,11 @@ export const RestoreObject: Handler<RestoreObjectRequest, RestoreObjectOutput> =
   if (req.Type !== undefined || req.SelectParameters !== undefined || req.OutputLocation !== undefined) {
     throw new AwsError("NotImplemented", "A header you provided implies functionality that is not implemented", 501);
   }
+  const tier = (req.GlacierJobParameters?.Tier ?? req.Tier ?? "Standard") as RestoreDoc["tier"];
+  if (archived) return restoreArchived(ctx, bucket, o, archived, req.Days, tier);
   const days = req.Days;
   if (days === undefined) throw malformedXml();
   if (!Number.isInteger(days) || days < 1) throw new AwsError("InvalidArgument", "Restore Days must be a positive integer", 400, { fields: { ArgumentName: "Days", ArgumentValue: String(days) } });
-  const tier = (req.GlacierJobParameters?.Tier ?? req.Tier ?? "Standard") as RestoreDoc["tier"];
   if (!["Expedited", "Standard", "Bulk"].includes(tier)) throw malformedXml();
   const took = RESTORE_DURATION[o.storageClass][tier];
   if (took === undefined) {
@@ -84,3 +95,24 @@ export const RestoreObject: Handler<RestoreObjectRequest, RestoreObjectOutput> =
   out[RESPONSE_STATUS] = 202;
   return out;
 };
+
+/** Steps 3-4 for an Intelligent-Tiering object in an archive tier: no Days, no temporary copy. */
+function restoreArchived(ctx: Parameters<Handler>[1], bucket: ReturnType<typeof ownBucket>, o: ReturnType<typeof versionToRead>, archived: ArchiveTier, days: number | undefined, tier: RestoreDoc["tier"]): RestoreObjectOutput {
+  if (days !== undefined) {
+    throw new AwsError("InvalidArgument", "Restore Days must not be specified for objects in the S3 Intelligent-Tiering archive access tiers", 400, { fields: { ArgumentName: "Days", ArgumentValue: String(days) } });
+  }
+  if (!["Expedited", "Standard", "Bulk"].includes(tier)) throw malformedXml();
+  const took = ARCHIVE_RESTORE_DURATION[archived][tier];
+  if (took === undefined) {
+    throw new AwsError("InvalidArgument", `Retrieval option ${tier} is not supported for objects in the ${archived} tier`, 400, { fields: { ArgumentName: "Tier", ArgumentValue: tier } });
+  }
+  const now = ctx.clock.now();
+  const id = versionDocId(o.bucket, o.versionId, o.key);
+  const existing = globalDocs(ctx).get<RestoreDoc>("restore", id);
+  if (existing && existing.blobId === o.blobId && existing.archive && now < existing.readyAt) throw new AwsError("RestoreAlreadyInProgress", "Object restore is already in progress", 409);
+  globalDocs(ctx).put<RestoreDoc>("restore", id, { blobId: o.blobId, tier, requestedAt: now, readyAt: now + took, days: 0, expiresAt: Number.MAX_SAFE_INTEGER, archive: archived });
+  emitS3Event(ctx, bucket, { eventName: "ObjectRestore:Post", key: o.key, size: o.size, eTag: o.etag, versionId: o.versionId, ...requestInfo(ctx) });
+  const out: RestoreObjectOutput & { [RESPONSE_STATUS]?: number } = {};
+  out[RESPONSE_STATUS] = 202;
+  return out;
+}

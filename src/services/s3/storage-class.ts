@@ -60,6 +60,10 @@ export interface RestoreDoc {
   days: number;
   /** When the temporary copy goes away (midnight UTC; Nimbus ms). */
   expiresAt: number;
+  /** An Intelligent-Tiering archive restore: the object moves back to Frequent Access (no copy, no expiry). */
+  archive?: ArchiveTier;
+  /** ObjectRestore:Completed has been emitted (lifecycle/restores.ts). */
+  completedSent?: boolean;
 }
 
 /** The restore of this version, if one is in progress or its copy has not expired. */
@@ -74,9 +78,41 @@ export function restoreOf(ctx: { store: DocStore; clock: { now(): number } }, o:
 
 export type AccessTier = "FREQUENT_ACCESS" | "INFREQUENT_ACCESS" | "ARCHIVE_INSTANT_ACCESS";
 
-interface AccessDoc {
+export interface AccessDoc {
   blobId: string;
   lastAccess: number;
+}
+
+// ---- Intelligent-Tiering archive tiers (opt-in, intelligent-tiering.ts configures them) ----
+
+export type ArchiveTier = "ARCHIVE_ACCESS" | "DEEP_ARCHIVE_ACCESS";
+
+/** A version the tiering pass (lifecycle/tiering.ts) moved to an archive tier. */
+export interface ArchiveDoc {
+  blobId: string;
+  tier: ArchiveTier;
+  since: number;
+}
+
+/**
+ * The archive tier an INTELLIGENT_TIERING version is in, if any: set by the tiering pass, left
+ * by a restore that has finished (the pass then drops the document; until it runs, the finished
+ * restore already counts).
+ */
+export function archiveTierOf(ctx: { store: DocStore; clock: { now(): number } }, o: StoredObject): ArchiveTier | undefined {
+  if (o.storageClass !== "INTELLIGENT_TIERING") return undefined;
+  const id = versionDocId(o.bucket, o.versionId, o.key);
+  const a = globalDocs(ctx).get<ArchiveDoc>("int-archive", id);
+  if (!a || a.blobId !== o.blobId) return undefined;
+  const r = globalDocs(ctx).get<RestoreDoc>("restore", id);
+  if (r && r.blobId === o.blobId && r.archive && ctx.clock.now() >= r.readyAt) return undefined;
+  return a.tier;
+}
+
+/** The x-amz-archive-status a HEAD reports for an archived Intelligent-Tiering object. */
+export function archiveMembers(ctx: RequestContext, o: StoredObject): { ArchiveStatus?: ArchiveTier } {
+  const t = archiveTierOf(ctx, o);
+  return t ? { ArchiveStatus: t } : {};
 }
 
 /** When the version was last read (GET), else written. */
@@ -118,6 +154,11 @@ export function invalidObjectState(storageClass: string, accessTier?: string): A
  * need a finished, unexpired restore.
  */
 export function checkReadable(ctx: RequestContext, o: StoredObject): void {
+  if (o.storageClass === "INTELLIGENT_TIERING") {
+    const tier = archiveTierOf(ctx, o);
+    if (tier) throw invalidObjectState(o.storageClass, tier);
+    return;
+  }
   if (!isArchivedClass(o.storageClass)) return;
   const r = restoreOf(ctx, o);
   if (!r || ctx.clock.now() < r.readyAt) throw invalidObjectState(o.storageClass);
@@ -125,6 +166,11 @@ export function checkReadable(ctx: RequestContext, o: StoredObject): void {
 
 /** The x-amz-restore value of a version: ongoing, or done with the copy's expiry date. */
 export function restoreHeader(ctx: RequestContext, o: StoredObject): string | undefined {
+  if (o.storageClass === "INTELLIGENT_TIERING") {
+    // An archive restore in progress; once done the object is simply in Frequent Access.
+    const r = globalDocs(ctx).get<RestoreDoc>("restore", versionDocId(o.bucket, o.versionId, o.key));
+    return r && r.archive && r.blobId === o.blobId && ctx.clock.now() < r.readyAt ? 'ongoing-request="true"' : undefined;
+  }
   if (!isArchivedClass(o.storageClass)) return undefined;
   const r = restoreOf(ctx, o);
   if (!r) return undefined;

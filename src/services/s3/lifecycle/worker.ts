@@ -21,7 +21,9 @@ import { emitS3Event } from "../notifications/emit.js";
 import { deleteBlocked } from "../object-lock/lock.js";
 import { deleteUpload, nextPrefix } from "../store.js";
 import { deleteCurrent, deleteVersion } from "../version-store.js";
+import { runRestores } from "./restores.js";
 import { DAY_MS, dueAt, isColder, matchesFilter, type LifecycleBucket, type StoredLifecycle, type StoredRule } from "./rules.js";
+import { runTiering } from "./tiering.js";
 
 const BATCH = 10_000;
 const INTERVAL_MS = 60_000;
@@ -125,6 +127,8 @@ function apply(rt: ServiceRuntime, bucket: string, changes: Change[], stats: Lif
   for (const e of events) {
     emitS3Event(rt, bucket, {
       eventName: e.eventName,
+      // S3 sends lifecycle events as eventVersion 2.3 (S3 User Guide, "Event message structure").
+      eventVersion: "2.3",
       key: e.c.key,
       ...(e.eventName === "LifecycleExpiration:DeleteMarkerCreated" ? {} : { size: e.c.size, eTag: e.c.etag }),
       ...(e.versionId !== undefined ? { versionId: e.versionId } : {}),
@@ -281,11 +285,17 @@ export function runLifecycle(rt: ServiceRuntime): LifecycleStats {
 
 const running = new WeakMap<Db, () => void>();
 
-/** Starts the worker for one Nimbus: after every clock advance and once a minute of wall time. */
+/**
+ * Starts the worker for one Nimbus: after every clock advance and once a minute of wall time.
+ * Each run also does the restore pass (restores.ts: ObjectRestore:Completed / Delete) and the
+ * Intelligent-Tiering archive pass (tiering.ts).
+ */
 export function startLifecycleWorker(rt: ServiceRuntime): void {
   const run = (): void => {
     try {
       runLifecycle(rt);
+      runTiering(rt);
+      runRestores(rt);
     } catch (e) {
       // A closed database at shutdown: nothing to do. Anything else is logged; the next run retries.
       if (!/database connection is not open/.test(String(e))) console.error("s3 lifecycle:", e);
