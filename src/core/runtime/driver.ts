@@ -7,6 +7,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import { dirname, join } from "node:path";
+import type { DiskSpec } from "./block-devices.js";
+
+export type { DiskSpec };
 
 export interface MachineSpec {
   /** A unique id (the EC2 instance id); names the machine's directories, cgroups and veths. */
@@ -28,6 +31,8 @@ export interface MachineSpec {
   consolePath: string;
   /** Files placed in the machine's root before it boots (absolute paths inside the machine). */
   files?: MachineFile[];
+  /** Block devices present from boot (volumes attached while the machine was stopped). */
+  disks?: DiskSpec[];
 }
 
 export interface MachineFile {
@@ -65,11 +70,15 @@ export interface HubConnection {
 }
 
 export type FirewallMode = "nftables" | "recorded";
+/** "loop": attached volumes are loop devices in the machine's /dev; "recorded": no block device appears. */
+export type DiskMode = "loop" | "recorded";
 
 export interface ExecutionDriver {
   readonly kind: "namespace" | "process";
   /** Whether security rules between machines are enforced (nftables) or recorded only. */
   readonly firewall: FirewallMode;
+  /** Whether volumes become real block devices inside machines. */
+  readonly disks: DiskMode;
   /** Starts the machine; resolves once its network is up and its boot script runs. */
   boot(spec: MachineSpec): Promise<Machine>;
   /** Kills every process of the machine and frees its namespaces, veth and cgroups. */
@@ -80,6 +89,17 @@ export interface ExecutionDriver {
   setFirewall(network: string, ruleset: string): Promise<void>;
   /** Current CPU time of the machine in microseconds (cgroup accounting), if known. */
   cpuMicros(machine: Machine): number | undefined;
+  /** Makes a volume's file a block device of a running machine. */
+  attachDisk(machine: Machine, disk: DiskSpec): Promise<void>;
+  /**
+   * Takes a block device away from a running machine, unmounting it inside first; false (and
+   * nothing changed) when a file system on it is busy, unless `force` (then unmounted lazily).
+   */
+  detachDisk(machine: Machine, name: string, force: boolean): Promise<boolean>;
+  /** Freezes the file systems on a machine's block device while `fn` copies its file. */
+  withDiskQuiet<T>(machine: Machine, name: string, fn: () => Promise<T>): Promise<T>;
+  /** Tells a machine's block device its file grew. */
+  resizeDisk(machine: Machine, name: string): Promise<void>;
   /** Receives connections machines make to the hub's service addresses. */
   onConnection(fn: (c: HubConnection) => void): void;
   /** Kills every machine and hub; nothing is left behind (namespaces, mounts, veths, cgroups). */

@@ -6,6 +6,8 @@
 // - cgroup limits from its size (cgroups.ts), joined before the namespaces are made;
 // - `eth0`, the far end of a veth from its network's hub (hub.ts), with its private address and
 //   a default route via the subnet router;
+// - its own /dev (hard links of a prepared template's nodes), where attached volumes appear as
+//   loop device nodes (block-devices.ts);
 // - a lifetime bound to the server: setpriv --pdeathsig kills `unshare` when the server dies,
 //   and `unshare --kill-child` kills the namespace's init, which takes every process of its pid
 //   namespace with it; mounts and the network namespace go with the last process.
@@ -13,8 +15,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import { dirname, join } from "node:path";
+import { attachLoop, freezeIn, prepareDev, refreshLoop, releaseLoop, unmountIn, type DiskSpec, type LoopDisk } from "./block-devices.js";
 import { Cgroups, type CgroupPlan } from "./cgroups.js";
-import { writeFiles, type ExecutionDriver, type FirewallMode, type HubConnection, type Machine, type MachineSpec } from "./driver.js";
+import { writeFiles, type DiskMode, type ExecutionDriver, type FirewallMode, type HubConnection, type Machine, type MachineSpec } from "./driver.js";
 import { Hub } from "./hub.js";
 
 // PID 1 of the machine (dash). Steps: 1. root filesystem, 2. tell the server the namespaces
@@ -58,6 +61,10 @@ interface NsMachine extends Machine {
   pid: number | undefined;
   cg: CgroupPlan;
   hub: Hub;
+  /** The machine's /dev on the host (bound over its /dev). */
+  devDir: string;
+  /** Attached block devices by name. */
+  loops: Map<string, LoopDisk>;
 }
 
 const ownNetNs = (() => {
@@ -71,13 +78,15 @@ const ownNetNs = (() => {
 export class NamespaceDriver implements ExecutionDriver {
   readonly kind = "namespace" as const;
   readonly firewall: FirewallMode;
+  readonly disks: DiskMode;
   private readonly hubs = new Map<string, Hub>();
   private readonly machines = new Map<string, NsMachine>();
   private readonly cgroups: Cgroups;
   private listeners: Array<(c: HubConnection) => void> = [];
 
-  constructor(opts: { nft: boolean }) {
+  constructor(opts: { nft: boolean; loop?: boolean }) {
     this.firewall = opts.nft ? "nftables" : "recorded";
+    this.disks = opts.loop ? "loop" : "recorded";
     this.cgroups = new Cgroups(`nimbus-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   }
 
@@ -111,11 +120,22 @@ export class NamespaceDriver implements ExecutionDriver {
       const r = spawnSync("/bin/sh", ["-c", DEV_TEMPLATE], { env: { D: dev, PATH: "/usr/sbin:/usr/bin:/sbin:/bin" }, encoding: "utf8" });
       if (r.status !== 0 && !existsSync(join(dev, "null"))) throw new Error(`cannot prepare /dev: ${r.stderr}`);
     }
+    const devDir = join(spec.dir, "dev");
+    prepareDev(dev, devDir);
+    const loops = new Map<string, LoopDisk>();
+    if (this.disks === "loop") {
+      try {
+        for (const d of spec.disks ?? []) loops.set(d.name, await attachLoop(devDir, d));
+      } catch (e) {
+        await Promise.all([...loops.values()].map((l) => releaseLoop(devDir, l)));
+        throw e;
+      }
+    }
     const cg = this.cgroups.create(spec.id, spec.vcpus, spec.memoryMiB);
     const join0 = cg.dirs.map((d) => `echo 0 > '${d}/cgroup.procs'; `).join("");
     let exitedNow!: () => void;
     const exitedChild = new Promise<void>((res) => (exitedNow = res));
-    const machine: NsMachine = { id: spec.id, spec, pid: undefined, cg, hub, exited: exitedChild.then(() => this.drain(cg)) };
+    const machine: NsMachine = { id: spec.id, spec, pid: undefined, cg, hub, devDir, loops, exited: exitedChild.then(() => this.drain(cg)).then(() => this.releaseAll(devDir, loops)) };
     this.machines.set(spec.id, machine);
     try {
       // The hub's agent spawns the machine, attaches its veth once its namespaces exist, and
@@ -123,7 +143,7 @@ export class NamespaceDriver implements ExecutionDriver {
       machine.pid = await hub.boot({
         machine: spec.id,
         cmd: `${join0}exec setpriv --pdeathsig KILL unshare --net --mount --pid --uts --ipc --fork --kill-child --propagation private /bin/sh -c "$INIT"`,
-        env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", INIT, ...dirs, DEV: dev, BOOT: bootPath, H: spec.hostname, IP: spec.ip, PREFIX: String(spec.prefix), GW: spec.gateway },
+        env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", INIT, ...dirs, DEV: devDir, BOOT: bootPath, H: spec.hostname, IP: spec.ip, PREFIX: String(spec.prefix), GW: spec.gateway },
         console: spec.consolePath,
         ip: spec.ip,
         gateway: spec.gateway,
@@ -156,6 +176,48 @@ export class NamespaceDriver implements ExecutionDriver {
       await new Promise((r) => setTimeout(r, 10));
     }
     this.cgroups.remove(cg);
+  }
+
+  private async releaseAll(devDir: string, loops: Map<string, LoopDisk>): Promise<void> {
+    const all = [...loops.values()];
+    loops.clear();
+    await Promise.all(all.map((l) => releaseLoop(devDir, l)));
+  }
+
+  async attachDisk(machine: Machine, disk: DiskSpec): Promise<void> {
+    const m = machine as NsMachine;
+    if (this.disks !== "loop" || m.loops.has(disk.name)) return;
+    m.loops.set(disk.name, await attachLoop(m.devDir, disk));
+  }
+
+  async detachDisk(machine: Machine, name: string, force: boolean): Promise<boolean> {
+    const m = machine as NsMachine;
+    const l = m.loops.get(name);
+    if (!l) return true;
+    if (m.pid && !(await unmountIn(m.pid, l.devno, false))) {
+      if (!force) return false;
+      await unmountIn(m.pid, l.devno, true);
+    }
+    m.loops.delete(name);
+    await releaseLoop(m.devDir, l);
+    return true;
+  }
+
+  async withDiskQuiet<T>(machine: Machine, name: string, fn: () => Promise<T>): Promise<T> {
+    const m = machine as NsMachine;
+    const l = m.loops.get(name);
+    if (!l) return fn();
+    const thaw = await freezeIn(m.pid, l);
+    try {
+      return await fn();
+    } finally {
+      await thaw();
+    }
+  }
+
+  async resizeDisk(machine: Machine, name: string): Promise<void> {
+    const l = (machine as NsMachine).loops.get(name);
+    if (l) await refreshLoop(l);
   }
 
   private forget(m: NsMachine): void {

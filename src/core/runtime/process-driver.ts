@@ -15,6 +15,7 @@ interface ProcMachine extends Machine {
 export class ProcessDriver implements ExecutionDriver {
   readonly kind = "process" as const;
   readonly firewall = "recorded" as const;
+  readonly disks = "recorded" as const;
   private readonly machines = new Map<string, ProcMachine>();
 
   onConnection(_fn: (c: HubConnection) => void): void {
@@ -59,6 +60,19 @@ export class ProcessDriver implements ExecutionDriver {
   }
 
   async setFirewall(): Promise<void> {}
+
+  // No block devices without root: volumes are recorded, their files untouched by the machine.
+  async attachDisk(): Promise<void> {}
+
+  async detachDisk(): Promise<boolean> {
+    return true;
+  }
+
+  withDiskQuiet<T>(_m: Machine, _name: string, fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+
+  async resizeDisk(): Promise<void> {}
 
   cpuMicros(): number | undefined {
     return undefined;

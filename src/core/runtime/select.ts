@@ -2,6 +2,7 @@
 // root on Linux with util-linux and iproute2 and working namespaces, the process driver
 // otherwise, with the reason. NIMBUS_DRIVER=process forces the fallback.
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import type { ExecutionDriver } from "./driver.js";
 import { NamespaceDriver } from "./namespace-driver.js";
 import { ProcessDriver } from "./process-driver.js";
@@ -11,6 +12,8 @@ export interface DriverProbe {
   /** Why the namespace driver is not used (undefined when it is). */
   reason?: string;
   nft: boolean;
+  /** Loop devices (losetup and /dev/loop-control) for volumes; only with the namespace driver. */
+  loop: boolean;
 }
 
 let cached: DriverProbe | undefined;
@@ -20,22 +23,24 @@ function has(cmd: string): boolean {
 }
 
 export function probeDriver(force?: string): DriverProbe {
-  if (force === "process") return { kind: "process", reason: "NIMBUS_DRIVER=process", nft: false };
+  if (force === "process") return { kind: "process", reason: "NIMBUS_DRIVER=process", nft: false, loop: false };
   if (cached) return cached;
   const nft = has("nft");
-  if (process.platform !== "linux") cached = { kind: "process", reason: "not Linux", nft };
-  else if (process.getuid?.() !== 0) cached = { kind: "process", reason: "not running as root", nft };
+  const loop = false;
+  if (process.platform !== "linux") cached = { kind: "process", reason: "not Linux", nft, loop };
+  else if (process.getuid?.() !== 0) cached = { kind: "process", reason: "not running as root", nft, loop };
   else {
     const missing = ["unshare", "setpriv", "ip", "mount", "chroot"].filter((c) => !has(c));
-    if (missing.length) cached = { kind: "process", reason: `missing ${missing.join(", ")}`, nft };
+    if (missing.length) cached = { kind: "process", reason: `missing ${missing.join(", ")}`, nft, loop };
     else {
       const r = spawnSync("unshare", ["--net", "--mount", "--pid", "--uts", "--ipc", "--fork", "true"], { stdio: "ignore" });
-      cached = r.status === 0 ? { kind: "namespace", nft } : { kind: "process", reason: "namespaces unavailable (unshare failed)", nft };
+      const loops = existsSync("/dev/loop-control") && ["losetup", "mknod", "nsenter", "fsfreeze"].every(has);
+      cached = r.status === 0 ? { kind: "namespace", nft, loop: loops } : { kind: "process", reason: "namespaces unavailable (unshare failed)", nft, loop };
     }
   }
   return cached;
 }
 
 export function createDriver(probe: DriverProbe): ExecutionDriver {
-  return probe.kind === "namespace" ? new NamespaceDriver({ nft: probe.nft }) : new ProcessDriver();
+  return probe.kind === "namespace" ? new NamespaceDriver({ nft: probe.nft, loop: probe.loop }) : new ProcessDriver();
 }

@@ -1,6 +1,7 @@
 // EC2: regions and zones, the VPC family (VPCs, subnets, route tables, gateways, security
-// groups, network interfaces, Elastic IPs, key pairs, endpoints, peering), and instances that
-// really run (instances/fleet.ts over the execution drivers of core/runtime).
+// groups, network interfaces, Elastic IPs, key pairs, endpoints, peering), instances that
+// really run (instances/fleet.ts over the execution drivers of core/runtime), and EBS volumes
+// and snapshots whose bytes are real (volumes/).
 import { defineService, type Handler } from "../../core/service.js";
 import { DescribeImages, DescribeInstanceTypes, DescribeSpotPriceHistory } from "./handlers/images.js";
 import { interrupt } from "./instances/spot.js";
@@ -8,6 +9,9 @@ import { CopyImage, CreateImage, DeregisterImage } from "./handlers/create-image
 import { DescribeInstanceAttribute, DescribeInstanceStatus, GetConsoleOutput, ModifyInstanceAttribute, ModifyInstanceMetadataOptions } from "./handlers/instance-attributes.js";
 import { DescribeInstances, RebootInstances, StartInstances, StopInstances, TerminateInstances } from "./handlers/instances.js";
 import { RunInstances } from "./handlers/run-instances.js";
+import { CreateVolume, DeleteVolume, DescribeVolumes, DescribeVolumesModifications, ModifyVolume, recoverVolumes } from "./handlers/volumes.js";
+import { AttachVolume, DetachVolume } from "./handlers/volume-attachments.js";
+import { CopySnapshot, CreateSnapshot, DeleteSnapshot, DescribeSnapshots } from "./handlers/snapshots.js";
 import { Fleet } from "./instances/fleet.js";
 import { peekFleet, registerFleet, unregisterFleet } from "./instances/registry.js";
 import { DescribeAvailabilityZones, DescribeRegions } from "./handlers/regions.js";
@@ -54,6 +58,7 @@ export const ec2 = defineService({
   start(rt) {
     const fleet = new Fleet(rt);
     registerFleet(rt.db, fleet);
+    recoverVolumes(fleet);
     fleet.recover();
   },
   async stop(rt) {
@@ -100,5 +105,7 @@ export const ec2 = defineService({
     RunInstances, DescribeInstances, StartInstances, StopInstances, RebootInstances, TerminateInstances,
     DescribeInstanceStatus, GetConsoleOutput, DescribeInstanceAttribute, ModifyInstanceAttribute, ModifyInstanceMetadataOptions,
     DescribeImages, DescribeInstanceTypes, CreateImage, CopyImage, DeregisterImage, DescribeSpotPriceHistory,
+    CreateVolume, DescribeVolumes, DeleteVolume, ModifyVolume, DescribeVolumesModifications, AttachVolume, DetachVolume,
+    CreateSnapshot, DescribeSnapshots, DeleteSnapshot, CopySnapshot,
   },
 });

@@ -13,6 +13,9 @@ import { malformed, need, notFound, RES } from "../vpc/lookup.js";
 import { allocatePublicIp } from "../vpc/public-ips.js";
 import { KIND, stateOf, type Ec2State, type KeyDoc, type SgDoc, type SubnetDoc, type VpcDoc } from "../vpc/store.js";
 import { findImage } from "./images.js";
+import { makeVolumes, planVolumes } from "./block-device-mappings.js";
+import { materialize } from "./volumes.js";
+import type { SnapshotDoc, VolumeDoc } from "../volumes/store.js";
 import { fleetOf } from "../instances/registry.js";
 import { INSTANCE_KIND, setState, type InstanceDoc } from "../instances/store.js";
 import { instanceType } from "../instances/types.js";
@@ -111,6 +114,8 @@ export const RunInstances: Handler<RunInstancesRequest, Reservation> = async (in
   const { min, max } = validateCounts(input);
   const profile = input.IamInstanceProfile && (input.IamInstanceProfile.Arn || input.IamInstanceProfile.Name) ? await resolveProfile(ctx, input.IamInstanceProfile) : undefined;
   const launched: string[] = [];
+  // Extra volumes' files are made before their instance boots.
+  const made = new Map<string, Array<{ v: VolumeDoc; snap?: SnapshotDoc }>>();
   const reservation = ctx.store.tx(() => {
     const s = stateOf(ctx);
     ensureDefaultVpc(s);
@@ -168,6 +173,8 @@ export const RunInstances: Handler<RunInstancesRequest, Reservation> = async (in
     }
     // 4. Tags on create: instance and network-interface specifications.
     const tags = tagsOnCreate(input.TagSpecifications, "instance", ["volume", "network-interface", "spot-instances-request"]);
+    const volumeTags = mergeTags([], validateTags(input.TagSpecifications?.find((t) => t.ResourceType === "volume")?.Tags));
+    const plans = planVolumes(s, image, input.BlockDeviceMappings);
     const eniTags = mergeTags([], validateTags(input.TagSpecifications?.find((t) => t.ResourceType === "network-interface")?.Tags));
     dryRun(input);
 
@@ -265,6 +272,8 @@ export const RunInstances: Handler<RunInstancesRequest, Reservation> = async (in
         ...(spotOpts ? { InstanceLifecycle: "spot" as const, SpotInstanceRequestId: newId("sir"), spot: { requestId: "", behavior, type: spotType, maxPrice: spotOpts.MaxPrice } } : {}),
       };
       if (d.spot) d.spot.requestId = d.SpotInstanceRequestId!;
+      const vols = makeVolumes(s, d, plans, ctx.clock.now(), volumeTags.length ? volumeTags : undefined);
+      made.set(InstanceId, vols.filter((v) => !v.root).map((v) => ({ v, snap: plans.find((p) => p.device === v.attachment!.Device)?.snapshot })));
       setState(d, "pending", { transition: "" });
       s.put(INSTANCE_KIND, InstanceId, d);
       docs.push(d);
@@ -273,7 +282,11 @@ export const RunInstances: Handler<RunInstancesRequest, Reservation> = async (in
     return reservationsOf(docs)[0];
   });
   // 6. Boot after the commit; the answer says pending, as AWS's does.
-  for (const id of launched) void fleet.boot(scope, id);
+  for (const id of launched) {
+    const extra = made.get(id) ?? [];
+    if (!extra.length) void fleet.boot(scope, id);
+    else void Promise.all(extra.map((x) => materialize(fleet, scope, x.v, x.snap))).then(() => fleet.boot(scope, id));
+  }
   return reservation;
 };
 

@@ -5,7 +5,7 @@
 // open to the host, forwarding into the instance through its hub; and, where nftables is
 // installed, the rules between instances of a VPC (firewall.ts).
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
@@ -21,6 +21,8 @@ import { serveImds, type ImdsTokens } from "./imds.js";
 import { IMAGE_KIND } from "./images.js";
 import { INSTANCE_KIND, setState, type InstanceDoc } from "./store.js";
 import { instanceType } from "./types.js";
+import { disksOf, releaseVolumes } from "../volumes/disks.js";
+import { sweepLoops } from "../../../core/runtime/block-devices.js";
 
 interface Running {
   id: string;
@@ -58,6 +60,8 @@ export class Fleet {
   private readonly running = new Map<string, Running>();
   private readonly booting = new Map<string, Promise<void>>();
   private closed = false;
+  /** Loop devices a dead server left bound to volume files, freed before any boot. */
+  private swept?: Promise<void>;
 
   constructor(readonly rt: ServiceRuntime) {
     this.dir = join(rt.dataDir, "ec2");
@@ -95,6 +99,10 @@ export class Fleet {
     return join(this.instanceDir(id), "console.log");
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   isRunning(id: string): boolean {
     return this.running.has(id);
   }
@@ -110,7 +118,14 @@ export class Fleet {
     return p;
   }
 
+  /** Frees loop devices left by a server that died (only when volume files exist: most runs have none). */
+  sweepVolumes(): void {
+    const dir = join(this.dir, "volumes");
+    if (existsSync(dir) && readdirSync(dir).length && this.probe.loop) this.swept = sweepLoops(dir);
+  }
+
   private async bootNow(scope: string, id: string): Promise<void> {
+    if (this.swept) await this.swept;
     if (this.closed) return;
     const s = this.state(scope);
     const d = s.get<InstanceDoc>(INSTANCE_KIND, id);
@@ -140,6 +155,7 @@ export class Fleet {
         dir,
         ...bootPlan(d, { firstBoot: !d.booted, region: s.region, now: this.rt.clock.now() }),
         consolePath: this.consolePath(id),
+        disks: disksOf(this, s, id),
       });
     } catch (e) {
       s.store.tx(() => {
@@ -233,6 +249,8 @@ export class Fleet {
     d.PublicIpAddress = undefined;
     d.PublicDnsName = "";
     if (d.eniId) s.delete(KIND.eni, d.eniId);
+    releaseVolumes(this, s, d.InstanceId);
+    d.BlockDeviceMappings = [];
     d.NetworkInterfaces = [];
     d.SecurityGroups = d.SecurityGroups ?? [];
   }
@@ -473,9 +491,10 @@ export class Fleet {
   }
 
   /** Counts for /_nimbus/health and tests. */
-  summary(): { driver: string; reason?: string; securityGroups: string; running: number } {
+  summary(): { driver: string; reason?: string; securityGroups: string; volumes: string; running: number } {
     const p = this.probe;
     const enforced = p.kind === "namespace" && p.nft;
-    return { driver: p.kind, reason: p.reason, securityGroups: enforced ? "enforced (nftables)" : "recorded", running: this.running.size };
+    const volumes = p.kind === "namespace" && p.loop ? "block devices (loop)" : `recorded (${p.kind === "namespace" ? "no loop devices" : p.reason ?? "process driver"})`;
+    return { driver: p.kind, reason: p.reason, securityGroups: enforced ? "enforced (nftables)" : "recorded", volumes, running: this.running.size };
   }
 }

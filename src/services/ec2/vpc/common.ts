@@ -31,7 +31,7 @@ export function required<T>(value: T | undefined | null, param: string): T {
 export type TaggableType =
   | "vpc" | "subnet" | "route-table" | "internet-gateway" | "natgateway" | "security-group" | "security-group-rule"
   | "network-acl" | "network-interface" | "elastic-ip" | "key-pair" | "vpc-endpoint" | "vpc-peering-connection" | "dhcp-options"
-  | "instance" | "volume" | "image" | "snapshot" | "spot-instances-request";
+  | "instance" | "volume" | "image" | "snapshot" | "spot-instances-request" | "launch-template";
 
 export function validateTags(tags: Tag[] | undefined): Tag[] {
   const out: Tag[] = [];

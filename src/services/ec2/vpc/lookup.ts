@@ -42,6 +42,18 @@ export const RES = {
     kind: "ami", prefix: "ami", notFound: "InvalidAMIID.NotFound", malformed: "InvalidAMIID.Malformed", tagType: "image",
     message: (ids: string[]) => `The image id${ids.length > 1 ? "s" : ""} '[${ids.join(", ")}]' ${ids.length > 1 ? "do" : "does"} not exist`,
   },
+  volume: {
+    kind: "vol", prefix: "vol", notFound: "InvalidVolume.NotFound", malformed: "InvalidVolumeID.Malformed", tagType: "volume",
+    message: (ids: string[]) => `The volume${ids.length > 1 ? "s" : ""} '${ids.join(", ")}' ${ids.length > 1 ? "do" : "does"} not exist.`,
+  },
+  snapshot: {
+    kind: "snap", prefix: "snap", notFound: "InvalidSnapshot.NotFound", malformed: "InvalidSnapshotID.Malformed", tagType: "snapshot",
+    message: (ids: string[]) => `The snapshot${ids.length > 1 ? "s" : ""} '${ids.join(", ")}' ${ids.length > 1 ? "do" : "does"} not exist.`,
+  },
+  launchTemplate: {
+    kind: "lt", prefix: "lt", notFound: "InvalidLaunchTemplateId.NotFound", malformed: "InvalidLaunchTemplateId.Malformed", tagType: "launch-template",
+    message: (ids: string[]) => `The specified launch template${ids.length > 1 ? "s" : ""}, with template ID ${ids.join(", ")}, ${ids.length > 1 ? "do" : "does"} not exist.`,
+  },
 } satisfies Record<string, ResourceInfo>;
 
 export function notFound(res: ResourceInfo, ids: string[]): AwsError {
@@ -49,7 +61,7 @@ export function notFound(res: ResourceInfo, ids: string[]): AwsError {
 }
 
 export function malformed(res: ResourceInfo, id: string): AwsError {
-  return new AwsError(res.malformed, `Invalid id: "${id}"${res.prefix === "sg" ? ` (expecting "sg-...")` : ""}`, 400);
+  return new AwsError(res.malformed, `Invalid id: "${id}"${["sg", "vol", "snap"].includes(res.prefix) ? ` (expecting "${res.prefix}-...")` : ""}`, 400);
 }
 
 /** The document for `id`, or AWS's Malformed / NotFound error. */
