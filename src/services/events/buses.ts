@@ -107,8 +107,6 @@ interface PolicyDoc {
 
 /** PutPermission: a whole Policy, or one statement (Action events:PutEvents, a Principal account or "*", an optional Condition). */
 export const PutPermission: Handler<PutPermissionRequest, Record<string, never>> = (input, ctx) => {
-  const b = resolveBus(ctx, input.EventBusName);
-  if (b.account !== ctx.accountId) throw new AwsError("AccessDeniedException", "You can only set a policy on an event bus in your own account.");
   const bus = requireBus(ctx, input.EventBusName);
   let policy: string;
   if (input.Policy !== undefined) {
@@ -143,7 +141,7 @@ export const PutPermission: Handler<PutPermissionRequest, Record<string, never>>
     policy = JSON.stringify(doc);
   }
   if (Buffer.byteLength(policy) > 10_240) throw new AwsError("PolicyLengthExceededException", "The event bus policy is too long.");
-  const store = storeOf(ctx.db, ctx.accountId, ctx.region);
+  const store = storeOf(ctx.db, bus.account, bus.region);
   const { account: _a, region: _r, ...doc } = bus;
   store.put("bus", bus.name, { ...doc, policy, modifiedAt: ctx.clock.now() });
   return {};
@@ -151,7 +149,7 @@ export const PutPermission: Handler<PutPermissionRequest, Record<string, never>>
 
 export const RemovePermission: Handler<RemovePermissionRequest, Record<string, never>> = (input, ctx) => {
   const bus = requireBus(ctx, input.EventBusName);
-  const store = storeOf(ctx.db, ctx.accountId, ctx.region);
+  const store = storeOf(ctx.db, bus.account, bus.region);
   const { account: _a, region: _r, ...doc } = bus;
   if (input.RemoveAllPermissions) {
     if (input.StatementId) throw validationError("StatementId cannot be specified together with RemoveAllPermissions.");

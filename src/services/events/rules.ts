@@ -20,7 +20,7 @@ import type { Handler, RequestContext } from "../../core/service.js";
 import { decodeToken, encodeToken, pageLimit } from "./paging.js";
 import { compilePattern } from "./pattern.js";
 import { kickScheduler, parseSchedule, scheduleRule } from "./schedule.js";
-import { invalidateRules, requireBus, requireRule, resolveBus, ruleArn, ruleId, saveRule, statements, storeOf, validationError, type RuleDoc } from "./store.js";
+import { invalidateRules, ownBusRef, requireBus, requireRule, resolveBus, ruleArn, ruleId, saveRule, statements, storeOf, validationError, type RuleDoc } from "./store.js";
 
 const RULE_NAME = /^[.\-_A-Za-z0-9]{1,64}$/;
 const STATES = new Set(["ENABLED", "DISABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"]);
@@ -133,7 +133,7 @@ export const DisableRule = setState("DISABLED");
 
 /** Deleting a rule that does not exist succeeds, as on AWS; one with targets is refused. */
 export const DeleteRule: Handler<DeleteRuleRequest, Record<string, never>> = (input, ctx) => {
-  const b = resolveBus(ctx, input.EventBusName);
+  const b = ownBusRef(ctx, input.EventBusName);
   const store = storeOf(ctx.db, b.account, b.region);
   const r = store.get<RuleDoc>("rule", ruleId(b.name, input.Name!));
   if (!r) return {};

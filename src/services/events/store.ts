@@ -132,15 +132,24 @@ export function getBus(db: Db, account: string, region: string, name: string, no
   return created;
 }
 
-export function requireBus(ctx: RequestContext, nameOrArn: string | undefined): BusDoc & { account: string; region: string } {
+/** A bus a management operation names: only the caller's own (another account's bus is AccessDeniedException). */
+export function ownBusRef(ctx: RequestContext, nameOrArn: string | undefined): { account: string; region: string; name: string } {
   const b = resolveBus(ctx, nameOrArn);
+  if (b.account !== ctx.accountId) {
+    throw new AwsError("AccessDeniedException", `User: ${ctx.principal.arn} is not authorized to access ${busArn(b.account, b.region, b.name)}`);
+  }
+  return b;
+}
+
+export function requireBus(ctx: RequestContext, nameOrArn: string | undefined): BusDoc & { account: string; region: string } {
+  const b = ownBusRef(ctx, nameOrArn);
   const bus = getBus(ctx.db, b.account, b.region, b.name, ctx.clock.now());
   if (!bus) throw notFound(`Event bus ${b.name} does not exist.`);
   return { ...bus, account: b.account, region: b.region };
 }
 
 export function requireRule(ctx: RequestContext, name: string, busName: string | undefined): RuleDoc {
-  const b = resolveBus(ctx, busName);
+  const b = ownBusRef(ctx, busName);
   const rule = storeOf(ctx.db, b.account, b.region).get<RuleDoc>("rule", ruleId(b.name, name));
   if (!rule) throw notFound(`Rule ${name} does not exist on EventBus ${b.name}.`);
   return rule;

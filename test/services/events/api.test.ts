@@ -101,6 +101,12 @@ describe("event buses", () => {
     expect(missing.name).toBe("ResourceNotFoundException");
     await eb.send(new RemovePermissionCommand({ RemoveAllPermissions: true }));
     expect((await eb.send(new DescribeEventBusCommand({}))).Policy).toBeUndefined();
+    // A policy lets others put events, never manage the bus or its rules.
+    const other = client("111122223333").eb;
+    const busArn = `arn:aws:events:us-east-1:${account}:event-bus/default`;
+    for (const p of [other.send(new ListRulesCommand({ EventBusName: busArn })), other.send(new PutRuleCommand({ Name: "x", EventBusName: busArn, EventPattern: '{"source":["a"]}' })), other.send(new DeleteRuleCommand({ Name: "x", EventBusName: busArn }))]) {
+      expect((await error(p)).name).toBe("AccessDeniedException");
+    }
   });
 });
 
