@@ -7,6 +7,9 @@ import {
   RunInstancesCommand, TerminateInstancesCommand, DeleteVolumeCommand, StopInstancesCommand, StartInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeDriver } from "../../../src/core/runtime/select.js";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
@@ -162,5 +165,32 @@ mkfs.ext4 -q /dev/sdf && mkdir -p /mnt/f && mount /dev/sdf /mnt/f && echo "SIZE=
     await waitState(ec2, inst.InstanceId!, "terminated");
     const left = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: undefined, Filters: [{ Name: "volume-id", Values: vols.map((v) => v.VolumeId!) }] }))).Volumes!;
     expect(left.map((v) => [v.VolumeId, v.State])).toEqual([[byDevice["/dev/sdg"].VolumeId, "available"]]);
+  });
+
+  it("a volume's data survives a Nimbus restart: the instance boots again with its block device", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "nimbus-ebs-restart-"));
+    let m = await startNimbus({ dataDir });
+    try {
+      const ec2 = new EC2Client(sdkConfig(m.endpoint, { accountId: freshAccount() }));
+      const ami = await ubuntu(ec2);
+      // rc.local runs at every boot: mount the volume if it has a file system, and show the file.
+      const userData = `#!/bin/sh
+printf '#!/bin/sh\nmkdir -p /v && mount /dev/xvdf /v && echo "BOOT-READ: $(cat /v/f.txt)"\n' > /etc/rc.local && chmod +x /etc/rc.local
+mkfs.ext4 -q /dev/xvdf && mkdir -p /v && mount /dev/xvdf /v && echo persisted-bytes > /v/f.txt && sync && echo WROTE
+`;
+      const r = await ec2.send(new RunInstancesCommand({ ImageId: ami, InstanceType: "t2.micro", MinCount: 1, MaxCount: 1, UserData: b64(userData), BlockDeviceMappings: [{ DeviceName: "/dev/xvdf", Ebs: { VolumeSize: 1 } }] }));
+      const id = r.Instances![0].InstanceId!;
+      await waitFor(async () => ((await consoleText(ec2, id)).includes("WROTE") ? true : undefined), "WROTE");
+      await m.stop({ keepData: true });
+      expect(spawnSync("losetup", ["-l", "-n"], { encoding: "utf8" }).stdout).not.toContain(dataDir);
+      m = await startNimbus({ dataDir });
+      const again = new EC2Client(sdkConfig(m.endpoint, { accountId: (await ec2.config.credentials()).accessKeyId }));
+      await waitFor(async () => ((await consoleText(again, id)).includes("BOOT-READ: persisted-bytes") ? true : undefined), "BOOT-READ after restart");
+      await again.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+      await waitState(again, id, "terminated");
+    } finally {
+      await m.stop({ keepData: true });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
