@@ -12,7 +12,7 @@
 //   executable the workers use) in this process.
 import { CreateFunctionCommand, GetAccountSettingsCommand, InvokeCommand, LambdaClient, UpdateFunctionConfigurationCommand } from "@aws-sdk/client-lambda";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent, request } from "node:http";
@@ -69,12 +69,17 @@ async function capture(command) {
   lambda.middlewareStack.remove("captureRequest");
   return captured;
 }
+/** Kernel CPU seconds of a process (stime, from /proc). */
+function sysSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[12]) / 100;
+}
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 const target = new URL(url);
-function replay(req) {
+function replay(req, to = target, via = agent) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const r = request({ host: target.hostname, port: target.port, method: req.method, path: req.path + (req.query && Object.keys(req.query).length ? `?${new URLSearchParams(req.query)}` : ""), headers: req.headers, agent }, (res) => {
+    const r = request({ host: to.hostname, port: to.port, method: req.method, path: req.path + (req.query && Object.keys(req.query).length ? `?${new URLSearchParams(req.query)}` : ""), headers: req.headers, agent: via }, (res) => {
       const chunks = [];
       res.on("data", (c) => chunks.push(c));
       res.on("end", () => resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, status: res.statusCode, body: Buffer.concat(chunks) }));
@@ -84,27 +89,47 @@ function replay(req) {
   });
 }
 
+// The network and client floor: a bare node:http server (another process, as Nimbus is) that
+// answers the same request at once with an Invoke-sized JSON body. Latency minus the handler's
+// own time minus this round trip, measured alternately with each invoke, is Nimbus's time.
+const bare = await spawnServer(["bench/baseline-server.mjs"], /ready on (http:\/\/[^\s]+)/, { CANNED_BODY: Buffer.from('{"start":0,"ms":0.001}').toString("base64"), CANNED_HEADERS: JSON.stringify({ "content-type": "application/json" }) });
+const bareTarget = new URL(bare.url);
+const bareAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+
 // Baseline: the pipeline's floor for a Lambda call, replayed the same way.
 const settings = await capture(new GetAccountSettingsCommand({}));
 const base = [];
 for (let i = 0; i < 50; i++) await replay(settings);
+const baseCpu0 = cpuSeconds(child.pid);
 for (let i = 0; i < N; i++) base.push((await replay(settings)).ms);
+const baseCpuUs = ((cpuSeconds(child.pid) - baseCpu0) / N) * 1e6;
 const baseP50 = median(base);
-console.log(`baseline GetAccountSettings (raw replay) p50 ${baseP50.toFixed(3)} ms (n=${N})`);
+console.log(`baseline GetAccountSettings (raw replay) p50 ${baseP50.toFixed(3)} ms; Nimbus CPU ${baseCpuUs.toFixed(0)} us/request (n=${N})`);
 
 for (const f of fns) {
   const req = await capture(new InvokeCommand({ FunctionName: f.name, Payload: Buffer.from('{"k":1}') }));
   for (let i = 0; i < 50; i++) await replay(req);
+  for (let i = 0; i < 50; i++) await replay(req, bareTarget, bareAgent);
   const over = [];
+  const outside = [];
+  const floor = [];
+  // Nimbus's CPU over the whole loop (the bare round trips included): background work an invoke
+  // causes (log batches) counts too.
   const cpu0 = cpuSeconds(child.pid);
+  const sys0 = sysSeconds(child.pid);
   for (let i = 0; i < N; i++) {
+    const b = await replay(req, bareTarget, bareAgent);
     const r = await replay(req);
     if (r.status !== 200) throw new Error(`${r.status} ${r.body}`);
-    over.push(r.ms - JSON.parse(r.body.toString()).ms);
+    const o = r.ms - JSON.parse(r.body.toString()).ms;
+    over.push(o);
+    floor.push(b.ms);
+    outside.push(o - b.ms);
   }
   const cpuUs = ((cpuSeconds(child.pid) - cpu0) / N) * 1e6;
+  const sysUs = ((sysSeconds(child.pid) - sys0) / N) * 1e6;
   const p50 = median(over);
-  console.log(`${f.name.padEnd(6)} warm invoke server-side overhead p50 ${p50.toFixed(3)} ms = ${(p50 / baseP50).toFixed(2)}x GetAccountSettings (${(p50 - baseP50).toFixed(3)} ms beyond the pipeline); Nimbus CPU ${cpuUs.toFixed(0)} us/invoke (n=${N})`);
+  console.log(`${f.name.padEnd(6)} warm invoke: Nimbus time outside the handler p50 ${median(outside).toFixed(3)} ms (latency - handler ${p50.toFixed(3)} ms, minus a bare node:http round trip ${median(floor).toFixed(3)} ms); latency - handler = ${(p50 / baseP50).toFixed(2)}x GetAccountSettings; Nimbus CPU ${cpuUs.toFixed(0)} us/invoke, of which kernel ${sysUs.toFixed(0)} us (n=${N})`);
 }
 
 for (const f of COLD > 0 ? fns : []) {
@@ -129,6 +154,16 @@ for (const f of COLD > 0 ? fns : []) {
   const b = median(bare);
   console.log(`${f.name.padEnd(6)} cold start to handler p50 ${c.toFixed(1)} ms (standby ${STANDBY}) = ${(c / b).toFixed(2)}x bare interpreter start-to-exit (${b.toFixed(1)} ms) (n=${COLD})`);
 }
+// THREADS=1: the server's CPU per thread (main, libuv pool, V8 workers), to see where it goes.
+if (process.env.THREADS) {
+  const { readdirSync } = await import("node:fs");
+  for (const t of readdirSync(`/proc/${child.pid}/task`)) {
+    const st = readFileSync(`/proc/${child.pid}/task/${t}/stat`, "utf8");
+    const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+    console.log(`thread ${t} ${st.slice(st.indexOf("(") + 1, st.lastIndexOf(")"))} user ${Number(f[11]) / 100}s sys ${Number(f[12]) / 100}s`);
+  }
+}
+bare.child.kill();
 child.kill("SIGTERM");
 await new Promise((r) => child.once("exit", r));
 process.exit(0);

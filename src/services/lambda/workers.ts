@@ -117,8 +117,9 @@ class Worker {
   private route(method: string, url: string, body: Buffer, res: ServerResponse): void {
     const m = /^\/2018-06-01\/runtime\/(?:invocation\/(next|[^/]+\/(?:response|error))|init\/error)$/.exec(url);
     const reply = (status: number, doc: unknown) => {
-      res.writeHead(status, { "content-type": "application/json" });
-      res.end(JSON.stringify(doc));
+      const text = JSON.stringify(doc);
+      res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+      res.end(text);
     };
     if (!m) return reply(404, { errorMessage: "Not found", errorType: "InvalidRequest" });
     // 1. invocation/next: park until this worker has an invocation.
@@ -146,10 +147,12 @@ class Worker {
     if (!this.current || this.current.inv.id !== id || this.current.done) {
       return reply(400, { errorMessage: `Invalid request ID: ${id}`, errorType: "InvalidRequestID" });
     }
-    reply(202, { status: "OK" });
     // Our bootstraps mark the end of an invocation's output; a custom runtime's answer is final as is.
     if (this.current.flushed || this.pool.spec.runtime.family === "provided") this.finish(body, kind === "error", true);
     else this.current.pending = { payload: body, error: kind === "error" };
+    // The runtime's 202 after the caller's answer (written in this turn's microtasks): the worker
+    // would otherwise wake first and its next poll compete with that answer for the CPU.
+    setImmediate(() => reply(202, { status: "OK" }));
   }
 
   assign(inv: Invocation): void {
@@ -166,6 +169,7 @@ class Worker {
     const deadline = Date.now() + run.inv.timeoutSec * 1000;
     res.writeHead(200, {
       "content-type": "application/json",
+      "content-length": run.inv.payload.length,
       "lambda-runtime-aws-request-id": run.inv.id,
       "lambda-runtime-deadline-ms": String(deadline),
       "lambda-runtime-invoked-function-arn": run.inv.arn,

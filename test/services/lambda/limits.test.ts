@@ -108,12 +108,13 @@ describe("Lambda worker limits", () => {
   });
 
   it("reaps a worker idle for NIMBUS_LAMBDA_IDLE_MS", async () => {
+    // Lambda starts on its first request and reads its limits then.
     process.env.NIMBUS_LAMBDA_IDLE_MS = "200";
     const other = await startNimbus();
-    delete process.env.NIMBUS_LAMBDA_IDLE_MS;
     const account = freshAccount();
     const lambda = new LambdaClient(sdkConfig(other.endpoint, { accountId: account }));
     await lambda.send(new CreateFunctionCommand({ FunctionName: "gate", Runtime: "nodejs20.x", Role: `arn:aws:iam::${account}:role/r`, Handler: "index.gate", Code: { ZipFile: zip({ "index.js": CODE }) } }));
+    delete process.env.NIMBUS_LAMBDA_IDLE_MS;
     writeFileSync(join(dir, "go"), "1");
     const out = await lambda.send(new InvokeCommand({ FunctionName: "gate", Payload: Buffer.from(JSON.stringify({ dir })) }));
     const pid = JSON.parse(Buffer.from(out.Payload!).toString()).pid as number;

@@ -118,13 +118,14 @@ describe("Lambda standby processes", () => {
 
 describe("Lambda standby limits", () => {
   it("reaps spares idle for NIMBUS_LAMBDA_IDLE_MS, and ends them when Nimbus closes", async () => {
-    process.env.NIMBUS_LAMBDA_IDLE_MS = "300";
+    // Lambda starts on its first request and reads its limits then.
+    process.env.NIMBUS_LAMBDA_IDLE_MS = "1000";
     const other = await startNimbus();
-    delete process.env.NIMBUS_LAMBDA_IDLE_MS;
     try {
       const account = freshAccount();
       const lambda = new LambdaClient(sdkConfig(other.endpoint, { accountId: account }));
       await lambda.send(new CreateFunctionCommand({ FunctionName: "r", Runtime: "nodejs20.x", Role: `arn:aws:iam::${account}:role/r`, Handler: "index.handler", Code: { ZipFile: zip({ "index.js": NODE }) } }));
+      delete process.env.NIMBUS_LAMBDA_IDLE_MS;
       const spare = await until(() => spares(other.dataDir)[0]);
       await until(() => (spares(other.dataDir).some((s) => s.pid === spare.pid) ? undefined : true));
       expect(spares(other.dataDir)).toEqual([]);
@@ -133,6 +134,7 @@ describe("Lambda standby limits", () => {
       expect(r.pid).not.toBe(spare.pid);
       await until(() => spares(other.dataDir)[0]);
     } finally {
+      delete process.env.NIMBUS_LAMBDA_IDLE_MS;
       await other.stop();
     }
     await until(() => (spares(other.dataDir).length === 0 ? true : undefined));
@@ -141,15 +143,16 @@ describe("Lambda standby limits", () => {
   it("NIMBUS_LAMBDA_STANDBY=0 starts no spare; functions still run", async () => {
     process.env.NIMBUS_LAMBDA_STANDBY = "0";
     const other = await startNimbus();
-    delete process.env.NIMBUS_LAMBDA_STANDBY;
     try {
       const account = freshAccount();
       const lambda = new LambdaClient(sdkConfig(other.endpoint, { accountId: account }));
       await lambda.send(new CreateFunctionCommand({ FunctionName: "z", Runtime: "python3.12", Role: `arn:aws:iam::${account}:role/r`, Handler: "app.handler", Code: { ZipFile: zip({ "app.py": PY }) } }));
+      delete process.env.NIMBUS_LAMBDA_STANDBY;
       const out = await lambda.send(new InvokeCommand({ FunctionName: "z", Payload: Buffer.from('{"k":3}') }));
       expect(JSON.parse(Buffer.from(out.Payload!).toString())).toMatchObject({ name: "z", echo: { k: 3 } });
       expect(spares(other.dataDir)).toEqual([]);
     } finally {
+      delete process.env.NIMBUS_LAMBDA_STANDBY;
       await other.stop();
     }
   });
