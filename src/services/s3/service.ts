@@ -28,6 +28,7 @@ import { lifecycleHandlers } from "./lifecycle/handlers.js";
 import { objectLockHandlers } from "./object-lock/handlers.js";
 import { DeleteBucketReplication, GetBucketReplication, PutBucketReplication } from "./replication/config.js";
 import { startReplicationWorker, stopReplicationWorker } from "./replication/engine.js";
+import { withReplicaSync } from "./replication/metadata-sync.js";
 import { forgetMasterKey } from "./encryption/cipher.js";
 import { startLifecycleWorker, stopLifecycleWorker } from "./lifecycle/worker.js";
 import { GetBucketNotificationConfiguration, PutBucketNotificationConfiguration } from "./notifications/handlers.js";
@@ -36,7 +37,8 @@ import { SelectObjectContent } from "./select/handler.js";
 export const s3 = defineService({
   name: "s3",
   // Every handler runs behind the bucket's access decision (policy, ACLs, Block Public Access).
-  handlers: withAccess({
+  // Tag, ACL and lock changes of replicated versions are replicated too (replication/metadata-sync.ts).
+  handlers: withAccess(withReplicaSync({
     ...accessHandlers,
     ...lifecycleHandlers,
     ...objectLockHandlers,
@@ -76,7 +78,7 @@ export const s3 = defineService({
     PutBucketNotificationConfiguration,
     GetBucketNotificationConfiguration,
     SelectObjectContent,
-  }),
+  })),
   http: s3Http,
   resourcePolicy: s3ResourcePolicy,
   migrations,

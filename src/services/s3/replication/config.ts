@@ -3,7 +3,9 @@
 //   1. the source bucket's versioning is Enabled;
 //   2. a Role and 1 to 1,000 rules, each with a Status and a Destination bucket ARN; rules with
 //      a Filter (V2) need a Priority (unique) and DeleteMarkerReplication; ids unique, <= 255;
-//   3. every destination bucket exists and has versioning Enabled.
+//   3. SseKmsEncryptedObjects Enabled needs the destination's EncryptionConfiguration
+//      ReplicaKmsKeyID; Replication Time Control needs replication metrics;
+//   4. every destination bucket exists and has versioning Enabled.
 import type { DeleteBucketReplicationRequest, GetBucketReplicationOutput, GetBucketReplicationRequest, PutBucketReplicationRequest, ReplicationRule } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
 import { AwsError } from "../../../core/errors.js";
@@ -21,6 +23,14 @@ export interface StoredReplicationRule {
   storageClass?: string;
   deleteMarkers: boolean;
   replicaModifications: boolean;
+  /** SourceSelectionCriteria SseKmsEncryptedObjects Enabled: SSE-KMS objects are replicated. */
+  sseKms?: boolean;
+  /** Destination EncryptionConfiguration ReplicaKmsKeyID: the key replicas of SSE-KMS objects are encrypted with. */
+  replicaKmsKeyId?: string;
+  /** Destination Metrics Enabled: Replication:OperationFailedReplication events are sent. */
+  metrics?: boolean;
+  /** Destination ReplicationTime Enabled (S3 RTC, 15 minutes): the threshold events are sent. */
+  rtc?: boolean;
   wire: ReplicationRule;
 }
 
@@ -75,6 +85,13 @@ export const PutBucketReplication: Handler<PutBucketReplicationRequest, Record<s
     if (filter.tags.length > 0 && r.DeleteMarkerReplication?.Status === "Enabled") {
       throw invalidRequest("Delete marker replication is not supported if any Tag filter is specified. Please refer to S3 Developer Guide for more information.");
     }
+    // 3.
+    const sseKms = r.SourceSelectionCriteria?.SseKmsEncryptedObjects?.Status === "Enabled";
+    const replicaKmsKeyId = r.Destination!.EncryptionConfiguration?.ReplicaKmsKeyID;
+    if (sseKms && !replicaKmsKeyId) throw invalidRequest("ReplicaKmsKeyID must be specified if SseKmsEncryptedObjects tag is present.");
+    const metrics = r.Destination!.Metrics?.Status === "Enabled";
+    const rtc = r.Destination!.ReplicationTime?.Status === "Enabled";
+    if (rtc && !metrics) throw invalidRequest("Replication Time Control must be used in conjunction with metrics.");
     const priority = r.Priority ?? 0;
     if (v2 && priorities.has(priority)) throw invalidRequest("Found duplicate priority " + priority + " when priorities must be unique.");
     priorities.add(priority);
@@ -88,10 +105,14 @@ export const PutBucketReplication: Handler<PutBucketReplicationRequest, Record<s
       ...(r.Destination!.StorageClass ? { storageClass: r.Destination!.StorageClass } : {}),
       deleteMarkers: r.DeleteMarkerReplication?.Status === "Enabled",
       replicaModifications: r.SourceSelectionCriteria?.ReplicaModifications?.Status === "Enabled",
+      ...(sseKms ? { sseKms } : {}),
+      ...(replicaKmsKeyId ? { replicaKmsKeyId } : {}),
+      ...(metrics ? { metrics } : {}),
+      ...(rtc ? { rtc } : {}),
       wire: { ...r, ID: id },
     };
   });
-  // 3.
+  // 4.
   for (const r of rules) {
     const dest = bucketStore(ctx).get<StoredBucket>("bucket", r.destinationBucket);
     if (!dest) throw invalidRequest("Destination bucket must exist.");

@@ -4,45 +4,61 @@
 //   1. assumes the configuration's role as s3.amazonaws.com (its trust policy must allow S3)
 //      and checks the role's identity policies allow s3:GetObjectVersionForReplication on the
 //      source and s3:ReplicateObject (s3:ReplicateDelete for markers) on the destination;
-//      otherwise the source version becomes FAILED;
-//   2. copies the version (same version id, metadata, tags, checksums; re-encrypted with its
-//      own SSE-S3 IV) into the destination bucket, marked REPLICA, or adds a delete marker;
+//      otherwise the source version becomes FAILED (with a Replication:OperationFailedReplication
+//      event when the rule has metrics, role.ts);
+//   2. copies the version (same version id, metadata, tags, checksums) into the destination
+//      bucket, marked REPLICA, or adds a delete marker. SSE-S3 objects are re-encrypted under
+//      their own IV; SSE-KMS objects (only with SseKmsEncryptedObjects) have their data key
+//      decrypted by KMS as the role and the replica gets a new data key encrypted by KMS (as
+//      the role) under ReplicaKmsKeyID;
 //   3. marks the source version COMPLETED.
+// Tags, ACL and Object Lock changes to a replicated version follow it (metadata-sync.ts), and
+// back from a replica when its bucket's rule has ReplicaModifications.
+import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { inTransaction, perDatabase, type Db } from "../../../core/state/database.js";
 import { DocStore } from "../../../core/state/doc-store.js";
-import { servicePrincipal, type Principal, type ServiceRuntime } from "../../../core/service.js";
-import { evaluate } from "../../../core/iam/evaluate.js";
+import type { ServiceRuntime } from "../../../core/service.js";
 import type { StoredBucket } from "../handlers/buckets.js";
 import { getObject, type StoredObject } from "../store.js";
 import { commitCurrent, deleteCurrent, getVersion, nextSeq } from "../version-store.js";
 import { matchesFilter } from "../lifecycle/rules.js";
-import { CtrTransform, decrypting, newIv, s3ManagedCipher } from "../encryption/cipher.js";
-import { storedSse } from "../encryption/sse.js";
+import { CtrTransform, decrypting, newIv, s3ManagedCipher, type ObjectCipher } from "../encryption/cipher.js";
+import { storedSse, type StoredSse } from "../encryption/sse.js";
 import type { ReplicatingBucket, StoredReplicationRule } from "./config.js";
+import { syncMetadata } from "./metadata-sync.js";
+import { assumeReplicationRole, emitReplicationEvent, kmsAsRole, roleMay } from "./role.js";
 
 export type ReplicationStatus = "PENDING" | "COMPLETED" | "FAILED" | "REPLICA";
 
-interface Task {
+export interface Task {
   bucket: string;
   key: string;
   versionId: string;
-  kind: "object" | "marker";
+  /** meta: the version's tags / ACL / lock changed (metadata-sync.ts). */
+  kind: "object" | "marker" | "meta";
 }
+
+/** S3 RTC's promise: 15 minutes. */
+const RTC_THRESHOLD_MS = 15 * 60_000;
 
 const globalDocs = (db: Db) => new DocStore(db, "s3", "global");
 
-/** The highest-priority enabled rule selecting this key (and tags); undefined: not replicated. */
-function ruleFor(b: ReplicatingBucket, key: string, size: number, tags: Array<{ Key: string; Value: string }>): StoredReplicationRule | undefined {
+/**
+ * The highest-priority enabled rule selecting this key (and tags); undefined: not replicated.
+ * SSE-KMS objects are selected only by rules with SseKmsEncryptedObjects (as on AWS).
+ */
+export function ruleFor(b: ReplicatingBucket, key: string, size: number, tags: Array<{ Key: string; Value: string }>, kms = false, pick?: (r: StoredReplicationRule) => boolean): StoredReplicationRule | undefined {
   let best: StoredReplicationRule | undefined;
   for (const r of b.replication?.rules ?? []) {
     if (!r.enabled || !matchesFilter(r.filter, key, size, tags)) continue;
+    if ((kms && !r.sseKms) || (pick && !pick(r))) continue;
     if (!best || r.priority > best.priority) best = r;
   }
   return best;
 }
 
-function enqueue(db: Db, t: Task, seq: number): void {
+export function enqueue(db: Db, t: Task, seq: number): void {
   globalDocs(db).put<Task>("repl-task", `${String(seq).padStart(20, "0")}`, t);
   wake(db);
 }
@@ -53,7 +69,7 @@ export function markForReplication(db: Db, bucket: StoredBucket, row: StoredObje
   if (!b.replication || bucket.versioning !== "Enabled") return;
   const h = row.headers as { replication?: ReplicationStatus };
   if (h.replication === "REPLICA") return;
-  if (!ruleFor(b, row.key, row.size, row.tags)) {
+  if (!ruleFor(b, row.key, row.size, row.tags, storedSse(row)?.kind === "KMS")) {
     delete h.replication;
     return;
   }
@@ -102,34 +118,11 @@ function setStatus(db: Db, bucket: string, key: string, versionId: string, statu
   if (stmts(db).current.run(json, bucket, k, versionId).changes === 0) stmts(db).noncurrent.run(json, bucket, k, versionId);
 }
 
-/** 1. Whether the role may do this replication. */
-async function roleAllows(rt: ServiceRuntime, src: ReplicatingBucket, dest: StoredBucket, key: string, kind: Task["kind"]): Promise<boolean> {
-  let principal: Principal | undefined;
-  try {
-    const out = await rt.client.call<{ Credentials?: { AccessKeyId: string } }>(
-      "sts",
-      "AssumeRole",
-      { RoleArn: src.replication!.role, RoleSessionName: "s3-replication" },
-      { accountId: src.accountId, region: src.region, principal: { ...servicePrincipal("s3.amazonaws.com"), accountId: src.accountId } },
-    );
-    principal = out.Credentials ? rt.credentials.resolve(out.Credentials.AccessKeyId)?.principal : undefined;
-  } catch {
-    return false;
-  }
-  if (!principal) return false;
-  const provider = rt.principalPolicies;
-  if (!provider) return true;
-  const p = provider.policiesFor(principal);
-  if (!p) return false;
-  // The role's identity policies, and each bucket's policy as the resource side (another
-  // account's destination must grant the role in its bucket policy, as on AWS).
-  const can = (action: string, b: StoredBucket, resource: string) => {
-    const policy = (b as { policy?: string }).policy;
-    const set = { identity: p.identity, ...(p.boundary ? { boundary: p.boundary } : {}), ...(p.session ? { session: p.session } : {}), ...(policy ? { resource: { name: "bucket policy", document: policy } } : {}) };
-    return evaluate({ principal, action, resource, resourceAccountId: b.accountId, context: {} }, set).decision === "Allow";
-  };
-  if (kind === "marker") return can("s3:ReplicateDelete", dest, `arn:aws:s3:::${dest.name}/${key}`);
-  return can("s3:GetObjectVersionForReplication", src, `arn:aws:s3:::${src.name}/${key}`) && can("s3:ReplicateObject", dest, `arn:aws:s3:::${dest.name}/${key}`);
+/** 1. Why the role may not do this replication (a failure reason), or undefined. */
+function roleDenies(rt: ServiceRuntime, principal: Parameters<typeof roleMay>[1], src: ReplicatingBucket, dest: StoredBucket, key: string, kind: Task["kind"]): string | undefined {
+  if (kind === "marker") return roleMay(rt, principal, "s3:ReplicateDelete", dest, key) ? undefined : "DstDelObjNotPermitted";
+  if (!roleMay(rt, principal, "s3:GetObjectVersionForReplication", src, key)) return "SrcGetObjectNotPermitted";
+  return roleMay(rt, principal, "s3:ReplicateObject", dest, key) ? undefined : "DstPutObjectNotPermitted";
 }
 
 /** 2-3 for one task; returns when it is done (or given up). */
@@ -137,14 +130,26 @@ async function replicate(rt: ServiceRuntime, t: Task): Promise<void> {
   const docs = globalDocs(rt.db);
   const src = docs.get<ReplicatingBucket>("bucket", t.bucket);
   if (!src?.replication) return;
+  if (t.kind === "meta") return syncMetadata(rt, src, t);
   const source = t.kind === "object" ? getVersion(rt.db, t.bucket, t.key, t.versionId) : undefined;
   if (t.kind === "object" && (!source || source.deleteMarker)) return;
-  const rule = ruleFor(src, t.key, source?.size ?? 0, source?.tags ?? []);
-  const dest = rule ? docs.get<StoredBucket>("bucket", rule.destinationBucket) : undefined;
-  if (!rule || !dest || dest.versioning !== "Enabled" || !(await roleAllows(rt, src, dest, t.key, t.kind))) {
-    if (t.kind === "object") inTransaction(rt.db, () => setStatus(rt.db, t.bucket, t.key, t.versionId, "FAILED"));
-    return;
-  }
+  const sse = source ? storedSse(source) : undefined;
+  const rule = ruleFor(src, t.key, source?.size ?? 0, source?.tags ?? [], sse?.kind === "KMS");
+  // The write's time on the Nimbus clock (seq is ms * 1000 + counter).
+  const requestTime = source ? Math.floor(source.seq / 1000) : rt.clock.now();
+  const fail = (reason: string): void => {
+    if (t.kind !== "object") return;
+    inTransaction(rt.db, () => setStatus(rt.db, t.bucket, t.key, t.versionId, "FAILED"));
+    if (rule) emitReplicationEvent(rt, src, rule, source!, "OperationFailedReplication", { requestTime, failureReason: reason });
+  };
+  if (!rule) return fail("SrcObjectNotEligible");
+  const dest = docs.get<StoredBucket>("bucket", rule.destinationBucket);
+  if (!dest) return fail("DstBucketNotFound");
+  if (dest.versioning !== "Enabled") return fail("DstBucketUnversioned");
+  const role = await assumeReplicationRole(rt, src);
+  if (!role) return fail("AssumeRoleNotPermitted");
+  const denied = roleDenies(rt, role, src, dest, t.key, t.kind);
+  if (denied) return fail(denied);
   if (t.kind === "marker") {
     inTransaction(rt.db, () => {
       const d = docs.get<StoredBucket>("bucket", dest.name);
@@ -153,27 +158,44 @@ async function replicate(rt: ServiceRuntime, t: Task): Promise<void> {
     return;
   }
   const s = source!;
-  const sse = storedSse(s);
-  if (sse?.kind === "C" || sse?.kind === "KMS") {
-    // S3 does not replicate SSE-C objects unless asked to, nor SSE-KMS ones without
-    // SseKmsEncryptedObjects; Nimbus never does (GAPS.md).
-    inTransaction(rt.db, () => setStatus(rt.db, t.bucket, t.key, t.versionId, "FAILED"));
-    return;
-  }
-  // 2. The bytes, decrypted from the source and encrypted under the replica's own IV.
-  const raw = rt.blobs.read(s.blobId);
-  const plain: Readable = sse ? decrypting(raw, s3ManagedCipher(docs, Buffer.from(sse.iv, "base64")), 0, 0) : raw;
+  // S3 RTC: a replication starting past the threshold is reported before and after.
+  const late = rule.rtc === true && rt.clock.now() - requestTime > RTC_THRESHOLD_MS;
+  if (late) emitReplicationEvent(rt, src, rule, s, "OperationMissedThreshold", { requestTime });
+  // SSE-C objects are not replicated by Nimbus (GAPS.md).
+  if (sse?.kind === "C") return fail("SrcObjectNotEligible");
+  // 2. The bytes, decrypted from the source and encrypted under the replica's own IV (and key).
+  let readCipher: ObjectCipher | undefined;
   const iv = newIv();
-  const blob = await rt.blobs.write(plain, [new CtrTransform(s3ManagedCipher(docs, iv))]);
+  let writeCipher: ObjectCipher;
+  let replicaSse: StoredSse;
+  if (sse?.kind === "KMS") {
+    const plain = await kmsAsRole<{ Plaintext: Uint8Array }>(rt, role, "Decrypt", { CiphertextBlob: Buffer.from(sse.dataKey ?? "", "base64"), KeyId: sse.keyArn, EncryptionContext: sse.context ?? {} }, sse.keyArn ?? "", src);
+    if ("reason" in plain) return fail(plain.reason);
+    readCipher = { key: Buffer.from(plain.out.Plaintext), iv: Buffer.from(sse.iv, "base64") };
+    const dataKey = randomBytes(32);
+    const context = { "aws:s3:arn": `arn:aws:s3:::${dest.name}/${t.key}` };
+    const wrapped = await kmsAsRole<{ CiphertextBlob: Uint8Array; KeyId: string }>(rt, role, "Encrypt", { KeyId: rule.replicaKmsKeyId, Plaintext: dataKey, EncryptionContext: context }, rule.replicaKmsKeyId ?? "", dest);
+    if ("reason" in wrapped) return fail(wrapped.reason);
+    writeCipher = { key: dataKey, iv };
+    replicaSse = { kind: "KMS", iv: iv.toString("base64"), alg: sse.alg ?? "aws:kms", keyArn: wrapped.out.KeyId, dataKey: Buffer.from(wrapped.out.CiphertextBlob).toString("base64"), context };
+  } else {
+    if (sse) readCipher = s3ManagedCipher(docs, Buffer.from(sse.iv, "base64"));
+    writeCipher = s3ManagedCipher(docs, iv);
+    replicaSse = { kind: "S3", iv: iv.toString("base64") };
+  }
+  const raw = rt.blobs.read(s.blobId);
+  const plain: Readable = readCipher ? decrypting(raw, readCipher, 0, 0) : raw;
+  const blob = await rt.blobs.write(plain, [new CtrTransform(writeCipher)]);
   const replica: StoredObject = {
     ...s,
     bucket: dest.name,
     seq: nextSeq(rt.clock.now()),
     blobId: blob.id,
     storageClass: rule.storageClass ?? s.storageClass,
-    headers: { ...s.headers, sse: { kind: "S3", iv: iv.toString("base64") }, replication: "REPLICA" } as StoredObject["headers"],
+    headers: { ...s.headers, sse: replicaSse, replication: "REPLICA" } as StoredObject["headers"],
   };
   let freed: string[] = [];
+  let done = false;
   try {
     inTransaction(rt.db, () => {
       const d = docs.get<StoredBucket>("bucket", dest.name);
@@ -184,12 +206,14 @@ async function replicate(rt: ServiceRuntime, t: Task): Promise<void> {
       freed = commitCurrent(rt.db, "Enabled", replica);
       // 3.
       setStatus(rt.db, t.bucket, t.key, t.versionId, "COMPLETED");
+      done = true;
     });
   } catch (e) {
     await rt.blobs.delete(blob.id);
     throw e;
   }
   for (const id of freed) void rt.blobs.delete(id);
+  if (done && late) emitReplicationEvent(rt, src, rule, s, "OperationReplicatedAfterThreshold", { requestTime, replicationTime: rt.clock.now() });
 }
 
 /** Runs queued tasks in order until none is left. */
