@@ -1,19 +1,33 @@
 // The explicit registry of running services. A service not listed here still routes (its
 // model is known) and answers NotImplemented for every operation.
-import type { ServiceDefinition } from "../core/service.js";
-import { cloudwatch } from "./cloudwatch/service.js";
-import { cloudwatchLogs } from "./cloudwatch-logs/service.js";
-import { dynamodb } from "./dynamodb/service.js";
-import { dynamodbStreams } from "./dynamodb-streams/service.js";
-import { ec2 } from "./ec2/service.js";
-import { eventbridge } from "./events/service.js";
-import { iam } from "./iam/service.js";
-import { kms } from "./kms/service.js";
-import { lambda } from "./lambda/service.js";
-import { s3 } from "./s3/service.js";
-import { s3Control } from "./s3-control/service.js";
-import { sns } from "./sns/service.js";
-import { sqs } from "./sqs/service.js";
-import { sts } from "./sts/service.js";
+//
+// Each service is a dynamic import: Nimbus loads it on its first request, at start when the
+// data directory holds state of it, or on the cues its entry names (core/service.ts,
+// ServiceEntry), so start-up does not grow with the number of services.
+import type { ServiceEntry } from "../core/service.js";
 
-export const SERVICES: Record<string, ServiceDefinition> = { cloudwatch, "cloudwatch-logs": cloudwatchLogs, dynamodb, "dynamodb-streams": dynamodbStreams, ec2, eventbridge, iam, kms, lambda, s3, "s3-control": s3Control, sns, sqs, sts };
+export const SERVICES: Record<string, ServiceEntry> = {
+  cloudwatch: { load: async () => (await import("./cloudwatch/service.js")).cloudwatch, wakeOn: ["metric"] },
+  "cloudwatch-logs": { load: async () => (await import("./cloudwatch-logs/service.js")).cloudwatchLogs },
+  dynamodb: { load: async () => (await import("./dynamodb/service.js")).dynamodb },
+  "dynamodb-streams": { load: async () => (await import("./dynamodb-streams/service.js")).dynamodbStreams },
+  ec2: { load: async () => (await import("./ec2/service.js")).ec2, health: true, chaos: true },
+  eventbridge: { load: async () => (await import("./events/service.js")).eventbridge },
+  iam: { load: async () => (await import("./iam/service.js")).iam },
+  kms: { load: async () => (await import("./kms/service.js")).kms },
+  // The same test as lambda/url-http.ts's claims: function URLs by host name or under /_lambda-url/.
+  lambda: { load: async () => (await import("./lambda/service.js")).lambda, mayClaimHttp: (_method, rawPath, headers) => (headers.host ?? "").toLowerCase().includes(".lambda-url.") || rawPath.startsWith("/_lambda-url/") },
+  s3: {
+    load: async () => (await import("./s3/service.js")).s3,
+    // A superset of s3/access/raw-http.ts's claims: CORS preflight, browser POST uploads, website endpoints.
+    mayClaimHttp: (method, rawPath, headers) =>
+      method === "OPTIONS" ||
+      (method === "POST" && (headers["content-type"] ?? "").toLowerCase().startsWith("multipart/form-data")) ||
+      ((method === "GET" || method === "HEAD") && (rawPath.startsWith("/_website/") || (headers.host ?? "").includes(".s3-website"))),
+  },
+  "s3-control": { load: async () => (await import("./s3-control/service.js")).s3Control },
+  // A superset of sns/raw-http.ts's claims: the subscription URLs and the outbox under /_sns/.
+  sns: { load: async () => (await import("./sns/service.js")).sns, mayClaimHttp: (method, rawPath) => (method === "GET" || method === "HEAD") && rawPath.startsWith("/_sns/") },
+  sqs: { load: async () => (await import("./sqs/service.js")).sqs },
+  sts: { load: async () => (await import("./sts/service.js")).sts },
+};
