@@ -13,6 +13,8 @@ import { DeleteFunctionEventInvokeConfig, GetFunctionEventInvokeConfig, ListFunc
 import { asyncMigrations, closeAsync, openAsync } from "./async-invoke.js";
 import { AddLayerVersionPermission, DeleteLayerVersion, GetLayerVersion, GetLayerVersionByArn, ListLayers, ListLayerVersions, PublishLayerVersion } from "./layers.js";
 import { closeRuntime, openRuntime } from "./runtime.js";
+import { CreateFunctionUrlConfig, DeleteFunctionUrlConfig, GetFunctionUrlConfig, ListFunctionUrlConfigs, UpdateFunctionUrlConfig } from "./function-urls.js";
+import { lambdaUrlHttp } from "./url-http.js";
 import { CreateEventSourceMapping, DeleteEventSourceMapping, GetEventSourceMapping, ListEventSourceMappings, UpdateEventSourceMapping } from "./event-source-mappings/handlers.js";
 import { startMappings, stopMappings } from "./event-source-mappings/runner.js";
 
@@ -55,10 +57,12 @@ export const lambda = defineService({
     PublishVersion, ListVersionsByFunction, CreateAlias, GetAlias, UpdateAlias, DeleteAlias, ListAliases,
     CreateEventSourceMapping, GetEventSourceMapping, ListEventSourceMappings, UpdateEventSourceMapping, DeleteEventSourceMapping,
     PublishLayerVersion, GetLayerVersion, GetLayerVersionByArn, ListLayerVersions, ListLayers, DeleteLayerVersion, AddLayerVersionPermission,
+    CreateFunctionUrlConfig, GetFunctionUrlConfig, UpdateFunctionUrlConfig, DeleteFunctionUrlConfig, ListFunctionUrlConfigs,
     PutFunctionEventInvokeConfig, UpdateFunctionEventInvokeConfig, GetFunctionEventInvokeConfig, DeleteFunctionEventInvokeConfig, ListFunctionEventInvokeConfigs,
   },
   migrations: asyncMigrations,
   resourcePolicy: lambdaResourcePolicy,
+  http: lambdaUrlHttp,
   start(rt: ServiceRuntime) {
     openRuntime(rt.db, rt.dataDir);
     startMappings(rt);

@@ -3,7 +3,7 @@
 // awslambdaric: errors as {errorMessage, errorType, requestId, stackTrace}, AWS's
 // Runtime.ImportModuleError / HandlerNotFound / UserCodeSyntaxError / MarshalError messages.
 export const PYTHON_BOOTSTRAP = String.raw`
-import http.client, importlib, json, os, sys, time, traceback
+import importlib, json, os, socket, sys, time, traceback
 
 # A standby worker (standby.ts) waits here for its function: the environment and the task root
 # arrive as one JSON line on stdin; then it runs exactly as a freshly spawned worker.
@@ -23,20 +23,47 @@ if sys.argv[1:2] == ["--standby"]:
     time.tzset()
 
 host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
-conn = http.client.HTTPConnection(host, int(port))
 BASE = "/2018-06-01/runtime"
 FLUSH = "\x1eNIMBUS-FLUSH\x1e\n"
 sys.stderr = sys.stdout  # AWS interleaves both into the function's log stream
 
+# A minimal HTTP/1.1 client on one kept-alive socket: the Runtime API is one request at a time,
+# answered with a Content-Length; http.client parses every answer's headers with the email
+# package, which costs more than the rest of an invocation's bookkeeping.
+_sock = None
+_buf = b""
+
 def call(method, path, body=None, headers=None):
+    global _sock, _buf
     if method == "POST" and "/invocation/" in path:
         sys.stdout.write(FLUSH)
         sys.stdout.flush()
-    h = {"content-type": "application/json"} if body is not None else {}
-    h.update(headers or {})
-    conn.request(method, BASE + path, body=body, headers=h)
-    r = conn.getresponse()
-    return r, r.read()
+    if _sock is None:
+        _sock = socket.create_connection((host, int(port)))
+        _sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    head = "%s %s%s HTTP/1.1\r\nHost: %s:%s\r\n" % (method, BASE, path, host, port)
+    if body is not None:
+        head += "Content-Type: application/json\r\nContent-Length: %d\r\n" % len(body)
+    for k, v in (headers or {}).items():
+        head += "%s: %s\r\n" % (k, v)
+    _sock.sendall(head.encode("latin-1") + b"\r\n" + (body or b""))
+    while True:
+        end = _buf.find(b"\r\n\r\n")
+        if end >= 0:
+            lines = _buf[:end].decode("latin-1").split("\r\n")
+            hdrs = {}
+            for line in lines[1:]:
+                k, _, v = line.partition(":")
+                hdrs[k.strip().lower()] = v.strip()
+            n = int(hdrs.get("content-length", "0"))
+            if len(_buf) >= end + 4 + n:
+                data = _buf[end + 4:end + 4 + n]
+                _buf = _buf[end + 4 + n:]
+                return hdrs, data
+        chunk = _sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("Runtime API connection closed")
+        _buf += chunk
 
 def init_error(error_type, message):
     body = json.dumps({"errorMessage": message, "errorType": error_type, "requestId": "", "stackTrace": []})
@@ -72,8 +99,8 @@ class Context:
         return max(0, self._deadline - int(time.time() * 1000))
 
 while True:
-    r, raw = call("GET", "/invocation/next")
-    ctx = Context({k.lower(): v for k, v in r.getheaders()})
+    hdrs, raw = call("GET", "/invocation/next")
+    ctx = Context(hdrs)
     rid = ctx.aws_request_id
     try:
         event = json.loads(raw) if raw else None
