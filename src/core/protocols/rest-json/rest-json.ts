@@ -184,9 +184,11 @@ function serializeResponse(output: Record<string, unknown> | undefined, service:
     const m = b.payload;
     const v = out[m.name];
     if (m.node.kind === "union" && m.node.traits?.streaming) {
-      throw new Error(`restJson1: event stream payload ${node.name}.${m.name} is not supported yet`);
-    }
-    if (v !== undefined && v !== null) {
+      // Event streams (Lambda InvokeWithResponseStream): the handler hands over the framed messages.
+      if (!(v instanceof Readable)) throw new Error(`restJson1: event stream payload ${node.name}.${m.name} must be a Readable of framed messages`);
+      headers["Content-Type"] = "application/vnd.amazon.eventstream";
+      body = v;
+    } else if (v !== undefined && v !== null) {
       if (m.node.kind === "blob") {
         headers["Content-Type"] = (m.traits.mediaType as string | undefined) ?? "application/octet-stream";
         body = v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : (v as Buffer | string | Readable);
