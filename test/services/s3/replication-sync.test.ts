@@ -1,0 +1,226 @@
+// Replication beyond copying objects: Replication:OperationFailedReplication events for rules
+// with metrics (and AWS's configuration checks for metrics / RTC / SSE-KMS), SSE-KMS objects
+// (left alone without SseKmsEncryptedObjects; with it, replicas under ReplicaKmsKeyID, and FAILED
+// when the role lacks kms:Encrypt), and metadata changes following replicated versions (source
+// to replica always, replica back to source with ReplicaModifications). Asynchronous work is
+// observed by polling with a deadline.
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import {
+  CreateBucketCommand,
+  GetBucketReplicationCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  PutBucketReplicationCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  type ReplicationRule,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { err } from "./access-helpers.js";
+import { eventQueue } from "./event-queue.js";
+import { client, text, uniq } from "./helpers.js";
+
+let n: TestNimbus;
+beforeAll(async () => {
+  n = await startNimbus();
+});
+afterAll(async () => {
+  await n.stop();
+});
+
+const TRUST = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "sts:AssumeRole" }] });
+const S3_ALLOW = [
+  { Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"], Resource: "*" },
+  { Effect: "Allow", Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"], Resource: "*" },
+];
+
+async function role(account: string, name: string, statements: object[]): Promise<string> {
+  const iam = new IAMClient(sdkConfig(n.endpoint, { accountId: account }));
+  const r = await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: TRUST }));
+  await iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: "replication", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: statements }) }));
+  return r.Role!.Arn!;
+}
+
+async function versioned(s3: S3Client): Promise<string> {
+  const bucket = uniq("rsync");
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }));
+  return bucket;
+}
+
+/** Polls HEAD until the status is one of `want` (deadline 10 s); returns the last answer. */
+async function waitStatus(s3: S3Client, Bucket: string, Key: string, want: string[]) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const h = await s3.send(new HeadObjectCommand({ Bucket, Key }));
+    if (want.includes(h.ReplicationStatus ?? "") || Date.now() > deadline) return h;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Polls a check until it returns true (deadline 10 s). */
+async function until(check: () => Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const rule = (dest: string, extra: Partial<ReplicationRule> = {}): ReplicationRule => ({
+  ID: "r1",
+  Status: "Enabled",
+  Priority: 1,
+  Filter: { Prefix: "" },
+  DeleteMarkerReplication: { Status: "Disabled" },
+  Destination: { Bucket: `arn:aws:s3:::${dest}` },
+  ...extra,
+});
+
+const tagsOf = async (s3: S3Client, Bucket: string, Key: string, VersionId?: string) => (await s3.send(new GetObjectTaggingCommand({ Bucket, Key, VersionId }))).TagSet;
+
+describe("replication events and checks", () => {
+  it("refuses RTC without metrics and SSE-KMS selection without a replica key", async () => {
+    const account = freshAccount();
+    const s3 = client(n, { accountId: account });
+    const src = await versioned(s3);
+    const dest = await versioned(s3);
+    const Role = await role(account, "repl-checks", S3_ALLOW);
+    const rtc = rule(dest, { Destination: { Bucket: `arn:aws:s3:::${dest}`, ReplicationTime: { Status: "Enabled", Time: { Minutes: 15 } } } });
+    expect(await err(s3.send(new PutBucketReplicationCommand({ Bucket: src, ReplicationConfiguration: { Role, Rules: [rtc] } })))).toMatchObject({ name: "InvalidRequest", status: 400 });
+    const kms = rule(dest, { SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: "Enabled" } } });
+    expect(await err(s3.send(new PutBucketReplicationCommand({ Bucket: src, ReplicationConfiguration: { Role, Rules: [kms] } })))).toMatchObject({
+      name: "InvalidRequest",
+      message: "ReplicaKmsKeyID must be specified if SseKmsEncryptedObjects tag is present.",
+    });
+  });
+
+  it("sends Replication:OperationFailedReplication with the failure reason for a rule with metrics, and nothing for one without", async () => {
+    const account = freshAccount();
+    const s3 = client(n, { accountId: account });
+    const src = await versioned(s3);
+    const dest = await versioned(s3);
+    // The role may read the source but not write to the destination.
+    const Role = await role(account, "repl-noput", [S3_ALLOW[0]]);
+    await s3.send(
+      new PutBucketReplicationCommand({
+        Bucket: src,
+        ReplicationConfiguration: {
+          Role,
+          Rules: [
+            rule(dest, { ID: "watched", Priority: 2, Filter: { Prefix: "m/" }, Destination: { Bucket: `arn:aws:s3:::${dest}`, Metrics: { Status: "Enabled", EventThreshold: { Minutes: 15 } } } }),
+            rule(dest, { ID: "quiet", Priority: 1, Filter: { Prefix: "q/" } }),
+          ],
+        },
+      }),
+    );
+    const q = await eventQueue(n, s3, account, src, ["s3:Replication:*"]);
+    await s3.send(new PutObjectCommand({ Bucket: src, Key: "q/1", Body: "quiet" }));
+    const put = await s3.send(new PutObjectCommand({ Bucket: src, Key: "m/1", Body: "watched" }));
+    expect((await waitStatus(s3, src, "q/1", ["FAILED", "COMPLETED"])).ReplicationStatus).toBe("FAILED");
+    expect((await waitStatus(s3, src, "m/1", ["FAILED", "COMPLETED"])).ReplicationStatus).toBe("FAILED");
+    const events = await q.receive(5, 2500);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      eventVersion: "2.2",
+      eventName: "Replication:OperationFailedReplication",
+      userIdentity: { principalId: "s3.amazonaws.com" },
+      s3: { bucket: { name: src }, object: { key: "m/1", size: 7, versionId: put.VersionId } },
+      replicationEventData: { replicationRuleId: "watched", destinationBucket: `arn:aws:s3:::${dest}`, s3Operation: "OBJECT_PUT", failureReason: "DstPutObjectNotPermitted" },
+    });
+    expect(Number.isNaN(Date.parse(events[0].replicationEventData.requestTime))).toBe(false);
+  });
+});
+
+describe("SSE-KMS replication", () => {
+  async function kmsSetup(opts: { encrypt: boolean }) {
+    const account = freshAccount();
+    const s3 = client(n, { accountId: account });
+    const kms = new KMSClient(sdkConfig(n.endpoint, { accountId: account }));
+    const srcKey = (await kms.send(new CreateKeyCommand({ Description: "source" }))).KeyMetadata!.Arn!;
+    const destKey = (await kms.send(new CreateKeyCommand({ Description: "replica" }))).KeyMetadata!.Arn!;
+    const src = await versioned(s3);
+    const dest = await versioned(s3);
+    const kmsStatements = [{ Effect: "Allow", Action: "kms:Decrypt", Resource: srcKey }, ...(opts.encrypt ? [{ Effect: "Allow", Action: "kms:Encrypt", Resource: destKey }] : [])];
+    const Role = await role(account, `repl-kms-${opts.encrypt}`, [...S3_ALLOW, ...kmsStatements]);
+    return { account, s3, srcKey, destKey, src, dest, Role };
+  }
+
+  it("leaves SSE-KMS objects alone without SseKmsEncryptedObjects (no status), as AWS does", async () => {
+    const { s3, srcKey, src, dest, Role } = await kmsSetup({ encrypt: true });
+    await s3.send(new PutBucketReplicationCommand({ Bucket: src, ReplicationConfiguration: { Role, Rules: [rule(dest)] } }));
+    await s3.send(new PutObjectCommand({ Bucket: src, Key: "secret", Body: "kms bytes", ServerSideEncryption: "aws:kms", SSEKMSKeyId: srcKey }));
+    await s3.send(new PutObjectCommand({ Bucket: src, Key: "plain", Body: "s3 bytes" }));
+    // Tasks run in write order: once the later write is done, the earlier one would have been.
+    expect((await waitStatus(s3, src, "plain", ["COMPLETED", "FAILED"])).ReplicationStatus).toBe("COMPLETED");
+    expect((await s3.send(new HeadObjectCommand({ Bucket: src, Key: "secret" }))).ReplicationStatus).toBeUndefined();
+    expect((await err(s3.send(new HeadObjectCommand({ Bucket: dest, Key: "secret" })))).status).toBe(404);
+  });
+
+  it("with SseKmsEncryptedObjects: the replica is encrypted under ReplicaKmsKeyID; without kms:Encrypt on it, FAILED", async () => {
+    const { s3, srcKey, destKey, src, dest, Role } = await kmsSetup({ encrypt: true });
+    const kmsRule = (d: string, key: string) =>
+      rule(d, { SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: "Enabled" } }, Destination: { Bucket: `arn:aws:s3:::${d}`, EncryptionConfiguration: { ReplicaKmsKeyID: key } } });
+    await s3.send(new PutBucketReplicationCommand({ Bucket: src, ReplicationConfiguration: { Role, Rules: [kmsRule(dest, destKey)] } }));
+    const got = await s3.send(new GetBucketReplicationCommand({ Bucket: src }));
+    expect(got.ReplicationConfiguration!.Rules![0]).toMatchObject({ SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: "Enabled" } }, Destination: { EncryptionConfiguration: { ReplicaKmsKeyID: destKey } } });
+    const put = await s3.send(new PutObjectCommand({ Bucket: src, Key: "secret", Body: "kms bytes", ServerSideEncryption: "aws:kms", SSEKMSKeyId: srcKey }));
+    expect((await waitStatus(s3, src, "secret", ["COMPLETED", "FAILED"])).ReplicationStatus).toBe("COMPLETED");
+    const replica = await s3.send(new GetObjectCommand({ Bucket: dest, Key: "secret" }));
+    expect([replica.ReplicationStatus, replica.VersionId, replica.ServerSideEncryption, replica.SSEKMSKeyId, replica.ETag]).toEqual(["REPLICA", put.VersionId, "aws:kms", destKey, put.ETag]);
+    expect(await text(replica.Body)).toBe("kms bytes");
+
+    // Same setup, but the role may not use the replica key.
+    const denied = await kmsSetup({ encrypt: false });
+    await denied.s3.send(new PutBucketReplicationCommand({ Bucket: denied.src, ReplicationConfiguration: { Role: denied.Role, Rules: [kmsRule(denied.dest, denied.destKey)] } }));
+    await denied.s3.send(new PutObjectCommand({ Bucket: denied.src, Key: "secret", Body: "kms bytes", ServerSideEncryption: "aws:kms", SSEKMSKeyId: denied.srcKey }));
+    expect((await waitStatus(denied.s3, denied.src, "secret", ["COMPLETED", "FAILED"])).ReplicationStatus).toBe("FAILED");
+    expect((await err(denied.s3.send(new HeadObjectCommand({ Bucket: denied.dest, Key: "secret" })))).status).toBe(404);
+  });
+});
+
+describe("metadata changes of replicated versions", () => {
+  it("tags follow from source to replica; from a replica back only with ReplicaModifications", async () => {
+    const account = freshAccount();
+    const s3 = client(n, { accountId: account });
+    const a = await versioned(s3);
+    const b = await versioned(s3);
+    const c = await versioned(s3);
+    const Role = await role(account, "repl-sync", S3_ALLOW);
+    // a -> b (two/) and a -> c (one/); b replicates back to a with ReplicaModifications, c without.
+    await s3.send(new PutBucketReplicationCommand({ Bucket: a, ReplicationConfiguration: { Role, Rules: [rule(b, { Filter: { Prefix: "two/" } }), rule(c, { ID: "r2", Priority: 2, Filter: { Prefix: "one/" } })] } }));
+    await s3.send(new PutBucketReplicationCommand({ Bucket: b, ReplicationConfiguration: { Role, Rules: [rule(a, { SourceSelectionCriteria: { ReplicaModifications: { Status: "Enabled" } } })] } }));
+    await s3.send(new PutBucketReplicationCommand({ Bucket: c, ReplicationConfiguration: { Role, Rules: [rule(a, { SourceSelectionCriteria: { ReplicaModifications: { Status: "Disabled" } } })] } }));
+
+    const two = await s3.send(new PutObjectCommand({ Bucket: a, Key: "two/x", Body: "two-way", Tagging: "v=1" }));
+    const one = await s3.send(new PutObjectCommand({ Bucket: a, Key: "one/x", Body: "one-way", Tagging: "v=1" }));
+    expect((await waitStatus(s3, a, "two/x", ["COMPLETED", "FAILED"])).ReplicationStatus).toBe("COMPLETED");
+    expect((await waitStatus(s3, a, "one/x", ["COMPLETED", "FAILED"])).ReplicationStatus).toBe("COMPLETED");
+
+    // Source to replica: always.
+    await s3.send(new PutObjectTaggingCommand({ Bucket: a, Key: "two/x", Tagging: { TagSet: [{ Key: "v", Value: "2" }] } }));
+    expect(await until(async () => (await tagsOf(s3, b, "two/x", two.VersionId))?.[0]?.Value === "2")).toBe(true);
+
+    // Replica back to source with ReplicaModifications Enabled on the replica's bucket.
+    await s3.send(new PutObjectTaggingCommand({ Bucket: b, Key: "two/x", Tagging: { TagSet: [{ Key: "v", Value: "3" }, { Key: "from", Value: "replica" }] } }));
+    expect(await until(async () => (await tagsOf(s3, a, "two/x", two.VersionId))?.length === 2)).toBe(true);
+    expect(await tagsOf(s3, a, "two/x")).toEqual([{ Key: "v", Value: "3" }, { Key: "from", Value: "replica" }]);
+    // The source's replica status is unchanged, and the replica stays a replica.
+    expect((await s3.send(new HeadObjectCommand({ Bucket: a, Key: "two/x" }))).ReplicationStatus).toBe("COMPLETED");
+    expect((await s3.send(new HeadObjectCommand({ Bucket: b, Key: "two/x" }))).ReplicationStatus).toBe("REPLICA");
+
+    // Without ReplicaModifications: a change to the replica in c stays there. A later write in
+    // c, replicated to a, proves the queue has moved past it.
+    await s3.send(new PutObjectTaggingCommand({ Bucket: c, Key: "one/x", Tagging: { TagSet: [{ Key: "v", Value: "changed" }] } }));
+    await s3.send(new PutObjectCommand({ Bucket: c, Key: "later", Body: "marker" }));
+    expect((await waitStatus(s3, c, "later", ["COMPLETED", "FAILED"])).ReplicationStatus).toBe("COMPLETED");
+    expect(await tagsOf(s3, a, "one/x", one.VersionId)).toEqual([{ Key: "v", Value: "1" }]);
+    expect(await tagsOf(s3, c, "one/x")).toEqual([{ Key: "v", Value: "changed" }]);
+  });
+});
