@@ -12,6 +12,8 @@ import type {
   ListEventBusesResponse,
   PutPermissionRequest,
   RemovePermissionRequest,
+  UpdateEventBusRequest,
+  UpdateEventBusResponse,
 } from "@aws-sdk/client-eventbridge";
 import { AwsError } from "../../core/errors.js";
 import { parsePolicyDocument } from "../../core/iam/policy-document.js";
@@ -81,6 +83,25 @@ export const ListEventBuses: Handler<ListEventBusesRequest, ListEventBusesRespon
       LastModifiedTime: new Date(doc.modifiedAt),
     })),
     ...(rows.length > limit ? { NextToken: encodeToken(page[page.length - 1].id) } : {}),
+  };
+};
+
+/** UpdateEventBus: Description, KmsKeyIdentifier and DeadLetterConfig (stored; a member left out is kept). */
+export const UpdateEventBus: Handler<UpdateEventBusRequest, UpdateEventBusResponse> = (input, ctx) => {
+  const bus = requireBus(ctx, input.Name);
+  if (input.DeadLetterConfig?.Arn !== undefined && !/^arn:aws[\w-]*:sqs:/.test(input.DeadLetterConfig.Arn)) throw validationError("Parameter DeadLetterConfig.Arn is not valid.");
+  const { account: _a, region: _r, ...doc } = bus;
+  if (input.Description !== undefined) doc.description = input.Description;
+  if (input.KmsKeyIdentifier !== undefined) doc.kmsKeyIdentifier = input.KmsKeyIdentifier;
+  if (input.DeadLetterConfig !== undefined) doc.deadLetterConfig = input.DeadLetterConfig;
+  doc.modifiedAt = ctx.clock.now();
+  storeOf(ctx.db, bus.account, bus.region).put("bus", bus.name, doc);
+  return {
+    Arn: doc.arn,
+    Name: doc.name,
+    ...(doc.description !== undefined ? { Description: doc.description } : {}),
+    ...(doc.kmsKeyIdentifier ? { KmsKeyIdentifier: doc.kmsKeyIdentifier } : {}),
+    ...(doc.deadLetterConfig ? { DeadLetterConfig: doc.deadLetterConfig } : {}),
   };
 };
 

@@ -113,7 +113,19 @@ async function run(r: Runner): Promise<void> {
       r.again = false;
       const rows = st.due.all(r.clock.now(), BATCH) as Row[];
       if (!rows.length) break;
-      await Promise.all(rows.map((row) => attempt(r, row)));
+      // Targets in parallel; one target's events in order (a FIFO queue keeps PutEvents' order).
+      const byTarget = new Map<string, Row[]>();
+      for (const row of rows) {
+        const key = (JSON.parse(row.target) as QueuedTarget).target.Arn;
+        const list = byTarget.get(key);
+        if (list) list.push(row);
+        else byTarget.set(key, [row]);
+      }
+      await Promise.all(
+        [...byTarget.values()].map(async (list) => {
+          for (const row of list) await attempt(r, row);
+        }),
+      );
       if (r.stopped) return;
     }
   } catch {

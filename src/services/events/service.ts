@@ -6,7 +6,7 @@
 // and dead-letter queues (delivery.ts), as events.amazonaws.com so the target's resource
 // policy decides. The model is models/eventbridge.json (awsJson 1.1, signing name `events`).
 import { defineService, type ServiceRuntime } from "../../core/service.js";
-import { CreateEventBus, DeleteEventBus, DescribeEventBus, ListEventBuses, PutPermission, RemovePermission, eventsResourcePolicy } from "./buses.js";
+import { CreateEventBus, DeleteEventBus, DescribeEventBus, ListEventBuses, PutPermission, RemovePermission, UpdateEventBus, eventsResourcePolicy } from "./buses.js";
 import { startDelivery, stopDelivery } from "./delivery.js";
 import { PutEvents, TestEventPattern } from "./put-events.js";
 import { DeleteRule, DescribeRule, DisableRule, EnableRule, ListRuleNamesByTarget, ListRules, PutRule } from "./rules.js";
@@ -22,6 +22,7 @@ export const eventbridge = defineService({
     DescribeEventBus,
     ListEventBuses,
     DeleteEventBus,
+    UpdateEventBus,
     PutPermission,
     RemovePermission,
     PutRule,

@@ -24,6 +24,7 @@ import {
   RemoveTargetsCommand,
   TagResourceCommand,
   UntagResourceCommand,
+  UpdateEventBusCommand,
 } from "@aws-sdk/client-eventbridge";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 
@@ -60,8 +61,10 @@ describe("event buses", () => {
     const again = await error(eb.send(new CreateEventBusCommand({ Name: "orders" })));
     expect(again.name).toBe("ResourceAlreadyExistsException");
     expect(again.message).toBe("Event bus orders already exists.");
+    const updated = await eb.send(new UpdateEventBusCommand({ Name: "orders", Description: "all orders", DeadLetterConfig: { Arn: `arn:aws:sqs:us-east-1:${account}:dlq` } }));
+    expect(updated).toMatchObject({ Arn: created.EventBusArn, Name: "orders", Description: "all orders" });
     const d = await eb.send(new DescribeEventBusCommand({ Name: "orders" }));
-    expect(d).toMatchObject({ Name: "orders", Description: "order events" });
+    expect(d).toMatchObject({ Name: "orders", Description: "all orders", DeadLetterConfig: { Arn: `arn:aws:sqs:us-east-1:${account}:dlq` } });
     expect(d.CreationTime).toBeInstanceOf(Date);
     await eb.send(new CreateEventBusCommand({ Name: "other" }));
     const all = await eb.send(new ListEventBusesCommand({}));

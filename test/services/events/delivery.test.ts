@@ -108,6 +108,27 @@ describe("PutEvents -> SQS", () => {
     expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl: other.url, WaitTimeSeconds: 0 }))).Messages ?? []).toEqual([]);
   }, 60_000);
 
+  it("sends to a FIFO queue with the target's MessageGroupId, deduplicated by event id", async () => {
+    const { account, eb, sqs } = clients();
+    const rule = ruleArnOf(account, "fifo");
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "orders.fifo", Attributes: { FifoQueue: "true" } }));
+    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
+    const policy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sqs:SendMessage", Resource: arn, Condition: { ArnEquals: { "aws:SourceArn": rule } } }] };
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: JSON.stringify(policy) } }));
+    await eb.send(new PutRuleCommand({ Name: "fifo", EventPattern: '{"source":["shop"]}' }));
+    await eb.send(new PutTargetsCommand({ Rule: "fifo", Targets: [{ Id: "q", Arn: arn, SqsParameters: { MessageGroupId: "orders" } }] }));
+    const out = await eb.send(new PutEventsCommand({ Entries: [{ Source: "shop", DetailType: "A", Detail: '{"n":1}' }, { Source: "shop", DetailType: "B", Detail: '{"n":2}' }] }));
+    const got: Array<{ Body?: string; Attributes?: Record<string, string> }> = [];
+    for (let i = 0; i < 20 && got.length < 2; i++) {
+      const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ["MessageGroupId", "MessageDeduplicationId"] }));
+      got.push(...(r.Messages ?? []));
+    }
+    expect(got.map((m) => [JSON.parse(m.Body!).detail.n, m.Attributes!.MessageGroupId, m.Attributes!.MessageDeduplicationId])).toEqual([
+      [1, "orders", out.Entries![0].EventId],
+      [2, "orders", out.Entries![1].EventId],
+    ]);
+  }, 60_000);
+
   it("is refused by a queue whose policy does not allow EventBridge; the event goes to the dead-letter queue", async () => {
     const { account, eb, sqs } = clients();
     const rule = ruleArnOf(account, "audit");
