@@ -5,6 +5,7 @@ import {
   CreateBucketCommand,
   DeleteObjectCommand,
   GetBucketNotificationConfigurationCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutBucketNotificationConfigurationCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -13,7 +14,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
-import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { advanceClock, freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -96,6 +97,22 @@ describe("S3 -> EventBridge", () => {
     // The Object Created event reached the bus too, but this rule does not match it.
     const more = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 1 }));
     expect(more.Messages ?? []).toEqual([]);
+  }, 60_000);
+
+  it("sends lifecycle expirations as Object Deleted with reason Lifecycle Expiration, as s3.amazonaws.com", async () => {
+    const { sqs, s3, bucket, url } = await setup(() => ({ source: ["aws.s3"], "detail-type": ["Object Deleted", "Object Storage Class Changed"] }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "logs/old.txt", Body: "bye" }));
+    await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: bucket,
+        LifecycleConfiguration: { Rules: [{ ID: "expire", Status: "Enabled", Filter: { Prefix: "logs/" }, Expiration: { Days: 1 } }] },
+      }),
+    );
+    await advanceClock(n, "P2D");
+    const [e] = await receive(sqs, url, 1);
+    expect(e["detail-type"]).toBe("Object Deleted");
+    expect(e.detail).toMatchObject({ object: { key: "logs/old.txt", size: 3 }, requester: "s3.amazonaws.com", reason: "Lifecycle Expiration", "deletion-type": "Permanently Deleted" });
+    expect(e.detail["source-ip-address"]).toBeUndefined();
   }, 60_000);
 
   it("stops when the configuration no longer has EventBridgeConfiguration", async () => {
