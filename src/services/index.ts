@@ -12,7 +12,7 @@ export const SERVICES: Record<string, ServiceEntry> = {
   dynamodb: { load: async () => (await import("./dynamodb/service.js")).dynamodb },
   "dynamodb-streams": { load: async () => (await import("./dynamodb-streams/service.js")).dynamodbStreams },
   ec2: { load: async () => (await import("./ec2/service.js")).ec2, health: true, chaos: true },
-  eventbridge: { load: async () => (await import("./events/service.js")).eventbridge },
+  eventbridge: { load: async () => (await import("./events/service.js")).eventbridge, chaos: true },
   iam: { load: async () => (await import("./iam/service.js")).iam },
   kms: { load: async () => (await import("./kms/service.js")).kms },
   // The same test as lambda/url-http.ts's claims: function URLs by host name or under /_lambda-url/.

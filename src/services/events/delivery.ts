@@ -31,6 +31,8 @@ interface Runner {
   again: boolean;
   timer?: NodeJS.Timeout;
   stopped: boolean;
+  /** POST /_nimbus/chaos {"service":"eventbridge","action":"pause-delivery"}: events stay queued. */
+  paused: boolean;
   unsubscribe: () => void;
 }
 
@@ -66,7 +68,7 @@ export function queueForRule(db: Db, rule: RuleDoc, event: Record<string, unknow
 
 export function startDelivery(rt: ServiceRuntime): void {
   if (runners.has(rt.db)) return;
-  const r: Runner = { db: rt.db, clock: rt.clock, client: rt.client, running: false, again: false, stopped: false, unsubscribe: () => {} };
+  const r: Runner = { db: rt.db, clock: rt.clock, client: rt.client, running: false, again: false, stopped: false, paused: false, unsubscribe: () => {} };
   r.unsubscribe = rt.clock.onAdvance(() => kickDelivery(rt.db));
   runners.set(rt.db, r);
   // Deliveries a previous run left (a restart) resume now.
@@ -83,9 +85,18 @@ export function stopDelivery(db?: Db): void {
   }
 }
 
+/** Pauses or resumes delivery (a fault injected through /_nimbus/chaos); the queue itself is untouched. */
+export function pauseDelivery(db: Db, paused: boolean): { paused: boolean; queued: number } {
+  const r = runners.get(db);
+  if (!r) throw new Error("EventBridge delivery is not running");
+  r.paused = paused;
+  if (!paused) kickDelivery(db);
+  return { paused, queued: (db.prepare("SELECT count(*) AS n FROM events_deliveries").get() as { n: number }).n };
+}
+
 export function kickDelivery(db: Db): void {
   const r = runners.get(db);
-  if (!r || r.stopped) return;
+  if (!r || r.stopped || r.paused) return;
   if (r.running) {
     r.again = true;
     return;
@@ -106,6 +117,7 @@ interface Row {
 
 async function run(r: Runner): Promise<void> {
   r.timer = undefined;
+  if (r.paused) return;
   r.running = true;
   try {
     const st = statements(r.db);

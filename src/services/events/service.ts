@@ -7,7 +7,7 @@
 // policy decides. The model is models/eventbridge.json (awsJson 1.1, signing name `events`).
 import { defineService, type ServiceRuntime } from "../../core/service.js";
 import { CreateEventBus, DeleteEventBus, DescribeEventBus, ListEventBuses, PutPermission, RemovePermission, UpdateEventBus, eventsResourcePolicy } from "./buses.js";
-import { startDelivery, stopDelivery } from "./delivery.js";
+import { pauseDelivery, startDelivery, stopDelivery } from "./delivery.js";
 import { PutEvents, TestEventPattern } from "./put-events.js";
 import { DeleteRule, DescribeRule, DisableRule, EnableRule, ListRuleNamesByTarget, ListRules, PutRule } from "./rules.js";
 import { startScheduler, stopScheduler } from "./schedule.js";
@@ -43,6 +43,12 @@ export const eventbridge = defineService({
   },
   migrations,
   resourcePolicy: eventsResourcePolicy,
+  chaos(db, req) {
+    // {"service":"eventbridge","action":"pause-delivery"}: targets unreachable; matched events stay queued (durably).
+    if (req.action === "pause-delivery") return pauseDelivery(db, true);
+    if (req.action === "resume-delivery") return pauseDelivery(db, false);
+    throw new Error(`unknown EventBridge chaos action "${String(req.action)}"; known: pause-delivery, resume-delivery`);
+  },
   start(rt: ServiceRuntime) {
     startDelivery(rt);
     startScheduler(rt);
