@@ -10,11 +10,13 @@ import {
   CreateBucketCommand,
   GetBucketReplicationCommand,
   GetObjectCommand,
+  GetObjectLegalHoldCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
   PutBucketReplicationCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
+  PutObjectLegalHoldCommand,
   PutObjectTaggingCommand,
   type ReplicationRule,
   type S3Client,
@@ -222,5 +224,31 @@ describe("metadata changes of replicated versions", () => {
     expect((await waitStatus(s3, c, "later", ["COMPLETED", "FAILED"])).ReplicationStatus).toBe("COMPLETED");
     expect(await tagsOf(s3, a, "one/x", one.VersionId)).toEqual([{ Key: "v", Value: "1" }]);
     expect(await tagsOf(s3, c, "one/x")).toEqual([{ Key: "v", Value: "changed" }]);
+  });
+
+  it("legal holds follow too; a lock bucket replicates only to a lock bucket (DstBucketObjectLockConfigMissing)", async () => {
+    const account = freshAccount();
+    const s3 = client(n, { accountId: account });
+    const locked = async () => {
+      const bucket = uniq("rlock");
+      await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
+      return bucket;
+    };
+    const a = await locked();
+    const b = await locked();
+    const plain = await versioned(s3);
+    const Role = await role(account, "repl-lock", S3_ALLOW);
+    await s3.send(new PutBucketReplicationCommand({ Bucket: a, ReplicationConfiguration: { Role, Rules: [rule(b, { Filter: { Prefix: "l/" } }), rule(plain, { ID: "r2", Priority: 2, Filter: { Prefix: "p/" } })] } }));
+    await s3.send(new PutBucketReplicationCommand({ Bucket: b, ReplicationConfiguration: { Role, Rules: [rule(a, { SourceSelectionCriteria: { ReplicaModifications: { Status: "Enabled" } } })] } }));
+    const put = await s3.send(new PutObjectCommand({ Bucket: a, Key: "l/x", Body: "held" }));
+    await s3.send(new PutObjectCommand({ Bucket: a, Key: "p/x", Body: "to a plain bucket" }));
+    expect((await waitStatus(s3, a, "l/x", ["COMPLETED", "FAILED"])).ReplicationStatus).toBe("COMPLETED");
+    expect((await waitStatus(s3, a, "p/x", ["COMPLETED", "FAILED"])).ReplicationStatus).toBe("FAILED");
+
+    const hold = async (Bucket: string) => (await s3.send(new GetObjectLegalHoldCommand({ Bucket, Key: "l/x", VersionId: put.VersionId })).catch(() => ({ LegalHold: undefined }))).LegalHold?.Status;
+    await s3.send(new PutObjectLegalHoldCommand({ Bucket: a, Key: "l/x", LegalHold: { Status: "ON" } }));
+    expect(await until(async () => (await hold(b)) === "ON")).toBe(true);
+    await s3.send(new PutObjectLegalHoldCommand({ Bucket: b, Key: "l/x", VersionId: put.VersionId, LegalHold: { Status: "OFF" } }));
+    expect(await until(async () => (await hold(a)) === "OFF")).toBe(true);
   });
 });

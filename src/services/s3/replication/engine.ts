@@ -25,6 +25,7 @@ import { commitCurrent, deleteCurrent, getVersion, nextSeq } from "../version-st
 import { matchesFilter } from "../lifecycle/rules.js";
 import { CtrTransform, decrypting, newIv, s3ManagedCipher, type ObjectCipher } from "../encryption/cipher.js";
 import { storedSse, type StoredSse } from "../encryption/sse.js";
+import type { LockBucket } from "../object-lock/lock.js";
 import type { ReplicatingBucket, StoredReplicationRule } from "./config.js";
 import { syncMetadata } from "./metadata-sync.js";
 import { assumeReplicationRole, emitReplicationEvent, kmsAsRole, roleMay } from "./role.js";
@@ -146,6 +147,8 @@ async function replicate(rt: ServiceRuntime, t: Task): Promise<void> {
   const dest = docs.get<StoredBucket>("bucket", rule.destinationBucket);
   if (!dest) return fail("DstBucketNotFound");
   if (dest.versioning !== "Enabled") return fail("DstBucketUnversioned");
+  // Versions of an Object Lock bucket keep their retention only in another lock bucket.
+  if ((src as LockBucket).objectLock?.enabled && !(dest as LockBucket).objectLock?.enabled) return fail("DstBucketObjectLockConfigMissing");
   const role = await assumeReplicationRole(rt, src);
   if (!role) return fail("AssumeRoleNotPermitted");
   const denied = roleDenies(rt, role, src, dest, t.key, t.kind);
