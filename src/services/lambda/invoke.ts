@@ -30,7 +30,7 @@ import { readZip } from "./zip.js";
 const PAYLOAD_MAX = 6_291_456;
 const TAIL = 4096;
 
-async function readPayload(v: Uint8Array | Readable | undefined): Promise<Buffer> {
+export async function readPayload(v: Uint8Array | Readable | undefined): Promise<Buffer> {
   if (v === undefined) return Buffer.alloc(0);
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
   const chunks: Buffer[] = [];
@@ -100,7 +100,7 @@ async function environment(ctx: ExecContext, doc: StoredFunction, root: string, 
   return env;
 }
 
-function tail(id: string, r: InvokeResult, memoryMb: number, version = "$LATEST"): string {
+export function tail(id: string, r: InvokeResult, memoryMb: number, version = "$LATEST"): string {
   const ms = (x: number) => x.toFixed(2);
   const lines =
     `START RequestId: ${id} Version: ${version}\n` +
@@ -147,7 +147,7 @@ function layerPaths(ctx: ExecContext, doc: StoredFunction): { node: string[]; py
 }
 
 /** Runs one invocation on the pool of the configuration (a version's, or $LATEST's) and waits for its result. */
-export function run(ctx: ExecContext, doc: StoredFunction, payload: Buffer, version = "$LATEST", id: string = randomUUID()): Promise<InvokeResult & { id: string }> {
+export function run(ctx: ExecContext, doc: StoredFunction, payload: Buffer, version = "$LATEST", id: string = randomUUID(), onChunk?: (c: Buffer) => void): Promise<InvokeResult & { id: string }> {
   const c = doc.configuration;
   const fn = identity(doc);
   const spec = runtimeSpec(c.Runtime);
@@ -167,7 +167,7 @@ export function run(ctx: ExecContext, doc: StoredFunction, payload: Buffer, vers
     return Promise.resolve({ id, payload: Buffer.from(JSON.stringify({ errorType: "Runtime.InvalidEntrypoint", errorMessage: message })), functionError: "Unhandled", logs: `${message}\nRuntime.InvalidEntrypoint\n`, durationMs: 0 });
   }
   return new Promise((resolve) => {
-    pool.submit({ id, payload, arn: c.FunctionArn!, timeoutSec: c.Timeout ?? 3, memoryMb: c.MemorySize ?? 128, resolve: (r) => {
+    pool.submit({ id, payload, arn: c.FunctionArn!, timeoutSec: c.Timeout ?? 3, memoryMb: c.MemorySize ?? 128, ...(onChunk ? { onChunk } : {}), resolve: (r) => {
         writeFunctionLogs(ctx, c, version, id, r);
         resolve({ ...r, id });
       } });

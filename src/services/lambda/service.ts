@@ -15,6 +15,7 @@ import { AddLayerVersionPermission, DeleteLayerVersion, GetLayerVersion, GetLaye
 import { closeRuntime, openRuntime } from "./runtime.js";
 import { CreateFunctionUrlConfig, DeleteFunctionUrlConfig, GetFunctionUrlConfig, ListFunctionUrlConfigs, UpdateFunctionUrlConfig } from "./function-urls.js";
 import { lambdaUrlHttp } from "./url-http.js";
+import { InvokeWithResponseStream } from "./invoke-stream.js";
 import { CreateEventSourceMapping, DeleteEventSourceMapping, GetEventSourceMapping, ListEventSourceMappings, UpdateEventSourceMapping } from "./event-source-mappings/handlers.js";
 import { startMappings, stopMappings } from "./event-source-mappings/runner.js";
 
@@ -57,6 +58,7 @@ export const lambda = defineService({
     PublishVersion, ListVersionsByFunction, CreateAlias, GetAlias, UpdateAlias, DeleteAlias, ListAliases,
     CreateEventSourceMapping, GetEventSourceMapping, ListEventSourceMappings, UpdateEventSourceMapping, DeleteEventSourceMapping,
     PublishLayerVersion, GetLayerVersion, GetLayerVersionByArn, ListLayerVersions, ListLayers, DeleteLayerVersion, AddLayerVersionPermission,
+    InvokeWithResponseStream,
     CreateFunctionUrlConfig, GetFunctionUrlConfig, UpdateFunctionUrlConfig, DeleteFunctionUrlConfig, ListFunctionUrlConfigs,
     PutFunctionEventInvokeConfig, UpdateFunctionEventInvokeConfig, GetFunctionEventInvokeConfig, DeleteFunctionEventInvokeConfig, ListFunctionEventInvokeConfigs,
   },

@@ -19,6 +19,8 @@ export interface InvokeResult {
   initMs?: number;
   /** The worker's CloudWatch Logs stream (AWS_LAMBDA_LOG_STREAM_NAME), where function-logs.ts writes. */
   logStream?: string;
+  /** The answer was streamed (its bytes went through Invocation.onChunk). */
+  streamed?: boolean;
 }
 
 export interface Invocation {
@@ -28,6 +30,8 @@ export interface Invocation {
   timeoutSec: number;
   memoryMb: number;
   resolve(r: InvokeResult): void;
+  /** Response streaming: each chunk of a streamed answer as it arrives (InvokeWithResponseStream). */
+  onChunk?(chunk: Buffer): void;
 }
 
 export interface PoolSpec {
@@ -51,6 +55,8 @@ interface Running {
   started?: bigint;
   timer?: NodeJS.Timeout;
   done: boolean;
+  /** Some of the answer already went to the caller (response streaming). */
+  streamed?: boolean;
 }
 
 class Worker {
@@ -110,8 +116,25 @@ class Worker {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => this.route(req.method ?? "GET", req.url ?? "/", Buffer.concat(chunks), res));
+    // A streamed answer (Lambda-Runtime-Function-Response-Mode: streaming) reaches the caller
+    // chunk by chunk; an error after the first byte comes in the trailers.
+    const url = req.url ?? "/";
+    const streaming = req.headers["lambda-runtime-function-response-mode"] === "streaming" && this.current && url.endsWith(`/${this.current.inv.id}/response`) ? this.current : undefined;
+    req.on("data", (c: Buffer) => {
+      chunks.push(c);
+      if (streaming && !streaming.done) {
+        streaming.streamed = true;
+        streaming.inv.onChunk?.(c);
+      }
+    });
+    req.on("end", () => {
+      const errorType = streaming ? req.trailers["lambda-runtime-function-error-type"] : undefined;
+      if (errorType) {
+        const detail = Buffer.from(req.trailers["lambda-runtime-function-error-body"] ?? "", "base64");
+        return this.route(req.method ?? "GET", url.replace(/\/response$/, "/error"), detail, res);
+      }
+      this.route(req.method ?? "GET", url, Buffer.concat(chunks), res);
+    });
   }
 
   private route(method: string, url: string, body: Buffer, res: ServerResponse): void {
@@ -198,7 +221,7 @@ class Worker {
     const initMs = this.servedOne ? undefined : this.initMs;
     this.servedOne = true;
     this.current = undefined;
-    run.inv.resolve({ payload, ...(error ? { functionError: "Unhandled" as const } : {}), logs, durationMs, ...(initMs !== undefined ? { initMs } : {}), logStream: this.logStream });
+    run.inv.resolve({ payload, ...(error ? { functionError: "Unhandled" as const } : {}), logs, durationMs, ...(initMs !== undefined ? { initMs } : {}), logStream: this.logStream, ...(run.streamed ? { streamed: true } : {}) });
     if (reusable && !this.dead) this.pool.workerIdle(this);
   }
   private servedOne = false;

@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import { format } from "node:util";
 import http from "node:http";
 import net from "node:net";
+import { Writable } from "node:stream";
 
 // A standby worker (standby.ts) waits here for its function: the environment and the task
 // root arrive as one JSON line on stdin; then it runs exactly as a freshly spawned worker.
@@ -87,14 +88,16 @@ function onData(c) {
   pending = undefined;
   p.resolve({ status: Number(lines[0].split(" ")[1]), headers, body });
 }
+function connect() {
+  if (socket) return;
+  socket = net.connect({ host, port: Number(port), noDelay: true });
+  socket.on("data", onData);
+  socket.on("error", fail);
+  socket.on("close", () => fail(new Error("Runtime API connection closed")));
+}
 function call(method, path, body, headers = {}) {
   return new Promise((resolve, reject) => {
-    if (!socket) {
-      socket = net.connect({ host, port: Number(port), noDelay: true });
-      socket.on("data", onData);
-      socket.on("error", fail);
-      socket.on("close", () => fail(new Error("Runtime API connection closed")));
-    }
+    connect();
     pending = { resolve, reject };
     const data = body === undefined ? undefined : Buffer.from(body);
     let head = method + " " + BASE + path + " HTTP/1.1\r\nHost: " + host + ":" + port + "\r\n";
@@ -102,6 +105,79 @@ function call(method, path, body, headers = {}) {
     for (const [k, v] of Object.entries(headers)) head += k + ": " + v + "\r\n";
     socket.write(data ? Buffer.concat([Buffer.from(head + "\r\n", "latin1"), data]) : head + "\r\n");
   });
+}
+
+// Response streaming (InvokeWithResponseStream): the answer goes out as a chunked POST while the
+// handler writes; an error after the first byte travels in the trailers, as AWS's runtime sends it.
+function openStream(path, contentType) {
+  connect();
+  socket.write("POST " + BASE + path + " HTTP/1.1\r\nHost: " + host + ":" + port + "\r\nContent-Type: " + contentType + "\r\nLambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\nTrailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\r\n");
+  return {
+    chunk(b) {
+      if (b.length === 0) return;
+      socket.write(b.length.toString(16) + "\r\n");
+      socket.write(b);
+      socket.write("\r\n");
+    },
+    end(errorType, errorBody) {
+      return new Promise((resolve, reject) => {
+        pending = { resolve, reject };
+        socket.write(errorType ? "0\r\nLambda-Runtime-Function-Error-Type: " + errorType + "\r\nLambda-Runtime-Function-Error-Body: " + Buffer.from(errorBody).toString("base64") + "\r\n\r\n" : "0\r\n\r\n");
+      });
+    },
+  };
+}
+const STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
+globalThis.awslambda = {
+  streamifyResponse(fn) {
+    fn[STREAMING] = "response";
+    return fn;
+  },
+  HttpResponseStream: {
+    // Function URL answers: a JSON prelude (statusCode, headers, cookies), 8 zero bytes, then the body.
+    from(stream, prelude) {
+      stream.setContentType("application/vnd.awslambda.http-integration-response");
+      stream.write(JSON.stringify(prelude ?? {}));
+      stream.write(Buffer.alloc(8));
+      return stream;
+    },
+  },
+};
+
+async function invokeStreaming(event, context) {
+  let contentType = "application/octet-stream";
+  let post;
+  const open = () => (post ??= openStream("/invocation/" + requestId + "/response", contentType));
+  const done = new Promise((resolve) => {
+    const rs = new Writable({
+      write(chunk, _enc, cb) {
+        open().chunk(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+        cb();
+      },
+      final(cb) {
+        cb();
+        resolve();
+      },
+    });
+    rs.setContentType = (t) => {
+      contentType = t;
+    };
+    context.responseStream = rs;
+  });
+  const rs = context.responseStream;
+  delete context.responseStream;
+  let error;
+  try {
+    await handler(event, rs, context);
+    if (!rs.writableEnded) rs.end();
+    await done;
+  } catch (e) {
+    error = e;
+  }
+  open();
+  if (error) console.error("Invoke Error \t" + errorBody(error));
+  process.stdout.write("\x1eNIMBUS-FLUSH\x1e\n");
+  await post.end(error ? (error?.name ?? "Error") : undefined, error ? errorBody(error) : undefined);
 }
 
 for (const [name, level] of [["log", "INFO"], ["info", "INFO"], ["warn", "WARN"], ["error", "ERROR"], ["debug", "DEBUG"]]) {
@@ -157,6 +233,10 @@ for (;;) {
     logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
+  if (handler[STREAMING] === "response") {
+    await invokeStreaming(next.body.length ? JSON.parse(next.body.toString("utf8")) : null, context);
+    continue;
+  }
   let out;
   try {
     const event = next.body.length ? JSON.parse(next.body.toString("utf8")) : null;
