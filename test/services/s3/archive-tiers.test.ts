@@ -20,7 +20,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { advanceClock, freshAccount, startNimbus, type TestNimbus } from "../../support/nimbus.js";
-import { AWS, ok, useClients } from "../../clients/support.js";
+import { AWS, PYTHON, ok, useClients } from "../../clients/support.js";
 import { eventQueue } from "./event-queue.js";
 import { client, text, uniq } from "./helpers.js";
 
@@ -251,4 +251,37 @@ describe("events S3 emits on its own", () => {
     expect(typeof ev.s3.object.versionId).toBe("string");
     expect(await failure(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "tmp/x" })))).toMatchObject({ status: 404 });
   });
+});
+
+describe.skipIf(!PYTHON)("boto3 and Intelligent-Tiering archive tiers", () => {
+  it("configures, sees ArchiveStatus and InvalidObjectState with AccessTier, restores with an empty RestoreRequest", async () => {
+    const account = freshAccount();
+    const bucket = uniq("itpy");
+    const script = `
+import sys, json, urllib.request, boto3
+endpoint, bucket = sys.argv[1], sys.argv[2]
+def advance(d):
+    req = urllib.request.Request(endpoint + "/_nimbus/clock", data=json.dumps({"advance": d}).encode(), method="POST")
+    urllib.request.urlopen(req).read()
+s3 = boto3.client("s3", endpoint_url=endpoint)
+s3.create_bucket(Bucket=bucket)
+s3.put_bucket_intelligent_tiering_configuration(Bucket=bucket, Id="all", IntelligentTieringConfiguration={
+    "Id": "all", "Status": "Enabled", "Tierings": [{"AccessTier": "ARCHIVE_ACCESS", "Days": 90}]})
+out = {"list": [c["Id"] for c in s3.list_bucket_intelligent_tiering_configurations(Bucket=bucket)["IntelligentTieringConfigurationList"]]}
+s3.put_object(Bucket=bucket, Key="k", Body=b"z" * (256 * 1024), StorageClass="INTELLIGENT_TIERING")
+advance("P91D")
+out["archive"] = s3.head_object(Bucket=bucket, Key="k").get("ArchiveStatus")
+try:
+    s3.get_object(Bucket=bucket, Key="k")
+except s3.exceptions.InvalidObjectState as e:
+    out["error"] = [e.response["Error"]["Code"], e.response.get("StorageClass"), e.response.get("AccessTier")]
+out["status"] = s3.restore_object(Bucket=bucket, Key="k", RestoreRequest={})["ResponseMetadata"]["HTTPStatusCode"]
+advance("PT5H")
+out["after"] = s3.head_object(Bucket=bucket, Key="k").get("ArchiveStatus")
+out["size"] = len(s3.get_object(Bucket=bucket, Key="k")["Body"].read())
+print(json.dumps(out))
+`;
+    const out = ok(await clients.python(account, script, n.endpoint, bucket));
+    expect(out).toEqual({ list: ["all"], archive: "ARCHIVE_ACCESS", error: ["InvalidObjectState", "INTELLIGENT_TIERING", "ARCHIVE_ACCESS"], status: 202, after: null, size: 256 * 1024 });
+  }, 120_000);
 });
