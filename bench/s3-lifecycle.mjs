@@ -4,7 +4,11 @@
 //   no match  a rule whose prefix selects no object;
 //   not due   a rule selecting every object, none old enough yet;
 //   transition every object to GLACIER;
-//   expire    every object (rows deleted, then their blobs).
+//   expire    every object (rows deleted, then their blobs);
+// then, in a second bucket of as many INTELLIGENT_TIERING objects (200 KiB each in their rows)
+// with an archive configuration (ARCHIVE_ACCESS after 90 days), the tiering pass:
+//   not due   one day later (the SQL cutoff leaves every row out);
+//   archive   90 days later: every object moves to the Archive Access tier.
 // The 100,000 objects are seeded straight into the data directory while Nimbus is stopped (rows
 // shaped like one written through PutObject, each with its own 1-byte blob): putting them
 // through the API would measure 100,000 fsyncs, not the worker.
@@ -14,7 +18,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
-import { CreateBucketCommand, ListObjectsV2Command, PutBucketLifecycleConfigurationCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketIntelligentTieringConfigurationCommand, PutBucketLifecycleConfigurationCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { cpuSeconds, spawnServer, sleep } from "./lib.mjs";
 
 process.emitWarning = () => {};
@@ -22,6 +26,7 @@ const N = Number(process.argv[2] ?? 100_000);
 const Database = createRequire(import.meta.url)("better-sqlite3");
 const dataDir = mkdtempSync(join(tmpdir(), "nimbus-bench-lc-"));
 const bucket = "lifecycle-bench";
+const tieringBucket = "tiering-bench";
 
 async function start() {
   const { child, url } = await spawnServer(["bin/nimbus.js", "start", "--port", "0", "--data-dir", dataDir], /ready on (http:\/\/[^\s]+)/);
@@ -38,6 +43,7 @@ async function stop(child) {
 let srv = await start();
 await srv.s3.send(new CreateBucketCommand({ Bucket: bucket }));
 await srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: "template", Body: "x" }));
+await srv.s3.send(new CreateBucketCommand({ Bucket: tieringBucket }));
 await stop(srv.child);
 
 // 2. Seed N rows like it, each with its own inline blob.
@@ -53,6 +59,11 @@ await stop(srv.child);
       const id = `${t.blob_id.slice(0, -12)}${String(i).padStart(12, "0")}`;
       insBlob.run(id, bytes);
       insRow.run({ ...t, key: Buffer.from(`data/${String(i).padStart(7, "0")}`), blob_id: id, seq: t.seq + i + 1 });
+    }
+    for (let i = 0; i < N; i++) {
+      const id = `${t.blob_id.slice(0, -13)}t${String(i).padStart(12, "0")}`;
+      insBlob.run(id, bytes);
+      insRow.run({ ...t, bucket: tieringBucket, key: Buffer.from(`it/${String(i).padStart(7, "0")}`), blob_id: id, seq: t.seq + N + i + 1, storage_class: "INTELLIGENT_TIERING", size: 200 * 1024 });
     }
   })();
   db.close();
@@ -104,12 +115,20 @@ const afterTransition = await classes();
 await setRules([{ ID: "gone", Status: "Enabled", Filter: { Prefix: "data/" }, Expiration: { Days: 1 } }]);
 results.push(await advance(`expire ${N} objects`, 1));
 const left = await count();
+await s3.send(new PutBucketIntelligentTieringConfigurationCommand({
+  Bucket: tieringBucket,
+  Id: "archive",
+  IntelligentTieringConfiguration: { Id: "archive", Status: "Enabled", Tierings: [{ AccessTier: "ARCHIVE_ACCESS", Days: 90 }] },
+}));
+results.push(await advance(`tiering: ${N} objects, not due`, 1));
+results.push(await advance(`tiering: archive ${N} objects`, 90));
+const archived = (await s3.send(new HeadObjectCommand({ Bucket: tieringBucket, Key: `it/${String(N - 1).padStart(7, "0")}` }))).ArchiveStatus;
 
 // /proc counts CPU in 10 ms ticks: the idle scenarios read as 0.00-0.02 s.
 for (const r of results) {
   console.log(`${r.label.padEnd(42)} server CPU ${r.cpuS.toFixed(2).padStart(6)} s (${((r.cpuS / 5) * 100).toFixed(1).padStart(5)}% of the 5 s target)  advance wall ${r.wallMs.toFixed(0).padStart(6)} ms`);
 }
-console.log(`storage class after the transition: ${afterTransition}; objects left after the expiry: ${left} (template only: ${left === 1})`);
+console.log(`storage class after the transition: ${afterTransition}; objects left after the expiry: ${left} (template only: ${left === 1}); last tiering object: ${archived}`);
 const worst = Math.max(results[3].cpuS, results[4].cpuS);
 console.log(`target: matching rule under 5 s server time -> ${worst < 5 ? "met" : "NOT met"} (${worst.toFixed(2)} s)`);
 await stop(child);
