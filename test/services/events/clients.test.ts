@@ -1,7 +1,7 @@
 // EventBridge through the aws CLI (`aws events ...`) and boto3, and across a restart: rules,
 // targets and schedules are durable.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
+import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { advanceClock, freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 import { AWS, PYTHON, ok, useClients } from "../../clients/support.js";
@@ -66,6 +66,38 @@ print(json.dumps({"failed": out["FailedEntryCount"], "codes": [e.get("ErrorCode"
 });
 
 describe("across a restart", () => {
+  it("delivers events acknowledged before a stop once Nimbus is back (durable outbox)", async () => {
+    const own = await startNimbus();
+    const account = freshAccount();
+    const cfg = sdkConfig(own.endpoint, { accountId: account });
+    const eb = new EventBridgeClient(cfg);
+    const sqs = new SQSClient(cfg);
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "later" }));
+    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
+    const { RuleArn } = await eb.send(new PutRuleCommand({ Name: "r", EventPattern: '{"source":["app"]}' }));
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: queuePolicy(arn, RuleArn!) } }));
+    await eb.send(new PutTargetsCommand({ Rule: "r", Targets: [{ Id: "q", Arn: arn }] }));
+    const pause = await fetch(`${own.endpoint}/_nimbus/chaos`, { method: "POST", body: JSON.stringify({ service: "eventbridge", action: "pause-delivery" }) });
+    expect(await pause.json()).toEqual({ paused: true, queued: 0 });
+    const out = await eb.send(new PutEventsCommand({ Entries: [1, 2, 3].map((i) => ({ Source: "app", DetailType: "T", Detail: JSON.stringify({ i }) })) }));
+    expect(out.FailedEntryCount).toBe(0);
+    const queued = await fetch(`${own.endpoint}/_nimbus/chaos`, { method: "POST", body: JSON.stringify({ service: "eventbridge", action: "pause-delivery" }) });
+    expect(await queued.json()).toEqual({ paused: true, queued: 3 });
+    await own.stop({ keepData: true });
+    const again = await startNimbus({ dataDir: own.dataDir });
+    try {
+      const sqs2 = new SQSClient(sdkConfig(again.endpoint, { accountId: account }));
+      const ids: string[] = [];
+      for (let i = 0; i < 20 && ids.length < 3; i++) {
+        const r = await sqs2.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }));
+        ids.push(...(r.Messages ?? []).map((m) => JSON.parse(m.Body!).id as string));
+      }
+      expect(ids.sort()).toEqual(out.Entries!.map((e) => e.EventId!).sort());
+    } finally {
+      await again.stop();
+    }
+  }, 60_000);
+
   it("keeps rules, targets and schedules: a rate rule fires after the restart when time is advanced", async () => {
     const own = await startNimbus();
     const account = freshAccount();
