@@ -141,7 +141,7 @@ export function writeFunctionLogs(
   events.push({ timestamp: end, message: `END RequestId: ${requestId}\n` });
   events.push({
     timestamp: end,
-    message: `REPORT RequestId: ${requestId}\tDuration: ${ms(r.durationMs)} ms\tBilled Duration: ${Math.max(1, Math.ceil(r.durationMs))} ms\tMemory Size: ${memory} MB\tMax Memory Used: ${memory} MB\t${r.initMs !== undefined ? `Init Duration: ${ms(r.initMs)} ms\t` : ""}\n`,
+    message: `REPORT RequestId: ${requestId}\tDuration: ${ms(r.durationMs)} ms\tBilled Duration: ${Math.max(1, Math.ceil(r.durationMs))} ms\tMemory Size: ${memory} MB\tMax Memory Used: ${r.maxMemoryMb ?? memory} MB\t${r.initMs !== undefined ? `Init Duration: ${ms(r.initMs)} ms\t` : ""}\n`,
   });
   writerFor(ctx.client).add(account, region, `/aws/lambda/${c.FunctionName}`, r.logStream ?? logStreamName(end, version), events);
 }

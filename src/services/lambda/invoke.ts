@@ -107,7 +107,7 @@ export function tail(id: string, r: InvokeResult, memoryMb: number, version = "$
     r.logs +
     (r.logs && !r.logs.endsWith("\n") ? "\n" : "") +
     `END RequestId: ${id}\n` +
-    `REPORT RequestId: ${id}\tDuration: ${ms(r.durationMs)} ms\tBilled Duration: ${Math.max(1, Math.ceil(r.durationMs))} ms\tMemory Size: ${memoryMb} MB\tMax Memory Used: ${memoryMb} MB\t${r.initMs !== undefined ? `Init Duration: ${ms(r.initMs)} ms\t` : ""}\n`;
+    `REPORT RequestId: ${id}\tDuration: ${ms(r.durationMs)} ms\tBilled Duration: ${Math.max(1, Math.ceil(r.durationMs))} ms\tMemory Size: ${memoryMb} MB\tMax Memory Used: ${r.maxMemoryMb ?? memoryMb} MB\t${r.initMs !== undefined ? `Init Duration: ${ms(r.initMs)} ms\t` : ""}\n`;
   const buf = Buffer.from(lines, "utf8");
   return (buf.length > TAIL ? buf.subarray(buf.length - TAIL) : buf).toString("base64");
 }
@@ -159,6 +159,7 @@ export function run(ctx: ExecContext, doc: StoredFunction, payload: Buffer, vers
     runtime: spec,
     bootstrapFile: spec.family === "node" ? rt.bootstraps.node : spec.family === "python" ? rt.bootstraps.python : join(root, "bootstrap"),
     cwd: root,
+    memoryMb: c.MemorySize ?? 128,
     env: () => environment(ctx, doc, root, version),
   });
   // A custom runtime without its bootstrap fails as AWS reports it.

@@ -7,6 +7,7 @@ import { NODE_BOOTSTRAP } from "./runtimes/node-bootstrap.js";
 import { PYTHON_BOOTSTRAP } from "./runtimes/python-bootstrap.js";
 import { Pool, type PoolLimits, type PoolSpec } from "./workers.js";
 import { Standby } from "./standby.js";
+import { MemoryLimits } from "./memory-limits.js";
 import type { ZipEntry } from "./zip.js";
 
 export class LambdaRuntime {
@@ -14,6 +15,7 @@ export class LambdaRuntime {
   readonly bootstraps: { node: string; python: string };
   private readonly pools = new Map<string, Pool>();
   readonly standby: Standby;
+  readonly memory: MemoryLimits;
 
   constructor(
     dataDir: string,
@@ -29,6 +31,7 @@ export class LambdaRuntime {
     // An empty CommonJS module a standby node worker imports to load the CJS-from-ESM loader early.
     writeFileSync(join(rt, "warm.cjs"), "module.exports = {};\n");
     this.standby = new Standby(this.bootstraps, limits.standby, limits.idleMs);
+    this.memory = new MemoryLimits(limits.memoryLimits);
   }
 
   /** The task root of a code version (content-addressed by its SHA-256, hex). */
@@ -67,6 +70,7 @@ export class LambdaRuntime {
           if (this.pools.get(gone.spec.key) === gone) this.pools.delete(gone.spec.key);
         },
         this.standby,
+        this.memory,
       );
       this.pools.set(spec.key, p);
     }
@@ -85,6 +89,7 @@ export class LambdaRuntime {
     this.standby.close();
     for (const p of this.pools.values()) p.close();
     this.pools.clear();
+    this.memory.close();
   }
 }
 
@@ -96,6 +101,7 @@ export function openRuntime(db: Db, dataDir: string): LambdaRuntime {
     maxQueued: Number(process.env.NIMBUS_LAMBDA_MAX_QUEUED ?? 1000),
     idleMs: Number(process.env.NIMBUS_LAMBDA_IDLE_MS ?? 300_000),
     standby: Number(process.env.NIMBUS_LAMBDA_STANDBY ?? 1),
+    memoryLimits: process.env.NIMBUS_LAMBDA_MEMORY_LIMITS !== "off",
   };
   const rt = new LambdaRuntime(dataDir, limits);
   runtimes.set(db, rt);

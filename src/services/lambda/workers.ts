@@ -9,6 +9,8 @@ import type { AddressInfo } from "node:net";
 import { AwsError } from "../../core/errors.js";
 import type { RuntimeSpec } from "./runtimes.js";
 import { needsFreshProcess, type Standby } from "./standby.js";
+import type { MemoryLimits } from "./memory-limits.js";
+import type { CgroupPlan } from "../../core/runtime/cgroups.js";
 
 export interface InvokeResult {
   payload: Buffer;
@@ -21,6 +23,8 @@ export interface InvokeResult {
   logStream?: string;
   /** The answer was streamed (its bytes went through Invocation.onChunk). */
   streamed?: boolean;
+  /** The worker's memory high-water mark (its cgroup's), when memory limits apply. */
+  maxMemoryMb?: number;
 }
 
 export interface Invocation {
@@ -39,6 +43,8 @@ export interface PoolSpec {
   runtime: RuntimeSpec;
   bootstrapFile: string;
   cwd: string;
+  /** MemorySize: the worker's memory limit where cgroups allow (memory-limits.ts). */
+  memoryMb: number;
   /** The complete environment of a worker minus AWS_LAMBDA_RUNTIME_API (filled per worker). */
   env(): Promise<Record<string, string>>;
 }
@@ -71,6 +77,7 @@ class Worker {
   idleTimer?: NodeJS.Timeout;
   dead = false;
   logStream?: string;
+  cgroup?: CgroupPlan;
 
   constructor(readonly pool: Pool) {
     this.server = createServer((req, res) => this.onRequest(req, res));
@@ -92,12 +99,15 @@ class Worker {
     if (spare) {
       proc = spare.proc;
       this.initLogs.push(...spare.output);
+      this.cgroup = this.pool.memory?.join(proc.pid, spec.memoryMb);
       proc.stdin!.end(`${JSON.stringify({ env, cwd: spec.cwd })}\n`);
     } else {
       const [command, args] = spec.runtime.family === "provided" ? [spec.bootstrapFile, []] : [spec.runtime.command, spec.runtime.family === "python" ? ["-u", spec.bootstrapFile] : [spec.bootstrapFile]];
       proc = spawn(command, args, { cwd: spec.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+      this.cgroup = this.pool.memory?.join(proc.pid, spec.memoryMb);
     }
     this.proc = proc;
+    proc.once("exit", () => this.pool.memory?.release(this.cgroup));
     const sink = (c: Buffer) => {
       const run = this.current && !this.current.done ? this.current : undefined;
       if (!run) return this.initLogs.push(c);
@@ -221,7 +231,7 @@ class Worker {
     const initMs = this.servedOne ? undefined : this.initMs;
     this.servedOne = true;
     this.current = undefined;
-    run.inv.resolve({ payload, ...(error ? { functionError: "Unhandled" as const } : {}), logs, durationMs, ...(initMs !== undefined ? { initMs } : {}), logStream: this.logStream, ...(run.streamed ? { streamed: true } : {}) });
+    run.inv.resolve({ payload, ...(error ? { functionError: "Unhandled" as const } : {}), logs, durationMs, ...(initMs !== undefined ? { initMs } : {}), logStream: this.logStream, ...(run.streamed ? { streamed: true } : {}), ...(this.cgroup ? { maxMemoryMb: this.pool.memory?.maxUsedMb(this.cgroup) } : {}) });
     if (reusable && !this.dead) this.pool.workerIdle(this);
   }
   private servedOne = false;
@@ -262,6 +272,8 @@ export interface PoolLimits {
   idleMs: number;
   /** Standby processes per runtime family (standby.ts); 0 disables. */
   standby: number;
+  /** MemorySize enforced through cgroups (memory-limits.ts). */
+  memoryLimits: boolean;
 }
 
 export class Pool {
@@ -274,6 +286,7 @@ export class Pool {
     private readonly limits: PoolLimits,
     private readonly onEmpty: (p: Pool) => void,
     readonly standby?: Standby,
+    readonly memory?: MemoryLimits,
   ) {}
 
   /** Runs an invocation on a warm worker, a new one, or queues it; refuses beyond the limits. */
