@@ -12,6 +12,10 @@ import { RunInstances } from "./handlers/run-instances.js";
 import { CreateVolume, DeleteVolume, DescribeVolumes, DescribeVolumesModifications, ModifyVolume, recoverVolumes } from "./handlers/volumes.js";
 import { AttachVolume, DetachVolume } from "./handlers/volume-attachments.js";
 import { CopySnapshot, CreateSnapshot, DeleteSnapshot, DescribeSnapshots } from "./handlers/snapshots.js";
+import {
+  CreateLaunchTemplate, CreateLaunchTemplateVersion, DeleteLaunchTemplate, DeleteLaunchTemplateVersions, DescribeLaunchTemplates, DescribeLaunchTemplateVersions,
+  ModifyLaunchTemplate,
+} from "./handlers/launch-templates.js";
 import { Fleet } from "./instances/fleet.js";
 import { peekFleet, registerFleet, unregisterFleet } from "./instances/registry.js";
 import { DescribeAvailabilityZones, DescribeRegions } from "./handlers/regions.js";
@@ -107,5 +111,7 @@ export const ec2 = defineService({
     DescribeImages, DescribeInstanceTypes, CreateImage, CopyImage, DeregisterImage, DescribeSpotPriceHistory,
     CreateVolume, DescribeVolumes, DeleteVolume, ModifyVolume, DescribeVolumesModifications, AttachVolume, DetachVolume,
     CreateSnapshot, DescribeSnapshots, DeleteSnapshot, CopySnapshot,
+    CreateLaunchTemplate, CreateLaunchTemplateVersion, DescribeLaunchTemplates, DescribeLaunchTemplateVersions, ModifyLaunchTemplate, DeleteLaunchTemplate,
+    DeleteLaunchTemplateVersions,
   },
 });

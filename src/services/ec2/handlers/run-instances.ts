@@ -14,6 +14,7 @@ import { allocatePublicIp } from "../vpc/public-ips.js";
 import { KIND, stateOf, type Ec2State, type KeyDoc, type SgDoc, type SubnetDoc, type VpcDoc } from "../vpc/store.js";
 import { findImage } from "./images.js";
 import { makeVolumes, planVolumes } from "./block-device-mappings.js";
+import { fromTemplate } from "./launch-templates.js";
 import { materialize } from "./volumes.js";
 import type { SnapshotDoc, VolumeDoc } from "../volumes/store.js";
 import { fleetOf } from "../instances/registry.js";
@@ -108,10 +109,18 @@ function validateCounts(input: RunInstancesRequest): { min: number; max: number 
   return { min, max };
 }
 
-export const RunInstances: Handler<RunInstancesRequest, Reservation> = async (input, ctx) => {
+export const RunInstances: Handler<RunInstancesRequest, Reservation> = async (given, ctx) => {
   const fleet = fleetOf(ctx);
   const scope = `${ctx.accountId}/${ctx.region}`;
-  const { min, max } = validateCounts(input);
+  const { min, max } = validateCounts(given);
+  // 0. A launch template's data under the call's own parameters.
+  const { input, systemTags } = given.LaunchTemplate
+    ? ctx.store.tx(() => {
+        const s = stateOf(ctx);
+        ensureDefaultVpc(s);
+        return fromTemplate(s, given.LaunchTemplate!, given);
+      })
+    : { input: given, systemTags: [] };
   const profile = input.IamInstanceProfile && (input.IamInstanceProfile.Arn || input.IamInstanceProfile.Name) ? await resolveProfile(ctx, input.IamInstanceProfile) : undefined;
   const launched: string[] = [];
   // Extra volumes' files are made before their instance boots.
@@ -172,7 +181,7 @@ export const RunInstances: Handler<RunInstancesRequest, Reservation> = async (in
       throw new AwsError("InvalidParameterCombination", `The specified instance interruption behavior '${behavior}' is not supported for one-time Spot Instance requests. Specify a persistent request type.`, 400);
     }
     // 4. Tags on create: instance and network-interface specifications.
-    const tags = tagsOnCreate(input.TagSpecifications, "instance", ["volume", "network-interface", "spot-instances-request"]);
+    const tags = [...tagsOnCreate(input.TagSpecifications, "instance", ["volume", "network-interface", "spot-instances-request"]), ...systemTags];
     const volumeTags = mergeTags([], validateTags(input.TagSpecifications?.find((t) => t.ResourceType === "volume")?.Tags));
     const plans = planVolumes(s, image, input.BlockDeviceMappings);
     const eniTags = mergeTags([], validateTags(input.TagSpecifications?.find((t) => t.ResourceType === "network-interface")?.Tags));
