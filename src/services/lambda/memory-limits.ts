@@ -34,6 +34,9 @@ export class MemoryLimits {
     // No CPU limit: AWS scales CPU with memory, which would make a 128 MB function crawl here.
     const plan = cg.create(`worker-${++this.n}`, cpus().length, memoryMb);
     for (const dir of plan.dirs) {
+      // v1: only the memory hierarchy. A cpu group of its own would make the worker one more
+      // scheduling entity with its own CFS bandwidth accounting, for no limit at all.
+      if (/^\/sys\/fs\/cgroup\/(cpu|cpuacct)\//.test(dir)) continue;
       // v1: charge the pages a standby process already has to the worker's group too.
       tryWrite(join(dir, "memory.move_charge_at_immigrate"), "3");
       tryWrite(join(dir, "cgroup.procs"), String(pid));
