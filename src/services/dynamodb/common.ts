@@ -120,6 +120,8 @@ export function keyAttributes(t: TableRecord, item: Item): Item {
   return out;
 }
 
+const NO_REFS = new Refs(undefined, undefined);
+
 /**
  * ExpressionAttributeNames/Values of a request, checked the way AWS does before any parsing:
  * present only with an expression, and not empty.
@@ -130,6 +132,9 @@ export function refsOf(
 ): Refs {
   const names = input.ExpressionAttributeNames;
   const values = input.ExpressionAttributeValues as Record<string, AV> | undefined;
+  // Most item requests carry neither: one shared, never-written Refs (name() and value() throw
+  // before recording anything when there is nothing to look up).
+  if (names === undefined && values === undefined) return NO_REFS;
   if (names !== undefined) {
     if (!anyExpression) throw validation("ExpressionAttributeNames can only be specified when using expressions");
     if (Object.keys(names).length === 0) throw validation("ExpressionAttributeNames must not be empty");

@@ -78,6 +78,7 @@ export class Refs {
 
   /** AWS's checks once every expression of a request is parsed. */
   checkUnused(): void {
+    if (this.names === undefined && this.values === undefined) return;
     const unusedNames = Object.keys(this.names ?? {}).filter((k) => !this.usedNames.has(k));
     if (unusedNames.length) throw validation(`Value provided in ExpressionAttributeNames unused in expressions: keys: {${unusedNames.join(", ")}}`);
     const unusedValues = Object.keys(this.values ?? {}).filter((k) => !this.usedValues.has(k));

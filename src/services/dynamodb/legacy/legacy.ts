@@ -22,6 +22,8 @@ const present = (input: Params, name: string) => input[name] !== undefined && in
  */
 export function checkExpressionParams(input: object, expressions: string[], legacy: string[]): void {
   const p = input as Params;
+  // Nothing to check when the request has no expression and no ExpressionAttribute* (most do not).
+  if (!present(p, "ExpressionAttributeNames") && !present(p, "ExpressionAttributeValues") && !expressions.some((e) => present(p, e))) return;
   const used = expressions.filter((e) => present(p, e));
   if (used.length) {
     // A Query's KeyConditions may stand beside a FilterExpression or ProjectionExpression.
