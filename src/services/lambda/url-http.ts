@@ -173,7 +173,7 @@ export const lambdaUrlHttp: RawHttpHook = {
     const r = await run(ctx, doc, Buffer.from(JSON.stringify(event)), version, requestId);
     const cors = corsHeaders(config, origin, false);
     if (r.functionError) return { status: 502, headers: { "content-type": "application/json", "x-amzn-requestid": requestId, ...cors }, body: JSON.stringify({ Message: "Internal Server Error" }) };
-    const answer = mapAnswer(r.payload);
+    const answer = r.streamed ? mapStreamed(r.payload) : mapAnswer(r.payload);
     return { ...answer, headers: { ...answer.headers, "x-amzn-requestid": requestId, ...cors } };
   },
 };
@@ -195,6 +195,27 @@ function mapAnswer(payload: Buffer): RawHttpResponse {
     return { status: Number(o.statusCode), headers, body: o.isBase64Encoded ? Buffer.from(text, "base64") : text };
   }
   return { status: 200, headers: { "content-type": "application/json" }, body: typeof out === "string" ? out : JSON.stringify(out) };
+}
+
+/**
+ * A streamed answer (awslambda.streamifyResponse): HttpResponseStream.from's JSON prelude
+ * (statusCode, headers, cookies) and 8 zero bytes before the body; without them, the bytes as
+ * they are. (Nimbus gathers the stream before answering: see GAPS.md.)
+ */
+function mapStreamed(payload: Buffer): RawHttpResponse {
+  const cut = payload.indexOf(Buffer.alloc(8));
+  if (cut > 0) {
+    try {
+      const prelude = JSON.parse(payload.subarray(0, cut).toString("utf8")) as { statusCode?: number; headers?: Record<string, unknown>; cookies?: string[] };
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(prelude.headers ?? {})) headers[k.toLowerCase()] = String(v);
+      if (prelude.cookies?.length) headers["set-cookie"] = prelude.cookies.join(", ");
+      return { status: Number(prelude.statusCode ?? 200), headers, body: payload.subarray(cut + 8) };
+    } catch {
+      // not a prelude: the bytes as they are
+    }
+  }
+  return { status: 200, headers: { "content-type": "application/octet-stream" }, body: payload };
 }
 
 /** The request time in AWS's format: 12/Mar/2020:19:03:58 +0000. */

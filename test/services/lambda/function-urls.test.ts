@@ -140,6 +140,25 @@ describe("Function URL requests", () => {
     expect(JSON.parse(failed.body)).toEqual({ Message: "Internal Server Error" });
   });
 
+  it("maps a streamed answer (HttpResponseStream.from's prelude) of a RESPONSE_STREAM URL", async () => {
+    const account = freshAccount();
+    const lambda = new LambdaClient(sdkConfig(n.endpoint, { accountId: account }));
+    const code = `exports.handler = awslambda.streamifyResponse(async (event, stream) => {
+  stream = awslambda.HttpResponseStream.from(stream, { statusCode: 202, headers: { "content-type": "text/plain", "x-kind": "stream" } });
+  stream.write("part1 ");
+  stream.end("part2 " + event.rawPath);
+});`;
+    await lambda.send(new CreateFunctionCommand({ FunctionName: "st", Runtime: "nodejs20.x", Role: `arn:aws:iam::${account}:role/r`, Handler: "index.handler", Code: { ZipFile: zip({ "index.js": code }) } }));
+    const url = await lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: "st", AuthType: "NONE", InvokeMode: "RESPONSE_STREAM" }));
+    expect(url.InvokeMode).toBe("RESPONSE_STREAM");
+    await lambda.send(new AddPermissionCommand({ FunctionName: "st", StatementId: "url", Action: "lambda:InvokeFunctionUrl", Principal: "*", FunctionUrlAuthType: "NONE" }));
+    const r = await send("GET", new URL(url.FunctionUrl!).host, "/s");
+    expect(r.status).toBe(202);
+    expect(r.headers["content-type"]).toBe("text/plain");
+    expect(r.headers["x-kind"]).toBe("stream");
+    expect(r.body).toBe("part1 part2 /s");
+  });
+
   it("answers CORS preflights from the config and adds CORS headers for allowed origins", async () => {
     const { lambda, host } = await setup("NONE");
     await lambda.send(new AddPermissionCommand({ FunctionName: "web", StatementId: "url", Action: "lambda:InvokeFunctionUrl", Principal: "*", FunctionUrlAuthType: "NONE" }));
