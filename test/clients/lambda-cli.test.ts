@@ -72,3 +72,38 @@ print(json.dumps({"state": c["State"], "ok": json.loads(ok["Payload"].read()), "
     expect(out.bad.errorMessage).toBe("'k'");
   });
 });
+
+describe.skipIf(!AWS || !PYTHON)("Lambda function URLs through the aws CLI and boto3", () => {
+  it("the CLI makes an AWS_IAM URL; a request signed by botocore's SigV4Auth reaches the function, an unsigned one is refused", async () => {
+    const account = freshAccount();
+    const z = pyZip("url", { "app.py": "def handler(event, context):\n    return {'statusCode': 200, 'body': event['requestContext']['authorizer']['iam']['accountId'] + ' ' + event['rawPath']}\n" });
+    ok(await c.aws(account, "lambda", "create-function", "--function-name", "url-fn", "--runtime", "python3.12", "--handler", "app.handler", "--role", `arn:aws:iam::${account}:role/r`, "--zip-file", `fileb://${z}`));
+    const cfg = ok(await c.aws(account, "lambda", "create-function-url-config", "--function-name", "url-fn", "--auth-type", "AWS_IAM"));
+    expect(cfg.AuthType).toBe("AWS_IAM");
+    const urlId = new URL(cfg.FunctionUrl).hostname.split(".")[0];
+    const listed = ok(await c.aws(account, "lambda", "list-function-url-configs", "--function-name", "url-fn"));
+    expect(listed.FunctionUrlConfigs.map((x: { FunctionUrl: string }) => x.FunctionUrl)).toEqual([cfg.FunctionUrl]);
+    const script = `
+import boto3, json, sys, urllib.request, urllib.error
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+url = sys.argv[1] + "/_lambda-url/" + sys.argv[2] + "/hello"
+def get(sign):
+    req = AWSRequest(method="GET", url=url)
+    if sign:
+        SigV4Auth(boto3.Session().get_credentials(), "lambda", "us-east-1").add_auth(req)
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=dict(req.headers.items()))) as r:
+            return [r.status, r.read().decode()]
+    except urllib.error.HTTPError as e:
+        return [e.code, e.read().decode()]
+print(json.dumps({"signed": get(True), "unsigned": get(False)}))
+`;
+    const out = ok(await c.python(account, script, n.endpoint, urlId));
+    expect(out.signed).toEqual([200, `${account} /hello`]);
+    expect(out.unsigned[0]).toBe(403);
+    expect(JSON.parse(out.unsigned[1])).toEqual({ Message: "Forbidden" });
+    ok(await c.aws(account, "lambda", "delete-function-url-config", "--function-name", "url-fn"));
+    expect(failed(await c.aws(account, "lambda", "get-function-url-config", "--function-name", "url-fn"))).toContain("ResourceNotFoundException");
+  });
+});
