@@ -11,7 +11,7 @@
 // (an object named `a//b/../c` is signed as is); every other service normalizes the path
 // (RFC 3986 dot segments, empty segments dropped) and URI-encodes the already-encoded path
 // again ("double encoding").
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { type HeaderMap, headerValue } from "./parse-authorization.js";
 
 export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -183,8 +183,55 @@ export function buildCanonicalRequest(
   );
 }
 
+/** Hex SHA-256 (strings as UTF-8). One-shot crypto.hash: no Hash object per call. */
 export function sha256Hex(data: string | Buffer): string {
-  return createHash("sha256").update(data).digest("hex");
+  return hash("sha256", data, "hex");
+}
+
+/** The canonical request of hashCanonicalRequest is assembled here (synchronously); grown on demand. */
+let canon = Buffer.allocUnsafe(4096);
+
+/** Writes `s` as UTF-8 at byte `n` of `canon`; the offset after it. */
+function put(s: string, n: number): number {
+  const need = n + s.length * 3 + 2;
+  if (need > canon.length) {
+    const grown = Buffer.allocUnsafe(Math.max(need, canon.length * 2));
+    canon.copy(grown, 0, 0, n);
+    canon = grown;
+  }
+  return n + canon.write(s, n, "utf8");
+}
+
+/**
+ * Steps 1-2 without the string: the hex SHA-256 of the canonical request `buildCanonicalRequest`
+ * would build, written as UTF-8 straight into a reused buffer and hashed by one crypto.hash call.
+ * Every signed request makes one; the string itself is only needed for a SignatureDoesNotMatch
+ * message, which rebuilds it.
+ */
+export function hashCanonicalRequest(req: AuthRequest, signedHeaders: readonly string[], payloadHash: string, opts: CanonicalOptions): string {
+  let n = put(req.method, 0);
+  canon[n++] = 10;
+  n = put(canonicalUri(req.rawPath, opts.s3, opts.pathAsSent === true), n);
+  canon[n++] = 10;
+  n = put(canonicalQuery(req.rawQuery, opts.presigned, opts.plusAsPlus !== true), n);
+  canon[n++] = 10;
+  const headers = req.headers;
+  for (let i = 0; i < signedHeaders.length; i++) {
+    const name = signedHeaders[i];
+    const v = headers[name];
+    n = put(name, n);
+    canon[n++] = 58; // ':'
+    if (v !== undefined) n = put(typeof v === "string" ? canonicalHeaderValue(v) : v.map(canonicalHeaderValue).join(","), n);
+    canon[n++] = 10;
+  }
+  canon[n++] = 10;
+  for (let i = 0; i < signedHeaders.length; i++) {
+    if (i > 0) canon[n++] = 59; // ';'
+    n = put(signedHeaders[i], n);
+  }
+  canon[n++] = 10;
+  n = put(payloadHash, n);
+  return hash("sha256", canon.subarray(0, n), "hex");
 }
 
 /** Steps 2 and 3: hash the canonical request and build the string to sign. */

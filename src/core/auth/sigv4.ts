@@ -9,15 +9,18 @@
 //           signature to the request")
 //
 // Runs on every signed request: the derived signing key is cached per (secret, date, region,
-// service) since one key signs every request of a day, and only node:crypto HMAC/SHA-256 is used.
-import { createHmac, timingSafeEqual } from "node:crypto";
+// service) since one key signs every request of a day, with its HMAC pad states, and the
+// signature is computed in JavaScript (hmac-sha256.ts says why); the canonical request is hashed
+// by one crypto.hash call.
+import { createHmac } from "node:crypto";
+import { type HmacKey, hmacKey, hmacSha256Hex } from "./hmac-sha256.js";
 import { type AuthDialect, authDialectFor, signatureMismatch } from "./auth-errors.js";
 import {
   type AuthRequest,
   type CanonicalOptions,
   alternativeCanonicalOptions,
   buildCanonicalRequest,
-  buildStringToSign,
+  hashCanonicalRequest,
 } from "./canonical-request.js";
 import { type ParsedAuth, SIGV4_ALGORITHM } from "./parse-authorization.js";
 import { checkSignedRequest } from "./request-checks.js";
@@ -89,16 +92,33 @@ export function clearSigningKeyCache(): void {
 
 // ---- Step 4b and 5: the signature ----------------------------------------------------------------
 
+/** Each signing key's HMAC pad states (hmac-sha256.ts), made on its first signature. */
+const hmacKeys = new WeakMap<Buffer, HmacKey>();
+
 /** Hex HMAC-SHA256 of a string to sign. */
 export function signString(signingKey: Buffer, stringToSign: string): string {
-  return createHmac("sha256", signingKey).update(stringToSign, "utf8").digest("hex");
+  let key = hmacKeys.get(signingKey);
+  if (key === undefined) {
+    key = hmacKey(signingKey);
+    hmacKeys.set(signingKey, key);
+  }
+  return hmacSha256Hex(key, stringToSign);
 }
 
-/** Constant-time comparison of two hex signatures, ignoring the case of the claimed one. */
+/**
+ * Compares a computed lower-case hex signature with a claimed one, ignoring the claimed one's
+ * case, in time independent of where they differ (no Buffers: this runs on every signed request).
+ */
 export function signaturesEqual(computed: string, claimed: string): boolean {
   if (computed.length !== claimed.length) return false;
-  const c = claimed.toLowerCase();
-  return timingSafeEqual(Buffer.from(computed, "latin1"), Buffer.from(c, "latin1"));
+  let diff = 0;
+  for (let i = 0; i < computed.length; i++) {
+    let c = claimed.charCodeAt(i);
+    // A-F -> a-f
+    if (c >= 65 && c <= 70) c += 32;
+    diff |= computed.charCodeAt(i) ^ c;
+  }
+  return diff === 0;
 }
 
 /**
@@ -132,9 +152,9 @@ export function verifySigV4Signature(
   const signingKey = deriveSigningKey(secretAccessKey, auth.scopeDate, auth.region, auth.service);
   const canonical: CanonicalOptions = { s3: usesS3UriRules(auth.service), presigned: auth.presigned };
   const algorithm = auth.algorithm || SIGV4_ALGORITHM;
-  // Step 1: the canonical request. Steps 2-3: its hash in the string to sign.
-  const canonicalRequest = buildCanonicalRequest(req, auth.signedHeaders, req.payloadHash, canonical);
-  const stringToSign = buildStringToSign(algorithm, auth.date, auth.scope, canonicalRequest);
+  const prefix = algorithm + "\n" + auth.date + "\n" + auth.scope + "\n";
+  // Steps 1-3: the canonical request, hashed as it is assembled, in the string to sign.
+  const stringToSign = prefix + hashCanonicalRequest(req, auth.signedHeaders, req.payloadHash, canonical);
   // Step 4: the signature.
   const signature = signString(signingKey, stringToSign);
   // Step 5: compare with the one the request carries.
@@ -142,10 +162,11 @@ export function verifySigV4Signature(
 
   // Before refusing, the canonical forms clients are known to sign instead (S3 path as sent, '+' as plus).
   for (const alt of alternativeCanonicalOptions(req, canonical)) {
-    const altRequest = buildCanonicalRequest(req, auth.signedHeaders, req.payloadHash, alt);
-    const altSignature = signString(signingKey, buildStringToSign(algorithm, auth.date, auth.scope, altRequest));
+    const altSignature = signString(signingKey, prefix + hashCanonicalRequest(req, auth.signedHeaders, req.payloadHash, alt));
     if (signaturesEqual(altSignature, auth.signature)) return { signingKey, seedSignature: altSignature };
   }
+  // The refusal quotes the canonical request and string to sign (AWS's SignatureDoesNotMatch details).
+  const canonicalRequest = buildCanonicalRequest(req, auth.signedHeaders, req.payloadHash, canonical);
   throw signatureMismatch(dialect, {
     accessKeyId: auth.accessKeyId,
     canonicalRequest,

@@ -16,7 +16,7 @@
 // zero copies, zero transforms.
 import type { Readable, Writable } from "node:stream";
 import * as zlib from "node:zlib";
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { AwsError } from "../errors.js";
 import { AwsChunkedDecoder, type AwsChunkedOptions } from "./aws-chunked.js";
 import { algorithmOfHeader, parseChecksumAlgorithm, type ChecksumAlgorithm } from "./checksums.js";
@@ -227,7 +227,7 @@ export function decodeRequestBody(headers: Record<string, string | undefined>, s
 export function checkDeferredSha256(decoded: DecodedBody, body: Buffer): void {
   const claim = decoded.deferredSha256;
   if (claim === undefined) return;
-  const computed = body.length === 0 ? EMPTY_SHA256 : createHash("sha256").update(body).digest("hex");
+  const computed = body.length === 0 ? EMPTY_SHA256 : hash("sha256", body, "hex");
   if (computed !== claim) throw contentSha256Mismatch(claim, computed);
 }
 
