@@ -5,7 +5,7 @@
 import { defineService, type Handler } from "../../core/service.js";
 import { DescribeImages, DescribeInstanceTypes, DescribeSpotPriceHistory } from "./handlers/images.js";
 import { interrupt } from "./instances/spot.js";
-import { CopyImage, CreateImage, DeregisterImage } from "./handlers/create-image.js";
+import { CopyImage, CreateImage, DeregisterImage, RegisterImage } from "./handlers/create-image.js";
 import { DescribeInstanceAttribute, DescribeInstanceStatus, GetConsoleOutput, ModifyInstanceAttribute, ModifyInstanceMetadataOptions } from "./handlers/instance-attributes.js";
 import { DescribeInstances, RebootInstances, StartInstances, StopInstances, TerminateInstances } from "./handlers/instances.js";
 import { RunInstances } from "./handlers/run-instances.js";
@@ -108,7 +108,7 @@ export const ec2 = defineService({
     CreateVpcPeeringConnection, DescribeVpcPeeringConnections, AcceptVpcPeeringConnection, RejectVpcPeeringConnection, DeleteVpcPeeringConnection,
     RunInstances, DescribeInstances, StartInstances, StopInstances, RebootInstances, TerminateInstances,
     DescribeInstanceStatus, GetConsoleOutput, DescribeInstanceAttribute, ModifyInstanceAttribute, ModifyInstanceMetadataOptions,
-    DescribeImages, DescribeInstanceTypes, CreateImage, CopyImage, DeregisterImage, DescribeSpotPriceHistory,
+    DescribeImages, DescribeInstanceTypes, CreateImage, CopyImage, RegisterImage, DeregisterImage, DescribeSpotPriceHistory,
     CreateVolume, DescribeVolumes, DeleteVolume, ModifyVolume, DescribeVolumesModifications, AttachVolume, DetachVolume,
     CreateSnapshot, DescribeSnapshots, DeleteSnapshot, CopySnapshot,
     CreateLaunchTemplate, CreateLaunchTemplateVersion, DescribeLaunchTemplates, DescribeLaunchTemplateVersions, ModifyLaunchTemplate, DeleteLaunchTemplate,

@@ -4,7 +4,8 @@
 // volumes, DeleteOnTermination), and attachment errors.
 import {
   AttachVolumeCommand, CreateSnapshotCommand, CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, DetachVolumeCommand, EC2Client,
-  RunInstancesCommand, TerminateInstancesCommand, DeleteVolumeCommand, StopInstancesCommand, StartInstancesCommand,
+  RunInstancesCommand, TerminateInstancesCommand, DeleteVolumeCommand, StopInstancesCommand, StartInstancesCommand, RegisterImageCommand, DescribeImagesCommand,
+  DeleteSnapshotCommand, DeregisterImageCommand,
 } from "@aws-sdk/client-ec2";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -192,5 +193,41 @@ mkfs.ext4 -q /dev/xvdf && mkdir -p /v && mount /dev/xvdf /v && echo persisted-by
       await m.stop({ keepData: true });
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it("RegisterImage from a root volume's snapshot: an instance from the image has the files; the snapshot is in use until the image goes", async () => {
+    const ec2 = client();
+    const ami = await ubuntu(ec2);
+    const a = (await ec2.send(new RunInstancesCommand({ ImageId: ami, InstanceType: "t2.micro", MinCount: 1, MaxCount: 1, UserData: b64("#!/bin/sh\necho from-root-snapshot > /root/registered.txt && sync && echo DONE\n") }))).Instances![0];
+    await consoleHas(ec2, a.InstanceId!, "DONE");
+    const root = (await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: "attachment.instance-id", Values: [a.InstanceId!] }, { Name: "attachment.device", Values: [a.RootDeviceName!] }] }))).Volumes![0];
+    const snap = await ec2.send(new CreateSnapshotCommand({ VolumeId: root.VolumeId, Description: "root" }));
+    await waitFor(async () => ((await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snap.SnapshotId!] }))).Snapshots![0].State === "completed" ? true : undefined));
+
+    const noRoot = await fail(ec2.send(new RegisterImageCommand({ Name: "no-root", RootDeviceName: "/dev/sda1", BlockDeviceMappings: [{ DeviceName: "/dev/sdb", Ebs: { SnapshotId: snap.SnapshotId } }] })));
+    expect(noRoot.name).toBe("InvalidBlockDeviceMapping");
+    const reg = await ec2.send(new RegisterImageCommand({
+      Name: "from-snapshot", RootDeviceName: "/dev/sda1", Architecture: "x86_64", VirtualizationType: "hvm", EnaSupport: true,
+      BlockDeviceMappings: [{ DeviceName: "/dev/sda1", Ebs: { SnapshotId: snap.SnapshotId, VolumeType: "gp3" } }],
+    }));
+    expect(reg.ImageId).toMatch(/^ami-[0-9a-f]{17}$/);
+    const image = await waitFor(async () => {
+      const i = (await ec2.send(new DescribeImagesCommand({ ImageIds: [reg.ImageId!] }))).Images![0];
+      return i.State === "available" ? i : undefined;
+    });
+    expect(image).toMatchObject({ Name: "from-snapshot", RootDeviceName: "/dev/sda1", VirtualizationType: "hvm", Architecture: "x86_64", RootDeviceType: "ebs" });
+    expect(image.BlockDeviceMappings![0].Ebs).toMatchObject({ SnapshotId: snap.SnapshotId, VolumeSize: root.Size, VolumeType: "gp3", DeleteOnTermination: true });
+    const inUse = await fail(ec2.send(new DeleteSnapshotCommand({ SnapshotId: snap.SnapshotId })));
+    expect(inUse.name).toBe("InvalidSnapshot.InUse");
+    expect(inUse.message).toContain(reg.ImageId);
+
+    const b = (await ec2.send(new RunInstancesCommand({ ImageId: reg.ImageId, InstanceType: "t2.micro", MinCount: 1, MaxCount: 1, UserData: b64("#!/bin/sh\necho \"GOT: $(cat /root/registered.txt)\"\n") }))).Instances![0];
+    const out = await consoleHas(ec2, b.InstanceId!, "GOT:");
+    expect(out).toContain("GOT: from-root-snapshot");
+
+    await ec2.send(new DeregisterImageCommand({ ImageId: reg.ImageId }));
+    await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snap.SnapshotId }));
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [a.InstanceId!, b.InstanceId!] }));
+    await waitState(ec2, b.InstanceId!, "terminated");
   });
 });

@@ -10,7 +10,7 @@ import type { Ec2State } from "../vpc/store.js";
 import type { ImageDoc } from "../instances/images.js";
 import type { InstanceDoc } from "../instances/store.js";
 import { mappingOf, nodeName } from "../volumes/disks.js";
-import { checkDevice, sameDevice, VOLUME_KIND, type SnapshotDoc, type VolumeDoc } from "../volumes/store.js";
+import { checkDevice, sameDevice, TYPE_RULES, VOLUME_KIND, type SnapshotDoc, type VolumeDoc } from "../volumes/store.js";
 import { newVolume } from "./volumes.js";
 
 export interface PlannedVolume {
@@ -39,13 +39,16 @@ export function planVolumes(s: Ec2State, image: Pick<ImageDoc, "RootDeviceName" 
   if (rootEbs?.VolumeSize !== undefined && rootEbs.VolumeSize < rootSize) {
     throw invalid(`Volume of size ${rootEbs.VolumeSize}GB is smaller than snapshot '${imageRoot?.SnapshotId ?? ""}', expect size >= ${rootSize}GB`);
   }
+  const rootType = rootEbs?.VolumeType ?? imageRoot?.VolumeType ?? "gp2";
+  // The image's IOPS and throughput carry over only to a type that takes them.
+  const takes = TYPE_RULES[rootType] ?? {};
   plans.push({
     device: rootDevice,
     root: true,
-    type: rootEbs?.VolumeType ?? imageRoot?.VolumeType ?? "gp2",
+    type: rootType,
     size: rootEbs?.VolumeSize ?? rootSize,
-    iops: rootEbs?.Iops ?? (rootEbs?.VolumeType === undefined || rootEbs.VolumeType === imageRoot?.VolumeType ? imageRoot?.Iops : undefined),
-    throughput: rootEbs?.Throughput ?? (rootEbs?.VolumeType === undefined || rootEbs.VolumeType === imageRoot?.VolumeType ? imageRoot?.Throughput : undefined),
+    iops: rootEbs?.Iops ?? (takes.iops && (rootEbs?.VolumeType === undefined || rootEbs.VolumeType === imageRoot?.VolumeType) ? imageRoot?.Iops : undefined),
+    throughput: rootEbs?.Throughput ?? (takes.throughput && (rootEbs?.VolumeType === undefined || rootEbs.VolumeType === imageRoot?.VolumeType) ? imageRoot?.Throughput : undefined),
     encrypted: rootEbs?.Encrypted ?? imageRoot?.Encrypted,
     kmsKeyId: rootEbs?.KmsKeyId,
     deleteOnTermination: rootEbs?.DeleteOnTermination ?? imageRoot?.DeleteOnTermination ?? true,
