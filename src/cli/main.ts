@@ -66,7 +66,7 @@ async function start(flags: Record<string, string | true>): Promise<void> {
   const { port, host } = listening;
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
-  console.log(`Nimbus ready on http://${shownHost}:${port} in ${ms.toFixed(0)} ms (${nimbus.services.size} services, data in ${nimbus.config.ephemeral ? "a temp dir" : nimbus.config.dataDir})`);
+  console.log(`Nimbus ready on http://${shownHost}:${port} in ${ms.toFixed(0)} ms (${Object.keys(nimbus.registry).length} services, data in ${nimbus.config.ephemeral ? "a temp dir" : nimbus.config.dataDir})`);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

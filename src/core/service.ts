@@ -220,3 +220,24 @@ export function defineService(def: ServiceDefinition): ServiceDefinition {
 export function scopeOf(accountId: string, region: string, global: boolean): string {
   return global ? accountId : `${accountId}/${region}`;
 }
+
+/**
+ * A service as the registry (services/index.ts) lists it: how to load it, and what must wake it
+ * before its first request. Nimbus loads a service (its module, migrations and start hook) on
+ * the first request or in-process call to it, at start when the data directory holds state of
+ * it, and on the cues below; so start-up costs the same with 1 or 30 services.
+ */
+export interface ServiceEntry {
+  load(): Promise<ServiceDefinition>;
+  /** Events the service must receive even before anything else loaded it (CloudWatch: "metric" datapoints from Logs metric filters, EC2). */
+  wakeOn?: readonly (keyof import("./events/bus.js").NimbusEvents)[];
+  /**
+   * For a service with a raw HTTP hook (ServiceDefinition.http): a cheap test that is true at
+   * least for every request the hook claims, so such a request loads the service first.
+   */
+  mayClaimHttp?(method: string, rawPath: string, headers: Record<string, string>): boolean;
+  /** The service has a health() hook: GET /_nimbus/health loads it. */
+  health?: true;
+  /** The service has a chaos() hook. */
+  chaos?: true;
+}

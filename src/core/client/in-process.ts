@@ -20,7 +20,7 @@ export class InProcessClient implements Client {
     const model = loadModel(service);
     if (!model.operations[operation]) throw new AwsError("InvalidAction", `${service} has no operation ${operation}`, 400);
     validateInput(model, operation, input, "awsJson1_0");
-    const def = this.nimbus.services.get(service);
+    const def = this.nimbus.services.get(service) ?? (this.nimbus.registry[service] ? await this.nimbus.load(service) : undefined);
     const handler = def?.handlers[operation];
     if (!handler) throw notImplemented(service, operation);
     const behalf = as.onBehalfOf;

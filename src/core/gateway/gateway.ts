@@ -17,22 +17,37 @@ import { loadedBytes } from "../blobs/blob-store.js";
 import { validateInput } from "../protocols/shared/validate.js";
 import { PROTOCOLS } from "../protocols/registry.js";
 import type { Nimbus } from "../server/nimbus.js";
-import type { RawHttpHook, RawHttpRuntime, RequestContext } from "../service.js";
+import type { RawHttpHook, RawHttpRuntime, RequestContext, ServiceEntry } from "../service.js";
 
 const EMPTY = Buffer.alloc(0);
+
+type RawClaim = { service: string; hook: RawHttpHook };
 
 /** Operations AWS serves without a signature (S3 decides per bucket policy and ACL instead). */
 const ANONYMOUS_ALLOWED = new Set(["sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML"]);
 
 export class Gateway {
-  private rawHooks?: Array<{ service: string; hook: RawHttpHook }>;
+  private rawHooks?: Array<{ service: string; mayClaim: NonNullable<ServiceEntry["mayClaimHttp"]> }>;
   private readonly rawRuntimes = new Map<string, RawHttpRuntime>();
 
   constructor(private readonly nimbus: Nimbus) {}
 
-  private rawHookFor(method: string, rawPath: string, headers: Record<string, string>): { service: string; hook: RawHttpHook } | undefined {
-    this.rawHooks ??= [...this.nimbus.services.values()].filter((d) => d.http).map((d) => ({ service: d.name, hook: d.http! }));
-    for (const h of this.rawHooks) if (h.hook.claims(method, rawPath, headers, this.nimbus.config.baseDomains)) return h;
+  /** The raw HTTP hook claiming a request, if any; a promise only when a service must be loaded first to ask it. */
+  private rawHookFor(method: string, rawPath: string, headers: Record<string, string>): RawClaim | undefined | Promise<RawClaim | undefined> {
+    this.rawHooks ??= Object.entries(this.nimbus.registry)
+      .filter(([, e]) => e.mayClaimHttp)
+      .map(([service, e]) => ({ service, mayClaim: e.mayClaimHttp! }));
+    const domains = this.nimbus.config.baseDomains;
+    for (let i = 0; i < this.rawHooks.length; i++) {
+      const h = this.rawHooks[i];
+      const def = this.nimbus.services.get(h.service);
+      if (def) {
+        if (def.http?.claims(method, rawPath, headers, domains)) return { service: h.service, hook: def.http };
+      } else if (h.mayClaim(method, rawPath, headers)) {
+        // Not loaded yet, and its registry entry's cheap test says it may claim this: load, then ask again.
+        return this.nimbus.load(h.service).then(() => this.rawHookFor(method, rawPath, headers));
+      }
+    }
     return undefined;
   }
 
@@ -69,7 +84,8 @@ export class Gateway {
       // Nimbus's own API lives beside AWS's on the same port.
       if (rawPath.startsWith("/_nimbus/")) return await this.nimbus.internalApi.handle(req, res, rawPath, rawQuery);
       // HTTP a service serves outside its model (S3 website endpoints, POST uploads, CORS preflight).
-      const raw = this.rawHookFor(req.method ?? "GET", rawPath, headers);
+      let raw = this.rawHookFor(req.method ?? "GET", rawPath, headers);
+      if (raw instanceof Promise) raw = await raw;
       if (raw) {
         const endpoint = `http://${headers.host ?? `${this.nimbus.config.host}:${this.nimbus.port}`}`;
         const r = await raw.hook.handle({ requestId, method: req.method ?? "GET", rawPath, rawQuery, headers, body: req, endpoint }, this.rawRuntime(raw.service));
@@ -154,12 +170,15 @@ export class Gateway {
       const input = await protocol.parseRequest(preq, model, op);
       validateInput(model, opName, input, protocolId);
 
+      // A service's module, tables and workers are set up on its first request (Nimbus.load).
+      let service = this.nimbus.services.get(model.service);
+      if (service === undefined && this.nimbus.registry[model.service] !== undefined) service = await this.nimbus.load(model.service);
+
       // 6. Authorize (core/iam/authorize.ts): IAM principals against their policies and the
       //    resource's policy; roots only where a resource policy could deny them.
       this.nimbus.authorizer.authorize(who.principal, model, opName, input, { region, protocol: protocolId, headers, sourceIp: req.socket.remoteAddress });
 
       // 7. The handler.
-      const service = this.nimbus.services.get(model.service);
       const handler = service?.handlers[opName];
       if (!handler) throw notImplemented(model.service, opName);
       const ctx: RequestContext = {

@@ -22,8 +22,10 @@ export class InternalApi {
     if (path === "/_nimbus/health" && method === "GET") {
       const services: Record<string, string> = {};
       const details: Record<string, unknown> = {};
+      // A service with a health hook is loaded to answer it; the others run once asked anything.
+      await Promise.all(Object.entries(this.nimbus.registry).map(([name, e]) => (e.health ? this.nimbus.load(name) : undefined)));
       for (const name of Object.keys(serviceIndex())) {
-        services[name] = this.nimbus.services.has(name) ? "running" : "not implemented";
+        services[name] = this.nimbus.registry[name] ? "running" : "not implemented";
         const h = this.nimbus.services.get(name)?.health?.(this.nimbus.db);
         if (h) details[name] = h;
       }
@@ -45,7 +47,7 @@ export class InternalApi {
     }
     if (path === "/_nimbus/state/reset" && method === "POST") {
       const service = (body as { service?: string } | undefined)?.service;
-      if (service !== undefined && !this.nimbus.services.has(service)) {
+      if (service !== undefined && !this.nimbus.registry[service]) {
         return json(res, 400, { code: "ERR_UNKNOWN_SERVICE", message: `no running service named "${service}"; GET /_nimbus/health lists them` });
       }
       return json(res, 200, { reset: this.nimbus.reset(service) });
@@ -53,8 +55,8 @@ export class InternalApi {
     if (path === "/_nimbus/chaos" && method === "POST") {
       // Faults a service can inject on request (EC2: a spot interruption), {"service": ..., ...}.
       const b = (body ?? {}) as { service?: string };
-      const def = b.service ? this.nimbus.services.get(b.service) : undefined;
-      if (!def?.chaos) return json(res, 400, { code: "ERR_NO_CHAOS", message: `no chaos for service "${b.service}"; services with chaos: ${[...this.nimbus.services.values()].filter((d) => d.chaos).map((d) => d.name).join(", ")}` });
+      const def = b.service && this.nimbus.registry[b.service]?.chaos ? await this.nimbus.load(b.service) : undefined;
+      if (!def?.chaos) return json(res, 400, { code: "ERR_NO_CHAOS", message: `no chaos for service "${b.service}"; services with chaos: ${Object.keys(this.nimbus.registry).filter((n) => this.nimbus.registry[n].chaos).join(", ")}` });
       try {
         return json(res, 200, await def.chaos(this.nimbus.db, b as Record<string, unknown>));
       } catch (e) {

@@ -8,11 +8,11 @@ import { resolveConfig, type ConfigInput, type NimbusConfig } from "../../config
 import { NimbusError } from "../errors.js";
 import { Clock } from "../clock/clock.js";
 import { EventBus } from "../events/bus.js";
-import { openDatabase, migrate, getMeta, setMeta, inTransaction, type Db } from "../state/database.js";
+import { openDatabase, migrate, migrated, getMeta, setMeta, inTransaction, type Db } from "../state/database.js";
 import { DocStore } from "../state/doc-store.js";
 import { BlobStore } from "../blobs/blob-store.js";
 import { setCleanMark, sweepOrphanBlobs, takeCleanMark, type SweepResult } from "../blobs/sweep.js";
-import { scopeOf, type Principal, type ServiceDefinition, type ServiceRuntime } from "../service.js";
+import { scopeOf, type Principal, type ServiceDefinition, type ServiceEntry, type ServiceRuntime } from "../service.js";
 import { Gateway } from "../gateway/gateway.js";
 import { InternalApi } from "../gateway/internal-api.js";
 import { InProcessClient } from "../client/in-process.js";
@@ -21,13 +21,20 @@ import { Authorizer } from "../iam/authorize.js";
 import type { PrincipalPolicyProvider } from "../iam/types.js";
 import { SERVICES } from "../../services/index.js";
 
+/** nimbus_meta key of the orphan sweep's clean mark (core/blobs/sweep.ts). */
+const CLEAN_MARK = "blobs.clean";
+
 export class Nimbus {
   readonly config: NimbusConfig;
   readonly db: Db;
   readonly blobs: BlobStore;
   readonly clock = new Clock();
   readonly events = new EventBus((err, event) => this.logError(err, `event ${event}`));
+  /** Every service the registry (services/index.ts) lists, loaded or not. */
+  readonly registry: Readonly<Record<string, ServiceEntry>> = SERVICES;
+  /** The services loaded so far (see load()); a registered service not in here has no state yet. */
   readonly services = new Map<string, ServiceDefinition>();
+  private readonly loading = new Map<string, Promise<ServiceDefinition>>();
   /** Issued credentials, in the database so IAM keys and STS sessions survive a restart. */
   readonly credentials: PersistentCredentialRegistry;
   readonly client: InProcessClient;
@@ -50,11 +57,12 @@ export class Nimbus {
 
   constructor(config: NimbusConfig) {
     this.config = config;
-    this.db = openDatabase(config.dataDir);
+    // The credentials table is created with the chassis tables, in one transaction.
+    let credentials: PersistentCredentialRegistry | undefined;
+    this.db = openDatabase(config.dataDir, (db) => (credentials = new PersistentCredentialRegistry(db)));
+    this.credentials = credentials!;
     this.blobs = new BlobStore(config.dataDir);
     this.blobs.sweepTemp();
-    // Its table is created in a transaction of its own: one fsync on a fresh data directory, none after.
-    this.credentials = inTransaction(this.db, () => new PersistentCredentialRegistry(this.db));
     // Nimbus time survives restarts: an advanced clock stays advanced.
     const offset = Number(getMeta(this.db, "clock.offset") ?? "0");
     if (offset > 0) this.clock.setOffset(offset);
@@ -63,23 +71,66 @@ export class Nimbus {
     this.authorizer = new Authorizer(this);
     this.gateway = new Gateway(this);
     this.internalApi = new InternalApi(this);
-    for (const def of Object.values(SERVICES)) this.services.set(def.name, def);
+    // A service some event must reach is loaded by the first such event (CloudWatch: metrics).
+    for (const [name, entry] of Object.entries(SERVICES)) for (const event of entry.wakeOn ?? []) this.events.wakeOn(event, () => this.load(name));
   }
 
-  /** Migrations and service start hooks; called once by createNimbus. */
+  /**
+   * Loads the services the data directory holds state of (their workers must run again after a
+   * restart: S3 lifecycle, SQS move tasks, Lambda pollers, EC2 instances...); every other
+   * service waits for its first request (load()). Called once by createNimbus.
+   */
   async start(): Promise<void> {
-    // Every service's migrations in one transaction (each service's own becomes a savepoint):
-    // one fsynced commit at start instead of one per service.
-    // The orphan sweep's clean mark is taken in the same commit.
-    const cleanStart = inTransaction(this.db, () => {
-      for (const def of this.services.values()) if (def.migrations) migrate(this.db, def.name, def.migrations);
-      return takeCleanMark(this.db);
-    });
-    for (const def of this.services.values()) {
-      await def.start?.(this.runtimeFor(def.name));
-      if (def.principalPolicies) this.principalPolicies = def.principalPolicies(this.runtimeFor(def.name));
+    // State of a service: its own tables (a nimbus_schema row) or documents.
+    const withTables = new Set(this.db.prepare("SELECT service FROM nimbus_schema").pluck().all() as string[]);
+    const hasDocs = this.db.prepare("SELECT 1 FROM nimbus_docs WHERE service = ? LIMIT 1").pluck();
+    const names = Object.keys(SERVICES).filter((name) => withTables.has(name) || hasDocs.get(name) !== undefined);
+    const defs = await Promise.all(names.map((name) => SERVICES[name].load()));
+    // Their migrations in one transaction (each service's own becomes a savepoint): one fsynced
+    // commit at start instead of one per service, with the orphan sweep's clean mark. The mark
+    // is only rewritten when set: absent already means "not clean", and on a fresh data
+    // directory that commit would guard nothing.
+    const cleanStart = getMeta(this.db, CLEAN_MARK) === "1";
+    const pending = defs.filter((def) => def.migrations && !migrated(this.db, def.name, def.migrations));
+    if (cleanStart || pending.length > 0) {
+      inTransaction(this.db, () => {
+        for (const def of pending) migrate(this.db, def.name, def.migrations!);
+        if (cleanStart) takeCleanMark(this.db);
+      });
     }
+    for (const def of defs) await this.started(def);
     if (!cleanStart) this.startBlobSweep();
+  }
+
+  /**
+   * The service's definition, loading it on first use: module, pending migrations (one fsynced
+   * commit the first time), start hook. Concurrent first requests share one load; the
+   * definition is visible in `services` only once its start hook has run.
+   */
+  load(name: string): Promise<ServiceDefinition> {
+    const def = this.services.get(name);
+    if (def) return Promise.resolve(def);
+    let p = this.loading.get(name);
+    if (!p) {
+      const entry = SERVICES[name];
+      if (!entry) return Promise.reject(new Error(`no service named ${name}`));
+      p = entry.load().then(async (d) => {
+        if (this.closed) throw new NimbusError("ERR_CLOSED", `Nimbus is closing; ${name} was not started`);
+        if (d.migrations) migrate(this.db, d.name, d.migrations);
+        await this.started(d);
+        return d;
+      });
+      this.loading.set(name, p);
+      p.catch(() => this.loading.delete(name));
+    }
+    return p;
+  }
+
+  private async started(def: ServiceDefinition): Promise<void> {
+    if (this.services.has(def.name)) return;
+    await def.start?.(this.runtimeFor(def.name));
+    if (def.principalPolicies) this.principalPolicies = def.principalPolicies(this.runtimeFor(def.name));
+    this.services.set(def.name, def);
   }
 
   /** After a crash, remove blobs no service references; in the background, never delaying requests. */
@@ -122,9 +173,9 @@ export class Nimbus {
     return new DocStore(this.db, service, scopeOf(accountId, region, global));
   }
 
-  /** Drops the state of one service, or of all; used by POST /_nimbus/state/reset. */
+  /** Drops the state of one service, or of all; used by POST /_nimbus/state/reset. A service not loaded has no state but its documents. */
   reset(service?: string): string[] {
-    const names = service ? [service] : [...this.services.keys()];
+    const names = service ? [service] : Object.keys(SERVICES);
     this.db.transaction(() => {
       for (const name of names) {
         this.db.prepare("DELETE FROM nimbus_docs WHERE service = ?").run(name);

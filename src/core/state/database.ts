@@ -15,40 +15,54 @@ export type Db = Database.Database;
 /** Migration n takes a service's tables from version n to n+1 (index 0 creates them). */
 export type Migration = (db: Db) => void;
 
-export function openDatabase(dataDir: string): Db {
+/**
+ * Opens (creating if need be) nimbus.db with the chassis tables; `setup` runs in the same
+ * transaction (tables other chassis parts keep, such as issued credentials).
+ */
+export function openDatabase(dataDir: string, setup?: (db: Db) => void): Db {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, "nimbus.db");
   const fresh = !existsSync(file);
   const db = new Database(file);
-  // Switching a new, empty file to WAL writes its first page through a rollback journal (four
-  // fsyncs); it holds nothing anyone was told is stored, so that one step goes unsynced.
-  if (fresh) db.pragma("synchronous = OFF");
+  // A new file is set up unsynced: switching it to WAL writes its first page through a
+  // rollback journal (four fsyncs), and the empty chassis tables hold nothing anyone was told
+  // is stored. A crash before the first acknowledged commit leaves a database the next start
+  // sets up again; that commit's fsync (synchronous=FULL) makes every earlier WAL frame
+  // durable with it.
+  db.pragma(fresh ? "synchronous = OFF" : "synchronous = FULL");
   db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = FULL");
   db.pragma("busy_timeout = 5000");
   db.pragma("foreign_keys = ON");
-  // One transaction: on a fresh data directory each CREATE would otherwise be its own fsynced commit.
-  db.exec(`
-    BEGIN;
-    CREATE TABLE IF NOT EXISTS nimbus_schema (
-      service TEXT PRIMARY KEY,
-      version INTEGER NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS nimbus_docs (
-      service TEXT NOT NULL,
-      scope   TEXT NOT NULL,
-      kind    TEXT NOT NULL,
-      id      TEXT NOT NULL,
-      doc     TEXT NOT NULL,
-      PRIMARY KEY (service, scope, kind, id)
-    ) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS nimbus_meta (
-      key   TEXT PRIMARY KEY,
-      value TEXT NOT NULL
-    );
-    COMMIT;
-  `);
+  // One transaction: on a fresh data directory each CREATE would otherwise be its own commit.
+  db.transaction(() => {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS nimbus_schema (
+        service TEXT PRIMARY KEY,
+        version INTEGER NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS nimbus_docs (
+        service TEXT NOT NULL,
+        scope   TEXT NOT NULL,
+        kind    TEXT NOT NULL,
+        id      TEXT NOT NULL,
+        doc     TEXT NOT NULL,
+        PRIMARY KEY (service, scope, kind, id)
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS nimbus_meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `);
+    setup?.(db);
+  })();
+  if (fresh) db.pragma("synchronous = FULL");
   return db;
+}
+
+/** Whether the service's tables are at the version its migrations reach (nothing to run). */
+export function migrated(db: Db, service: string, migrations: readonly Migration[]): boolean {
+  const row = db.prepare("SELECT version FROM nimbus_schema WHERE service = ?").get(service) as { version: number } | undefined;
+  return (row?.version ?? 0) === migrations.length;
 }
 
 /** Runs the service's pending migrations in one transaction; refuses a database from a newer Nimbus. */
