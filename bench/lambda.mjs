@@ -1,15 +1,20 @@
 // Lambda invoke overhead and cold start, through the SDK against the bundled Nimbus.
 //   npm run build && node bench/lambda.mjs [warm-invokes]
+//   env: COLD=<n> cold starts per runtime (0 skips), PAUSE=<ms> between them, PROFILE=<dir> for a
+//   server CPU profile, THREADS=1 for the server's CPU per thread, and Nimbus's own variables
+//   (NIMBUS_LAMBDA_STANDBY=0 measures cold starts without standby processes).
 // - Warm overhead, server side: one signed Invoke request captured from the SDK and replayed
-//   over a keep-alive connection (so the SDK's own client-side cost is not counted), latency
-//   minus the handler's own duration (it times itself with hrtime and returns the figure), p50,
-//   node and python. Baseline: the same replay of a plain Lambda GetAccountSettings (the request
-//   pipeline's floor, no worker involved); "beyond the pipeline" is the difference.
-// - Server CPU per warm invoke (Nimbus process only, from /proc; the worker's CPU is not counted).
+//   over a keep-alive connection (so the SDK's own client-side cost is not counted). Each replay
+//   alternates with the same request to a bare node:http server in another process answering at
+//   once (the network and client floor, under the same noise). Nimbus time outside the handler =
+//   latency - the handler's own duration (it times itself with hrtime) - that bare round trip,
+//   p50, node and python. GetAccountSettings replayed the same way is printed for reference.
+// - Server CPU per warm invoke (Nimbus process only, from /proc, user and kernel; the worker's
+//   CPU is not counted).
 // - Cold start to handler: from sending Invoke to the handler's first line (epoch ms the handler
-//   reports), on a fresh worker each time (a configuration change retires the warm ones);
-//   baseline: spawning the bare interpreter to exit (`node -e 0`, `python3 -c pass` with the
-//   executable the workers use) in this process.
+//   reports), on a fresh worker each time (a configuration change retires the warm ones), after
+//   a pause that lets the standby process be replaced; baseline: spawning the bare interpreter
+//   to exit (`node -e 0`, `python3 -c pass` with the executable the workers use) in this process.
 import { CreateFunctionCommand, GetAccountSettingsCommand, InvokeCommand, LambdaClient, UpdateFunctionConfigurationCommand } from "@aws-sdk/client-lambda";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
