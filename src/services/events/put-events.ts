@@ -14,7 +14,7 @@ import { randomUUID } from "node:crypto";
 import { AwsError } from "../../core/errors.js";
 import type { Handler } from "../../core/service.js";
 import { inTransaction } from "../../core/state/database.js";
-import { forwardedInputs, kickDelivery, queueForRule } from "./delivery.js";
+import { forwardedInputs, queueForRule } from "./delivery.js";
 import { compilePattern, matchesPattern } from "./pattern.js";
 import { isoSeconds } from "./schedule.js";
 import { busRules, getBus, resolveBus, validationError, type RuleDoc } from "./store.js";
@@ -104,7 +104,6 @@ export const PutEvents: Handler<PutEventsRequest, PutEventsResponse> = (input, c
     inTransaction(ctx.db, () => {
       for (const m of matched) queueForRule(ctx.db, m.rule, m.event, now);
     });
-    kickDelivery(ctx.db);
   }
   return { FailedEntryCount: results.filter((r) => r.ErrorCode).length, Entries: results };
 };

@@ -9,10 +9,10 @@
 //      one-minute rate 43,200 times);
 //   3. queues a delivery per target in one transaction with the row's next time.
 import { randomUUID } from "node:crypto";
-import type { Clock } from "../../core/clock/clock.js";
+import { workerPerDatabase } from "../../core/clock/background-worker.js";
 import { inTransaction, type Db } from "../../core/state/database.js";
 import type { ServiceRuntime } from "../../core/service.js";
-import { kickDelivery, queueForRule } from "./delivery.js";
+import { queueForRule } from "./delivery.js";
 import { statements, storeOf, validationError, type RuleDoc } from "./store.js";
 
 const MAX_CATCH_UP = 100;
@@ -153,100 +153,47 @@ export function scheduleRule(db: Db, rule: RuleDoc, now: number): void {
   st.scheduleSet.run(rule.arn, rule.account, rule.region, `${rule.bus}:${rule.name}`, nextFiring(s, now, now));
 }
 
-interface Runner {
-  db: Db;
-  clock: Clock;
-  timer?: NodeJS.Timeout;
-  running: boolean;
-  again: boolean;
-  stopped: boolean;
-  unsubscribe: () => void;
-}
-
-const runners = new Map<Db, Runner>();
-
-export function startScheduler(rt: ServiceRuntime): void {
-  if (runners.has(rt.db)) return;
-  const r: Runner = { db: rt.db, clock: rt.clock, running: false, again: false, stopped: false, unsubscribe: () => {} };
-  r.unsubscribe = rt.clock.onAdvance(() => kickScheduler(rt.db));
-  runners.set(rt.db, r);
-  kickScheduler(rt.db);
-}
-
-export function stopScheduler(db?: Db): void {
-  for (const [key, r] of [...runners]) {
-    if (db && key !== db) continue;
-    r.stopped = true;
-    r.unsubscribe();
-    if (r.timer) clearTimeout(r.timer);
-    runners.delete(key);
-  }
-}
+/**
+ * The worker that fires due schedules (core/clock/background-worker.ts): one pass per kick
+ * (PutRule), clock advance or timer, sleeping at most MAX_SLEEP_MS of wall time.
+ */
+export const scheduler = workerPerDatabase<ServiceRuntime>({ name: "eventbridge scheduler", maxSleepMs: MAX_SLEEP_MS, run: fireDue });
 
 export function kickScheduler(db: Db): void {
-  const r = runners.get(db);
-  if (!r || r.stopped) return;
-  if (r.running) {
-    r.again = true;
-    return;
-  }
-  if (r.timer) clearTimeout(r.timer);
-  r.timer = setTimeout(() => run(r), 0);
-  r.timer.unref?.();
+  scheduler.kick(db);
 }
 
-function run(r: Runner): void {
-  r.timer = undefined;
-  if (r.stopped) return;
-  r.running = true;
-  let fired = false;
-  try {
-    const st = statements(r.db);
-    for (;;) {
-      r.again = false;
-      const now = r.clock.now();
-      const rows = st.scheduleDue.all(now) as Array<{ rule_arn: string; account: string; region: string; doc_id: string; next_at: number }>;
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        // 1.
-        const rule = storeOf(r.db, row.account, row.region).get<RuleDoc>("rule", row.doc_id);
-        if (!rule || !rule.scheduleExpression || rule.arn !== row.rule_arn) {
-          st.scheduleDelete.run(row.rule_arn);
-          continue;
-        }
-        const s = parseSchedule(rule.scheduleExpression);
-        inTransaction(r.db, () => {
-          let at = row.next_at;
-          let n = 0;
-          while (at <= now && n < MAX_CATCH_UP) {
-            // 2. (a disabled rule's occurrences pass without events)
-            if (rule.state !== "DISABLED") {
-              queueForRule(r.db, rule, scheduledEvent(rule, at), now);
-              fired = true;
-            }
-            n++;
-            at = nextFiring(s, at, row.next_at);
-          }
-          if (at <= now) at = nextFiring(s, now, row.next_at);
-          // 3.
-          st.scheduleSet.run(rule.arn, rule.account, rule.region, row.doc_id, at);
-        });
+/** Fires every due occurrence; answers when the next schedule is due. */
+function fireDue(rt: ServiceRuntime): number | undefined {
+  const st = statements(rt.db);
+  for (;;) {
+    const now = rt.clock.now();
+    const rows = st.scheduleDue.all(now) as Array<{ rule_arn: string; account: string; region: string; doc_id: string; next_at: number }>;
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      // 1.
+      const rule = storeOf(rt.db, row.account, row.region).get<RuleDoc>("rule", row.doc_id);
+      if (!rule || !rule.scheduleExpression || rule.arn !== row.rule_arn) {
+        st.scheduleDelete.run(row.rule_arn);
+        continue;
       }
+      const s = parseSchedule(rule.scheduleExpression);
+      inTransaction(rt.db, () => {
+        let at = row.next_at;
+        let n = 0;
+        while (at <= now && n < MAX_CATCH_UP) {
+          // 2. (a disabled rule's occurrences pass without events; queued events kick delivery)
+          if (rule.state !== "DISABLED") queueForRule(rt.db, rule, scheduledEvent(rule, at), now);
+          n++;
+          at = nextFiring(s, at, row.next_at);
+        }
+        if (at <= now) at = nextFiring(s, now, row.next_at);
+        // 3.
+        st.scheduleSet.run(rule.arn, rule.account, rule.region, row.doc_id, at);
+      });
     }
-  } catch {
-    // The database closed under the worker (Nimbus stopping).
-    r.stopped = true;
-    return;
-  } finally {
-    r.running = false;
   }
-  if (fired) kickDelivery(r.db);
-  if (r.again) return kickScheduler(r.db);
-  const next = (statements(r.db).scheduleNext.get() as { at: number | null }).at;
-  if (next !== null) {
-    r.timer = setTimeout(() => run(r), Math.min(MAX_SLEEP_MS, Math.max(10, next - r.clock.now())));
-    r.timer.unref?.();
-  }
+  return (st.scheduleNext.get() as { at: number | null }).at ?? undefined;
 }
 
 /** The event a scheduled rule sends (AWS: source aws.events, detail-type "Scheduled Event", detail {}). */

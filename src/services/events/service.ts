@@ -7,10 +7,10 @@
 // policy decides. The model is models/eventbridge.json (awsJson 1.1, signing name `events`).
 import { defineService, type ServiceRuntime } from "../../core/service.js";
 import { CreateEventBus, DeleteEventBus, DescribeEventBus, ListEventBuses, PutPermission, RemovePermission, UpdateEventBus, eventsResourcePolicy } from "./buses.js";
-import { pauseDelivery, startDelivery, stopDelivery } from "./delivery.js";
+import { deliveries } from "./delivery.js";
 import { PutEvents, TestEventPattern } from "./put-events.js";
 import { DeleteRule, DescribeRule, DisableRule, EnableRule, ListRuleNamesByTarget, ListRules, PutRule } from "./rules.js";
-import { startScheduler, stopScheduler } from "./schedule.js";
+import { scheduler } from "./schedule.js";
 import { invalidateRules, migrations, statements } from "./store.js";
 import { ListTagsForResource, TagResource, UntagResource } from "./tags.js";
 import { ListTargetsByRule, PutTargets, RemoveTargets } from "./targets.js";
@@ -45,20 +45,20 @@ export const eventbridge = defineService({
   resourcePolicy: eventsResourcePolicy,
   chaos(db, req) {
     // {"service":"eventbridge","action":"pause-delivery"}: targets unreachable; matched events stay queued (durably).
-    if (req.action === "pause-delivery") return pauseDelivery(db, true);
-    if (req.action === "resume-delivery") return pauseDelivery(db, false);
+    if (req.action === "pause-delivery") return deliveries.pause(db, true);
+    if (req.action === "resume-delivery") return deliveries.pause(db, false);
     throw new Error(`unknown EventBridge chaos action "${String(req.action)}"; known: pause-delivery, resume-delivery`);
   },
   start(rt: ServiceRuntime) {
-    startDelivery(rt);
-    startScheduler(rt);
+    deliveries.start(rt);
+    scheduler.start(rt);
   },
   stop(rt?: ServiceRuntime) {
-    stopDelivery(rt?.db);
-    stopScheduler(rt?.db);
+    deliveries.stop(rt?.db);
+    scheduler.stop(rt?.db);
   },
   reset(rt: ServiceRuntime) {
-    statements(rt.db).reset.run();
+    deliveries.reset(rt.db);
     statements(rt.db).resetSchedules.run();
     invalidateRules(rt.db);
   },

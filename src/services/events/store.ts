@@ -1,9 +1,10 @@
 // EventBridge state. Buses and rules are documents of the shared store in "<account>/<region>"
 // (rules keyed "<bus>:<rule>" so a bus's rules are one prefix scan; a rule's targets, at most
-// five, live inside its document). Two tables of our own: events_deliveries, the durable outbox
-// of target invocations written in the PutEvents transaction (delivery.ts), and
-// events_schedules, the next firing time of every scheduled rule (schedule.ts).
+// five, live inside its document). Target invocations wait in the chassis outbox, written in the
+// PutEvents transaction (delivery.ts); one table of our own, events_schedules, holds the next
+// firing time of every scheduled rule (schedule.ts).
 import { AwsError } from "../../core/errors.js";
+import { outboxMigration } from "../../core/events/outbox.js";
 import type { RequestContext } from "../../core/service.js";
 import { DocStore } from "../../core/state/doc-store.js";
 import { perDatabase, type Db, type Migration } from "../../core/state/database.js";
@@ -32,6 +33,19 @@ export const migrations: readonly Migration[] = [
         next_at     INTEGER NOT NULL
       );
       CREATE INDEX events_schedules_due ON events_schedules (next_at);
+    `);
+  },
+  // 2. Deliveries move to the chassis outbox (nimbus_outbox, outbox 'eventbridge', one lane per
+  // target ARN): rows a previous Nimbus left are carried over in order, attempts and all.
+  (db) => {
+    outboxMigration(db);
+    db.exec(`
+      INSERT INTO nimbus_outbox (outbox, lane, item, attempts, next_at, created_at, last_error)
+        SELECT 'eventbridge', json_extract(target, '$.target.Arn'),
+               json_object('ruleArn', rule_arn, 'target', json(target), 'event', json(event), 'payload', payload),
+               attempts, next_at, created_at, last_error
+        FROM events_deliveries ORDER BY id;
+      DROP TABLE events_deliveries;
     `);
   },
 ];
@@ -191,16 +205,10 @@ export function saveRule(db: Db, rule: RuleDoc): void {
 }
 
 export const statements = perDatabase((db: Db) => ({
-  enqueue: db.prepare("INSERT INTO events_deliveries (rule_arn, target, event, payload, attempts, next_at, created_at) VALUES (?, ?, ?, ?, 0, ?, ?)"),
-  due: db.prepare("SELECT id, rule_arn, target, event, payload, attempts, created_at FROM events_deliveries WHERE next_at <= ? ORDER BY next_at, id LIMIT ?"),
-  next: db.prepare("SELECT min(next_at) AS at FROM events_deliveries"),
-  done: db.prepare("DELETE FROM events_deliveries WHERE id = ?"),
-  retry: db.prepare("UPDATE events_deliveries SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?"),
   scheduleSet: db.prepare("INSERT INTO events_schedules (rule_arn, account, region, doc_id, next_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(rule_arn) DO UPDATE SET next_at = excluded.next_at, doc_id = excluded.doc_id"),
   scheduleDelete: db.prepare("DELETE FROM events_schedules WHERE rule_arn = ?"),
   scheduleDue: db.prepare("SELECT rule_arn, account, region, doc_id, next_at FROM events_schedules WHERE next_at <= ? ORDER BY next_at LIMIT 100"),
   scheduleNext: db.prepare("SELECT min(next_at) AS at FROM events_schedules"),
-  reset: db.prepare("DELETE FROM events_deliveries"),
   resetSchedules: db.prepare("DELETE FROM events_schedules"),
 }));
 

@@ -1,6 +1,7 @@
-// Asynchronous, durable delivery. Publish writes one sns_deliveries row per matching
-// subscription in its transaction; this runner (one per database) sends due rows and deletes
-// them once delivered, or reschedules them on the Nimbus clock:
+// Asynchronous, durable delivery. Publish (and Subscribe, for confirmation requests) queues one
+// delivery per matching subscription in its transaction, in the chassis outbox
+// (core/events/outbox.ts), which sends due rows after the commit and deletes them once
+// delivered, or reschedules them on the Nimbus clock:
 //   1. sqs: SendMessage as sns.amazonaws.com with aws:SourceArn = the topic (the queue policy
 //      decides, as on AWS); raw or enveloped; FIFO group and deduplication ids passed on.
 //   2. lambda: Invoke (InvocationType Event) with the SNS event, as sns.amazonaws.com (the
@@ -10,90 +11,37 @@
 //   4. email, email-json, sms: recorded in sns_outbox (GET /_sns/outbox).
 // Client-side failures of AWS targets (AccessDenied, a deleted queue) are not retried, as SNS
 // does not retry them; server-side ones are, with backoff.
-import type { Clock } from "../../core/clock/clock.js";
+import { defineOutbox, type Retry } from "../../core/events/outbox.js";
 import { isAwsError } from "../../core/errors.js";
-import type { InProcessClient, ServiceRuntime } from "../../core/service.js";
+import type { ServiceRuntime } from "../../core/service.js";
 import type { Db } from "../../core/state/database.js";
 import { DEFAULT_HTTP_POLICY } from "./common.js";
 import { envelope, lambdaEvent } from "./envelope.js";
 import { parseSnsArn, scopeStore, snsStatements, type DeliveryPayload, type SubscriptionDoc, type TopicDoc } from "./store.js";
 
-interface Runner {
-  db: Db;
-  clock: Clock;
-  client: InProcessClient;
-  running: boolean;
-  again: boolean;
-  timer?: NodeJS.Timeout;
-  stopped: boolean;
-  unsubscribe: () => void;
+/** One queued delivery: the subscription and what to send it. */
+interface Queued {
+  subArn: string;
+  delivery: DeliveryPayload;
 }
 
-const runners = new Map<Db, Runner>();
-const BATCH = 32;
-/** Longest wall-clock sleep between looks at the table (the clock may be advanced meanwhile). */
-const MAX_SLEEP_MS = 5_000;
+/** The durable outbox of deliveries (core/events/outbox.ts); migration 2 moved sns_deliveries' rows there. */
+export const deliveries = defineOutbox<Queued, ServiceRuntime>({
+  name: "sns",
+  service: "sns",
+  // A FIFO topic's subscription gets its messages in order (one at a time); others in parallel.
+  lane: (q) => (q.delivery.fifo ? q.subArn : undefined),
+  async deliver(rt, row): Promise<Retry | undefined> {
+    const p = row.item.delivery;
+    const outcome = await deliver(rt, row.item.subArn, p).catch(() => ({ retry: true, policy: undefined as RetryPolicy | undefined }));
+    const delay = outcome.retry ? retryDelay(p.protocol, row.attempts + 1, outcome.policy) : undefined;
+    return delay === undefined ? undefined : { at: rt.clock.now() + delay };
+  },
+});
 
-export function startDelivery(rt: ServiceRuntime): void {
-  if (runners.has(rt.db)) return;
-  const r: Runner = { db: rt.db, clock: rt.clock, client: rt.client, running: false, again: false, stopped: false, unsubscribe: () => {} };
-  r.unsubscribe = rt.clock.onAdvance(() => kick(rt.db));
-  runners.set(rt.db, r);
-  // Deliveries left by a previous run (a restart) resume now.
-  kick(rt.db);
-}
-
-export function stopDelivery(db?: Db): void {
-  for (const [key, r] of [...runners]) {
-    if (db && key !== db) continue;
-    r.stopped = true;
-    r.unsubscribe();
-    if (r.timer) clearTimeout(r.timer);
-    runners.delete(key);
-  }
-}
-
-/** Look at the table now (after a Publish, a Subscribe, a clock advance). */
-export function kick(db: Db): void {
-  const r = runners.get(db);
-  if (!r || r.stopped) return;
-  if (r.running) {
-    r.again = true;
-    return;
-  }
-  if (r.timer) clearTimeout(r.timer);
-  r.timer = setTimeout(() => void run(r), 0);
-}
-
-async function run(r: Runner): Promise<void> {
-  r.timer = undefined;
-  r.running = true;
-  try {
-    const st = snsStatements(r.db);
-    for (;;) {
-      r.again = false;
-      const rows = st.due.all(r.clock.now(), BATCH) as Array<{ id: number; sub_arn: string; payload: string; attempts: number }>;
-      if (!rows.length) break;
-      await Promise.all(
-        rows.map(async (row) => {
-          const payload = JSON.parse(row.payload) as DeliveryPayload;
-          const outcome = await deliver(r, row.sub_arn, payload).catch(() => ({ retry: true, policy: undefined as RetryPolicy | undefined }));
-          if (r.stopped) return;
-          const attempts = row.attempts + 1;
-          const delay = outcome.retry ? retryDelay(payload.protocol, attempts, outcome.policy) : undefined;
-          if (delay === undefined) st.done.run(row.id);
-          else st.retry.run(attempts, r.clock.now() + delay, row.id);
-        }),
-      );
-      if (r.stopped) return;
-    }
-  } finally {
-    r.running = false;
-  }
-  if (r.stopped) return;
-  if (r.again) return kick(r.db);
-  const next = (snsStatements(r.db).next.get() as { at: number | null }).at;
-  if (next !== null) r.timer = setTimeout(() => void run(r), Math.min(MAX_SLEEP_MS, Math.max(10, next - r.clock.now())));
+/** Queues a delivery inside the caller's transaction; it goes out after the commit. */
+export function enqueueDelivery(db: Db, subArn: string, delivery: DeliveryPayload, now: number): void {
+  deliveries.enqueue(db, { subArn, delivery }, now);
 }
 
 interface RetryPolicy {
@@ -130,7 +78,7 @@ function httpPolicy(sub: SubscriptionDoc | undefined, topic: TopicDoc | undefine
   return undefined;
 }
 
-async function deliver(r: Runner, subArn: string, p: DeliveryPayload): Promise<{ retry: boolean; policy?: RetryPolicy }> {
+async function deliver(r: ServiceRuntime, subArn: string, p: DeliveryPayload): Promise<{ retry: boolean; policy?: RetryPolicy }> {
   const a = parseSnsArn(subArn);
   if (!a?.sub) return { retry: false };
   const store = scopeStore(r.db, a.account, a.region);

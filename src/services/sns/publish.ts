@@ -9,8 +9,8 @@ import type { RequestContext } from "../../core/service.js";
 import type { DocStore } from "../../core/state/doc-store.js";
 import { invalidParameter, resolveTopic } from "./common.js";
 import { filterMatches, type MessageAttribute, type Scope } from "./filter-policy.js";
-import { kick } from "./delivery.js";
-import { enqueue, snsStatements, type DeliveryPayload, type SubscriptionDoc, type TopicDoc } from "./store.js";
+import { enqueueDelivery } from "./delivery.js";
+import { snsStatements, type DeliveryPayload, type SubscriptionDoc, type TopicDoc } from "./store.js";
 
 /** SNS's maximum message size, attributes included: 256 KiB. */
 const MAX_BYTES = 262_144;
@@ -149,12 +149,11 @@ function publishOne(ctx: RequestContext, topic: TopicDoc, store: DocStore, e: En
         endpoint: sub.endpoint,
         raw: sub.attributes.RawMessageDelivery === "true",
       };
-      enqueue(ctx.db, sub.arn, payload, now);
+      enqueueDelivery(ctx.db, sub.arn, payload, now);
       deliveries++;
     }
     return { MessageId: messageId, ...(sequence ? { SequenceNumber: sequence } : {}), deliveries };
   });
-  if (queued.deliveries) kick(ctx.db);
   return { MessageId: queued.MessageId, ...(queued.SequenceNumber ? { SequenceNumber: queued.SequenceNumber } : {}) };
 }
 

@@ -4,7 +4,7 @@
 // topic policies enforced by the IAM engine. Deliveries to SQS and Lambda are made as
 // sns.amazonaws.com, so the target's resource policy decides, as on AWS.
 import { defineService, type ServiceRuntime } from "../../core/service.js";
-import { startDelivery, stopDelivery } from "./delivery.js";
+import { deliveries } from "./delivery.js";
 import { Publish, PublishBatch } from "./publish.js";
 import { snsHttp } from "./raw-http.js";
 import { migrations, snsStatements } from "./store.js";
@@ -39,13 +39,13 @@ export const sns = defineService({
   http: snsHttp,
   resourcePolicy: snsResourcePolicy,
   start(rt: ServiceRuntime) {
-    startDelivery(rt);
+    deliveries.start(rt);
   },
   stop(rt?: ServiceRuntime) {
-    stopDelivery(rt?.db);
+    deliveries.stop(rt?.db);
   },
   reset(rt: ServiceRuntime) {
-    snsStatements(rt.db).reset.run();
+    deliveries.reset(rt.db);
     snsStatements(rt.db).resetOutbox.run();
   },
 });

@@ -1,8 +1,9 @@
 // SNS state. Topics and subscriptions are documents of the shared store in the topic's scope
 // ("<account>/<region>"; subscription ids are "<topic name>/<uuid>" so a topic's subscriptions
-// are one prefix scan). Deliveries wait in their own table until done: one row per message and
-// subscription, written in the Publish transaction, so an acknowledged Publish is never lost and
-// retries survive a restart. Email deliveries end in sns_outbox (GET /_sns/outbox).
+// are one prefix scan). Deliveries wait in the chassis outbox until done (delivery.ts): one row
+// per message and subscription, written in the Publish transaction, so an acknowledged Publish
+// is never lost and retries survive a restart. Email deliveries end in sns_outbox (GET /_sns/outbox).
+import { outboxMigration } from "../../core/events/outbox.js";
 import { DocStore } from "../../core/state/doc-store.js";
 import { perDatabase, type Db, type Migration } from "../../core/state/database.js";
 import type { MessageAttribute } from "./filter-policy.js";
@@ -27,6 +28,20 @@ export const migrations: readonly Migration[] = [
         body         TEXT NOT NULL,
         delivered_at INTEGER NOT NULL
       );
+    `);
+  },
+  // 2. Deliveries move to the chassis outbox (nimbus_outbox, outbox 'sns'): rows a previous
+  // Nimbus left are carried over in order, with their attempts and due times.
+  (db) => {
+    outboxMigration(db);
+    db.exec(`
+      INSERT INTO nimbus_outbox (outbox, lane, item, attempts, next_at, created_at)
+        SELECT 'sns',
+               CASE WHEN json_extract(payload, '$.fifo') IS NOT NULL THEN sub_arn END,
+               json_object('subArn', sub_arn, 'delivery', json(payload)),
+               attempts, next_at, created_at
+        FROM sns_deliveries ORDER BY id;
+      DROP TABLE sns_deliveries;
     `);
   },
 ];
@@ -96,20 +111,10 @@ export function parseSnsArn(arn: string): { region: string; account: string; top
 
 function prepare(db: Db) {
   return {
-    insert: db.prepare("INSERT INTO sns_deliveries (sub_arn, payload, attempts, next_at, created_at) VALUES (?, ?, 0, ?, ?)"),
-    due: db.prepare("SELECT id, sub_arn, payload, attempts FROM sns_deliveries WHERE next_at <= ? ORDER BY next_at, id LIMIT ?"),
-    next: db.prepare("SELECT min(next_at) AS at FROM sns_deliveries"),
-    done: db.prepare("DELETE FROM sns_deliveries WHERE id = ?"),
-    retry: db.prepare("UPDATE sns_deliveries SET attempts = ?, next_at = ? WHERE id = ?"),
     outbox: db.prepare("INSERT INTO sns_outbox (sub_arn, protocol, endpoint, body, delivered_at) VALUES (?, ?, ?, ?, ?)"),
     listOutbox: db.prepare("SELECT id, sub_arn, protocol, endpoint, body, delivered_at FROM sns_outbox WHERE id > ? ORDER BY id LIMIT 1000"),
-    reset: db.prepare("DELETE FROM sns_deliveries"),
     resetOutbox: db.prepare("DELETE FROM sns_outbox"),
   };
 }
 
 export const snsStatements = perDatabase(prepare);
-
-export function enqueue(db: Db, subArn: string, payload: DeliveryPayload, now: number): void {
-  snsStatements(db).insert.run(subArn, JSON.stringify(payload), now, now);
-}

@@ -10,8 +10,8 @@ import type { DocStore } from "../../core/state/doc-store.js";
 import type { Clock } from "../../core/clock/clock.js";
 import { DEFAULT_HTTP_POLICY, decodeToken, encodeToken, invalidParameter, resolveSubscription, resolveTopic } from "./common.js";
 import { validateFilterPolicy, type Scope } from "./filter-policy.js";
-import { enqueue, parseSnsArn, scopeStore, type SubscriptionDoc, type TopicDoc } from "./store.js";
-import { kick } from "./delivery.js";
+import { parseSnsArn, scopeStore, type SubscriptionDoc, type TopicDoc } from "./store.js";
+import { enqueueDelivery } from "./delivery.js";
 import type { Db } from "../../core/state/database.js";
 
 const PROTOCOLS = new Set(["http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose"]);
@@ -108,7 +108,7 @@ export function Subscribe(input: SubscribeInput, ctx: RequestContext) {
     };
     if (!sub.confirmed) {
       sub.token = randomBytes(64).toString("hex");
-      enqueue(
+      enqueueDelivery(
         ctx.db,
         sub.arn,
         {
@@ -129,7 +129,6 @@ export function Subscribe(input: SubscribeInput, ctx: RequestContext) {
     store.put("sub", `${topic.name}/${id}`, sub);
     return { sub, created: true };
   });
-  if (!out.sub.confirmed) kick(ctx.db);
   return { SubscriptionArn: out.sub.confirmed || input.ReturnSubscriptionArn ? out.sub.arn : "pending confirmation" };
 }
 

@@ -104,8 +104,6 @@ export function emitS3Event(rt: EmitRuntime, bucket: NotifyingBucket | string, e
     bucket: doc!.name,
     bucketAccount: doc!.accountId,
     message: JSON.stringify({ Records: [eventRecord(doc!, r.id, ev, now)] }),
-    attempts: 0,
-    notBefore: 0,
   }));
   // EventBridge: every event S3 sends there, to the default bus of the bucket's account and region.
   const bridged = n.eventBridge ? eventBridgeEntry(doc, ev, now) : undefined;
@@ -115,8 +113,6 @@ export function emitS3Event(rt: EmitRuntime, bucket: NotifyingBucket | string, e
       bucket: doc.name,
       bucketAccount: doc.accountId,
       message: JSON.stringify(bridged),
-      attempts: 0,
-      notBefore: 0,
     });
   }
   if (entries.length === 0) return;

@@ -1,16 +1,19 @@
-// The durable outbox of event notifications: documents (service s3, scope "notifications",
-// kind "outbox") ordered by a monotonic id, written in one transaction right after the object's
-// commit, and delivered in order by one worker per database, asynchronously: a request never
-// waits on a destination. A delivery that fails is retried with backoff (the destination may be
-// briefly missing or its policy being fixed); after MAX_ATTEMPTS it is dropped, as S3 drops
-// events it cannot deliver. Pending deliveries survive a restart (service start() resumes).
+// The durable outbox of event notifications: the chassis outbox (core/events/outbox.ts, outbox
+// "s3.notifications"), written in one transaction right after the object's commit and
+// delivered after it, asynchronously: a request never waits on a destination. Each
+// destination gets its events in emission order; destinations are served in parallel. A
+// delivery that fails is retried with backoff (the destination may be briefly missing or its
+// policy being fixed); after MAX_ATTEMPTS it is dropped, as S3 drops events it cannot
+// deliver. Pending deliveries survive a restart (service start() resumes them).
 //
 // Delivery is the same for every destination: an in-process call on behalf of
 // s3.amazonaws.com with aws:SourceArn / aws:SourceAccount, so the target's resource policy
 // (queue policy, topic policy, function policy) decides, as on AWS.
 import type { Clock } from "../../../core/clock/clock.js";
+import type { EventBus } from "../../../core/events/bus.js";
+import { defineOutbox } from "../../../core/events/outbox.js";
 import type { InProcessClient } from "../../../core/service.js";
-import { inTransaction, perDatabase, type Db } from "../../../core/state/database.js";
+import { inTransaction, type Db } from "../../../core/state/database.js";
 import { DocStore } from "../../../core/state/doc-store.js";
 import type { TargetType } from "./config.js";
 
@@ -23,126 +26,60 @@ export interface OutboxEntry {
   bucketAccount: string;
   /** The notification's body (the event JSON). */
   message: string;
-  attempts: number;
-  /** Clock time before which the entry is not retried. */
-  notBefore: number;
 }
+
+/** What the outbox needs of the S3 runtime. */
+type Runtime = { db: Db; clock: Clock; client: InProcessClient; events?: EventBus };
 
 const MAX_ATTEMPTS = 8;
-const BATCH = 100;
 
-interface Worker {
-  store: DocStore;
-  lastId: bigint;
-  running: boolean;
-  timer?: NodeJS.Timeout;
-  client?: InProcessClient;
-  clock?: Clock;
-  stopped: boolean;
-}
+const outbox = defineOutbox<OutboxEntry, Runtime>({
+  name: "s3.notifications",
+  service: "s3",
+  batch: 100,
+  maxSleepMs: 60_000,
+  lane: (e) => e.target.arn,
+  async deliver(rt, row) {
+    try {
+      await deliver(rt.client, row.item);
+      return undefined;
+    } catch (e) {
+      const attempts = row.attempts + 1;
+      if (attempts >= MAX_ATTEMPTS) return undefined;
+      return { at: rt.clock.now() + Math.min(60_000, 250 * 2 ** attempts), error: e instanceof Error ? e.message : String(e) };
+    }
+  },
+});
 
-const workers = perDatabase(
-  (db: Db): Worker => ({ store: new DocStore(db, "s3", "notifications"), lastId: 0n, running: false, stopped: false }),
-);
-
-/** A monotonic, zero-padded id so the primary-key order is the emission order, across restarts too. */
-function nextId(w: Worker, now: number): string {
-  const floor = BigInt(now) * 1000n;
-  w.lastId = w.lastId + 1n > floor ? w.lastId + 1n : floor;
-  return w.lastId.toString().padStart(20, "0");
-}
-
-export function enqueue(rt: { db: Db; clock: Clock; client: InProcessClient }, entries: OutboxEntry[]): void {
-  const w = workers(rt.db);
-  if (w.lastId === 0n) {
-    const last = w.store.list<OutboxEntry>("outbox").at(-1);
-    if (last) w.lastId = BigInt(last.id);
-  }
-  w.client = rt.client;
-  w.clock = rt.clock;
-  w.stopped = false;
+export function enqueue(rt: { db: Db; clock: Clock }, entries: OutboxEntry[]): void {
   const now = rt.clock.now();
   inTransaction(rt.db, () => {
-    for (const e of entries) w.store.put("outbox", nextId(w, now), e);
+    for (const e of entries) outbox.enqueue(rt.db, e, now);
   });
-  kick(w, 0);
 }
 
-/** Resumes deliveries left pending by a previous run (service start). */
-export function resumeDeliveries(rt: { db: Db; clock: Clock; client: InProcessClient }): void {
-  const w = workers(rt.db);
-  w.client = rt.client;
-  w.clock = rt.clock;
-  w.stopped = false;
-  if (w.store.count("outbox") > 0) kick(w, 0);
+/**
+ * Resumes deliveries left pending by a previous run (service start). Entries an older Nimbus
+ * kept as documents (service s3, scope "notifications", kind "outbox", ids in emission order)
+ * move to the outbox first, in one transaction, with their attempts and retry times.
+ */
+export function resumeDeliveries(rt: Runtime): void {
+  const legacy = new DocStore(rt.db, "s3", "notifications");
+  if (legacy.count("outbox") > 0) {
+    const now = rt.clock.now();
+    inTransaction(rt.db, () => {
+      for (const { id, doc } of legacy.list<OutboxEntry & { attempts: number; notBefore: number }>("outbox")) {
+        const { attempts, notBefore, ...entry } = doc;
+        outbox.enqueue(rt.db, entry, now, { attempts, nextAt: Math.max(notBefore, 0) || now });
+        legacy.delete("outbox", id);
+      }
+    });
+  }
+  outbox.start(rt);
 }
 
 export function stopDeliveries(db: Db): void {
-  const w = workers(db);
-  w.stopped = true;
-  if (w.timer) clearTimeout(w.timer);
-  w.timer = undefined;
-}
-
-function kick(w: Worker, delayMs: number): void {
-  if (w.running || w.stopped) return;
-  if (w.timer) {
-    if (delayMs > 0) return;
-    clearTimeout(w.timer);
-  }
-  w.timer = setTimeout(() => {
-    w.timer = undefined;
-    void drain(w);
-  }, delayMs);
-  w.timer.unref?.();
-}
-
-/** Delivers due entries in id order; reschedules itself for the earliest retry. */
-async function drain(w: Worker): Promise<void> {
-  if (w.running || w.stopped || !w.client || !w.clock) return;
-  w.running = true;
-  let again = false;
-  let earliest = Infinity;
-  try {
-    let after = "";
-    for (;;) {
-      const batch = w.store.list<OutboxEntry>("outbox", { after, limit: BATCH });
-      if (batch.length === 0) break;
-      for (const { id, doc } of batch) {
-        after = id;
-        if (w.stopped) return;
-        const now = w.clock.now();
-        if (doc.notBefore > now) {
-          earliest = Math.min(earliest, doc.notBefore - now);
-          continue;
-        }
-        try {
-          await deliver(w.client, doc);
-          w.store.delete("outbox", id);
-        } catch {
-          doc.attempts++;
-          if (doc.attempts >= MAX_ATTEMPTS) w.store.delete("outbox", id);
-          else {
-            const backoff = Math.min(60_000, 250 * 2 ** doc.attempts);
-            doc.notBefore = now + backoff;
-            w.store.put("outbox", id, doc);
-            earliest = Math.min(earliest, backoff);
-          }
-        }
-      }
-      if (batch.length < BATCH) break;
-    }
-    // Entries enqueued while this pass ran past them.
-    again = w.store.list("outbox", { after, limit: 1 }).length > 0;
-  } catch {
-    // The database closed under the worker (Nimbus stopped): nothing more to do.
-    w.stopped = true;
-    return;
-  } finally {
-    w.running = false;
-  }
-  if (again) kick(w, 0);
-  else if (earliest !== Infinity) kick(w, earliest);
+  outbox.stop(db);
 }
 
 /** The ARN's region, account and resource name. */
