@@ -27,8 +27,12 @@ interface Buffered {
 
 /** AWS truncates a log line at 256 KB. */
 const MAX_LINE = 262_144;
-/** How long lines wait to be written together: one commit (one fsync) per stream per interval. */
-const FLUSH_DELAY_MS = 200;
+/**
+ * How long lines wait to be written together: one commit (one fsync, which blocks the event loop
+ * for milliseconds on this VM's disk) per stream per interval. CloudWatch Logs shows Lambda's
+ * lines seconds after they are written; a second here keeps busy functions off the fsync path.
+ */
+const FLUSH_DELAY_MS = 1000;
 /** A buffer this full is written at once. */
 const FLUSH_EVENTS = 5000;
 const MAX_BATCH_EVENTS = 10_000;

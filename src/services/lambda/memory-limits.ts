@@ -6,6 +6,7 @@
 // NIMBUS_LAMBDA_MEMORY_LIMITS=off disables it; where no cgroup is writable, limits are not applied.
 import { cpus } from "node:os";
 import { readFileSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Cgroups, type CgroupPlan } from "../../core/runtime/cgroups.js";
 
@@ -51,6 +52,21 @@ export class MemoryLimits {
       for (const f of ["memory.max_usage_in_bytes", "memory.peak"]) {
         try {
           return Math.ceil(Number(readFileSync(join(dir, f), "utf8").trim()) / 1048576);
+        } catch {
+          // not this hierarchy
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** maxUsedMb, read in the thread pool. */
+  async maxUsedMbAsync(plan: CgroupPlan | undefined): Promise<number | undefined> {
+    if (!plan) return undefined;
+    for (const dir of plan.dirs) {
+      for (const f of ["memory.max_usage_in_bytes", "memory.peak"]) {
+        try {
+          return Math.ceil(Number((await readFile(join(dir, f), "utf8")).trim()) / 1048576);
         } catch {
           // not this hierarchy
         }

@@ -231,10 +231,36 @@ class Worker {
     const initMs = this.servedOne ? undefined : this.initMs;
     this.servedOne = true;
     this.current = undefined;
-    run.inv.resolve({ payload, ...(error ? { functionError: "Unhandled" as const } : {}), logs, durationMs, ...(initMs !== undefined ? { initMs } : {}), logStream: this.logStream, ...(run.streamed ? { streamed: true } : {}), ...(this.cgroup ? { maxMemoryMb: this.pool.memory?.maxUsedMb(this.cgroup) } : {}) });
+    run.inv.resolve({ payload, ...(error ? { functionError: "Unhandled" as const } : {}), logs, durationMs, ...(initMs !== undefined ? { initMs } : {}), logStream: this.logStream, ...(run.streamed ? { streamed: true } : {}), ...(this.cgroup ? { maxMemoryMb: this.memoryPeak() } : {}) });
     if (reusable && !this.dead) this.pool.workerIdle(this);
   }
   private servedOne = false;
+
+  /**
+   * The worker's memory high-water mark for REPORT. Reading a cgroup file costs the main thread
+   * ~0.2 ms (the kernel sums the group's counters), so only the first invocation reads it in line;
+   * later ones use the last value while a read in the thread pool refreshes it (at most every
+   * 250 ms): a peak reached by one invocation may show in the next REPORT.
+   */
+  private memoryPeak(): number | undefined {
+    const limits = this.pool.memory;
+    if (!limits || !this.cgroup) return undefined;
+    if (this.peakMb === undefined) {
+      this.peakMb = limits.maxUsedMb(this.cgroup);
+      this.peakReadAt = Date.now();
+    } else if (!this.peakReading && Date.now() - this.peakReadAt >= 250) {
+      this.peakReading = true;
+      void limits.maxUsedMbAsync(this.cgroup).then((mb) => {
+        this.peakReading = false;
+        this.peakReadAt = Date.now();
+        if (mb !== undefined) this.peakMb = mb;
+      });
+    }
+    return this.peakMb;
+  }
+  private peakMb?: number;
+  private peakReadAt = 0;
+  private peakReading = false;
 
   private exited(code: number | null): void {
     this.failCurrent(code);
