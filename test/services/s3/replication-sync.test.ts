@@ -22,7 +22,8 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
+import { startReplicationWorker, stopReplicationWorker } from "../../../src/services/s3/replication/engine.js";
+import { advanceClock, freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 import { err } from "./access-helpers.js";
 import { eventQueue } from "./event-queue.js";
 import { client, text, uniq } from "./helpers.js";
@@ -137,6 +138,40 @@ describe("replication events and checks", () => {
       replicationEventData: { replicationRuleId: "watched", destinationBucket: `arn:aws:s3:::${dest}`, s3Operation: "OBJECT_PUT", failureReason: "DstPutObjectNotPermitted" },
     });
     expect(Number.isNaN(Date.parse(events[0].replicationEventData.requestTime))).toBe(false);
+  });
+});
+
+describe("S3 Replication Time Control events", () => {
+  it("a replication that starts more than 15 minutes (Nimbus time) after its write sends OperationMissedThreshold, then OperationReplicatedAfterThreshold", async () => {
+    const account = freshAccount();
+    const s3 = client(n, { accountId: account });
+    const src = await versioned(s3);
+    const dest = await versioned(s3);
+    const Role = await role(account, "repl-rtc", S3_ALLOW);
+    const Destination = { Bucket: `arn:aws:s3:::${dest}`, Metrics: { Status: "Enabled" as const, EventThreshold: { Minutes: 15 } }, ReplicationTime: { Status: "Enabled" as const, Time: { Minutes: 15 } } };
+    await s3.send(new PutBucketReplicationCommand({ Bucket: src, ReplicationConfiguration: { Role, Rules: [rule(dest, { Destination })] } }));
+    const q = await eventQueue(n, s3, account, src, ["s3:Replication:*"]);
+    await s3.send(new PutObjectCommand({ Bucket: src, Key: "on-time", Body: "fast" }));
+    expect((await waitStatus(s3, src, "on-time", ["COMPLETED", "FAILED"])).ReplicationStatus).toBe("COMPLETED");
+    // The worker paused (as across a restart with tasks queued) while 20 minutes pass.
+    const rt = n.nimbus.runtimeFor("s3");
+    stopReplicationWorker(rt);
+    try {
+      await s3.send(new PutObjectCommand({ Bucket: src, Key: "late", Body: "slow" }));
+      expect((await s3.send(new HeadObjectCommand({ Bucket: src, Key: "late" }))).ReplicationStatus).toBe("PENDING");
+      await advanceClock(n, "PT20M");
+    } finally {
+      startReplicationWorker(rt);
+    }
+    expect((await waitStatus(s3, src, "late", ["COMPLETED", "FAILED"])).ReplicationStatus).toBe("COMPLETED");
+    const events = await q.receive(2);
+    expect(events.map((e) => [e.eventName, e.s3.object.key])).toEqual([
+      ["Replication:OperationMissedThreshold", "late"],
+      ["Replication:OperationReplicatedAfterThreshold", "late"],
+    ]);
+    const data = events[1].replicationEventData;
+    expect(data).toMatchObject({ replicationRuleId: "r1", destinationBucket: `arn:aws:s3:::${dest}`, s3Operation: "OBJECT_PUT" });
+    expect(Date.parse(data.replicationTime) - Date.parse(data.requestTime)).toBeGreaterThanOrEqual(20 * 60_000);
   });
 });
 
