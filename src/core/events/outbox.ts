@@ -87,29 +87,32 @@ const DDL = `
 
 export const outboxMigration: Migration = (db) => {
   db.exec(DDL);
-  ready(db).table = true;
 };
 
-/** Whether nimbus_outbox exists; only a positive answer is remembered (it is never dropped). */
+/**
+ * Whether nimbus_outbox exists. Only a positive answer outside a transaction is remembered:
+ * a table created inside a request's transaction (a first enqueue) is gone again if that
+ * transaction rolls back.
+ */
 const ready = perDatabase((): { table: boolean } => ({ table: false }));
 function hasTable(db: Db): boolean {
   const r = ready(db);
-  if (!r.table) r.table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'nimbus_outbox'").get() !== undefined;
-  return r.table;
+  if (r.table) return true;
+  const found = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'nimbus_outbox'").get() !== undefined;
+  if (found && !db.inTransaction) r.table = true;
+  return found;
 }
 
-const statements = perDatabase((db: Db) => {
-  if (!hasTable(db)) outboxMigration(db);
-  return {
-    insert: db.prepare("INSERT INTO nimbus_outbox (outbox, lane, item, attempts, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?)"),
-    due: db.prepare("SELECT id, lane, item, attempts, created_at FROM nimbus_outbox WHERE outbox = ? AND next_at <= ? ORDER BY next_at, id LIMIT ?"),
-    next: db.prepare("SELECT min(next_at) AS at FROM nimbus_outbox WHERE outbox = ?"),
-    done: db.prepare("DELETE FROM nimbus_outbox WHERE id = ?"),
-    retry: db.prepare("UPDATE nimbus_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?"),
-    count: db.prepare("SELECT count(*) AS n FROM nimbus_outbox WHERE outbox = ?"),
-    reset: db.prepare("DELETE FROM nimbus_outbox WHERE outbox = ?"),
-  };
-});
+/** Prepared once the table exists (hasTable); a statement outlives a rolled-back DDL by re-preparing. */
+const statements = perDatabase((db: Db) => ({
+  insert: db.prepare("INSERT INTO nimbus_outbox (outbox, lane, item, attempts, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?)"),
+  due: db.prepare("SELECT id, lane, item, attempts, created_at FROM nimbus_outbox WHERE outbox = ? AND next_at <= ? ORDER BY next_at, id LIMIT ?"),
+  next: db.prepare("SELECT min(next_at) AS at FROM nimbus_outbox WHERE outbox = ?"),
+  done: db.prepare("DELETE FROM nimbus_outbox WHERE id = ?"),
+  retry: db.prepare("UPDATE nimbus_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?"),
+  count: db.prepare("SELECT count(*) AS n FROM nimbus_outbox WHERE outbox = ?"),
+  reset: db.prepare("DELETE FROM nimbus_outbox WHERE outbox = ?"),
+}));
 
 interface DueRow {
   id: number;
@@ -197,6 +200,8 @@ export function defineOutbox<T, R extends WorkerHost>(spec: OutboxSpec<T, R>): O
     },
     enqueue(db, item, now, state) {
       const lane = spec.lane?.(item) ?? null;
+      // A service whose migrations do not create the table (S3) gets it with its first row.
+      if (!hasTable(db)) outboxMigration(db);
       statements(db).insert.run(spec.name, lane, JSON.stringify(item), state?.attempts ?? 0, state?.nextAt ?? now, state?.createdAt ?? now);
       // The pass runs on a later tick: after the caller's transaction has committed.
       workers.get(db)?.worker.kick();
