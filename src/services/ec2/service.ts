@@ -11,6 +11,7 @@ import { DescribeInstances, RebootInstances, StartInstances, StopInstances, Term
 import { RunInstances } from "./handlers/run-instances.js";
 import { CreateVolume, DeleteVolume, DescribeVolumes, DescribeVolumesModifications, ModifyVolume, recoverVolumes } from "./handlers/volumes.js";
 import { AttachVolume, DetachVolume } from "./handlers/volume-attachments.js";
+import { CancelSpotInstanceRequests, DescribeSpotInstanceRequests, RequestSpotInstances } from "./handlers/spot-requests.js";
 import { CopySnapshot, CreateSnapshot, DeleteSnapshot, DescribeSnapshots } from "./handlers/snapshots.js";
 import {
   CreateLaunchTemplate, CreateLaunchTemplateVersion, DeleteLaunchTemplate, DeleteLaunchTemplateVersions, DescribeLaunchTemplates, DescribeLaunchTemplateVersions,
@@ -113,5 +114,6 @@ export const ec2 = defineService({
     CreateSnapshot, DescribeSnapshots, DeleteSnapshot, CopySnapshot,
     CreateLaunchTemplate, CreateLaunchTemplateVersion, DescribeLaunchTemplates, DescribeLaunchTemplateVersions, ModifyLaunchTemplate, DeleteLaunchTemplate,
     DeleteLaunchTemplateVersions,
+    RequestSpotInstances, DescribeSpotInstanceRequests, CancelSpotInstanceRequests,
   },
 });

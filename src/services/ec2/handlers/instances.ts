@@ -18,6 +18,7 @@ import { allocatePublicIp, releasePublicIp } from "../vpc/public-ips.js";
 import { KIND, stateOf, type Ec2State, type EniDoc } from "../vpc/store.js";
 import type { Fleet } from "../instances/fleet.js";
 import { fleetOf } from "../instances/registry.js";
+import { markStarted } from "../instances/spot-requests.js";
 import { INSTANCE_KIND, setState, userInitiated, type InstanceDoc, type StateName } from "../instances/store.js";
 import { INSTANCE_FILTERS, liveInstances, needInstances, reservationsOf } from "../instances/view.js";
 import { publicDns } from "./run-instances.js";
@@ -102,6 +103,7 @@ export const StartInstances: Handler<StartInstancesRequest, StartInstancesResult
       if (d.State.Name === "stopped") {
         setState(d, "pending", { transition: "" });
         d.spotAction = undefined;
+        markStarted(fleet, s, d);
         // A stopped instance gets a new public IP when it starts (not an Elastic IP).
         if (mapsPublicIp(s, d)) {
           d.PublicIpAddress = allocatePublicIp(s, d.InstanceId);

@@ -15,6 +15,7 @@ import { KIND, stateOf, type Ec2State, type KeyDoc, type SgDoc, type SubnetDoc, 
 import { findImage } from "./images.js";
 import { makeVolumes, planVolumes } from "./block-device-mappings.js";
 import { fromTemplate } from "./launch-templates.js";
+import { setStatus, SIR_KIND, type SpotRequestDoc } from "../instances/spot-requests.js";
 import { materialize } from "./volumes.js";
 import type { SnapshotDoc, VolumeDoc } from "../volumes/store.js";
 import { fleetOf } from "../instances/registry.js";
@@ -280,7 +281,18 @@ export const RunInstances: Handler<RunInstancesRequest, Reservation> = async (gi
         clientToken: input.ClientToken,
         ...(spotOpts ? { InstanceLifecycle: "spot" as const, SpotInstanceRequestId: newId("sir"), spot: { requestId: "", behavior, type: spotType, maxPrice: spotOpts.MaxPrice } } : {}),
       };
-      if (d.spot) d.spot.requestId = d.SpotInstanceRequestId!;
+      if (d.spot) {
+        // A spot instance launched by RunInstances has a one-instance request of its own, fulfilled.
+        d.SpotInstanceRequestId = d.SpotInstanceRequestId!.slice(0, 12);
+        d.spot.requestId = d.SpotInstanceRequestId;
+        const sir: SpotRequestDoc = {
+          SpotInstanceRequestId: d.SpotInstanceRequestId, SpotPrice: spotOpts?.MaxPrice, Type: spotType, State: "active", status: { Code: "", Message: "", UpdateTime: "" },
+          createTime: now, launch: { ImageId: image.ImageId, InstanceType: typeName as "t3.micro", KeyName: key?.KeyName, Placement: { AvailabilityZone: subnet.AvailabilityZone }, SubnetId: subnet.SubnetId },
+          InstanceInterruptionBehavior: behavior, InstanceId, LaunchedAvailabilityZone: subnet.AvailabilityZone,
+        };
+        setStatus(sir, "fulfilled", ctx.clock.now());
+        s.put(SIR_KIND, sir.SpotInstanceRequestId, sir);
+      }
       const vols = makeVolumes(s, d, plans, ctx.clock.now(), volumeTags.length ? volumeTags : undefined);
       made.set(InstanceId, vols.filter((v) => !v.root).map((v) => ({ v, snap: plans.find((p) => p.device === v.attachment!.Device)?.snapshot })));
       setState(d, "pending", { transition: "" });

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import type { Fleet } from "./fleet.js";
 import { INSTANCE_KIND, setState, type InstanceDoc } from "./store.js";
 import { INSTANCE_TYPES } from "./types.js";
+import { markInterrupted, markNotice } from "./spot-requests.js";
 
 export const NOTICE_MS = 120_000;
 
@@ -30,6 +31,7 @@ export function interrupt(fleet: Fleet, instanceId: string): Record<string, unkn
     s.store.tx(() => {
       d.spotAction = { action, time: iso(at) };
       s.put(INSTANCE_KIND, instanceId, d);
+      markNotice(fleet, s, d);
     });
     let map = pending.get(fleet);
     if (!map) {
@@ -72,6 +74,7 @@ function act(fleet: Fleet, id: string): void {
       if (!d) return;
       setState(d, action.terminate ? "terminated" : "stopped", action.reason);
       d.spotAction = undefined;
+      markInterrupted(fleet, p.scope, s, d, action.terminate);
       if (action.terminate) {
         d.terminatedAt = new Date(fleet.rt.clock.now()).toISOString();
         fleet.releaseResources(s, d);
