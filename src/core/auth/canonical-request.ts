@@ -188,52 +188,6 @@ export function sha256Hex(data: string | Buffer): string {
   return hash("sha256", data, "hex");
 }
 
-/** The canonical request of hashCanonicalRequest is assembled here (synchronously); grown on demand. */
-let canon = Buffer.allocUnsafe(4096);
-
-/** Writes `s` as UTF-8 at byte `n` of `canon`; the offset after it. */
-function put(s: string, n: number): number {
-  const need = n + s.length * 3 + 2;
-  if (need > canon.length) {
-    const grown = Buffer.allocUnsafe(Math.max(need, canon.length * 2));
-    canon.copy(grown, 0, 0, n);
-    canon = grown;
-  }
-  return n + canon.write(s, n, "utf8");
-}
-
-/**
- * Steps 1-2 without the string: the hex SHA-256 of the canonical request `buildCanonicalRequest`
- * would build, written as UTF-8 straight into a reused buffer and hashed by one crypto.hash call.
- * Every signed request makes one; the string itself is only needed for a SignatureDoesNotMatch
- * message, which rebuilds it.
- */
-export function hashCanonicalRequest(req: AuthRequest, signedHeaders: readonly string[], payloadHash: string, opts: CanonicalOptions): string {
-  let n = put(req.method, 0);
-  canon[n++] = 10;
-  n = put(canonicalUri(req.rawPath, opts.s3, opts.pathAsSent === true), n);
-  canon[n++] = 10;
-  n = put(canonicalQuery(req.rawQuery, opts.presigned, opts.plusAsPlus !== true), n);
-  canon[n++] = 10;
-  const headers = req.headers;
-  for (let i = 0; i < signedHeaders.length; i++) {
-    const name = signedHeaders[i];
-    const v = headers[name];
-    n = put(name, n);
-    canon[n++] = 58; // ':'
-    if (v !== undefined) n = put(typeof v === "string" ? canonicalHeaderValue(v) : v.map(canonicalHeaderValue).join(","), n);
-    canon[n++] = 10;
-  }
-  canon[n++] = 10;
-  for (let i = 0; i < signedHeaders.length; i++) {
-    if (i > 0) canon[n++] = 59; // ';'
-    n = put(signedHeaders[i], n);
-  }
-  canon[n++] = 10;
-  n = put(payloadHash, n);
-  return hash("sha256", canon.subarray(0, n), "hex");
-}
-
 /** Steps 2 and 3: hash the canonical request and build the string to sign. */
 export function buildStringToSign(algorithm: string, date: string, scope: string, canonicalRequest: string): string {
   return algorithm + "\n" + date + "\n" + scope + "\n" + sha256Hex(canonicalRequest);

@@ -208,9 +208,25 @@ function applyRegionSet(out: ParsedAuth, raw: string | undefined): void {
   out.region = concrete ?? "";
 }
 
+/**
+ * SignedHeaders lists, split once per distinct list (a client sends the same few lists on
+ * every request). Besides the split, the names then stay the same string objects, which V8
+ * resolves to its internalized keys once: verification reads `headers[name]` for each, and a
+ * fresh string per request made every such read a string-table lookup.
+ * The arrays are shared: readers must not modify them.
+ */
+const signedHeaderLists = new Map<string, string[]>();
+const SIGNED_HEADER_LISTS_MAX = 256;
+
 function splitSignedHeaders(raw: string): string[] {
   if (raw.length === 0) return [];
-  return raw.toLowerCase().split(";").filter((h) => h.length > 0);
+  let list = signedHeaderLists.get(raw);
+  if (list === undefined) {
+    list = raw.toLowerCase().split(";").filter((h) => h.length > 0);
+    if (signedHeaderLists.size >= SIGNED_HEADER_LISTS_MAX) signedHeaderLists.clear();
+    signedHeaderLists.set(raw, list);
+  }
+  return list;
 }
 
 function parseHeaderAuth(authorization: string, headers: HeaderMap): ParsedAuth {
