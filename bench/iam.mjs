@@ -3,21 +3,27 @@
 // statements each (200 statements, all naming sqs actions, so the engine's vendor index cannot
 // skip them; the one allowing statement is the very last). Measured in one run, alternating
 // batches, server CPU read from /proc (bench/lib.mjs).
-//   npm run build && node bench/iam.mjs [requests]
+//   npm run build && node bench/iam.mjs [requests] [--in-process]
 // Target (issue 6): the user's request costs at most 20 µs more server CPU than root's.
 //
 // An IAM user's request also pays for authentication (its SigV4 signature is verified with its
 // secret; a root key's cannot be), which is not authorization. A second server with
 // NIMBUS_IAM=off serves the same user so the two shares can be told apart:
 //   authorization = user@enforce - user@off,   authentication = user@off - root@off.
-// Last, the authorize step alone is timed in-process (a bundle of the sources), which whole
-// requests on a busy machine cannot resolve to a few microseconds.
+// Then the whole pipeline in process (a bundle of the sources): the SDK's signed requests for
+// root and for both users, captured once, replayed into the gateway (nimbus.gateway.handle with
+// a minimal request/response pair, no sockets) in alternating batches, CPU from
+// process.cpuUsage. Same requests, same code, none of the HTTP server's or the client's noise;
+// the signatures stay valid for the 15 minutes of the run. Last, the authorize step alone.
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, CreatePolicyCommand, AttachUserPolicyCommand } from "@aws-sdk/client-iam";
 import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { Readable } from "node:stream";
 import { cpuSeconds, loadSources, spawnServer } from "./lib.mjs";
 
 process.emitWarning = () => {};
-const N = Number(process.argv[2] ?? 6000);
+const N = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 6000);
+/** `--in-process`: only the in-process figures (a minute instead of several). */
+const IN_PROCESS_ONLY = process.argv.includes("--in-process");
 const WARMUP = 400;
 const BATCH = 200;
 const ACCOUNT = "123456789012";
@@ -72,6 +78,7 @@ async function setUp(url) {
   return { user, one, root, op };
 }
 
+if (!IN_PROCESS_ONLY) {
 const enforce = await spawnServer(["bin/nimbus.js", "start", "--port", "0", "--ephemeral"], /ready on (http:\/\/[^\s]+)/, { NIMBUS_IAM: "enforce" });
 const off = await spawnServer(["bin/nimbus.js", "start", "--port", "0", "--ephemeral"], /ready on (http:\/\/[^\s]+)/, { NIMBUS_IAM: "off" });
 try {
@@ -106,37 +113,79 @@ try {
   enforce.child.kill("SIGTERM");
   off.child.kill("SIGTERM");
 }
+}
 
-// The authorize step alone, in-process, with the same user and policies: exact CPU per call
-// (process.cpuUsage around many calls), immune to the noise of whole requests on a busy machine.
+// In process: the whole pipeline (captured signed requests replayed into the gateway), then
+// the authorize step alone (process.cpuUsage around many calls).
 {
   const { createNimbus, loadModel } = await loadSources("iam-bench-lib.mjs");
-  const nimbus = await createNimbus({ port: 0, ephemeral: true, log: "silent", iam: "enforce" });
-  try {
-    const as = { accountId: ACCOUNT };
-    const { QueueUrl } = await nimbus.client.call("sqs", "CreateQueue", { QueueName: "bench" }, as);
-    const { User } = await nimbus.client.call("iam", "CreateUser", { UserName: "bench" }, as);
-    for (let p = 0; p < 10; p++) {
-      const { Policy } = await nimbus.client.call("iam", "CreatePolicy", { PolicyName: `bench-${p}`, PolicyDocument: policyDoc(p, p === 9) }, as);
-      await nimbus.client.call("iam", "AttachUserPolicy", { UserName: "bench", PolicyArn: Policy.Arn }, as);
+  for (const iamMode of ["enforce", "off"]) {
+    const nimbus = await createNimbus({ port: 0, ephemeral: true, log: "silent", iam: iamMode });
+    try {
+      await nimbus.listen();
+      const url = `http://127.0.0.1:${nimbus.port}`;
+      const e = await setUp(url);
+      /** The signed HTTP request an SDK client sends for the bench operation. */
+      const capture = async (client) => {
+        let captured;
+        client.middlewareStack.add((next) => async (args) => ((captured = args.request), next(args)), { step: "finalizeRequest", priority: "low", name: "captureRequest" });
+        await e.op(client);
+        client.middlewareStack.remove("captureRequest");
+        const rawHeaders = [];
+        for (const [k, v] of Object.entries(captured.headers)) rawHeaders.push(k, String(v));
+        return { method: captured.method, url: captured.path, rawHeaders, body: Buffer.from(captured.body ?? "") };
+      };
+      const socket = { remoteAddress: "127.0.0.1" };
+      const res = { statusCode: 200, headersSent: false, writeHead(st) { this.statusCode = st; }, end() {}, once() {}, on() {}, destroy() {} };
+      const replay = async (r) => {
+        const req = Readable.from([r.body], { objectMode: false });
+        Object.assign(req, { method: r.method, url: r.url, rawHeaders: r.rawHeaders, socket });
+        await nimbus.gateway.handle(req, res);
+        if (res.statusCode !== 200) throw new Error(`replayed request answered ${res.statusCode}`);
+      };
+      const series = [
+        { label: "root", r: await capture(e.root), cpu: 0 },
+        { label: "user 10x20", r: await capture(e.user), cpu: 0 },
+        { label: "user 1x1", r: await capture(e.one), cpu: 0 },
+      ];
+      const M = Math.max(N * 3, 10_000), B = 1000;
+      for (let i = 0; i < 2000; i++) for (const x of series) await replay(x.r);
+      for (let done = 0; done < M; done += B) {
+        for (const x of series) {
+          const t0 = process.cpuUsage();
+          for (let i = 0; i < B; i++) await replay(x.r);
+          const d = process.cpuUsage(t0);
+          x.cpu += d.user + d.system;
+        }
+      }
+      const us = Object.fromEntries(series.map((x) => [x.label, x.cpu / M]));
+      console.log(
+        `gateway pipeline in process, NIMBUS_IAM=${iamMode} (${M} requests each): root ${us.root.toFixed(1)} µs, user 10x20 ${us["user 10x20"].toFixed(1)} µs (+${(us["user 10x20"] - us.root).toFixed(1)}), user 1x1 ${us["user 1x1"].toFixed(1)} µs (+${(us["user 1x1"] - us.root).toFixed(1)})` +
+          (iamMode === "enforce" ? "  <- the figure: user 10x20 vs root, target at most +20 µs" : "  (authentication only: no policy is evaluated)"),
+      );
+
+      if (iamMode !== "enforce") continue;
+      const as = { accountId: ACCOUNT };
+      const { QueueUrl } = await nimbus.client.call("sqs", "GetQueueUrl", { QueueName: "bench" }, as);
+      const { User } = await nimbus.client.call("iam", "GetUser", { UserName: "bench" }, as);
+      const user = { type: "user", accountId: ACCOUNT, arn: User.Arn, userId: User.UserId };
+      const root = { type: "root", accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:root`, userId: ACCOUNT };
+      const model = loadModel("sqs");
+      const input = { QueueUrl, AttributeNames: ["QueueArn"] };
+      const info = { region: "us-east-1", protocol: "awsJson1_0", headers: { "user-agent": "bench" }, sourceIp: "127.0.0.1" };
+      const C = 200_000;
+      const time = (principal) => {
+        const t0 = process.cpuUsage();
+        for (let i = 0; i < C; i++) nimbus.authorizer.authorize(principal, model, "GetQueueAttributes", input, info);
+        const d = process.cpuUsage(t0);
+        return (d.user + d.system) / C;
+      };
+      time(user); // warm-up (compiles, fills caches)
+      const u = time(user);
+      const r = time(root);
+      console.log(`authorize() alone in process: IAM user 10x20 ${u.toFixed(2)} µs CPU/call, root ${r.toFixed(2)} µs (${C} calls each)`);
+    } finally {
+      await nimbus.close();
     }
-    const user = { type: "user", accountId: ACCOUNT, arn: User.Arn, userId: User.UserId };
-    const root = { type: "root", accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:root`, userId: ACCOUNT };
-    const model = loadModel("sqs");
-    const input = { QueueUrl, AttributeNames: ["QueueArn"] };
-    const info = { region: "us-east-1", protocol: "awsJson1_0", headers: { "user-agent": "bench" }, sourceIp: "127.0.0.1" };
-    const M = 200_000;
-    const time = (principal) => {
-      const t0 = process.cpuUsage();
-      for (let i = 0; i < M; i++) nimbus.authorizer.authorize(principal, model, "GetQueueAttributes", input, info);
-      const d = process.cpuUsage(t0);
-      return ((d.user + d.system) / M);
-    };
-    time(user); // warm-up (compiles, fills caches)
-    const u = time(user);
-    const r = time(root);
-    console.log(`authorize() in-process: IAM user 10x20 ${u.toFixed(2)} µs CPU/call, root ${r.toFixed(2)} µs (${M} calls each; target: at most 20 µs)`);
-  } finally {
-    await nimbus.close();
   }
 }
