@@ -228,6 +228,7 @@ describe.skipIf(!!skip)(`instances${skip ? ` (skipped: ${skip})` : ""}`, () => {
     expect(h.services.ec2).toBe("running");
     expect(h.details.ec2.driver).toBe("namespace");
     expect(h.details.ec2.securityGroups).toBe(probeDriver().nft ? "enforced (nftables)" : "recorded");
+    expect((h.details.ec2 as unknown as { volumes: string }).volumes).toBe(probeDriver().loop ? "block devices (loop)" : "recorded (no loop devices)");
   });
 
   it("describes images by owner and name, and instance types with their real figures", async () => {
