@@ -70,7 +70,12 @@ export class Standby {
   /** Hands over a waiting spare of the family (maybe still booting: it is ahead of a fresh spawn anyway). */
   take(rt: RuntimeSpec): Spare | undefined {
     const list = this.spares.get(this.key(rt));
-    const held = list?.shift();
+    let held = list?.shift();
+    // One that has just ended (its exit not handled yet) is no use.
+    while (held && (held.proc.exitCode !== null || held.proc.signalCode !== null)) {
+      clearTimeout(held.timer);
+      held = list?.shift();
+    }
     if (!held) return undefined;
     clearTimeout(held.timer);
     held.proc.stdout!.off("data", held.collect);
