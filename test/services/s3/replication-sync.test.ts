@@ -8,11 +8,13 @@ import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/cli
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import {
   CreateBucketCommand,
+  DeleteObjectsCommand,
   GetBucketReplicationCommand,
   GetObjectCommand,
   GetObjectLegalHoldCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
+  ListObjectVersionsCommand,
   PutBucketReplicationCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -138,6 +140,25 @@ describe("replication events and checks", () => {
       replicationEventData: { replicationRuleId: "watched", destinationBucket: `arn:aws:s3:::${dest}`, s3Operation: "OBJECT_PUT", failureReason: "DstPutObjectNotPermitted" },
     });
     expect(Number.isNaN(Date.parse(events[0].replicationEventData.requestTime))).toBe(false);
+  });
+});
+
+describe("delete markers", () => {
+  it("DeleteObjects' delete markers are replicated when the rule says so", async () => {
+    const account = freshAccount();
+    const s3 = client(n, { accountId: account });
+    const src = await versioned(s3);
+    const dest = await versioned(s3);
+    const Role = await role(account, "repl-batch-del", S3_ALLOW);
+    await s3.send(new PutBucketReplicationCommand({ Bucket: src, ReplicationConfiguration: { Role, Rules: [rule(dest, { DeleteMarkerReplication: { Status: "Enabled" } })] } }));
+    for (const k of ["a", "b"]) await s3.send(new PutObjectCommand({ Bucket: src, Key: k, Body: k }));
+    for (const k of ["a", "b"]) expect((await waitStatus(s3, src, k, ["COMPLETED", "FAILED"])).ReplicationStatus).toBe("COMPLETED");
+    const del = await s3.send(new DeleteObjectsCommand({ Bucket: src, Delete: { Objects: [{ Key: "a" }, { Key: "b" }] } }));
+    expect(del.Deleted!.every((d) => d.DeleteMarker === true)).toBe(true);
+    const markers = async () => (await s3.send(new ListObjectVersionsCommand({ Bucket: dest }))).DeleteMarkers?.filter((m) => m.IsLatest).map((m) => m.Key).sort() ?? [];
+    expect(await until(async () => (await markers()).length === 2)).toBe(true);
+    expect(await markers()).toEqual(["a", "b"]);
+    expect((await err(s3.send(new HeadObjectCommand({ Bucket: dest, Key: "a" })))).status).toBe(404);
   });
 });
 

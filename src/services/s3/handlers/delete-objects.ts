@@ -15,6 +15,7 @@ import { deleteCurrent, deleteVersion, getVersion, isWellFormedVersionId } from 
 import { bucketStore, noSuchBucket, ownBucket, type StoredBucket } from "./buckets.js";
 import { etagMatches } from "./conditions.js";
 import { emitS3Event, requestInfo } from "../notifications/emit.js";
+import { markDeleteMarker } from "../replication/engine.js";
 import { deleteBlocked, LOCKED_MESSAGE } from "../object-lock/lock.js";
 
 const MAX_KEYS = 1000;
@@ -67,6 +68,8 @@ export const DeleteObjects: Handler<DeleteObjectsRequest, DeleteObjectsOutput> =
         continue;
       }
       const r = deleteCurrent(ctx.db, b.versioning, b.name, key, ctx.clock.now());
+      // Replicated when the rule says so, as DeleteObject's (replication/engine.ts).
+      if (r.marker) markDeleteMarker(ctx.db, b, r.marker);
       blobs.push(...r.freed);
       removed.push({ key, versionId: r.marker?.versionId, marker: r.marker !== undefined });
       if (!quiet) deleted.push({ Key: key, ...(r.marker ? { DeleteMarker: true, DeleteMarkerVersionId: r.marker.versionId } : {}) });
