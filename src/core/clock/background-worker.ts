@@ -28,6 +28,12 @@ export interface WorkerSpec<R extends WorkerHost> {
   run(rt: R, worker: BackgroundWorker): Promise<number | undefined> | number | undefined;
   /** Longest wall-clock sleep between passes while something waits; default 5 s. */
   maxSleepMs?: number;
+  /**
+   * A clock advance starts the pass at once, inside the advance, instead of on the next tick:
+   * a synchronous run (expiry sweeps) is then done before POST /_nimbus/clock answers, so what
+   * the advance expired is gone for the caller's next request.
+   */
+  runOnAdvance?: boolean;
 }
 
 export interface BackgroundWorker {
@@ -92,7 +98,17 @@ export function startWorker<R extends WorkerHost>(rt: R, spec: WorkerSpec<R>): B
     schedule(0);
   };
 
-  const unsubscribe = rt.clock.onAdvance(kick);
+  const runNow = (): void => {
+    if (stopped || paused) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    if (timer) clearTimeout(timer);
+    void pass(); // runs synchronously up to the run's first await
+  };
+
+  const unsubscribe = rt.clock.onAdvance(spec.runOnAdvance ? runNow : kick);
   const worker: BackgroundWorker = {
     name: spec.name,
     get stopped() {

@@ -3,6 +3,7 @@
 // (datapoints to CloudWatch through the "metric" event), subscription filters to Lambda and a
 // subset of Logs Insights (StartQuery / GetQueryResults).
 // State in its own tables (store.ts); see GAPS.md for what is missing.
+import { workerPerDatabase } from "../../core/clock/background-worker.js";
 import { defineService, type ServiceRuntime } from "../../core/service.js";
 import { expireEvents, migrations, resetAll } from "./store.js";
 import { AssociateKmsKey, CreateLogGroup, DeleteLogGroup, DeleteRetentionPolicy, DescribeLogGroups, DisassociateKmsKey, ListTagsForResource, ListTagsLogGroup, PutRetentionPolicy, TagLogGroup, TagResource, UntagLogGroup, UntagResource } from "./handlers/groups.js";
@@ -13,7 +14,17 @@ import { DescribeQueries, GetQueryResults, StartQuery, StopQuery } from "./handl
 import { DeleteMetricFilter, DeleteSubscriptionFilter, DescribeMetricFilters, DescribeSubscriptionFilters, PutMetricFilter, PutSubscriptionFilter, TestMetricFilter } from "./handlers/filters.js";
 
 const SWEEP_MS = 3600_000;
-const sweepers = new Map<ServiceRuntime["db"], () => void>();
+// Retention: events older than their group's retention are deleted at start, inside every
+// clock advance and hourly (reads already skip them in between).
+const retention = workerPerDatabase<ServiceRuntime>({
+  name: "cloudwatch-logs retention",
+  maxSleepMs: SWEEP_MS,
+  runOnAdvance: true,
+  run: (rt) => {
+    expireEvents(rt.db, rt.clock.now());
+    return rt.clock.now() + SWEEP_MS;
+  },
+});
 
 export const cloudwatchLogs = defineService({
   name: "cloudwatch-logs",
@@ -50,24 +61,11 @@ export const cloudwatchLogs = defineService({
     DescribeQueries,
   },
   migrations,
-  // Retention: events older than their group's retention are deleted when Nimbus time is
-  // advanced and hourly (reads already skip them in between).
   start(rt: ServiceRuntime) {
-    sweepers.get(rt.db)?.();
-    const sweep = () => expireEvents(rt.db, rt.clock.now());
-    const off = rt.clock.onAdvance(sweep);
-    const timer = setInterval(sweep, SWEEP_MS);
-    timer.unref();
-    sweep();
-    sweepers.set(rt.db, () => {
-      off();
-      clearInterval(timer);
-      sweepers.delete(rt.db);
-    });
+    retention.start(rt);
   },
   stop(rt?: ServiceRuntime) {
-    if (rt) sweepers.get(rt.db)?.();
-    else for (const stop of [...sweepers.values()]) stop();
+    retention.stop(rt?.db);
   },
   reset(rt) {
     resetAll(rt.db);

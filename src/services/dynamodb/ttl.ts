@@ -2,9 +2,10 @@
 // items. An item expires when its TTL attribute (a Number, epoch seconds) is at or before
 // Nimbus time; like AWS, deletion happens later in the background, so an expired item is still
 // returned by reads until the sweeper gets to it. The sweeper runs when the Nimbus clock is
-// advanced and once a minute; each delete writes a REMOVE stream record whose userIdentity is
+// advanced, at start and once a minute; each delete writes a REMOVE stream record whose userIdentity is
 // DynamoDB itself. Items whose expiry is more than five years in the past are never deleted.
 import type { DescribeTimeToLiveInput, DescribeTimeToLiveOutput, UpdateTimeToLiveInput, UpdateTimeToLiveOutput } from "@aws-sdk/client-dynamodb";
+import { startWorker } from "../../core/clock/background-worker.js";
 import type { RequestContext, ServiceRuntime } from "../../core/service.js";
 import { ddb, resolveTable } from "./common.js";
 import { fromStored, validation } from "./engine/values.js";
@@ -100,24 +101,23 @@ export function sweep(store: DynamoStore, nowMs: number): number {
   return deleted;
 }
 
-/** Starts the sweeper for one Nimbus (clock advances and a wall-time interval); returns its stop. */
+/**
+ * Starts the sweeper for one Nimbus (core/clock/background-worker.ts: at start, inside every
+ * clock advance, and every SWEEP_INTERVAL_MS of wall time); returns its stop.
+ */
 export function startSweeper(rt: ServiceRuntime): () => void {
   const store = dynamoStore(rt.db);
-  const run = () => {
-    try {
+  const worker = startWorker(rt, {
+    name: "dynamodb ttl sweep",
+    maxSleepMs: SWEEP_INTERVAL_MS,
+    // Done before the advance answers: what it expired is gone for the next request.
+    runOnAdvance: true,
+    run: () => {
       sweep(store, rt.clock.now());
       store.tx(() => trimStreams(store, rt.clock.now()));
       prunePitr(store, rt.clock.now());
-    } catch (e) {
-      // A closed database at shutdown, or a busy one: the next run catches up.
-      if (!/database connection is not open/.test(String(e))) console.error("dynamodb ttl sweep:", e);
-    }
-  };
-  const off = rt.clock.onAdvance(run);
-  const timer = setInterval(run, SWEEP_INTERVAL_MS);
-  timer.unref();
-  return () => {
-    off();
-    clearInterval(timer);
-  };
+      return rt.clock.now() + SWEEP_INTERVAL_MS;
+    },
+  });
+  return () => worker.stop();
 }
