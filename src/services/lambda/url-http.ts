@@ -143,7 +143,7 @@ export const lambdaUrlHttp: RawHttpHook = {
     const event = {
       version: "2.0",
       routeKey: "$default",
-      rawPath: decodeURIComponent(where.path),
+      rawPath: decodePath(where.path),
       rawQueryString: req.rawQuery,
       ...(cookies ? { cookies } : {}),
       headers,
@@ -154,7 +154,7 @@ export const lambdaUrlHttp: RawHttpHook = {
         ...(iam ? { authorizer: { iam } } : {}),
         domainName: domain,
         domainPrefix: where.urlId,
-        http: { method: req.method, path: decodeURIComponent(where.path), protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: req.headers["user-agent"] ?? "" },
+        http: { method: req.method, path: decodePath(where.path), protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: req.headers["user-agent"] ?? "" },
         requestId,
         routeKey: "$default",
         stage: "$default",
@@ -216,6 +216,15 @@ function mapStreamed(payload: Buffer): RawHttpResponse {
     }
   }
   return { status: 200, headers: { "content-type": "application/octet-stream" }, body: payload };
+}
+
+/** The path as the function sees it: percent-decoded, or as sent when that is malformed. */
+function decodePath(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    return p;
+  }
 }
 
 /** The request time in AWS's format: 12/Mar/2020:19:03:58 +0000. */
