@@ -1,5 +1,18 @@
 // JSON documents of one service in one scope ("<account>/<region>", or "<account>" for
 // global services), listed in binary id order straight from the primary key.
+//
+// Reads of single documents go through a per-database cache of their JSON text: a bucket
+// document, for instance, is read by the IAM resource-policy hook, S3's access wrapper and the
+// handler of every S3 request, and a primary-key SELECT costs several times the JSON.parse
+// (bench/s3.mjs). The cache holds text, never objects, so no caller can mutate a cached value:
+// every get() parses a fresh copy. It stays exact because
+//   1. every write to nimbus_docs on the connection (DocStore's own, a state reset, any direct
+//      SQL) fires TEMP triggers that drop the rows' entries, at the time of the write;
+//   2. it is filled only outside transactions, so it only ever holds committed text: a
+//      transaction that rolls back has dropped the entries of the rows it touched and cannot
+//      have added any. Reads inside a transaction may use entries (a row written in the
+//      transaction has none);
+//   3. only this connection writes nimbus_docs (the blob store's connection writes nimbus_blobs).
 import { inTransaction, type Db } from "./database.js";
 
 export interface ListOptions {
@@ -18,7 +31,53 @@ interface Statements {
   scopes: import("better-sqlite3").Statement;
 }
 
+/** Entries kept per database; the oldest go first beyond it. */
+const CACHE_MAX = 4096;
+/** A document known to be absent. */
+const ABSENT = "";
+
 const cache = new WeakMap<Db, Statements>();
+const docCaches = new WeakMap<Db, Map<string, string>>();
+
+const cacheKey = (service: string, scope: string, kind: string, id: string): string => `${service}\u0000${scope}\u0000${kind}\u0000${id}`;
+
+/**
+ * The database's document cache, with the triggers that keep it exact (step 1 of the header);
+ * undefined (read without the cache) while they cannot be installed: inside a transaction (a
+ * rollback would drop the triggers and leave the cache unguarded) or while another statement
+ * of the connection is being iterated (SQLite refuses new functions then).
+ */
+function docCache(db: Db): Map<string, string> | undefined {
+  let m = docCaches.get(db);
+  if (!m) {
+    if (db.inTransaction) return undefined;
+    const docs = new Map<string, string>();
+    try {
+      installTriggers(db, docs);
+    } catch (e) {
+      if (e instanceof TypeError && /busy/.test(e.message)) return undefined;
+      throw e;
+    }
+    m = docs;
+    docCaches.set(db, docs);
+  }
+  return m;
+}
+
+function installTriggers(db: Db, docs: Map<string, string>): void {
+  db.function("nimbus_doc_changed", { deterministic: false }, (service: unknown, scope: unknown, kind: unknown, id: unknown) => {
+    docs.delete(cacheKey(String(service), String(scope), String(kind), String(id)));
+    return null;
+  });
+  db.exec(`
+    CREATE TEMP TRIGGER IF NOT EXISTS nimbus_docs_cache_insert AFTER INSERT ON main.nimbus_docs
+      BEGIN SELECT nimbus_doc_changed(NEW.service, NEW.scope, NEW.kind, NEW.id); END;
+    CREATE TEMP TRIGGER IF NOT EXISTS nimbus_docs_cache_update AFTER UPDATE ON main.nimbus_docs
+      BEGIN SELECT nimbus_doc_changed(OLD.service, OLD.scope, OLD.kind, OLD.id), nimbus_doc_changed(NEW.service, NEW.scope, NEW.kind, NEW.id); END;
+    CREATE TEMP TRIGGER IF NOT EXISTS nimbus_docs_cache_delete AFTER DELETE ON main.nimbus_docs
+      BEGIN SELECT nimbus_doc_changed(OLD.service, OLD.scope, OLD.kind, OLD.id); END;
+  `);
+}
 
 function statements(db: Db): Statements {
   let s = cache.get(db);
@@ -38,6 +97,7 @@ function statements(db: Db): Statements {
 }
 
 export class DocStore {
+  private docs: Map<string, string> | undefined;
   constructor(
     readonly db: Db,
     readonly service: string,
@@ -45,8 +105,23 @@ export class DocStore {
   ) {}
 
   get<T>(kind: string, id: string): T | undefined {
-    const row = statements(this.db).get.get(this.service, this.scope, kind, id) as { doc: string } | undefined;
-    return row ? (JSON.parse(row.doc) as T) : undefined;
+    const docs = this.docs ?? (this.docs = docCache(this.db));
+    if (!docs) {
+      const row = statements(this.db).get.get(this.service, this.scope, kind, id) as { doc: string } | undefined;
+      return row ? (JSON.parse(row.doc) as T) : undefined;
+    }
+    const key = cacheKey(this.service, this.scope, kind, id);
+    let text = docs.get(key);
+    if (text === undefined) {
+      const row = statements(this.db).get.get(this.service, this.scope, kind, id) as { doc: string } | undefined;
+      text = row ? row.doc : ABSENT;
+      // Step 2 of the header: only committed text goes in.
+      if (!this.db.inTransaction) {
+        if (docs.size >= CACHE_MAX) docs.delete(docs.keys().next().value!);
+        docs.set(key, text);
+      }
+    }
+    return text === ABSENT ? undefined : (JSON.parse(text) as T);
   }
 
   put<T>(kind: string, id: string, doc: T): void {
