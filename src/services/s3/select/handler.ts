@@ -168,6 +168,23 @@ async function* run(r: Run): AsyncGenerator<Buffer> {
     if (c.limit !== undefined && emitted >= c.limit) done = true;
   };
 
+  // SELECT * with nothing to filter, count or stop at: stretches of records the writer would
+  // copy verbatim are copied as one slice each (RecordReader.feedRuns), decided once the header
+  // is read and the query compiled.
+  let runs: boolean | undefined;
+  const copyRun = (text: string): void => {
+    out.push(text);
+    outLen += text.length;
+  };
+  const feed = (text: string): void => {
+    if (runs === undefined && !headerPending) {
+      const c = compiled!;
+      runs = c.star && !c.where && !c.accumulate && c.limit === undefined && r.writer.passesRuns && r.reader.feedRuns !== undefined;
+    }
+    if (runs) r.reader.feedRuns!(text, copyRun, onRecord);
+    else r.reader.feed(text, onRecord);
+  };
+
   const flush = (): Buffer | undefined => {
     if (out.length === 0) return undefined;
     const payload = Buffer.from(out.join(""), "utf8");
@@ -188,7 +205,7 @@ async function* run(r: Run): AsyncGenerator<Buffer> {
     for await (const chunk of bytes) {
       if (r.compression !== "NONE") counts.scanned = (r.source as Readable & { bytesRead?: number }).bytesRead ?? counts.scanned;
       counts.processed += chunk.length;
-      r.reader.feed(decoder.write(chunk), onRecord);
+      feed(decoder.write(chunk));
       if (outLen >= OUT_BATCH) {
         yield flush()!;
         if (r.progress) yield progressEvent(counts);

@@ -6,6 +6,12 @@ import { AwsError } from "../../../core/errors.js";
 export interface RecordReader {
   feed(text: string, emit: (rec: unknown) => void): void;
   end(emit: (rec: unknown) => void): void;
+  /**
+   * SELECT * with nothing to filter (CSV only, see csvReader): like feed, but a stretch of
+   * consecutive records that would be written back exactly as read goes to `run` as one slice
+   * of the input, delimiters included; every other record goes to `emit` as with feed.
+   */
+  feedRuns?(text: string, run: (text: string) => void, emit: (rec: unknown) => void): void;
 }
 
 /**
@@ -228,39 +234,118 @@ export function csvReader(o: CsvOptions): RecordReader {
     return n;
   };
 
-  return {
-    feed(chunk, emit) {
-      const text = carry === "" ? chunk : carry + chunk;
-      carry = "";
-      const n = text.length;
-      let i = 0;
-      let nextQuote = Q < 0 ? -1 : text.indexOf(o.quote);
-      while (i < n) {
-        if (slowMode) {
-          i = slow(text, i, emit);
-          continue;
+  /**
+   * Whether the record text[i, j) (no record delimiter nor carriage return in it, quote
+   * characters in it, QuoteEscapeCharacter = QuoteCharacter) is exactly what the CSV writer
+   * makes of its fields with the same characters (ASNEEDED): every quoted field must need its
+   * quotes (it holds the field delimiter or an escaped quote, written doubled) and close right
+   * before a field delimiter or the record's end; no unquoted field may hold a quote. Anything
+   * else (a quote that may hide a record delimiter, needless quotes) is left to the parser.
+   */
+  const writtenAsRead = (text: string, i: number, j: number): boolean => {
+    let pos = i;
+    while (pos < j) {
+      if (text.charCodeAt(pos) === Q) {
+        let k = pos + 1;
+        let needs = false;
+        let close: number;
+        for (;;) {
+          close = text.indexOf(o.quote, k);
+          if (close < 0 || close >= j) return false;
+          if (close + 1 < j && text.charCodeAt(close + 1) === Q) {
+            needs = true;
+            k = close + 2;
+            continue;
+          }
+          break;
         }
-        const j = text.indexOf(RD, i);
-        if (j < 0) {
-          carry = text.slice(i);
-          if (carry.length > MAX_RECORD_CHARS) throw overMaxRecordSize();
-          return;
+        if (!needs) {
+          const d = text.indexOf(o.fieldDelimiter, pos + 1);
+          if (d < 0 || d >= close) return false;
         }
-        // 5.
-        if (text.charCodeAt(i) === COMMENT) {
+        pos = close + 1;
+        if (pos === j) return true;
+        if (text.charCodeAt(pos) !== FD) return false;
+        pos++;
+      } else {
+        let e = text.indexOf(o.fieldDelimiter, pos);
+        if (e < 0 || e > j) e = j;
+        const q = text.indexOf(o.quote, pos);
+        if (q >= 0 && q < e) return false;
+        if (e === j) return true;
+        pos = e + 1;
+      }
+    }
+    // The record ends with a field delimiter: its last field is empty, written as nothing.
+    return true;
+  };
+
+  /**
+   * The fast path of feed, and of feedRuns when `run` is given: a record is a run member when
+   * it is written back as read: it is not empty, not a comment, holds no carriage return, and
+   * holds no quote character (the CSV writer's pass-through test, writers.ts) or is written
+   * exactly as read (writtenAsRead).
+   */
+  const scan = (chunk: string, emit: (rec: unknown) => void, run?: (text: string) => void): void => {
+    const text = carry === "" ? chunk : carry + chunk;
+    carry = "";
+    const n = text.length;
+    let i = 0;
+    let nextQuote = Q < 0 ? -1 : text.indexOf(o.quote);
+    let nextCr = run ? text.indexOf("\r") : -1;
+    // Start of the run of pass-through records not handed to `run` yet (-1: none).
+    let runFrom = -1;
+    const endRun = (at: number): void => {
+      if (runFrom >= 0 && at > runFrom) run!(text.slice(runFrom, at));
+      runFrom = -1;
+    };
+    while (i < n) {
+      if (slowMode) {
+        i = slow(text, i, emit);
+        continue;
+      }
+      const j = text.indexOf(RD, i);
+      if (j < 0) {
+        endRun(i);
+        carry = text.slice(i);
+        if (carry.length > MAX_RECORD_CHARS) throw overMaxRecordSize();
+        return;
+      }
+      // 5.
+      if (text.charCodeAt(i) === COMMENT) {
+        endRun(i);
+        i = j + RD.length;
+        continue;
+      }
+      if (nextQuote >= 0 && nextQuote < i) nextQuote = text.indexOf(o.quote, i);
+      const quoted = nextQuote >= 0 && nextQuote < j;
+      if (run) {
+        if (nextCr >= 0 && nextCr < i) nextCr = text.indexOf("\r", i);
+        if (j > i && (nextCr < 0 || nextCr >= j) && (!quoted || (ESC === Q && writtenAsRead(text, i, j)))) {
+          if (runFrom < 0) runFrom = i;
           i = j + RD.length;
           continue;
         }
-        if (nextQuote >= 0 && nextQuote < i) nextQuote = text.indexOf(o.quote, i);
-        if (nextQuote >= 0 && nextQuote < j) {
-          slowMode = true;
-          atFieldStart = true;
-          continue;
-        }
-        const end = stripCr && j > i && text.charCodeAt(j - 1) === CR ? j - 1 : j;
-        if (end > i) emit(line.reset(text, i, end));
-        i = j + RD.length;
+        endRun(i);
       }
+      if (quoted) {
+        slowMode = true;
+        atFieldStart = true;
+        continue;
+      }
+      const end = stripCr && j > i && text.charCodeAt(j - 1) === CR ? j - 1 : j;
+      if (end > i) emit(line.reset(text, i, end));
+      i = j + RD.length;
+    }
+    endRun(i);
+  };
+
+  return {
+    feed(chunk, emit) {
+      scan(chunk, emit);
+    },
+    feedRuns(chunk, run, emit) {
+      scan(chunk, emit, run);
     },
     end(emit) {
       if (carry !== "") {

@@ -8,6 +8,13 @@ export interface RowWriter {
   row(names: string[], values: unknown[]): string;
   /** SELECT *: the record as read. */
   star(rec: unknown, shape: InputShape): string;
+  /**
+   * Whether star() of a CSV record without carriage returns is the record's text followed by
+   * "\n", exactly as the input holds it with its delimiter, when the record holds no quote
+   * character or quotes exactly as this writer does (same delimiters, quote and escape), so a
+   * stretch of such records may be copied (RecordReader.feedRuns).
+   */
+  passesRuns: boolean;
 }
 
 function text(v: unknown): string {
@@ -17,7 +24,7 @@ function text(v: unknown): string {
   return String(v);
 }
 
-export function csvWriter(o: { fieldDelimiter: string; recordDelimiter: string; quote: string; quoteEscape: string; always: boolean }, input?: { fieldDelimiter: string; quote: string }): RowWriter {
+export function csvWriter(o: { fieldDelimiter: string; recordDelimiter: string; quote: string; quoteEscape: string; always: boolean }, input?: { fieldDelimiter: string; quote: string; quoteEscape: string; recordDelimiter: string }): RowWriter {
   // SELECT * of a quote-free CSV record with the same delimiter: the record's text is already
   // what ASNEEDED quoting writes, unless it holds the output's quote character.
   const passthrough = input !== undefined && !o.always && input.fieldDelimiter === o.fieldDelimiter && o.recordDelimiter.length > 0;
@@ -34,6 +41,7 @@ export function csvWriter(o: { fieldDelimiter: string; recordDelimiter: string; 
     return s + o.recordDelimiter;
   };
   return {
+    passesRuns: passthrough && input!.quote === o.quote && input!.quoteEscape === o.quote && o.quoteEscape === o.quote && input!.recordDelimiter === "\n" && o.recordDelimiter === "\n",
     row: (_names, values) => line(values),
     star: (rec) => {
       if (rec instanceof CsvLine) {
@@ -56,6 +64,7 @@ function jsonValue(v: unknown): unknown {
 
 export function jsonWriter(recordDelimiter: string): RowWriter {
   return {
+    passesRuns: false,
     row(names, values) {
       const obj: Record<string, unknown> = {};
       for (let i = 0; i < names.length; i++) if (values[i] !== undefined) obj[names[i]] = jsonValue(values[i]);
