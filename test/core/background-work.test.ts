@@ -65,6 +65,18 @@ describe("background worker", () => {
   });
 });
 
+describe("background worker with runOnAdvance", () => {
+  it("has run a synchronous pass by the time the clock advance returns", async () => {
+    const rt = fresh();
+    const seenAt: number[] = [];
+    const w = startWorker(rt, { name: "sweep", runOnAdvance: true, maxSleepMs: 60_000, run: (r) => (seenAt.push(r.clock.offset()), r.clock.now() + 60_000) });
+    await vi.waitFor(() => expect(seenAt).toEqual([0]));
+    rt.clock.advance(86_400_000);
+    expect(seenAt).toEqual([0, 86_400_000]);
+    w.stop();
+  });
+});
+
 describe("durable outbox", () => {
   interface Item {
     name: string;
