@@ -12,6 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 import { fail } from "./helpers.js";
 import { waitFor } from "./instance-helpers.js";
+import { AWS, failed, PYTHON, useClients, type CliResult } from "../../clients/support.js";
+
+const clients = useClients(() => n.endpoint);
+function ok(r: CliResult, raw?: true): any {
+  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
+  return raw ? r.stdout : JSON.parse(r.stdout || "{}");
+}
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -215,5 +222,39 @@ describe("EBS volumes", () => {
     expect((await fail(ec2.send(new DeleteVolumeCommand({ VolumeId: v.VolumeId })))).name).toBe("InvalidVolume.NotFound");
     const notAttached = await fail(ec2.send(new DetachVolumeCommand({ VolumeId: restored.VolumeId })));
     expect(notAttached.name).toBe("IncorrectState");
+  });
+
+  const BOTO3 = `
+import sys, boto3
+ec2 = boto3.client("ec2", endpoint_url=sys.argv[1], region_name="us-east-1")
+v = ec2.create_volume(AvailabilityZone="us-east-1a", Size=8, VolumeType="gp3", Iops=4000, TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "by", "Value": "boto3"}]}])
+ec2.get_waiter("volume_available").wait(VolumeIds=[v["VolumeId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+s = ec2.create_snapshot(VolumeId=v["VolumeId"], Description="b3")
+ec2.get_waiter("snapshot_completed").wait(SnapshotIds=[s["SnapshotId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+d = ec2.describe_volumes(Filters=[{"Name": "tag:by", "Values": ["boto3"]}])["Volumes"][0]
+snap = ec2.describe_snapshots(OwnerIds=["self"], SnapshotIds=[s["SnapshotId"]])["Snapshots"][0]
+print(d["VolumeId"] == v["VolumeId"], d["Size"], d["VolumeType"], d["Iops"], d["Throughput"], d["State"], d["Attachments"], d["MultiAttachEnabled"])
+print(snap["State"], snap["Progress"], snap["VolumeSize"], snap["Description"])
+try:
+    ec2.create_volume(AvailabilityZone="us-east-1a", Size=10, VolumeType="io1")
+except ec2.exceptions.ClientError as e:
+    print(e.response["Error"]["Code"])
+`;
+
+  it.skipIf(!PYTHON)("boto3: waiters, filters and errors", async () => {
+    const out = ok(await clients.python(freshAccount(), BOTO3, n.endpoint), true);
+    expect(out.split("\n").filter(Boolean)).toEqual(["True 8 gp3 4000 125 available [] False", "completed 100% 8 b3", "InvalidParameterCombination"]);
+  });
+
+  it.skipIf(!AWS)("aws CLI: create, wait, describe with a query", async () => {
+    const account = freshAccount();
+    const v = ok(await clients.aws(account, "ec2", "create-volume", "--availability-zone", "us-east-1b", "--size", "1", "--volume-type", "standard"));
+    expect(v.VolumeType).toBe("standard");
+    const waited = await clients.aws(account, "ec2", "wait", "volume-available", "--volume-ids", v.VolumeId);
+    expect(waited.code).toBe(0);
+    const q = await clients.aws(account, "ec2", "describe-volumes", "--volume-ids", v.VolumeId, "--query", "Volumes[0].[State,Size,AvailabilityZone]");
+    expect(JSON.parse(q.stdout)).toEqual(["available", 1, "us-east-1b"]);
+    const bad = failed(await clients.aws(account, "ec2", "delete-volume", "--volume-id", "vol-0123456789abcdef0"));
+    expect(bad).toContain("InvalidVolume.NotFound");
   });
 });
