@@ -176,7 +176,15 @@ export class Gateway {
 
       // 6. Authorize (core/iam/authorize.ts): IAM principals against their policies and the
       //    resource's policy; roots only where a resource policy could deny them.
-      this.nimbus.authorizer.authorize(who.principal, model, opName, input, { region, protocol: protocolId, headers, sourceIp: req.socket.remoteAddress });
+      this.nimbus.authorizer.authorize(who.principal, model, opName, input, {
+        region,
+        protocol: protocolId,
+        headers,
+        // Read only by a policy condition on aws:SourceIp; asking the socket costs a getpeername call.
+        get sourceIp() {
+          return req.socket.remoteAddress;
+        },
+      });
 
       // 7. The handler.
       const handler = service?.handlers[opName];
@@ -317,8 +325,9 @@ function send(res: ServerResponse, r: HttpResponse, head: boolean): void {
     body.pipe(res);
     return;
   }
-  const buf = typeof body === "string" ? Buffer.from(body) : body;
-  headers["content-length"] = String(buf.length);
+  // A string body goes out as a string: node:http then writes the head and the body in one
+  // write() (a Buffer goes out as a writev of two), and no Buffer is made for it.
+  headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.length);
   res.writeHead(r.status, headers);
-  res.end(buf);
+  res.end(body);
 }

@@ -49,7 +49,26 @@ export function missingParameter(name: string): AwsError {
  * The account and queue name a QueueUrl names: its last two path segments, so URLs handed out
  * under any host (localhost, 127.0.0.1, a container name, sqs.<region>.amazonaws.com) work.
  */
+/**
+ * Parsed queue URLs: every call on a queue repeats its URL, and parsing it (new URL) was the
+ * costliest step of a SendMessage in JavaScript. Bounded; the oldest go first.
+ */
+const parsedUrls = new Map<string, { account: string; name: string }>();
+const PARSED_URLS_MAX = 1024;
+
 export function parseQueueUrl(ctx: RequestContext, url: string): { account: string; name: string } {
+  const hit = parsedUrls.get(url);
+  if (hit !== undefined) return { account: hit.account, name: hit.name };
+  const parsed = parseQueueUrlUncached(ctx, url);
+  // A bare name depends on the caller's account: only URLs naming their account are kept.
+  if (parsed.named) {
+    if (parsedUrls.size >= PARSED_URLS_MAX) parsedUrls.delete(parsedUrls.keys().next().value!);
+    parsedUrls.set(url, { account: parsed.account, name: parsed.name });
+  }
+  return parsed;
+}
+
+function parseQueueUrlUncached(ctx: RequestContext, url: string): { account: string; name: string; named: boolean } {
   let path = url;
   if (url.includes("://")) {
     try {
@@ -60,10 +79,10 @@ export function parseQueueUrl(ctx: RequestContext, url: string): { account: stri
   }
   const segs = path.split("/").filter((s) => s.length > 0);
   if (segs.length >= 2 && /^\d{12}$/.test(segs[segs.length - 2])) {
-    return { account: segs[segs.length - 2], name: safeDecode(segs[segs.length - 1]) };
+    return { account: segs[segs.length - 2], name: safeDecode(segs[segs.length - 1]), named: true };
   }
   // A bare queue name (some tools pass one) is taken as a queue of the caller's account.
-  if (segs.length === 1 && !url.includes("://")) return { account: ctx.accountId, name: segs[0] };
+  if (segs.length === 1 && !url.includes("://")) return { account: ctx.accountId, name: segs[0], named: false };
   throw new AwsError("InvalidAddress", `The address ${url} is not valid for this endpoint.`);
 }
 

@@ -4,7 +4,7 @@
 // as length-prefixed name, length-prefixed DataType, one transport byte (1 string, 2 binary,
 // 3 string list, 4 binary list) and the length-prefixed value(s); lengths are 4-byte big-endian.
 // The SDKs verify these digests and fail the call on a mismatch, so they must be exact.
-import { createHash, type Hash } from "node:crypto";
+import { createHash, hash, type Hash } from "node:crypto";
 
 export interface AttributeValue {
   DataType?: string;
@@ -14,8 +14,9 @@ export interface AttributeValue {
   BinaryListValues?: Uint8Array[];
 }
 
+/** Hex MD5 of a string's UTF-8 bytes; one-shot crypto.hash, with no Hash object per message. */
 export function md5Hex(text: string): string {
-  return createHash("md5").update(text, "utf8").digest("hex");
+  return hash("md5", text, "hex");
 }
 
 function lengthPrefixed(hash: Hash, bytes: Uint8Array): void {

@@ -90,11 +90,12 @@ export function prepareSend(ctx: RequestContext, q: QueueRecord, e: SendInput, n
   const trace = ctx.headers["x-amzn-trace-id"];
   if (!stored?.AWSTraceHeader && trace) stored = { ...(stored ?? {}), AWSTraceHeader: { DataType: "String", StringValue: trace } };
 
+  const md5Body = md5Hex(body);
   return {
     message: {
       message_id: randomUUID(),
       body,
-      md5_body: md5Hex(body),
+      md5_body: md5Body,
       attrs: storeAttributes(attrs),
       sys_attrs: storeAttributes(stored),
       sender_id: ctx.principal.userId,
@@ -106,7 +107,7 @@ export function prepareSend(ctx: RequestContext, q: QueueRecord, e: SendInput, n
       dlq_source_arn: null,
     },
     dedupKey,
-    md5Body: md5Hex(body),
+    md5Body,
     md5Attributes: md5OfAttributes(attrs),
     md5SystemAttributes: md5OfAttributes(sys),
   };
