@@ -123,5 +123,7 @@ describe.skipIf(!!skip)(`spot instance requests${skip ? ` (skipped: ${skip})` : 
     expect(req).toMatchObject({ State: "active", Type: "one-time", InstanceId: inst.InstanceId, SpotPrice: "0.5" });
     expect(req.Status!.Code).toBe("fulfilled");
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [inst.InstanceId!] }));
+    // Terminated by its user: the one-time request closes.
+    await until(ec2, inst.SpotInstanceRequestId!, "closed", "instance-terminated-by-user");
   });
 });

@@ -22,6 +22,7 @@ import { IMAGE_KIND } from "./images.js";
 import { INSTANCE_KIND, setState, type InstanceDoc } from "./store.js";
 import { instanceType } from "./types.js";
 import { disksOf, releaseVolumes } from "../volumes/disks.js";
+import { markTerminatedByUser } from "./spot-requests.js";
 import { sweepLoops } from "../../../core/runtime/block-devices.js";
 
 interface Running {
@@ -250,6 +251,7 @@ export class Fleet {
     d.PublicDnsName = "";
     if (d.eniId) s.delete(KIND.eni, d.eniId);
     releaseVolumes(this, s, d.InstanceId);
+    if (d.InstanceLifecycle === "spot") markTerminatedByUser(this, s, d);
     d.BlockDeviceMappings = [];
     d.NetworkInterfaces = [];
     d.SecurityGroups = d.SecurityGroups ?? [];

@@ -42,6 +42,7 @@ const MESSAGES: Record<string, string> = {
   "instance-stopped-no-capacity": "Spot Instance stopped due to no available capacity.",
   "bad-parameters": "The request could not be fulfilled: its launch specification was refused.",
   "schedule-expired": "The Spot request expired before it was fulfilled.",
+  "instance-terminated-by-user": "Spot Instance termination request was initiated by the user.",
 };
 
 export function setStatus(d: SpotRequestDoc, code: string, now: number, message?: string): void {
@@ -186,5 +187,26 @@ export function markStarted(fleet: Fleet, s: Ec2State, d: InstanceDoc): void {
   if (!req || req.State !== "disabled") return;
   req.State = "active";
   setStatus(req, "fulfilled", fleet.rt.clock.now());
+  s.put(SIR_KIND, req.SpotInstanceRequestId, req);
+}
+
+/**
+ * A spot instance terminated by its user (inside the terminating transaction): a one-time
+ * request closes (instance-terminated-by-user); a persistent one opens again and relaunches.
+ */
+export function markTerminatedByUser(fleet: Fleet, s: Ec2State, d: InstanceDoc): void {
+  const req = requestOf(s, d);
+  if (!req || req.State !== "active" || req.InstanceId !== d.InstanceId) return;
+  const now = fleet.rt.clock.now();
+  if (req.Type === "persistent") {
+    req.State = "open";
+    req.InstanceId = undefined;
+    setStatus(req, "pending-evaluation", now);
+    const scope = `${s.accountId}/${s.region}`;
+    setImmediate(() => void evaluate(fleet, scope, req.SpotInstanceRequestId));
+  } else {
+    req.State = "closed";
+    setStatus(req, "instance-terminated-by-user", now);
+  }
   s.put(SIR_KIND, req.SpotInstanceRequestId, req);
 }
