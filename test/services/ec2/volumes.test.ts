@@ -83,6 +83,10 @@ describe("EBS volumes", () => {
     expect(big.Iops).toBe(6000);
     const io2 = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 10, VolumeType: "io2", Iops: 10000 }));
     expect(io2).toMatchObject({ VolumeType: "io2", Iops: 10000 });
+    // The largest io2 volume is refused by no rule; its file is as large as the data dir allows.
+    const huge = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 65536, VolumeType: "io2", Iops: 256000 }));
+    expect((await available(ec2, huge.VolumeId!)).Size).toBe(65536);
+    expect(statSync(volFile(huge.VolumeId!)).size).toBeGreaterThan(GiB);
   });
 
   it("refuses sizes, IOPS and throughput outside AWS's limits, unknown zones and types, changing nothing", async () => {

@@ -55,14 +55,31 @@ export async function makeVolumeFile(fleet: Fleet, v: VolumeDoc, snap: SnapshotD
   mkdirSync(dirname(file), { recursive: true });
   if (snap?.content === "file" && existsSync(snapshotPath(fleet, snap))) await copyImage(snapshotPath(fleet, snap), file);
   else closeSync(openSync(file, "a"));
-  truncateSync(file, v.Size * GiB);
+  sizeFile(file, v.Size * GiB);
   syncFile(file);
+}
+
+/**
+ * Sets a volume file's size. The data dir's file system may cap a file below the largest
+ * volumes (ext4: just under 16 TiB): the file then gets the largest size it accepts (GAPS.md).
+ */
+function sizeFile(file: string, bytes: number): void {
+  let want = bytes;
+  for (;;) {
+    try {
+      truncateSync(file, want);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EFBIG" || want <= GiB) throw e;
+      want = want === bytes ? 2 ** 44 - 2 ** 20 : Math.floor(want / 2);
+    }
+  }
 }
 
 export async function growVolumeFile(fleet: Fleet, v: VolumeDoc): Promise<void> {
   const file = volumeFile(fleet, v.VolumeId);
   if (!existsSync(file)) return;
-  truncateSync(file, v.Size * GiB);
+  sizeFile(file, v.Size * GiB);
   syncFile(file);
 }
 
