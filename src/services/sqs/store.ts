@@ -206,8 +206,7 @@ function prepare(db: Db) {
     deletedAt: p("SELECT deleted_at FROM sqs_deleted_queues WHERE account = ? AND region = ? AND name = ?"),
     insertMessage: p(`INSERT INTO sqs_messages (queue_id, message_id, body, md5_body, attrs, sys_attrs, sender_id, sent_at, enqueued_at,
         visible_at, receive_count, first_receive_at, group_id, dedup_id, dlq_source_arn)
-      VALUES (@queue_id, @message_id, @body, @md5_body, @attrs, @sys_attrs, @sender_id, @sent_at, @enqueued_at,
-        @visible_at, @receive_count, @first_receive_at, @group_id, @dedup_id, @dlq_source_arn)`),
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     message: p("SELECT * FROM sqs_messages WHERE seq = ? AND queue_id = ?"),
     deleteMessage: p("DELETE FROM sqs_messages WHERE seq = ?"),
     /** Visible messages in visibility order (standard queues). */
@@ -320,7 +319,24 @@ export class SqsStore {
   // ---- messages ----
 
   insertMessage(m: NewMessage): number {
-    const info = this.s.insertMessage.run({ receive_count: 0, first_receive_at: null, ...m });
+    // Positional parameters: binding 15 named ones looks each up in an object, on every send.
+    const info = this.s.insertMessage.run(
+      m.queue_id,
+      m.message_id,
+      m.body,
+      m.md5_body,
+      m.attrs ?? null,
+      m.sys_attrs ?? null,
+      m.sender_id,
+      m.sent_at,
+      m.enqueued_at,
+      m.visible_at,
+      m.receive_count ?? 0,
+      m.first_receive_at ?? null,
+      m.group_id ?? null,
+      m.dedup_id ?? null,
+      m.dlq_source_arn ?? null,
+    );
     return Number(info.lastInsertRowid);
   }
 
