@@ -18,13 +18,19 @@ import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, st
 import { open, readdir, rename, unlink } from "node:fs/promises";
 import { once } from "node:events";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { randomHexPooled } from "./random.js";
 import { Readable, type Transform } from "node:stream";
 import type { Db } from "../state/database.js";
 
 export interface WrittenBlob {
   id: string;
   size: number;
+  /**
+   * write(..., { deferInline: true }) of a small blob: its bytes, not stored yet. The caller
+   * inserts them with insertInline() inside the transaction that commits the blob's id, so
+   * bytes and metadata land in one fsynced commit (and a rolled-back one leaves nothing).
+   */
+  inline?: Buffer;
 }
 
 const FILE_ID = /^[0-9a-f]{32}$/;
@@ -72,9 +78,17 @@ export function loadedBytes(stream: Readable): Buffer | undefined {
   return stream instanceof LoadedBlob ? stream.bytes : undefined;
 }
 
+/** A stream of bytes already in memory that loadedBytes() recognizes (e.g. a small blob after deciphering). */
+export function loadedBlob(bytes: Buffer): Readable {
+  return new LoadedBlob(bytes);
+}
+
 function missing(id: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`ENOENT: blob ${id} not found`), { code: "ENOENT" });
 }
+
+/** insertInline's statement, per connection. */
+const inlineInserts = new WeakMap<Db, Database.Statement>();
 
 export class BlobStore {
   readonly dir: string;
@@ -126,7 +140,7 @@ export class BlobStore {
    * is a Transform that hands every chunk on synchronously (its `_transform` calls back at once),
    * so the bytes pass through them without a stream pipeline per request.
    */
-  async write(source: Readable | Buffer, observers: Transform[] = []): Promise<WrittenBlob> {
+  async write(source: Readable | Buffer, observers: Transform[] = [], opts: { deferInline?: boolean } = {}): Promise<WrittenBlob> {
     const chunks: Buffer[] = [];
     let size = 0;
     let fileId: string | undefined;
@@ -140,16 +154,18 @@ export class BlobStore {
           chunks.push(chunk);
           if (size <= INLINE_MAX) continue;
           // Outgrew the database: stream to a file from here on. flush: fsync (thread pool) before close.
-          fileId = randomBytes(16).toString("hex");
+          fileId = randomHexPooled(16);
           this.fresh?.add(fileId);
           out = createWriteStream(join(this.tmp, fileId), { flush: true });
           for (const c of chunks.splice(0)) if (!out.write(c)) await once(out, "drain");
         } else if (!out.write(chunk)) await once(out, "drain");
       }
       if (!out || !fileId) {
-        const id = `i${randomBytes(16).toString("hex")}`;
+        const id = `i${randomHexPooled(16)}`;
         this.fresh?.add(id);
-        this.sql.insert.run(id, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+        const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+        if (opts.deferInline) return { id, size, inline: bytes };
+        this.sql.insert.run(id, bytes);
         return { id, size };
       }
       const done = once(out, "close");
@@ -175,6 +191,20 @@ export class BlobStore {
       if (fileId) rmSync(join(this.tmp, fileId), { force: true });
       throw e;
     }
+  }
+
+  /**
+   * Stores a small blob write() deferred, through `db` (the caller's connection, inside the
+   * transaction that commits the blob's id). No-op for a blob that was not deferred.
+   */
+  insertInline(db: Db, blob: WrittenBlob): void {
+    if (!blob.inline) return;
+    let insert = inlineInserts.get(db);
+    if (!insert) {
+      insert = db.prepare("INSERT INTO nimbus_blobs (id, bytes) VALUES (?, ?)");
+      inlineInserts.set(db, insert);
+    }
+    insert.run(blob.id, blob.inline);
   }
 
   /**

@@ -219,6 +219,7 @@ type Statements = ReturnType<typeof prepare>;
 function prepare(db: Db) {
   return {
     get: db.prepare("SELECT * FROM s3_objects WHERE bucket = ? AND key = ?"),
+    blobIdOf: db.prepare("SELECT blob_id FROM s3_objects WHERE bucket = ? AND key = ?").pluck(),
     upsert: db.prepare(
       `INSERT INTO s3_objects (bucket, key, blob_id, size, etag, last_modified, storage_class, headers, metadata, checksums, tags, version_id, seq, parts)
        VALUES (@bucket, @key, @blob_id, @size, @etag, @last_modified, @storage_class, @headers, @metadata, @checksums, @tags, @version_id, @seq, @parts)
@@ -270,6 +271,11 @@ const stmts = perDatabase<Statements>(prepare);
 export function getObject(db: Db, bucket: string, key: string): StoredObject | undefined {
   const r = stmts(db).get.get(bucket, Buffer.from(key, "utf8")) as Row | undefined;
   return r ? fromRow(r) : undefined;
+}
+
+/** The blob id of the key's current version (an overwrite of an unversioned key needs nothing else). */
+export function currentBlobId(db: Db, bucket: string, key: string): string | undefined {
+  return stmts(db).blobIdOf.get(bucket, Buffer.from(key, "utf8")) as string | undefined;
 }
 
 /** Inserts or replaces; returns nothing (the caller read the old row in the same transaction). */

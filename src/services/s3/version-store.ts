@@ -7,9 +7,9 @@
 //   - a key has an s3_objects row iff its newest version is not a delete marker;
 //   - a key has at most one "null" version (in either table);
 //   - a delete marker has no blob (blob_id '').
-import { randomBytes } from "node:crypto";
+import { randomPooled } from "../../core/blobs/random.js";
 import { perDatabase, type Db } from "../../core/state/database.js";
-import { checksumsColumn, deleteObjectRow, fromRow, getObject, putObject, type Row, type StoredObject } from "./store.js";
+import { checksumsColumn, currentBlobId, deleteObjectRow, fromRow, getObject, putObject, type Row, type StoredObject } from "./store.js";
 
 export type VersioningStatus = "Enabled" | "Suspended" | undefined;
 
@@ -40,7 +40,7 @@ export function nextSeq(nowMs: number): number {
  * as an option), so base64url's `-` becomes `.`.
  */
 export function newVersionId(): string {
-  return randomBytes(24).toString("base64url").replaceAll("-", ".");
+  return randomPooled(24).toString("base64url").replaceAll("-", ".");
 }
 
 /** Is this a version id Nimbus could have issued ("null" or 32 URL-safe characters)? */
@@ -133,6 +133,12 @@ function dropNullVersion(db: Db, bucket: string, key: string, freed: string[]): 
  */
 function retireCurrent(db: Db, status: VersioningStatus, bucket: string, key: string, keepBlob: string | undefined): string[] {
   const freed: string[] = [];
+  if (status === undefined) {
+    // Unversioned: the old version goes, and only its blob id matters.
+    const old = currentBlobId(db, bucket, key);
+    if (old !== undefined && old !== keepBlob) freed.push(old);
+    return freed;
+  }
   const cur = getObject(db, bucket, key);
   if (cur) {
     if (status === undefined || (status === "Suspended" && cur.versionId === "null")) {

@@ -6,6 +6,7 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, type Cipher as NodeCipher } from "node:crypto";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import type { DocStore } from "../../../core/state/doc-store.js";
+import { randomPooled } from "../../../core/blobs/random.js";
 import { perDatabase, type Db } from "../../../core/state/database.js";
 
 /** A key and the IV of byte 0 of the stream. */
@@ -18,6 +19,7 @@ const BLOCK = 16;
 
 /** The counter block for byte offset `offset`: the IV as a 128-bit big-endian number plus offset / 16. */
 function counterAt(iv: Buffer, offset: number): Buffer {
+  if (offset < BLOCK) return iv;
   const out = Buffer.from(iv);
   let carry = BigInt(Math.floor(offset / BLOCK));
   for (let i = BLOCK - 1; i >= 0 && carry > 0n; i--) {
@@ -55,6 +57,16 @@ export function alignedRange(range: { start: number; end: number } | undefined):
   return { range: { start: offset, end: range.end }, offset, skip: range.start - offset };
 }
 
+/**
+ * The plaintext of ciphertext `bytes` that start at plaintext offset `offset`, without the first
+ * `skip` bytes: a small blob already in memory is deciphered in one call, not through a stream.
+ */
+export function decryptBytes(bytes: Buffer, c: ObjectCipher, offset: number, skip: number): Buffer {
+  // CTR is a stream cipher: update() returns every byte and final() none.
+  const out = createCipheriv("aes-256-ctr", c.key, counterAt(c.iv, offset)).update(bytes);
+  return skip > 0 ? out.subarray(skip) : out;
+}
+
 /** Decrypting view of a raw blob stream (already open), from plaintext offset `offset`, dropping `skip`. */
 export function decrypting(raw: Readable, c: ObjectCipher, offset: number, skip: number): Readable {
   const t = new CtrTransform(c, offset, skip);
@@ -68,7 +80,7 @@ export function partCipher(c: ObjectCipher, partNumber: number): ObjectCipher {
 }
 
 export function newIv(): Buffer {
-  return randomBytes(BLOCK);
+  return randomPooled(BLOCK);
 }
 
 // ---- SSE-S3 keys ----
@@ -76,7 +88,11 @@ export function newIv(): Buffer {
 // key per object derived from it and the object's random IV (HMAC-SHA256), so a row stores only
 // its IV. AWS wraps a per-object data key under a regularly rotated root key (envelope
 // encryption, AES-GCM); see GAPS.md.
-const masterKeys = perDatabase((db: Db) => ({ key: undefined as Buffer | undefined, db }));
+// Data keys are cached by IV (base64, as rows store it): deriving one (HMAC) and decoding the IV
+// cost more than deciphering a 4 KiB object (bench/s3.mjs).
+const masterKeys = perDatabase((db: Db) => ({ key: undefined as Buffer | undefined, db, ciphers: new Map<string, ObjectCipher>() }));
+/** Data keys kept per database; the oldest go first beyond it. */
+const CIPHERS_MAX = 4096;
 
 export function masterKey(store: DocStore): Buffer {
   const m = masterKeys(store.db);
@@ -93,9 +109,23 @@ export function masterKey(store: DocStore): Buffer {
 
 /** After a reset dropped the key's document: the next write makes (and stores) a new one. */
 export function forgetMasterKey(db: Db): void {
-  masterKeys(db).key = undefined;
+  const m = masterKeys(db);
+  m.key = undefined;
+  m.ciphers.clear();
 }
 
 export function s3ManagedCipher(store: DocStore, iv: Buffer): ObjectCipher {
   return { key: createHmac("sha256", masterKey(store)).update(iv).digest(), iv };
+}
+
+/** s3ManagedCipher for the base64 IV a row stores, cached. Callers must not mutate the buffers. */
+export function s3ManagedCipherOf(store: DocStore, ivBase64: string): ObjectCipher {
+  const m = masterKeys(store.db);
+  let c = m.ciphers.get(ivBase64);
+  if (!c) {
+    c = s3ManagedCipher(store, Buffer.from(ivBase64, "base64"));
+    if (m.ciphers.size >= CIPHERS_MAX) m.ciphers.delete(m.ciphers.keys().next().value!);
+    m.ciphers.set(ivBase64, c);
+  }
+  return c;
 }

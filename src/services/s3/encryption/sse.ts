@@ -16,7 +16,7 @@ import { AwsError } from "../../../core/errors.js";
 import type { RequestContext } from "../../../core/service.js";
 import type { StoredBucket } from "../handlers/buckets.js";
 import type { StoredObject } from "../store.js";
-import { CtrTransform, newIv, partCipher, s3ManagedCipher, type ObjectCipher } from "./cipher.js";
+import { CtrTransform, newIv, partCipher, s3ManagedCipher, s3ManagedCipherOf, type ObjectCipher } from "./cipher.js";
 import { kmsDataKey, kmsPlaintextKey } from "./kms.js";
 
 export interface StoredSse {
@@ -166,7 +166,7 @@ export function readCipher(ctx: RequestContext, o: Pick<StoredObject, "headers">
     return { key, iv: Buffer.from(sse.iv, "base64") };
   }
   if (key) throw new AwsError("InvalidRequest", "The encryption parameters are not applicable to this object.", 400);
-  if (sse?.kind === "S3") return s3ManagedCipher(ctx.store, Buffer.from(sse.iv, "base64"));
+  if (sse?.kind === "S3") return s3ManagedCipherOf(ctx.store, sse.iv);
   // SSE-KMS: the key comes from KMS Decrypt, which is async; openCipher (or readyCipher) fetches it.
   if (sse?.kind === "KMS") return { key: Buffer.alloc(0), iv: Buffer.from(sse.iv, "base64"), kms: sse } as PendingCipher;
   return undefined;

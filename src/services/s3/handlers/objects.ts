@@ -33,7 +33,7 @@ import { emitS3Event, putEventName, requestInfo } from "../notifications/emit.js
 import { archiveMembers, checkReadable, checkStorageClass, noteAccess, restoreHeader } from "../storage-class.js";
 import { expirationHeader } from "../lifecycle/expiration-header.js";
 import { alignedRange, decryptBytes, decrypting, type ObjectCipher } from "../encryption/cipher.js";
-import { loadedBlob, loadedBytes } from "../../../core/blobs/blob-store.js";
+import { loadedBlob, loadedBytes, type WrittenBlob } from "../../../core/blobs/blob-store.js";
 import { readCipher, readyCipher, sseMembers, storedSse, writeEncryption, type SseRequest } from "../encryption/sse.js";
 import { deleteBlocked, lockedError, lockMembers, lockOnWrite, type LockRequest } from "../object-lock/lock.js";
 import { markDeleteMarker, markForReplication, replicationMembers } from "../replication/engine.js";
@@ -179,6 +179,7 @@ export async function commitObject(
   row: StoredObject,
   conditions?: { IfMatch?: string; IfNoneMatch?: string },
   check?: () => void,
+  blob?: WrittenBlob,
 ): Promise<{ row: StoredObject; bucket: StoredBucket }> {
   let freed: string[] = [];
   let bucket: StoredBucket | undefined;
@@ -186,7 +187,11 @@ export async function commitObject(
     inTransaction(ctx.db, () => {
       bucket = bucketStore(ctx).get<StoredBucket>("bucket", row.bucket);
       if (!bucket) throw noSuchBucket(row.bucket);
-      if (conditions) checkWriteConditions(conditions, getObject(ctx.db, row.bucket, row.key), row.key);
+      if (conditions && (conditions.IfMatch !== undefined || conditions.IfNoneMatch !== undefined)) {
+        checkWriteConditions(conditions, getObject(ctx.db, row.bucket, row.key), row.key);
+      }
+      // A small blob's bytes commit with its row (BlobStore.write's deferInline).
+      if (blob) ctx.blobs.insertInline(ctx.db, blob);
       check?.();
       row.versionId = bucket.versioning === "Enabled" ? newVersionId() : "null";
       row.seq = nextSeq(ctx.clock.now());
@@ -209,7 +214,7 @@ export async function writeObject(ctx: RequestContext, o: NewObject): Promise<{ 
   // Encrypted at rest: the hasher sees the plaintext, the blob store the ciphertext.
   const lock = lockOnWrite(ctx, o.bucket, o.lock ?? {});
   const enc = await writeEncryption(ctx, o.bucket, o.key, o.sse ?? {});
-  const blob = await ctx.blobs.write(o.source, [hasher, enc.transform()]);
+  const blob = await ctx.blobs.write(o.source, [hasher, enc.transform()], { deferInline: true });
   const { etag, checksum } = hasher.result();
   const row: StoredObject = {
     bucket: o.bucket.name,
@@ -228,7 +233,7 @@ export async function writeObject(ctx: RequestContext, o: NewObject): Promise<{ 
     tags: o.tags,
   };
   // 3-4. Metadata in one transaction; only then are replaced blobs unreferenced.
-  return commitObject(ctx, row, o.conditions);
+  return commitObject(ctx, row, o.conditions, undefined, blob);
 }
 
 export const PutObject: Handler<PutObjectRequest, PutObjectOutput> = async (input, ctx) => {
