@@ -11,6 +11,9 @@ command -v aws >/dev/null 2>&1 || need+=(awscli)
 python3 -c 'import boto3' >/dev/null 2>&1 || need+=(python3-boto3)
 # EC2 instances: nftables enforces security groups inside Nimbus's network namespaces.
 command -v nft >/dev/null 2>&1 || need+=(nftables)
+# EBS volumes: mkfs.ext4 in the tests' user data; losetup / fsfreeze / nsenter to attach and snapshot.
+command -v mkfs.ext4 >/dev/null 2>&1 || need+=(e2fsprogs)
+{ command -v losetup && command -v fsfreeze && command -v nsenter; } >/dev/null 2>&1 || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
