@@ -229,6 +229,8 @@ export function scopeOf(accountId: string, region: string, global: boolean): str
  */
 export interface ServiceEntry {
   load(): Promise<ServiceDefinition>;
+  /** Services loaded first because this one reads their tables (DynamoDB Streams reads DynamoDB's stream records). */
+  needs?: readonly string[];
   /** Events the service must receive even before anything else loaded it (CloudWatch: "metric" datapoints from Logs metric filters, EC2). */
   wakeOn?: readonly (keyof import("./events/bus.js").NimbusEvents)[];
   /**

@@ -115,6 +115,7 @@ export class Nimbus {
       const entry = SERVICES[name];
       if (!entry) return Promise.reject(new Error(`no service named ${name}`));
       p = entry.load().then(async (d) => {
+        for (const dep of entry.needs ?? []) await this.load(dep);
         if (this.closed) throw new NimbusError("ERR_CLOSED", `Nimbus is closing; ${name} was not started`);
         if (d.migrations) migrate(this.db, d.name, d.migrations);
         await this.started(d);
