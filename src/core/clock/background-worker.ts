@@ -58,8 +58,14 @@ export function startWorker<R extends WorkerHost>(rt: R, spec: WorkerSpec<R>): B
   let stopped = false;
   let paused = false;
 
+  /** A pass is already due on the next tick (many enqueues in one request cost one timer). */
+  let immediate = false;
   const schedule = (delay: number): void => {
-    if (timer) clearTimeout(timer);
+    if (timer) {
+      if (immediate) return;
+      clearTimeout(timer);
+    }
+    immediate = delay === 0;
     timer = setTimeout(() => void pass(), delay);
     // The server keeps the process alive; a pending retry alone must not (tests, embedding).
     timer.unref();
@@ -67,6 +73,7 @@ export function startWorker<R extends WorkerHost>(rt: R, spec: WorkerSpec<R>): B
 
   const pass = async (): Promise<void> => {
     timer = undefined;
+    immediate = false;
     if (stopped || paused) return;
     running = true;
     again = false;
@@ -105,6 +112,7 @@ export function startWorker<R extends WorkerHost>(rt: R, spec: WorkerSpec<R>): B
       return;
     }
     if (timer) clearTimeout(timer);
+    timer = undefined;
     void pass(); // runs synchronously up to the run's first await
   };
 
@@ -123,6 +131,7 @@ export function startWorker<R extends WorkerHost>(rt: R, spec: WorkerSpec<R>): B
       if (p && timer) {
         clearTimeout(timer);
         timer = undefined;
+        immediate = false;
       }
       if (!p) kick();
     },
@@ -131,6 +140,7 @@ export function startWorker<R extends WorkerHost>(rt: R, spec: WorkerSpec<R>): B
       unsubscribe();
       if (timer) clearTimeout(timer);
       timer = undefined;
+      immediate = false;
     },
   };
   kick();
