@@ -14,7 +14,7 @@ import { cpuSeconds, rawAnswer, spawnServer } from "./lib.mjs";
 
 process.emitWarning = () => {};
 const N = Number(process.argv[2] ?? 3000);
-const WARMUP = 300;
+const WARMUP = Number(process.env.WARMUP ?? 300);
 const base = { region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" }, maxAttempts: 1 };
 
 const { child: nimbus, url } = await spawnServer(["bin/nimbus.js", "start", "--port", "0", "--ephemeral"], /ready on (http:\/\/[^\s]+)/);
