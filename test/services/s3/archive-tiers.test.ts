@@ -81,6 +81,9 @@ describe("Intelligent-Tiering configurations", () => {
       [config("c", { Tierings: [{ AccessTier: "ARCHIVE_ACCESS", Days: 90 }, { AccessTier: "ARCHIVE_ACCESS", Days: 100 }] }), "InvalidArgument"],
       [config("c", { Status: "On" as "Enabled" }), "MalformedXML"],
       [config("c", { Filter: { Prefix: "a", Tag: { Key: "k", Value: "v" } } }), "MalformedXML"],
+      // A required element left out (an empty Tierings list is no <Tiering> at all) is a body
+      // that does not validate against S3's schema.
+      [config("c", { Tierings: [] }), "MalformedXML"],
       [config("other"), "InvalidArgument"],
     ];
     for (const [c, code] of bad) expect({ t: JSON.stringify(c), ...(await failure(put("c", c))) }).toMatchObject({ name: code, status: 400 });

@@ -29,6 +29,10 @@
 //   emulators' tests record it). For SQS-JSON no captured real answer was found; keeping the
 //   query code means x-amzn-query-error carries "MissingParameter;Sender", which is what a
 //   query-compatible service's JSON answer maps back to.
+// "malformed-xml" - S3 (restXml, bare <Error>): a required member missing from the request is a
+//   body element left out (labels and required headers choose the operation when routing), and
+//   S3 refuses such a body as MalformedXML "The XML you provided was not well-formed or did not
+//   validate against our published schema", the same answer as for any schema violation.
 // "ec2" - ec2Query: MissingParameter "The request must contain the parameter ImageId" (no
 //   final period; EC2's wording, e.g. terraform/fog error texts "The request must contain the
 //   parameter SpotInstanceRequestId").
@@ -45,7 +49,7 @@ import type { ProtocolId, ServiceModel } from "../../model/types.js";
 import { isPlainObject } from "./json-codec.js";
 import { structNode, type MemberNode, type ShapeNode, type StructNode } from "./json-shapes.js";
 
-export type ValidationWording = "coral" | "coral-query" | "parameter-required" | "must-contain" | "ec2";
+export type ValidationWording = "coral" | "coral-query" | "parameter-required" | "must-contain" | "ec2" | "malformed-xml";
 
 interface Missing {
   camel: string;
@@ -85,6 +89,7 @@ function missingParameterShape(service: ServiceModel): string | undefined {
 /** Which wording a service answers validation failures with, for a request in `protocol`. */
 export function validationWordingFor(service: ServiceModel, protocol: ProtocolId): ValidationWording {
   if (protocol === "ec2Query") return "ec2";
+  if (protocol === "restXml" && service.service === "s3") return "malformed-xml";
   if (missingParameterShape(service)) return "parameter-required";
   if (service.awsQueryCompatible) return "must-contain";
   if (protocol === "awsQuery") return "coral-query";
@@ -111,6 +116,8 @@ function missingError(service: ServiceModel, wording: ValidationWording, missing
   switch (wording) {
     case "ec2":
       return new AwsError("MissingParameter", `The request must contain the parameter ${missing[0]!.query}`, 400);
+    case "malformed-xml":
+      return new AwsError("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema", 400);
     case "must-contain":
       return new AwsError("MissingParameter", `The request must contain the parameter ${missing[0]!.query}.`, 400);
     case "parameter-required":
