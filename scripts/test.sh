@@ -14,6 +14,11 @@ command -v nft >/dev/null 2>&1 || need+=(nftables)
 # EBS volumes: mkfs.ext4 in the tests' user data; losetup / fsfreeze / nsenter to attach and snapshot.
 command -v mkfs.ext4 >/dev/null 2>&1 || need+=(e2fsprogs)
 { command -v losetup && command -v fsfreeze && command -v nsenter; } >/dev/null 2>&1 || need+=(util-linux)
+# Instances' route out of their VPC: user-mode networking for the VPC's hub namespace (the
+# host's own routes and firewall are never touched); sshd inside instances, ssh in the tests.
+command -v slirp4netns >/dev/null 2>&1 || need+=(slirp4netns)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
