@@ -10,8 +10,8 @@
 //     with AWS's RequestID / ErrorCode / ErrorMessage attributes;
 //  5. the row is deleted once all of that is done (at least once, as on AWS: a restart
 //     resumes every row still in the table).
-import type { Migration } from "../../core/state/database.js";
-import type { Db } from "../../core/state/database.js";
+import { workerPerDatabase } from "../../core/clock/background-worker.js";
+import { perDatabase, type Db, type Migration } from "../../core/state/database.js";
 import type { RequestContext, ServiceRuntime } from "../../core/service.js";
 import { AwsError } from "../../core/errors.js";
 import { resolveTarget, storeOf, type FunctionRef, type StoredFunction } from "./lookup.js";
@@ -57,134 +57,120 @@ const THROTTLE_DELAY_MS = 1000;
 const DEFAULT_RETRIES = 2;
 const DEFAULT_AGE_S = 21_600;
 
-class Dispatcher {
-  private readonly inFlight = new Set<string>();
-  private timer?: NodeJS.Timeout;
-  private closed = false;
-  private readonly unsubscribe: () => void;
-  private readonly stmts;
+/** The dispatcher's statements, and the events running now (a pass starts each due event once). */
+const state = perDatabase((db: Db) => ({
+  inFlight: new Set<string>(),
+  insert: db.prepare("INSERT INTO lambda_async (id, account, region, name, qualifier, payload, endpoint, attempts, first_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)"),
+  due: db.prepare("SELECT * FROM lambda_async WHERE next_at <= ? ORDER BY next_at LIMIT 200"),
+  next: db.prepare("SELECT min(next_at) AS t FROM lambda_async WHERE next_at > ?"),
+  retry: db.prepare("UPDATE lambda_async SET attempts = ?, next_at = ? WHERE id = ?"),
+  delete: db.prepare("DELETE FROM lambda_async WHERE id = ?"),
+}));
 
-  constructor(private readonly rt: ServiceRuntime) {
-    const db = rt.db;
-    this.stmts = {
-      insert: db.prepare("INSERT INTO lambda_async (id, account, region, name, qualifier, payload, endpoint, attempts, first_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)"),
-      due: db.prepare("SELECT * FROM lambda_async WHERE next_at <= ? ORDER BY next_at LIMIT 200"),
-      next: db.prepare("SELECT min(next_at) AS t FROM lambda_async WHERE next_at > ?"),
-      retry: db.prepare("UPDATE lambda_async SET attempts = ?, next_at = ? WHERE id = ?"),
-      delete: db.prepare("DELETE FROM lambda_async WHERE id = ?"),
-    };
-    this.unsubscribe = rt.clock.onAdvance(() => this.pump());
-  }
-
-  enqueue(id: string, ref: FunctionRef, payload: Buffer, endpoint: string): void {
-    const now = this.rt.clock.now();
-    this.stmts.insert.run(id, ref.account, ref.region, ref.name, ref.qualifier ?? null, payload, endpoint, now, now);
-    setImmediate(() => this.pump());
-  }
-
-  /** Starts every due event not already running, then sleeps until the next one is due. */
-  pump(): void {
-    if (this.closed) return;
-    clearTimeout(this.timer);
-    const now = this.rt.clock.now();
-    for (const row of this.stmts.due.all(now) as Row[]) {
-      if (this.inFlight.has(row.id)) continue;
-      this.inFlight.add(row.id);
-      void this.process(row).catch(() => undefined).finally(() => {
-        this.inFlight.delete(row.id);
-        setImmediate(() => this.pump());
-      });
+/**
+ * The dispatcher, on the chassis background worker: a pass starts every due event not already
+ * running and answers when the next one is due. The events run concurrently, outside the pass
+ * (an invocation can take minutes; a pass that awaited them would hold back newer events), and
+ * each one kicks the worker when it ends, so a retry it scheduled or a row it freed is seen.
+ * A retry is a minute or two away and the clock is wall time plus the advanced offset, so the
+ * worker may sleep up to a minute; a clock advance wakes it at once.
+ */
+const dispatcher = workerPerDatabase<ServiceRuntime>({
+  name: "lambda async invoke",
+  maxSleepMs: 60_000,
+  run(rt, worker) {
+    const st = state(rt.db);
+    const now = rt.clock.now();
+    for (const row of st.due.all(now) as Row[]) {
+      if (st.inFlight.has(row.id)) continue;
+      st.inFlight.add(row.id);
+      void runEvent(rt, row)
+        .catch(() => undefined)
+        .finally(() => {
+          st.inFlight.delete(row.id);
+          worker.kick();
+        });
     }
-    const next = (this.stmts.next.get(now) as { t: number | null }).t;
-    if (next !== null) {
-      this.timer = setTimeout(() => this.pump(), Math.min(Math.max(0, next - now), 2 ** 31 - 1));
-      this.timer.unref();
-    }
-  }
+    return (st.next.get(now) as { t: number | null }).t ?? undefined;
+  },
+});
 
-  private ctxFor(row: Row): ExecContext & { accountId: string; store: RequestContext["store"] } {
-    const rt = this.rt;
-    return { db: rt.db, blobs: rt.blobs, clock: rt.clock, client: rt.client, region: row.region, endpoint: row.endpoint, accountId: row.account, store: rt.store(`${row.account}/${row.region}`) };
-  }
+function ctxFor(rt: ServiceRuntime, row: Row): ExecContext & { accountId: string; store: RequestContext["store"] } {
+  return { db: rt.db, blobs: rt.blobs, clock: rt.clock, client: rt.client, region: row.region, endpoint: row.endpoint, accountId: row.account, store: rt.store(`${row.account}/${row.region}`) };
+}
 
-  private async process(row: Row): Promise<void> {
-    const ctx = this.ctxFor(row);
-    const ref: FunctionRef = { account: row.account, region: row.region, name: row.name, ...(row.qualifier !== null ? { qualifier: row.qualifier } : {}), store: storeOf(ctx, row.account) };
-    // 1. The function (or its version/alias) may be gone: the event goes with it.
-    let target: { doc: StoredFunction; version: string };
-    try {
-      target = resolveTarget(ref, (a) => pickVersion(a));
-    } catch {
-      this.stmts.delete.run(row.id);
+async function runEvent(rt: ServiceRuntime, row: Row): Promise<void> {
+  const st = state(rt.db);
+  const ctx = ctxFor(rt, row);
+  const ref: FunctionRef = { account: row.account, region: row.region, name: row.name, ...(row.qualifier !== null ? { qualifier: row.qualifier } : {}), store: storeOf(ctx, row.account) };
+  // 1. The function (or its version/alias) may be gone: the event goes with it.
+  let target: { doc: StoredFunction; version: string };
+  try {
+    target = resolveTarget(ref, (a) => pickVersion(a));
+  } catch {
+    st.delete.run(row.id);
+    return;
+  }
+  const config = ref.store.get<StoredEventInvokeConfig>("event-invoke-config", eventConfigKey(ref.name, ref.qualifier ?? "$LATEST"));
+  const maxRetries = config?.MaximumRetryAttempts ?? DEFAULT_RETRIES;
+  const maxAgeMs = (config?.MaximumEventAgeInSeconds ?? DEFAULT_AGE_S) * 1000;
+  const now = rt.clock.now();
+  // 3. Too old: discarded.
+  if (now - row.first_at > maxAgeMs) {
+    await outcome(rt, ctx, row, target, config, { condition: "EventAgeExceeded" });
+    return;
+  }
+  // 1. Run it.
+  let result: Awaited<ReturnType<typeof run>>;
+  try {
+    await ensureCode(ctx, target.doc);
+    result = await run(ctx, target.doc, row.payload, target.version, row.id);
+  } catch (e) {
+    // A throttle (every worker busy, queue full) or a system error: try again shortly.
+    if (!(e instanceof AwsError) || e.code === "TooManyRequestsException") {
+      st.retry.run(row.attempts, rt.clock.now() + THROTTLE_DELAY_MS, row.id);
       return;
     }
-    const config = ref.store.get<StoredEventInvokeConfig>("event-invoke-config", eventConfigKey(ref.name, ref.qualifier ?? "$LATEST"));
-    const maxRetries = config?.MaximumRetryAttempts ?? DEFAULT_RETRIES;
-    const maxAgeMs = (config?.MaximumEventAgeInSeconds ?? DEFAULT_AGE_S) * 1000;
-    const now = this.rt.clock.now();
-    // 3. Too old: discarded.
-    if (now - row.first_at > maxAgeMs) {
-      await this.outcome(ctx, row, target, config, { condition: "EventAgeExceeded" });
-      return;
-    }
-    // 1. Run it.
-    let result: Awaited<ReturnType<typeof run>>;
-    try {
-      await ensureCode(ctx, target.doc);
-      result = await run(ctx, target.doc, row.payload, target.version, row.id);
-    } catch (e) {
-      // A throttle (every worker busy, queue full) or a system error: try again shortly.
-      if (!(e instanceof AwsError) || e.code === "TooManyRequestsException") {
-        this.stmts.retry.run(row.attempts, this.rt.clock.now() + THROTTLE_DELAY_MS, row.id);
-        return;
-      }
-      await this.outcome(ctx, row, target, config, { condition: "RetriesExhausted", error: e.message, errorType: e.code });
-      return;
-    }
-    const attempts = row.attempts + 1;
-    if (!result.functionError) {
-      await this.outcome(ctx, row, target, config, { condition: "Success", attempts, response: result.payload });
-      return;
-    }
-    // 2. A function error: retry after the backoff (counted from the attempt's start), or give up.
-    if (attempts <= maxRetries) {
-      this.stmts.retry.run(attempts, now + RETRY_DELAYS_MS[Math.min(attempts - 1, RETRY_DELAYS_MS.length - 1)], row.id);
-      return;
-    }
-    await this.outcome(ctx, row, target, config, { condition: "RetriesExhausted", attempts, response: result.payload, functionError: result.functionError });
+    await outcome(rt, ctx, row, target, config, { condition: "RetriesExhausted", error: e.message, errorType: e.code });
+    return;
   }
+  const attempts = row.attempts + 1;
+  if (!result.functionError) {
+    await outcome(rt, ctx, row, target, config, { condition: "Success", attempts, response: result.payload });
+    return;
+  }
+  // 2. A function error: retry after the backoff (counted from the attempt's start), or give up.
+  if (attempts <= maxRetries) {
+    st.retry.run(attempts, now + RETRY_DELAYS_MS[Math.min(attempts - 1, RETRY_DELAYS_MS.length - 1)], row.id);
+    return;
+  }
+  await outcome(rt, ctx, row, target, config, { condition: "RetriesExhausted", attempts, response: result.payload, functionError: result.functionError });
+}
 
-  /** 4 and 5: the destination record, or the dead-letter message, then the row goes. */
-  private async outcome(ctx: ExecContext, row: Row, target: { doc: StoredFunction; version: string }, config: StoredEventInvokeConfig | undefined, o: { condition: "Success" | "RetriesExhausted" | "EventAgeExceeded"; attempts?: number; response?: Buffer; functionError?: string; error?: string; errorType?: string }): Promise<void> {
-    const success = o.condition === "Success";
-    const destination = success ? config?.DestinationConfig?.OnSuccess?.Destination : config?.DestinationConfig?.OnFailure?.Destination;
-    const c = target.doc.configuration;
-    const unqualified = c.FunctionArn!.split(":").slice(0, 7).join(":");
-    try {
-      if (destination) {
-        const record = {
-          version: "1.0",
-          timestamp: new Date(this.rt.clock.now()).toISOString(),
-          requestContext: { requestId: row.id, functionArn: `${unqualified}:${row.qualifier ?? "$LATEST"}`, condition: o.condition, approximateInvokeCount: o.attempts ?? row.attempts },
-          requestPayload: parseJson(row.payload),
-          ...(o.response !== undefined ? { responseContext: { statusCode: 200, executedVersion: target.version, ...(o.functionError ? { functionError: o.functionError } : {}) }, responsePayload: parseJson(o.response) } : {}),
-        };
-        await deliver(ctx, row, destination, JSON.stringify(record));
-      } else if (!success && c.DeadLetterConfig?.TargetArn) {
-        const error = o.response ? (parseJson(o.response) as { errorMessage?: string } | null)?.errorMessage : o.error;
-        await deadLetter(ctx, row, c.DeadLetterConfig.TargetArn, error ?? o.condition);
-      }
-    } catch {
-      // TODO(parity): AWS retries a failing destination delivery; the record is dropped here.
+/** 4 and 5: the destination record, or the dead-letter message, then the row goes. */
+async function outcome(rt: ServiceRuntime, ctx: ExecContext, row: Row, target: { doc: StoredFunction; version: string }, config: StoredEventInvokeConfig | undefined, o: { condition: "Success" | "RetriesExhausted" | "EventAgeExceeded"; attempts?: number; response?: Buffer; functionError?: string; error?: string; errorType?: string }): Promise<void> {
+  const success = o.condition === "Success";
+  const destination = success ? config?.DestinationConfig?.OnSuccess?.Destination : config?.DestinationConfig?.OnFailure?.Destination;
+  const c = target.doc.configuration;
+  const unqualified = c.FunctionArn!.split(":").slice(0, 7).join(":");
+  try {
+    if (destination) {
+      const record = {
+        version: "1.0",
+        timestamp: new Date(rt.clock.now()).toISOString(),
+        requestContext: { requestId: row.id, functionArn: `${unqualified}:${row.qualifier ?? "$LATEST"}`, condition: o.condition, approximateInvokeCount: o.attempts ?? row.attempts },
+        requestPayload: parseJson(row.payload),
+        ...(o.response !== undefined ? { responseContext: { statusCode: 200, executedVersion: target.version, ...(o.functionError ? { functionError: o.functionError } : {}) }, responsePayload: parseJson(o.response) } : {}),
+      };
+      await deliver(ctx, row, destination, JSON.stringify(record));
+    } else if (!success && c.DeadLetterConfig?.TargetArn) {
+      const error = o.response ? (parseJson(o.response) as { errorMessage?: string } | null)?.errorMessage : o.error;
+      await deadLetter(ctx, row, c.DeadLetterConfig.TargetArn, error ?? o.condition);
     }
-    this.stmts.delete.run(row.id);
+  } catch {
+    // TODO(parity): AWS retries a failing destination delivery; the record is dropped here.
   }
-
-  close(): void {
-    this.closed = true;
-    clearTimeout(this.timer);
-    this.unsubscribe();
-  }
+  state(rt.db).delete.run(row.id);
 }
 
 function parseJson(b: Buffer): unknown {
@@ -222,26 +208,21 @@ async function deadLetter(ctx: ExecContext, row: Row, arn: string, message: stri
   else await ctx.client.call("sns", "Publish", { TopicArn: arn, Message: row.payload.toString("utf8"), MessageAttributes: attrs }, as);
 }
 
-const dispatchers = new Map<Db, Dispatcher>();
-
+/** Starts the dispatcher: its first pass runs the events a previous run left. */
 export function openAsync(rt: ServiceRuntime): void {
-  const d = new Dispatcher(rt);
-  dispatchers.set(rt.db, d);
-  // Events left by the previous run start once the server is up.
-  setImmediate(() => d.pump());
+  dispatcher.start(rt);
 }
 
 export function closeAsync(db?: Db): void {
-  for (const [key, d] of dispatchers) if (!db || key === db) {
-    d.close();
-    dispatchers.delete(key);
-  }
+  dispatcher.stop(db);
 }
 
 /** Commits an Event invocation (the caller answers 202 after this returns). */
 export function enqueue(ctx: RequestContext, ref: FunctionRef, payload: Buffer): void {
-  const d = dispatchers.get(ctx.db);
-  if (!d) throw new Error("lambda async dispatcher not started");
-  d.enqueue(ctx.requestId, ref, payload, ctx.endpoint);
+  const w = dispatcher.get(ctx.db);
+  if (!w || w.stopped) throw new Error("lambda async dispatcher not started");
+  const now = ctx.clock.now();
+  state(ctx.db).insert.run(ctx.requestId, ref.account, ref.region, ref.name, ref.qualifier ?? null, payload, ctx.endpoint, now, now);
+  // The pass runs on a later tick, after the request's transaction (if any) has committed.
+  w.kick();
 }
-
