@@ -14,6 +14,7 @@
 //   3. multipart uploads initiated DaysAfterInitiation ago are aborted.
 // Each batch of changes is one transaction; freed blobs are deleted after its commit; events
 // (LifecycleExpiration:*, LifecycleTransition) are emitted through the notifications module.
+import { workerPerDatabase } from "../../../core/clock/background-worker.js";
 import type { ServiceRuntime } from "../../../core/service.js";
 import { inTransaction, perDatabase, type Db } from "../../../core/state/database.js";
 import { DocStore } from "../../../core/state/doc-store.js";
@@ -283,34 +284,30 @@ export function runLifecycle(rt: ServiceRuntime): LifecycleStats {
   return stats;
 }
 
-const running = new WeakMap<Db, () => void>();
-
 /**
- * Starts the worker for one Nimbus: after every clock advance and once a minute of wall time.
- * Each run also does the restore pass (restores.ts: ObjectRestore:Completed / Delete) and the
- * Intelligent-Tiering archive pass (tiering.ts).
+ * The worker of one Nimbus (core/clock/background-worker.ts): a pass at start (a restart
+ * catches up), after every clock advance, done before the advance answers (runOnAdvance: what
+ * the advance expired is gone for the caller's next request), and once a minute of wall time,
+ * so a day boundary crossed in real time is noticed. Each pass also does the restore pass
+ * (restores.ts: ObjectRestore:Completed / Delete) and the Intelligent-Tiering archive pass
+ * (tiering.ts).
  */
+const lifecycle = workerPerDatabase<ServiceRuntime>({
+  name: "s3 lifecycle",
+  runOnAdvance: true,
+  maxSleepMs: INTERVAL_MS,
+  run(rt) {
+    runLifecycle(rt);
+    runTiering(rt);
+    runRestores(rt);
+    return rt.clock.now() + INTERVAL_MS;
+  },
+});
+
 export function startLifecycleWorker(rt: ServiceRuntime): void {
-  const run = (): void => {
-    try {
-      runLifecycle(rt);
-      runTiering(rt);
-      runRestores(rt);
-    } catch (e) {
-      // A closed database at shutdown: nothing to do. Anything else is logged; the next run retries.
-      if (!/database connection is not open/.test(String(e))) console.error("s3 lifecycle:", e);
-    }
-  };
-  const off = rt.clock.onAdvance(run);
-  const timer = setInterval(run, INTERVAL_MS);
-  timer.unref();
-  running.set(rt.db, () => {
-    off();
-    clearInterval(timer);
-  });
+  lifecycle.start(rt);
 }
 
-export function stopLifecycleWorker(rt: ServiceRuntime): void {
-  running.get(rt.db)?.();
-  running.delete(rt.db);
+export function stopLifecycleWorker(rt?: ServiceRuntime): void {
+  lifecycle.stop(rt?.db);
 }
