@@ -70,6 +70,17 @@ export interface HubConnection {
 }
 
 export type FirewallMode = "nftables" | "recorded";
+/** "slirp4netns": networks can be given a route out (egress.ts); "none": they never leave the host's namespaces. */
+export type EgressMode = "slirp4netns" | "none";
+
+export interface EgressSpec {
+  /** Whether the network needs its route out (some machine may use it). */
+  enabled: boolean;
+  /** CIDRs the route out's own addresses must not collide with (the network's). */
+  avoid: string[];
+  /** Machine addresses whose DNS queries for names outside the network are forwarded out. */
+  dnsClients: string[];
+}
 /** "loop": attached volumes are loop devices in the machine's /dev; "recorded": no block device appears. */
 export type DiskMode = "loop" | "recorded";
 
@@ -79,14 +90,21 @@ export interface ExecutionDriver {
   readonly firewall: FirewallMode;
   /** Whether volumes become real block devices inside machines. */
   readonly disks: DiskMode;
+  /** Whether networks can be given a route out (and nftables to gate it). */
+  readonly egress: EgressMode;
   /** Starts the machine; resolves once its network is up and its boot script runs. */
   boot(spec: MachineSpec): Promise<Machine>;
   /** Kills every process of the machine and frees its namespaces, veth and cgroups. */
   kill(machine: Machine): Promise<void>;
   /** A TCP connection from the host to port `port` of the machine (through its hub). */
   connect(machine: Machine, port: number): Promise<Socket>;
-  /** Replaces the network's firewall ruleset (nft syntax of the table's chains, see hub.ts). */
+  /**
+   * Replaces the network's firewall ruleset (nft syntax of the table's chains, see hub.ts),
+   * making the network's hub if it has none yet, so a machine about to boot starts behind it.
+   */
   setFirewall(network: string, ruleset: string): Promise<void>;
+  /** Gives the network its route out or takes it away (after setFirewall: the ruleset gates it). */
+  setEgress(network: string, egress: EgressSpec): Promise<void>;
   /** Current CPU time of the machine in microseconds (cgroup accounting), if known. */
   cpuMicros(machine: Machine): number | undefined;
   /** Makes a volume's file a block device of a running machine. */

@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
 import { API_PORT, DNS_ADDRESS, LINK_LOCAL, type HubConnection } from "./driver.js";
+import { Egress, egressCidr } from "./egress.js";
 
 // The agent, run with `node -e` (CommonJS) in the hub namespace.
 const AGENT = String.raw`
@@ -28,9 +29,12 @@ function listen(kind, port) {
   srv.listen({ host: "${LINK_LOCAL}", port });
 }
 // The VPC resolver at 169.254.169.253 (AWS's Amazon DNS address): A records for the ip-a-b-c-d
-// names of the network, NXDOMAIN for everything else at once (there is no route out).
+// names of the network; other names are forwarded to the route out's resolver for machines
+// allowed out (egress.allow), NXDOMAIN at once for everyone else (they have no route out).
+const egress = { allow: new Set(), upstream: "" };
 function dns() {
-  const sock = require("node:dgram").createSocket("udp4");
+  const dgram = require("node:dgram");
+  const sock = dgram.createSocket("udp4");
   sock.on("message", (q, rinfo) => {
     if (q.length < 12) return;
     let off = 12; const labels = [];
@@ -38,6 +42,14 @@ function dns() {
     const qend = off + 5; if (qend > q.length) return;
     const qtype = q.readUInt16BE(off + 1);
     const m = /^ip-(\d+)-(\d+)-(\d+)-(\d+)$/.exec(labels[0] || "");
+    if (!m && egress.upstream && egress.allow.has(rinfo.address)) {
+      const up = dgram.createSocket("udp4");
+      const t = setTimeout(() => up.close(), 5000);
+      up.on("error", () => { clearTimeout(t); up.close(); });
+      up.once("message", (a) => { clearTimeout(t); up.close(); sock.send(a, rinfo.port, rinfo.address); });
+      up.send(q, 53, egress.upstream);
+      return;
+    }
     const head = Buffer.alloc(12); q.copy(head, 0, 0, 2);
     let answer = Buffer.alloc(0);
     if (m && qtype === 1) answer = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, +m[1], +m[2], +m[3], +m[4]]);
@@ -89,6 +101,7 @@ process.on("message", (m) => {
   if (m.t === "run") run(m.id, m.script);
   else if (m.t === "boot") boot(m);
   else if (m.t === "attach") attach(m);
+  else if (m.t === "dns") { egress.allow = new Set(m.allow); egress.upstream = m.upstream || ""; process.send({ t: "ran", id: m.id }); }
   else if (m.t === "listen") { dns(); listen("imds", 80); listen("api", ${API_PORT}); process.send({ t: "ran", id: m.id }); }
   else if (m.t === "connect") {
     const sock = net.connect({ host: m.host, port: m.port });
@@ -155,6 +168,7 @@ export class Hub {
       // The agent's machines died with it (pdeathsig).
       for (const done of this.exits.values()) done();
       this.exits.clear();
+      void this.egress?.close();
       readyReject(new Error("hub agent exited"));
       for (const p of this.pending.values()) p.reject(new Error("hub agent exited"));
       this.pending.clear();
@@ -220,11 +234,46 @@ export class Hub {
     return (await this.request({ t: "connect", host, port })) as Socket;
   }
 
-  /** Replaces the hub's `inet nimbus` table with `ruleset` (nft syntax, the table's body). */
+  private ruleset?: string;
+  private egress?: Egress;
+  private dnsKey = "";
+
+  /** Replaces the hub's `inet nimbus` table with `ruleset` (nft syntax, the table's body); the same ruleset again is a no-op. */
   async setFirewall(ruleset: string): Promise<void> {
     await this.ready;
+    if (ruleset === this.ruleset) return;
+    this.ruleset = ruleset;
     const file = `table inet nimbus\ndelete table inet nimbus\ntable inet nimbus {\n${ruleset}\n}\n`;
-    await this.run(`nft -f - <<'NIMBUS_EOF'\n${file}NIMBUS_EOF`);
+    await this.run(`nft -f - <<'NIMBUS_EOF'\n${file}NIMBUS_EOF`).catch((e) => {
+      this.ruleset = undefined;
+      throw e;
+    });
+  }
+
+  /**
+   * Starts the route out (slirp4netns, egress.ts) or stops it; `dnsClients` are the machine
+   * addresses whose queries for other names the resolver forwards through it.
+   */
+  async setEgress(opts: { enabled: boolean; avoid: string[]; dnsClients: string[] }): Promise<void> {
+    await this.ready;
+    if (opts.enabled && !this.egress?.alive && this.child.pid) {
+      this.egress = new Egress(this.child.pid, egressCidr(opts.avoid));
+      try {
+        await this.egress.ready;
+      } catch (e) {
+        this.egress = undefined;
+        throw e;
+      }
+    } else if (!opts.enabled && this.egress) {
+      const e = this.egress;
+      this.egress = undefined;
+      await e.close();
+    }
+    const allow = this.egress ? [...opts.dnsClients].sort() : [];
+    const key = `${this.egress?.dns ?? ""} ${allow.join(",")}`;
+    if (key === this.dnsKey) return;
+    this.dnsKey = key;
+    await this.request({ t: "dns", allow, upstream: this.egress?.dns ?? "" });
   }
 
   private closing?: Promise<void>;
@@ -234,7 +283,7 @@ export class Hub {
     this.closing ??= new Promise<void>((res) => {
       this.child.once("exit", () => res());
       this.child.kill("SIGKILL");
-    });
+    }).then(() => this.egress?.close());
     return this.closing;
   }
 }

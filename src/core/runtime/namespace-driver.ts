@@ -17,7 +17,7 @@ import type { Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { attachLoop, freezeIn, prepareDev, refreshLoop, releaseLoop, unmountIn, type DiskSpec, type LoopDisk } from "./block-devices.js";
 import { Cgroups, type CgroupPlan } from "./cgroups.js";
-import { writeFiles, type DiskMode, type ExecutionDriver, type FirewallMode, type HubConnection, type Machine, type MachineSpec } from "./driver.js";
+import { writeFiles, type DiskMode, type EgressMode, type EgressSpec, type ExecutionDriver, type FirewallMode, type HubConnection, type Machine, type MachineSpec } from "./driver.js";
 import { Hub } from "./hub.js";
 
 // PID 1 of the machine (dash). Steps: 1. root filesystem, 2. tell the server the namespaces
@@ -79,13 +79,16 @@ export class NamespaceDriver implements ExecutionDriver {
   readonly kind = "namespace" as const;
   readonly firewall: FirewallMode;
   readonly disks: DiskMode;
+  readonly egress: EgressMode;
   private readonly hubs = new Map<string, Hub>();
   private readonly machines = new Map<string, NsMachine>();
   private readonly cgroups: Cgroups;
   private listeners: Array<(c: HubConnection) => void> = [];
 
-  constructor(opts: { nft: boolean; loop?: boolean }) {
+  constructor(opts: { nft: boolean; loop?: boolean; slirp?: boolean }) {
     this.firewall = opts.nft ? "nftables" : "recorded";
+    // The route out is gated and masqueraded by nftables: without it, no route out.
+    this.egress = opts.nft && opts.slirp ? "slirp4netns" : "none";
     this.disks = opts.loop ? "loop" : "recorded";
     this.cgroups = new Cgroups(`nimbus-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   }
@@ -249,8 +252,13 @@ export class NamespaceDriver implements ExecutionDriver {
 
   async setFirewall(network: string, ruleset: string): Promise<void> {
     if (this.firewall !== "nftables") return;
+    await this.hub(network).setFirewall(ruleset);
+  }
+
+  async setEgress(network: string, egress: EgressSpec): Promise<void> {
+    if (this.egress === "none") return;
     const hub = this.hubs.get(network);
-    if (hub) await hub.setFirewall(ruleset);
+    if (hub) await hub.setEgress(egress);
   }
 
   cpuMicros(machine: Machine): number | undefined {

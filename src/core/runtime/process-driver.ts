@@ -16,6 +16,7 @@ export class ProcessDriver implements ExecutionDriver {
   readonly kind = "process" as const;
   readonly firewall = "recorded" as const;
   readonly disks = "recorded" as const;
+  readonly egress = "none" as const;
   private readonly machines = new Map<string, ProcMachine>();
 
   onConnection(_fn: (c: HubConnection) => void): void {
@@ -60,6 +61,8 @@ export class ProcessDriver implements ExecutionDriver {
   }
 
   async setFirewall(): Promise<void> {}
+
+  async setEgress(): Promise<void> {}
 
   // No block devices without root: volumes are recorded, their files untouched by the machine.
   async attachDisk(): Promise<void> {}

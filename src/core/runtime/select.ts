@@ -14,6 +14,8 @@ export interface DriverProbe {
   nft: boolean;
   /** Loop devices (losetup and /dev/loop-control) for volumes; only with the namespace driver. */
   loop: boolean;
+  /** slirp4netns and /dev/net/tun, for networks' routes out; only with the namespace driver and nft. */
+  slirp: boolean;
 }
 
 let cached: DriverProbe | undefined;
@@ -23,24 +25,26 @@ function has(cmd: string): boolean {
 }
 
 export function probeDriver(force?: string): DriverProbe {
-  if (force === "process") return { kind: "process", reason: "NIMBUS_DRIVER=process", nft: false, loop: false };
+  if (force === "process") return { kind: "process", reason: "NIMBUS_DRIVER=process", nft: false, loop: false, slirp: false };
   if (cached) return cached;
   const nft = has("nft");
   const loop = false;
-  if (process.platform !== "linux") cached = { kind: "process", reason: "not Linux", nft, loop };
-  else if (process.getuid?.() !== 0) cached = { kind: "process", reason: "not running as root", nft, loop };
+  const slirp = false;
+  if (process.platform !== "linux") cached = { kind: "process", reason: "not Linux", nft, loop, slirp };
+  else if (process.getuid?.() !== 0) cached = { kind: "process", reason: "not running as root", nft, loop, slirp };
   else {
     const missing = ["unshare", "setpriv", "ip", "mount", "chroot"].filter((c) => !has(c));
-    if (missing.length) cached = { kind: "process", reason: `missing ${missing.join(", ")}`, nft, loop };
+    if (missing.length) cached = { kind: "process", reason: `missing ${missing.join(", ")}`, nft, loop, slirp };
     else {
       const r = spawnSync("unshare", ["--net", "--mount", "--pid", "--uts", "--ipc", "--fork", "true"], { stdio: "ignore" });
       const loops = existsSync("/dev/loop-control") && ["losetup", "mknod", "nsenter", "fsfreeze"].every(has);
-      cached = r.status === 0 ? { kind: "namespace", nft, loop: loops } : { kind: "process", reason: "namespaces unavailable (unshare failed)", nft, loop };
+      const tun = existsSync("/dev/net/tun") && has("slirp4netns");
+      cached = r.status === 0 ? { kind: "namespace", nft, loop: loops, slirp: tun } : { kind: "process", reason: "namespaces unavailable (unshare failed)", nft, loop, slirp };
     }
   }
   return cached;
 }
 
 export function createDriver(probe: DriverProbe): ExecutionDriver {
-  return probe.kind === "namespace" ? new NamespaceDriver({ nft: probe.nft, loop: probe.loop }) : new ProcessDriver();
+  return probe.kind === "namespace" ? new NamespaceDriver({ nft: probe.nft, loop: probe.loop, slirp: probe.slirp }) : new ProcessDriver();
 }

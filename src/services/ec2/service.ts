@@ -49,7 +49,10 @@ import { CreateDefaultSubnet, CreateSubnet, DeleteSubnet, DescribeSubnets, Modif
 import { CreateTags, DeleteTags, DescribeTags } from "./handlers/tags.js";
 import { CreateDefaultVpc, CreateVpc, DeleteVpc, DescribeVpcAttribute, DescribeVpcs, ModifyVpcAttribute } from "./handlers/vpcs.js";
 
-/** Security group changes take effect at once on running instances (host listeners, nftables). */
+/**
+ * Security group, route table, gateway and address changes take effect at once on running
+ * instances (host listeners, nftables, the VPC's route out).
+ */
 function resyncAfter<I, O>(h: Handler<I, O>): Handler<I, O> {
   return async (input, ctx) => {
     const out = await h(input, ctx);
@@ -89,9 +92,16 @@ export const ec2 = defineService({
     DescribeRegions, DescribeAvailabilityZones,
     CreateVpc, CreateDefaultVpc, DescribeVpcs, DeleteVpc, DescribeVpcAttribute, ModifyVpcAttribute,
     CreateSubnet, CreateDefaultSubnet, DescribeSubnets, DeleteSubnet, ModifySubnetAttribute, DescribeDhcpOptions,
-    CreateRouteTable, DescribeRouteTables, DeleteRouteTable, CreateRoute, ReplaceRoute, DeleteRoute,
-    AssociateRouteTable, DisassociateRouteTable, ReplaceRouteTableAssociation,
-    CreateInternetGateway, DescribeInternetGateways, DeleteInternetGateway, AttachInternetGateway, DetachInternetGateway,
+    CreateRouteTable, DescribeRouteTables, DeleteRouteTable,
+    CreateRoute: resyncAfter(CreateRoute),
+    ReplaceRoute: resyncAfter(ReplaceRoute),
+    DeleteRoute: resyncAfter(DeleteRoute),
+    AssociateRouteTable: resyncAfter(AssociateRouteTable),
+    DisassociateRouteTable: resyncAfter(DisassociateRouteTable),
+    ReplaceRouteTableAssociation: resyncAfter(ReplaceRouteTableAssociation),
+    CreateInternetGateway, DescribeInternetGateways, DeleteInternetGateway,
+    AttachInternetGateway: resyncAfter(AttachInternetGateway),
+    DetachInternetGateway: resyncAfter(DetachInternetGateway),
     CreateSecurityGroup, DescribeSecurityGroups, DeleteSecurityGroup, DescribeSecurityGroupRules,
     AuthorizeSecurityGroupIngress: resyncAfter(AuthorizeSecurityGroupIngress),
     AuthorizeSecurityGroupEgress: resyncAfter(AuthorizeSecurityGroupEgress),
@@ -103,8 +113,12 @@ export const ec2 = defineService({
     CreateTags, DeleteTags, DescribeTags,
     CreateNetworkAcl, DescribeNetworkAcls, DeleteNetworkAcl, CreateNetworkAclEntry, ReplaceNetworkAclEntry, DeleteNetworkAclEntry, ReplaceNetworkAclAssociation,
     CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface, ModifyNetworkInterfaceAttribute, DescribeNetworkInterfaceAttribute, AssignPrivateIpAddresses, UnassignPrivateIpAddresses,
-    AllocateAddress, DescribeAddresses, AssociateAddress, DisassociateAddress, ReleaseAddress,
-    CreateNatGateway, DescribeNatGateways, DeleteNatGateway,
+    AllocateAddress, DescribeAddresses, ReleaseAddress,
+    AssociateAddress: resyncAfter(AssociateAddress),
+    DisassociateAddress: resyncAfter(DisassociateAddress),
+    CreateNatGateway: resyncAfter(CreateNatGateway),
+    DescribeNatGateways,
+    DeleteNatGateway: resyncAfter(DeleteNatGateway),
     CreateVpcEndpoint, DescribeVpcEndpoints, ModifyVpcEndpoint, DeleteVpcEndpoints, DescribeVpcEndpointServices,
     CreateVpcPeeringConnection, DescribeVpcPeeringConnections, AcceptVpcPeeringConnection, RejectVpcPeeringConnection, DeleteVpcPeeringConnection,
     RunInstances, DescribeInstances, StartInstances, StopInstances, RebootInstances, TerminateInstances,

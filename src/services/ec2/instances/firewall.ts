@@ -3,10 +3,16 @@
 //   whose CIDR contains the connecting loopback address: 0.0.0.0/0, 127.0.0.1/32...);
 // - firewallRuleset: nftables chains for the VPC's hub namespace, between instances. Traffic
 //   passes when the sender's outbound rules and the receiver's inbound rules both allow it;
-//   replies pass by connection tracking (groups are stateful, as on AWS).
+//   replies pass by connection tracking (groups are stateful, as on AWS). The same table gates
+//   the VPC's route out (core/runtime/egress.ts): a new connection leaves through it only when
+//   the sender's outbound rules allow it and its route table sends the destination to an
+//   internet or NAT gateway it may use (routes-out.ts); it leaves masqueraded as the hub's tap
+//   address; nothing new comes in through it.
+import { EGRESS_DEVICE } from "../../../core/runtime/egress.js";
 import { vethName } from "../../../core/runtime/hub.js";
 import { containsIp, parseCidr, parseIp } from "../vpc/cidr.js";
 import type { SgDoc, SgRule } from "../vpc/store.js";
+import type { RouteOut } from "./routes-out.js";
 
 export interface PortSet {
   count: number;
@@ -48,6 +54,8 @@ export interface Member {
   id: string;
   ip: string;
   groups: string[];
+  /** The instance's routes with their verdict (routes-out.ts); empty: nothing leaves the VPC. */
+  routes?: RouteOut[];
 }
 
 function match(r: SgRule, members: Member[], dir: "saddr" | "daddr"): string | undefined {
@@ -72,8 +80,9 @@ function match(r: SgRule, members: Member[], dir: "saddr" | "daddr"): string | u
 /** The body of `table inet nimbus` for one VPC hub. */
 export function firewallRuleset(members: Member[], groups: Map<string, SgDoc>): string {
   const veth = vethName;
+  const out = `"${EGRESS_DEVICE}"`;
   const chains: string[] = [];
-  const fwd: string[] = ["    ct state established,related accept", "    ct state invalid drop"];
+  const fwd: string[] = ["    ct state established,related accept", "    ct state invalid drop", `    iifname ${out} drop`];
   for (const m of members) {
     const rules = m.groups.flatMap((g) => groups.get(g)?.rules ?? []);
     const key = m.id.replace(/^i-/, "");
@@ -82,7 +91,14 @@ export function firewallRuleset(members: Member[], groups: Map<string, SgDoc>): 
     chains.push(`  chain eg_${key} {\n${eg.map((e) => `    ${e} return`).join("\n")}\n    drop\n  }`);
     chains.push(`  chain in_${key} {\n${ing.map((e) => `    ${e} accept`).join("\n")}\n    drop\n  }`);
     fwd.push(`    iifname "${veth(m.id)}" jump eg_${key}`);
+    if (m.routes?.length) {
+      // Longest prefix first: the first route covering the destination decides, as AWS routes.
+      chains.push(`  chain out_${key} {\n${m.routes.map((r) => `    ip daddr ${r.cidr} ${r.out ? "accept" : "drop"}`).join("\n")}\n    drop\n  }`);
+      fwd.push(`    iifname "${veth(m.id)}" oifname ${out} jump out_${key}`);
+    }
   }
+  fwd.push(`    oifname ${out} drop`);
   for (const m of members) fwd.push(`    oifname "${veth(m.id)}" jump in_${m.id.replace(/^i-/, "")}`);
-  return `${chains.join("\n")}\n  chain vpc_forward {\n    type filter hook forward priority 0; policy accept;\n${fwd.join("\n")}\n  }`;
+  const nat = members.some((m) => m.routes?.length) ? `\n  chain vpc_nat {\n    type nat hook postrouting priority srcnat; policy accept;\n    oifname ${out} masquerade\n  }` : "";
+  return `${chains.join("\n")}\n  chain vpc_forward {\n    type filter hook forward priority 0; policy accept;\n${fwd.join("\n")}\n  }${nat}`;
 }

@@ -14,9 +14,10 @@ import { createDriver, probeDriver, type DriverProbe } from "../../../core/runti
 import type { ServiceRuntime } from "../../../core/service.js";
 import { ipString, parseCidr } from "../vpc/cidr.js";
 import { releasePublicIp } from "../vpc/public-ips.js";
-import { Ec2State, KIND, type SgDoc, type SubnetDoc } from "../vpc/store.js";
+import { Ec2State, KIND, type SgDoc, type SubnetDoc, type VpcDoc } from "../vpc/store.js";
 import { bootPlan } from "./boot.js";
-import { firewallRuleset, hostPorts, type PortSet } from "./firewall.js";
+import { firewallRuleset, hostPorts, type Member, type PortSet } from "./firewall.js";
+import { RouteView } from "./routes-out.js";
 import { serveImds, type ImdsTokens } from "./imds.js";
 import { IMAGE_KIND } from "./images.js";
 import { INSTANCE_KIND, setState, type InstanceDoc } from "./store.js";
@@ -60,6 +61,10 @@ export class Fleet {
   endpoint?: string;
   private readonly running = new Map<string, Running>();
   private readonly booting = new Map<string, Promise<void>>();
+  /** Instances about to boot: their VPC's firewall and route out are set up for them first. */
+  private readonly joining = new Map<string, { scope: string; network: string; ip: string }>();
+  /** Per VPC hub, the pass that brings its firewall and route out in line, and the one queued after it. */
+  private readonly netQueue = new Map<string, { tail: Promise<void>; queued?: Promise<void> }>();
   private closed = false;
   /** Loop devices a dead server left bound to volume files, freed before any boot. */
   private swept?: Promise<void>;
@@ -139,11 +144,15 @@ export class Fleet {
     const network = `${scope}/${d.VpcId}`;
     let machine: Machine;
     try {
-      // 1. An instance from a custom image starts with the image's disk as its own.
+      // 1. The VPC's firewall (and route out) with this instance in it, before it can send anything.
+      this.joining.set(id, { scope, network, ip: d.PrivateIpAddress });
+      await this.applyNetwork(scope, network);
+      // 2. An instance from a custom image starts with the image's disk as its own.
       if (!d.booted && s.get(IMAGE_KIND, d.ImageId) && !existsSync(join(dir, "upper"))) {
         mkdirSync(join(dir, "upper"), { recursive: true });
         await copy("cp", ["-a", "--reflink=auto", `${this.imageDir(d.ImageId)}/.`, join(dir, "upper")]);
       }
+      // 3. The machine.
       machine = await this.driver.boot({
         id,
         network,
@@ -159,6 +168,7 @@ export class Fleet {
         disks: disksOf(this, s, id),
       });
     } catch (e) {
+      this.joining.delete(id);
       s.store.tx(() => {
         const cur = s.get<InstanceDoc>(INSTANCE_KIND, id);
         if (!cur) return;
@@ -173,6 +183,7 @@ export class Fleet {
     r.sample = this.measure(r);
     this.startMetrics();
     this.running.set(id, r);
+    this.joining.delete(id);
     let stillWanted = true;
     s.store.tx(() => {
       const cur = s.get<InstanceDoc>(INSTANCE_KIND, id);
@@ -279,18 +290,56 @@ export class Fleet {
       r.allowed = hostPorts(rules);
       work.push(this.applyListeners(r));
     }
-    if (this.made?.firewall === "nftables") {
-      const byVpc = new Map<string, Running[]>();
-      for (const r of mine) byVpc.set(r.network, [...(byVpc.get(r.network) ?? []), r]);
-      for (const [network, members] of byVpc) {
-        const ruleset = firewallRuleset(
-          members.map((r) => ({ id: r.id, ip: r.ip, groups: r.groups })),
-          groups,
-        );
-        work.push(this.driver.setFirewall(network, ruleset).catch(() => undefined));
-      }
-    }
+    for (const network of new Set(mine.map((r) => r.network))) work.push(this.applyNetwork(scope, network));
     await Promise.all(work);
+  }
+
+  /**
+   * Brings a VPC hub's firewall and route out in line with the documents. One pass at a time per
+   * network; a request while a pass runs queues one more (which reads the state when it starts),
+   * and requests while that one waits share it.
+   */
+  private applyNetwork(scope: string, network: string): Promise<void> {
+    const q = this.netQueue.get(network) ?? { tail: Promise.resolve() };
+    this.netQueue.set(network, q);
+    if (q.queued) return q.queued;
+    const p = q.tail
+      .then(() => {
+        q.queued = undefined;
+        return this.networkPass(scope, network);
+      })
+      .catch(() => undefined);
+    q.queued = p;
+    q.tail = p;
+    return p;
+  }
+
+  private async networkPass(scope: string, network: string): Promise<void> {
+    if (this.closed) return;
+    const driver = this.driver;
+    if (driver.firewall !== "nftables") return;
+    const ids = [
+      ...[...this.running.values()].filter((r) => r.network === network && !r.killing).map((r) => r.id),
+      ...[...this.joining].filter(([, j]) => j.network === network).map(([id]) => id),
+    ];
+    if (!ids.length) return;
+    const s = this.state(scope);
+    const groups = new Map(s.all<SgDoc>(KIND.sg).map((g) => [g.GroupId, g]));
+    const view = driver.egress === "none" ? undefined : new RouteView(s);
+    const members: Member[] = [];
+    let vpcId = "";
+    for (const id of ids) {
+      const d = s.get<InstanceDoc>(INSTANCE_KIND, id);
+      if (!d) continue;
+      vpcId = d.VpcId;
+      members.push({ id, ip: d.PrivateIpAddress, groups: (d.SecurityGroups ?? []).map((g) => g.GroupId!), routes: view?.routesOut(d) ?? [] });
+    }
+    await driver.setFirewall(network, firewallRuleset(members, groups));
+    if (driver.egress === "none") return;
+    const out = members.filter((m) => m.routes!.length);
+    const vpc = s.get<VpcDoc>(KIND.vpc, vpcId);
+    const avoid = [vpc?.CidrBlock, ...(vpc?.CidrBlockAssociationSet ?? []).map((a) => a.CidrBlock)].filter((c): c is string => !!c);
+    await driver.setEgress(network, { enabled: out.length > 0, avoid, dnsClients: out.map((m) => m.ip) });
   }
 
   private async applyListeners(r: Running): Promise<void> {
@@ -493,10 +542,12 @@ export class Fleet {
   }
 
   /** Counts for /_nimbus/health and tests. */
-  summary(): { driver: string; reason?: string; securityGroups: string; volumes: string; running: number } {
+  summary(): { driver: string; reason?: string; securityGroups: string; volumes: string; egress: string; running: number } {
     const p = this.probe;
     const enforced = p.kind === "namespace" && p.nft;
     const volumes = p.kind === "namespace" && p.loop ? "block devices (loop)" : `recorded (${p.kind === "namespace" ? "no loop devices" : p.reason ?? "process driver"})`;
-    return { driver: p.kind, reason: p.reason, securityGroups: enforced ? "enforced (nftables)" : "recorded", volumes, running: this.running.size };
+    const egress =
+      p.kind !== "namespace" ? `none (${p.reason ?? "process driver"})` : !p.nft ? "none (nft is not installed)" : !p.slirp ? "none (slirp4netns is not installed)" : "internet and NAT gateways (slirp4netns)";
+    return { driver: p.kind, reason: p.reason, securityGroups: enforced ? "enforced (nftables)" : "recorded", volumes, egress, running: this.running.size };
   }
 }
