@@ -73,7 +73,7 @@ export class MappingRunner {
       let set = this.streams.get(p.streamArn);
       if (!set) this.streams.set(p.streamArn, (set = new Set()));
       set.add(p);
-      p.wake();
+      // Its worker's first pass (on the next tick) reads what the stream holds already.
     }
     this.subscription();
   }

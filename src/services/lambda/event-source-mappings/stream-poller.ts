@@ -13,6 +13,7 @@
 // 5. advance the checkpoint past the batch.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { startWorker, type BackgroundWorker } from "../../../core/clock/background-worker.js";
 import type { InProcessClient } from "../../../core/service.js";
 import type { StoredMapping } from "./handlers.js";
 import type { MappingRunner, Poller } from "./runner.js";
@@ -42,11 +43,14 @@ function toEvent(r: StreamRecord, streamArn: string): Record<string, unknown> {
 
 export class StreamPoller implements Poller {
   readonly streamArn: string;
-  private stopped = false;
-  private running = false;
-  private again = false;
   readonly account: string;
   readonly region: string;
+  /**
+   * The chassis background worker runs the passes (drain): one at a time, one more after a wake
+   * during a pass, and a first one at once (records written while the mapping was off or Nimbus
+   * was stopped). A clock advance also runs one; it finds nothing new unless a wake was missed.
+   */
+  private readonly worker: BackgroundWorker;
 
   constructor(
     private readonly runner: MappingRunner,
@@ -54,6 +58,11 @@ export class StreamPoller implements Poller {
   ) {
     this.streamArn = doc.config.EventSourceArn!;
     [, , , this.region, this.account] = this.streamArn.split(":");
+    this.worker = startWorker(runner.rt, { name: `lambda stream mapping ${doc.config.UUID}`, run: () => this.drain() });
+  }
+
+  private get stopped(): boolean {
+    return this.worker.stopped;
   }
 
   /** Per shard, the sequence number of the stream's last record now (LATEST). */
@@ -76,36 +85,27 @@ export class StreamPoller implements Poller {
   }
 
   stop(): void {
-    this.stopped = true;
+    this.worker.stop();
   }
 
-  /** Runs the poller now, or once more after the current pass. */
+  /** Runs the poller soon, or once more after the current pass. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    void this.drain().finally(() => {
-      this.running = false;
-    });
+    this.worker.kick();
   }
 
   private call<O>(service: string, op: string, input: Record<string, unknown>): Promise<O> {
     return this.runner.rt.client.call<O>(service, op, input, { accountId: this.account, region: this.region });
   }
 
-  private async drain(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        const d = await this.call<{ StreamDescription?: { Shards?: Array<{ ShardId: string }> } }>("dynamodb-streams", "DescribeStream", { StreamArn: this.streamArn });
-        for (const s of d.StreamDescription?.Shards ?? []) while (!this.stopped && (await this.step(s.ShardId)));
-      } catch {
-        // Stream gone, or Nimbus closing: the next record event (or restart) tries again.
-      }
-    } while (this.again && !this.stopped);
+  /** One pass: every shard read up to its end. Nothing is due later: a record event wakes it. */
+  private async drain(): Promise<undefined> {
+    try {
+      const d = await this.call<{ StreamDescription?: { Shards?: Array<{ ShardId: string }> } }>("dynamodb-streams", "DescribeStream", { StreamArn: this.streamArn });
+      for (const s of d.StreamDescription?.Shards ?? []) while (!this.stopped && (await this.step(s.ShardId)));
+    } catch {
+      // Stream gone, or Nimbus closing: the next record event (or restart) tries again.
+    }
+    return undefined;
   }
 
   private checkpoint(shardId: string): string | undefined {
