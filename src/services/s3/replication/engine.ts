@@ -16,6 +16,7 @@
 // back from a replica when its bucket's rule has ReplicaModifications.
 import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
+import { workerPerDatabase, type BackgroundWorker } from "../../../core/clock/background-worker.js";
 import { inTransaction, perDatabase, type Db } from "../../../core/state/database.js";
 import { DocStore } from "../../../core/state/doc-store.js";
 import type { ServiceRuntime } from "../../../core/service.js";
@@ -61,7 +62,8 @@ export function ruleFor(b: ReplicatingBucket, key: string, size: number, tags: A
 
 export function enqueue(db: Db, t: Task, seq: number): void {
   globalDocs(db).put<Task>("repl-task", `${String(seq).padStart(20, "0")}`, t);
-  wake(db);
+  // The pass runs on a later tick, after the write's transaction has committed.
+  replication.kick(db);
 }
 
 /** Inside a write's transaction, before the row is committed: PENDING and a task when a rule selects it. */
@@ -95,13 +97,11 @@ export function replicationMembers(o: { headers: object }): Record<string, unkno
 
 // ---- The worker ----
 
-const workers = perDatabase((db: Db) => ({ db, rt: undefined as ServiceRuntime | undefined, running: false, again: false, timer: undefined as NodeJS.Timeout | undefined }));
-
-function wake(db: Db): void {
-  const w = workers(db);
-  if (!w.rt) return;
-  setImmediate(() => void drain(w.rt!));
-}
+/**
+ * The worker of one Nimbus (core/clock/background-worker.ts): a pass at start runs the tasks a
+ * previous run left; a write's enqueue kicks it (the pass runs after the write's commit).
+ */
+const replication = workerPerDatabase<ServiceRuntime>({ name: "s3 replication", run: drain });
 
 function prepare(db: Db) {
   return {
@@ -219,51 +219,33 @@ async function replicate(rt: ServiceRuntime, t: Task): Promise<void> {
   if (done && late) emitReplicationEvent(rt, src, rule, s, "OperationReplicatedAfterThreshold", { requestTime, replicationTime: rt.clock.now() });
 }
 
-/** Runs queued tasks in order until none is left. */
-async function drain(rt: ServiceRuntime): Promise<void> {
-  const w = workers(rt.db);
-  if (w.running) {
-    w.again = true;
-    return;
-  }
-  w.running = true;
-  try {
-    // Stopped (the database closes after stop()): nothing to do.
-    if (!w.rt) return;
-    do {
-      w.again = false;
-      for (;;) {
-        const batch = globalDocs(rt.db).list<Task>("repl-task", { limit: 50 });
-        if (batch.length === 0) break;
-        for (const { id, doc } of batch) {
-          try {
-            await replicate(rt, doc);
-          } catch (e) {
-            if (/database connection is not open/.test(String(e))) return;
-            console.error("s3 replication:", e);
-          }
-          globalDocs(rt.db).delete("repl-task", id);
-        }
+/**
+ * Runs queued tasks in order until none is left. A task that fails is logged and dropped (its
+ * version stays PENDING), as before; a kick during the pass runs another one after it.
+ */
+async function drain(rt: ServiceRuntime, worker: BackgroundWorker): Promise<undefined> {
+  for (;;) {
+    const batch = globalDocs(rt.db).list<Task>("repl-task", { limit: 50 });
+    if (batch.length === 0) return undefined;
+    for (const { id, doc } of batch) {
+      // Stopped (the database closes after stop()): the task stays for the next run.
+      if (worker.stopped) return undefined;
+      try {
+        await replicate(rt, doc);
+      } catch (e) {
+        // Nimbus closing under the task: the worker stops; the task is kept.
+        if (!rt.db.open) throw e;
+        console.error("s3 replication:", e);
       }
-    } while (w.again);
-  } catch (e) {
-    if (!/database connection is not open/.test(String(e))) console.error("s3 replication:", e);
-  } finally {
-    w.running = false;
+      globalDocs(rt.db).delete("repl-task", id);
+    }
   }
 }
 
-/** Starts the worker: tasks left by a previous run first, then on every write and every few seconds. */
 export function startReplicationWorker(rt: ServiceRuntime): void {
-  const w = workers(rt.db);
-  w.rt = rt;
-  w.timer = setInterval(() => void drain(rt), 5_000);
-  w.timer.unref();
-  setImmediate(() => void drain(rt));
+  replication.start(rt);
 }
 
-export function stopReplicationWorker(rt: ServiceRuntime): void {
-  const w = workers(rt.db);
-  if (w.timer) clearInterval(w.timer);
-  w.rt = undefined;
+export function stopReplicationWorker(rt?: ServiceRuntime): void {
+  replication.stop(rt?.db);
 }
