@@ -12,7 +12,8 @@ import { newId, wellFormed } from "../vpc/ids.js";
 import { malformed, need, notFound, RES } from "../vpc/lookup.js";
 import { allocatePublicIp } from "../vpc/public-ips.js";
 import { KIND, stateOf, type Ec2State, type KeyDoc, type SgDoc, type SubnetDoc, type VpcDoc } from "../vpc/store.js";
-import { findImage } from "./images.js";
+import { allImages, findImage } from "./images.js";
+import { loginUserOf, type ImageDoc } from "../instances/images.js";
 import { makeVolumes, planVolumes } from "./block-device-mappings.js";
 import { fromTemplate } from "./launch-templates.js";
 import { setStatus, SIR_KIND, type SpotRequestDoc } from "../instances/spot-requests.js";
@@ -279,6 +280,8 @@ export const RunInstances: Handler<RunInstancesRequest, Reservation> = async (gi
         roleName: profile?.roleName,
         roleArn: profile?.roleArn,
         clientToken: input.ClientToken,
+        publicKey: key?.publicKey,
+        loginUser: key ? loginUser(s, image) : undefined,
         ...(spotOpts ? { InstanceLifecycle: "spot" as const, SpotInstanceRequestId: newId("sir"), spot: { requestId: "", behavior, type: spotType, maxPrice: spotOpts.MaxPrice } } : {}),
       };
       if (d.spot) {
@@ -312,6 +315,14 @@ export const RunInstances: Handler<RunInstancesRequest, Reservation> = async (gi
 };
 
 /** ec2-127-64-1-2.compute-1.amazonaws.com in us-east-1, ec2-...<region>.compute.amazonaws.com elsewhere. */
+/** The default user of an image: a custom image's is the one of the public image it descends from. */
+function loginUser(s: Ec2State, image: ImageDoc): string {
+  const all = allImages(s);
+  let img: ImageDoc | undefined = image;
+  for (let i = 0; i < 20 && img?.parent; i++) img = all.find((x) => x.ImageId === img!.parent);
+  return loginUserOf((img ?? image).Name);
+}
+
 export function publicDns(region: string, ip: string): string {
   return `ec2-${ip.replace(/\./g, "-")}.${region === "us-east-1" ? "compute-1.amazonaws.com" : `${region}.compute.amazonaws.com`}`;
 }

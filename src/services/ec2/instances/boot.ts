@@ -2,6 +2,7 @@
 // lines on the console, then at first boot the user data as cloud-init would run it (a `#!`
 // script executed as is; `#cloud-config` with write_files, packages and runcmd turned into a
 // shell script), its output on the console, then the machine idles.
+import { existsSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { release } from "node:os";
 import { API_PORT, DNS_ADDRESS, LINK_LOCAL, type MachineFile } from "../../../core/runtime/driver.js";
@@ -66,6 +67,54 @@ export function cloudConfigScript(text: string): string {
   return out.join("\n") + "\n";
 }
 
+/** Where the instance finds sshd: the host's /usr is the instance's. */
+const SSHD = "/usr/sbin/sshd";
+
+/**
+ * sshd as cloud-init and the image's own services would run it, as a background job so user data
+ * does not wait for it. At first boot: the image's default user (if the image has none), the
+ * key pair's public key in its ~/.ssh/authorized_keys, sudo without password, no password
+ * logins, and host keys of the instance's own (the host's, seen through the lower layer, are
+ * removed first): ed25519 and ECDSA at once, sshd started on them, then RSA at low priority
+ * (seconds of CPU) and sshd told to reload; the fingerprints go to the console as cloud-init
+ * prints them. At later boots sshd starts on the keys already made.
+ */
+function sshdScript(d: InstanceDoc, firstBoot: boolean): string[] {
+  const marker = `/var/lib/cloud/instance/sshd-host-keys`;
+  const start = `mkdir -p /run/sshd && chmod 0755 /run/sshd && ${SSHD}`;
+  // RSA last, at low priority; made again at a later boot if a stop cut it short.
+  const rsa = `[ -f /etc/ssh/ssh_host_rsa_key ] || { nice -n 19 ssh-keygen -A >/dev/null 2>&1; kill -HUP "$(cat /run/sshd.pid 2>/dev/null)" 2>/dev/null; }`;
+  if (!firstBoot) return [`[ -z "$ROOT" ] && [ -f ${marker} ] && (${start}; ${rsa}) &`];
+  const user = d.loginUser ?? "ec2-user";
+  const u = quote(user);
+  const home = `/home/${user}`;
+  const job = [
+    `id -u ${u} >/dev/null 2>&1 || useradd -m -U -s /bin/bash -c ${quote(user)} ${u}`,
+    `for g in adm sudo wheel; do getent group $g >/dev/null && usermod -aG $g ${u}; done`,
+    `mkdir -p /etc/sudoers.d && printf '%s\n' ${quote(`${user} ALL=(ALL) NOPASSWD:ALL`)} > /etc/sudoers.d/90-cloud-init-users && chmod 0440 /etc/sudoers.d/90-cloud-init-users`,
+    `install -d -m 0700 -o ${u} -g "$(id -g ${u})" ${quote(home + "/.ssh")}`,
+    `printf '%s\n' ${quote(d.publicKey ?? "")} >> ${quote(home + "/.ssh/authorized_keys")}`,
+    `chown ${u}:"$(id -g ${u})" ${quote(home + "/.ssh/authorized_keys")} && chmod 0600 ${quote(home + "/.ssh/authorized_keys")}`,
+    `mkdir -p /etc/ssh/sshd_config.d && echo 'PasswordAuthentication no' > /etc/ssh/sshd_config.d/60-cloudimg-settings.conf`,
+    `rm -f /etc/ssh/ssh_host_*`,
+    `ssh-keygen -q -t ed25519 -N '' -C "root@$(hostname)" -f /etc/ssh/ssh_host_ed25519_key`,
+    `ssh-keygen -q -t ecdsa -N '' -C "root@$(hostname)" -f /etc/ssh/ssh_host_ecdsa_key`,
+    `true > ${marker}`,
+    start,
+    rsa,
+    `{ echo "${CLOUD_INIT}: ssh host keys generated"`,
+    `echo "ec2: #############################################################"`,
+    `echo "ec2: -----BEGIN SSH HOST KEY FINGERPRINTS-----"`,
+    `for k in ecdsa ed25519 rsa; do ssh-keygen -l -f /etc/ssh/ssh_host_\${k}_key.pub | sed 's/^/ec2: /'; done`,
+    `echo "ec2: -----END SSH HOST KEY FINGERPRINTS-----"`,
+    `echo "ec2: #############################################################"`,
+    `echo "-----BEGIN SSH HOST KEY KEYS-----"`,
+    `for k in ecdsa ed25519 rsa; do cut -d' ' -f1,2 /etc/ssh/ssh_host_\${k}_key.pub; done`,
+    `echo "-----END SSH HOST KEY KEYS-----"; }`,
+  ];
+  return [`[ -z "$ROOT" ] && (`, ...job.map((l) => `  ${l}`), `) &`];
+}
+
 export interface BootOptions {
   firstBoot: boolean;
   region: string;
@@ -107,6 +156,8 @@ export function bootPlan(d: InstanceDoc, opts: BootOptions): { boot: string; fil
     // Services the user installed start at every boot through /etc/rc.local (there is no init system).
     `[ -z "$ROOT" ] && [ -x /etc/rc.local ] && /etc/rc.local`,
   ];
+  // sshd where the host has it and the instance has a key pair (or had one at its first boot).
+  if (existsSync(SSHD) && (d.publicKey || !opts.firstBoot)) lines.push(...sshdScript(d, opts.firstBoot));
   if (opts.firstBoot) {
     const data = userDataBytes(d.userData);
     const text = data?.toString("utf8") ?? "";

@@ -80,3 +80,11 @@ export function publicImages(region: string): ImageDoc[] {
     };
   });
 }
+
+/** The default login user of an image by its name, as the real images have it. */
+export function loginUserOf(name: string | undefined): string {
+  const n = (name ?? "").toLowerCase();
+  if (n.includes("ubuntu")) return "ubuntu";
+  if (n.includes("debian")) return "admin";
+  return "ec2-user";
+}

@@ -152,6 +152,7 @@ async function lookup(fleet: Fleet, region: string, d: InstanceDoc, path: string
     mac,
     "public-hostname": d.PublicIpAddress ? d.PublicDnsName : undefined,
     "public-ipv4": d.PublicIpAddress,
+    "public-keys/0/openssh-key": d.publicKey ? `${d.publicKey}\n` : undefined,
     "reservation-id": d.reservationId,
     "security-groups": sgNames.join("\n"),
     "placement/availability-zone": az,
@@ -164,11 +165,13 @@ async function lookup(fleet: Fleet, region: string, d: InstanceDoc, path: string
     return dir([
       "ami-id", "ami-launch-index", "ami-manifest-path", "block-device-mapping/", "events/", "hostname", role ? "iam/" : undefined, "instance-action", "instance-id",
       "instance-life-cycle", "instance-type", "local-hostname", "local-ipv4", "mac", "metrics/", "network/", "placement/", d.PublicIpAddress ? "public-hostname" : undefined,
-      d.PublicIpAddress ? "public-ipv4" : undefined, "reservation-id", "security-groups", "services/", d.spotAction ? "spot/" : undefined, tagsOn ? "tags/" : undefined,
+      d.PublicIpAddress ? "public-ipv4" : undefined, d.publicKey ? "public-keys/" : undefined, "reservation-id", "security-groups", "services/", d.spotAction ? "spot/" : undefined, tagsOn ? "tags/" : undefined,
     ]);
   }
   if (p in flat) return flat[p];
   if (p === "placement") return dir(["availability-zone", "availability-zone-id", "region"]);
+  if (d.publicKey && p === "public-keys") return `0=${d.KeyName ?? ""}`;
+  if (d.publicKey && p === "public-keys/0") return dir(["openssh-key"]);
   if (p === "services") return dir(["domain", "partition"]);
   if (p === "block-device-mapping") return dir(["ami", "root"]);
   if (p === "block-device-mapping/ami") return d.RootDeviceName?.replace("/dev/", "") ?? "xvda";

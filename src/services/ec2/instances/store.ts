@@ -50,6 +50,10 @@ export interface InstanceDoc extends Omit<Instance, "LaunchTime" | "Tags" | "Usa
   spot?: { requestId: string; behavior: "terminate" | "stop" | "hibernate"; type: "one-time" | "persistent"; maxPrice?: string };
   /** The spot interruption notice (IMDS spot/instance-action), once posted. */
   spotAction?: { action: string; time: string };
+  /** The key pair's OpenSSH public key line at launch (installed for `loginUser`, IMDS public-keys). */
+  publicKey?: string;
+  /** The image's default user (ec2-user, ubuntu, admin), made at first boot when there is a key. */
+  loginUser?: string;
   /** ClientToken given, for idempotency. */
   clientToken?: string;
 }
