@@ -2,12 +2,13 @@
 // - RunInstances to user data running: one instance at a time (N launches), then 50 in one
 //   call; "running" = the first line user data prints is on the console (polled every 5 ms).
 //   Baselines in the same process at the same time: spawning `sh -c true`, and `unshare` of the
-//   same five namespaces around it (the bare kernel cost an instance cannot avoid).
+//   same five namespaces around it (the bare kernel cost an instance cannot avoid). The same
+//   again with a key pair (sshd starts beside user data: it must not delay it).
 // - 50 idle instances: CPU of the server, the hub agents and every instance process over 10 s
 //   (from /proc), and host memory per instance (PSS of its processes, plus its share of the
-//   hub agent and of the server's growth).
+//   hub agent, of the VPC's slirp4netns (its route out) and of the server's growth).
 //   npm run build && node bench/ec2-instances.mjs [launches]
-import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, GetConsoleOutputCommand, RunInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
+import { CreateKeyPairCommand, DescribeImagesCommand, DescribeInstancesCommand, EC2Client, GetConsoleOutputCommand, RunInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { cpuSeconds, median, rssMiB, sleep, spawnServer } from "./lib.mjs";
@@ -89,28 +90,32 @@ try {
     }
   };
 
-  // 1. One at a time.
-  const single = [];
-  const sh = [];
-  const ns = [];
-  const launched = [];
-  for (let i = 0; i < N + 2; i++) {
-    sh.push(baseline(["sh", "-c", "true"]));
-    ns.push(baseline(["unshare", "--net", "--mount", "--pid", "--uts", "--ipc", "--fork", "sh", "-c", "true"]));
-    const t0 = process.hrtime.bigint();
-    const r = await ec2.send(new RunInstancesCommand({ ImageId: ami, InstanceType: "t3.nano", MinCount: 1, MaxCount: 1, UserData: userData }));
-    await ready(r.Instances[0].InstanceId);
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    launched.push(r.Instances[0].InstanceId);
-    if (i >= 2) single.push(ms); // the first two warm the hub and the code paths
-  }
-  const m = median(single);
-  console.log(`RunInstances -> user data running, one at a time   ${m.toFixed(0).padStart(5)} ms median (${N} launches)  ${(m / median(sh)).toFixed(1)}x sh -c true (${median(sh).toFixed(1)} ms)  ${(m / median(ns)).toFixed(1)}x unshare of 5 namespaces (${median(ns).toFixed(1)} ms)`);
-  await ec2.send(new TerminateInstancesCommand({ InstanceIds: launched }));
-  for (;;) {
-    const d = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "instance-state-name", Values: ["shutting-down"] }] }));
-    if (!d.Reservations.length) break;
-    await sleep(50);
+  // 1. One at a time, without and with a key pair (sshd).
+  await ec2.send(new CreateKeyPairCommand({ KeyName: "bench" }));
+  for (const key of [undefined, "bench"]) {
+    const single = [];
+    const sh = [];
+    const ns = [];
+    const launched = [];
+    for (let i = 0; i < N + 2; i++) {
+      sh.push(baseline(["sh", "-c", "true"]));
+      ns.push(baseline(["unshare", "--net", "--mount", "--pid", "--uts", "--ipc", "--fork", "sh", "-c", "true"]));
+      const t0 = process.hrtime.bigint();
+      const r = await ec2.send(new RunInstancesCommand({ ImageId: ami, InstanceType: "t3.nano", MinCount: 1, MaxCount: 1, UserData: userData, KeyName: key }));
+      await ready(r.Instances[0].InstanceId);
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      launched.push(r.Instances[0].InstanceId);
+      if (i >= 2) single.push(ms); // the first two warm the hub and the code paths
+    }
+    const m = median(single);
+    const what = key ? "with a key pair (sshd)" : "one at a time          ";
+    console.log(`RunInstances -> user data running, ${what} ${m.toFixed(0).padStart(5)} ms median (${N} launches)  ${(m / median(sh)).toFixed(1)}x sh -c true (${median(sh).toFixed(1)} ms)  ${(m / median(ns)).toFixed(1)}x unshare of 5 namespaces (${median(ns).toFixed(1)} ms)`);
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: launched }));
+    for (;;) {
+      const d = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "instance-state-name", Values: ["shutting-down"] }] }));
+      if (!d.Reservations.length) break;
+      await sleep(50);
+    }
   }
 
   // 2. Fifty in one call.
@@ -133,7 +138,15 @@ try {
       return false;
     }
   });
-  const hubTree = hubs.flatMap((h) => [h, ...children(h)]);
+  // The route out of each VPC: slirp4netns (under setpriv) in the server's own namespace.
+  const slirps = children(server.child.pid).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/comm`, "utf8").trim() === "slirp4netns";
+    } catch {
+      return false;
+    }
+  });
+  const hubTree = [...hubs.flatMap((h) => [h, ...children(h)]), ...slirps];
   const all = [server.child.pid, ...hubTree, ...[...procs.values()].flat()];
   const c0 = cpuOf(all);
   const w0 = Date.now();
@@ -146,7 +159,7 @@ try {
   const serverGrowth = Math.max(0, rssMiB(server.child.pid) - rss0);
   const perInstance = pss / 1024 / procs.size + hubPss / 1024 / procs.size + serverGrowth / procs.size;
   console.log(`${procs.size} idle instances: CPU over ${wall.toFixed(0)} s (server + hub + instances) ${(cpu * 1000).toFixed(0)} ms = ${((cpu / wall) * 100).toFixed(2)}% of one core`);
-  console.log(`host memory per idle instance: ${perInstance.toFixed(2)} MiB (instance processes ${(pss / 1024 / procs.size).toFixed(2)} PSS + hub share ${(hubPss / 1024 / procs.size).toFixed(2)} + server growth share ${(serverGrowth / procs.size).toFixed(2)})`);
+  console.log(`host memory per idle instance: ${perInstance.toFixed(2)} MiB (instance processes ${(pss / 1024 / procs.size).toFixed(2)} PSS + hub and slirp4netns (${slirps.length}) share ${(hubPss / 1024 / procs.size).toFixed(2)} + server growth share ${(serverGrowth / procs.size).toFixed(2)})`);
   await ec2.send(new TerminateInstancesCommand({ InstanceIds: ids }));
 } finally {
   server.child.kill("SIGTERM");

@@ -75,22 +75,21 @@ const SSHD = "/usr/sbin/sshd";
  * does not wait for it. At first boot: the image's default user (if the image has none), the
  * key pair's public key in its ~/.ssh/authorized_keys, sudo without password, no password
  * logins, and host keys of the instance's own (the host's, seen through the lower layer, are
- * removed first): ed25519 and ECDSA at once, sshd started on them, then RSA at low priority
- * (seconds of CPU) and sshd told to reload; the fingerprints go to the console as cloud-init
- * prints them. At later boots sshd starts on the keys already made.
+ * removed first): ed25519 and ECDSA, not RSA (a 3072-bit key costs seconds of CPU, which the
+ * instance's cgroup takes from every other launch whatever its nice level; GAPS.md); the
+ * fingerprints go to the console as cloud-init prints them. At later boots sshd starts on the
+ * keys already made.
  */
-function sshdScript(d: InstanceDoc, firstBoot: boolean): string[] {
+function sshdScript(d: InstanceDoc, firstBoot: boolean): { lines: string[]; files: MachineFile[] } {
   const marker = `/var/lib/cloud/instance/sshd-host-keys`;
   const start = `mkdir -p /run/sshd && chmod 0755 /run/sshd && ${SSHD}`;
-  // RSA last, at low priority; made again at a later boot if a stop cut it short.
-  const rsa = `[ -f /etc/ssh/ssh_host_rsa_key ] || { nice -n 19 ssh-keygen -A >/dev/null 2>&1; kill -HUP "$(cat /run/sshd.pid 2>/dev/null)" 2>/dev/null; }`;
-  if (!firstBoot) return [`[ -z "$ROOT" ] && [ -f ${marker} ] && (${start}; ${rsa}) &`];
+  if (!firstBoot) return { lines: [`[ -z "$ROOT" ] && [ -f ${marker} ] && (${start}) &`], files: [] };
   const user = d.loginUser ?? "ec2-user";
   const u = quote(user);
   const home = `/home/${user}`;
   const job = [
-    `id -u ${u} >/dev/null 2>&1 || useradd -m -U -s /bin/bash -c ${quote(user)} ${u}`,
-    `for g in adm sudo wheel; do getent group $g >/dev/null && usermod -aG $g ${u}; done`,
+    `G=$(grep -oE '^(adm|sudo|wheel):' /etc/group | tr -d : | paste -sd,)`,
+    `id -u ${u} >/dev/null 2>&1 || useradd -m -U -s /bin/bash -c ${quote(user)} \${G:+-G "$G"} ${u}`,
     `mkdir -p /etc/sudoers.d && printf '%s\n' ${quote(`${user} ALL=(ALL) NOPASSWD:ALL`)} > /etc/sudoers.d/90-cloud-init-users && chmod 0440 /etc/sudoers.d/90-cloud-init-users`,
     `install -d -m 0700 -o ${u} -g "$(id -g ${u})" ${quote(home + "/.ssh")}`,
     `printf '%s\n' ${quote(d.publicKey ?? "")} >> ${quote(home + "/.ssh/authorized_keys")}`,
@@ -99,20 +98,25 @@ function sshdScript(d: InstanceDoc, firstBoot: boolean): string[] {
     `rm -f /etc/ssh/ssh_host_*`,
     `ssh-keygen -q -t ed25519 -N '' -C "root@$(hostname)" -f /etc/ssh/ssh_host_ed25519_key`,
     `ssh-keygen -q -t ecdsa -N '' -C "root@$(hostname)" -f /etc/ssh/ssh_host_ecdsa_key`,
+    // sshd's defaults name the RSA key too: only the two made are offered.
+    `printf 'HostKey /etc/ssh/ssh_host_ecdsa_key\nHostKey /etc/ssh/ssh_host_ed25519_key\n' > /etc/ssh/sshd_config.d/50-nimbus-host-keys.conf`,
     `true > ${marker}`,
-    start,
-    rsa,
-    `{ echo "${CLOUD_INIT}: ssh host keys generated"`,
+    `echo "${CLOUD_INIT}: ssh host keys generated"`,
     `echo "ec2: #############################################################"`,
     `echo "ec2: -----BEGIN SSH HOST KEY FINGERPRINTS-----"`,
-    `for k in ecdsa ed25519 rsa; do ssh-keygen -l -f /etc/ssh/ssh_host_\${k}_key.pub | sed 's/^/ec2: /'; done`,
+    `for k in ecdsa ed25519; do ssh-keygen -l -f /etc/ssh/ssh_host_\${k}_key.pub | sed 's/^/ec2: /'; done`,
     `echo "ec2: -----END SSH HOST KEY FINGERPRINTS-----"`,
     `echo "ec2: #############################################################"`,
     `echo "-----BEGIN SSH HOST KEY KEYS-----"`,
-    `for k in ecdsa ed25519 rsa; do cut -d' ' -f1,2 /etc/ssh/ssh_host_\${k}_key.pub; done`,
-    `echo "-----END SSH HOST KEY KEYS-----"; }`,
+    `for k in ecdsa ed25519; do cut -d' ' -f1,2 /etc/ssh/ssh_host_\${k}_key.pub; done`,
+    `echo "-----END SSH HOST KEY KEYS-----"`,
   ];
-  return [`[ -z "$ROOT" ] && (`, ...job.map((l) => `  ${l}`), `) &`];
+  // Below user data's priority (both are in the instance's cgroup, where nice applies); sshd itself at the usual one.
+  const setup = "/var/lib/cloud/instance/scripts/sshd-setup";
+  return {
+    lines: [`[ -z "$ROOT" ] && (nice -n 10 /bin/sh ${setup}; ${start}) &`],
+    files: [{ path: setup, content: job.join("\n") + "\n", mode: 0o700 }],
+  };
 }
 
 export interface BootOptions {
@@ -157,7 +161,11 @@ export function bootPlan(d: InstanceDoc, opts: BootOptions): { boot: string; fil
     `[ -z "$ROOT" ] && [ -x /etc/rc.local ] && /etc/rc.local`,
   ];
   // sshd where the host has it and the instance has a key pair (or had one at its first boot).
-  if (existsSync(SSHD) && (d.publicKey || !opts.firstBoot)) lines.push(...sshdScript(d, opts.firstBoot));
+  if (existsSync(SSHD) && (d.publicKey || !opts.firstBoot)) {
+    const sshd = sshdScript(d, opts.firstBoot);
+    lines.push(...sshd.lines);
+    files.push(...sshd.files);
+  }
   if (opts.firstBoot) {
     const data = userDataBytes(d.userData);
     const text = data?.toString("utf8") ?? "";
