@@ -99,6 +99,8 @@ export interface DecodedBody {
   deferredSha256?: string;
 }
 
+/** Shared by every body that is not aws-chunked (most requests): one promise, made once. */
+const NO_TRAILERS: Promise<Record<string, string>> = Promise.resolve(Object.freeze({}) as Record<string, string>);
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 /** Headers that start with x-amz-checksum- but are not checksum values. */
 const NOT_CHECKSUM_VALUES = new Set(["x-amz-checksum-algorithm", "x-amz-checksum-type", "x-amz-checksum-mode"]);
@@ -135,7 +137,9 @@ export function decodeRequestBody(headers: Record<string, string | undefined>, s
     return alg;
   });
   const headerChecksums: Array<{ algorithm: ChecksumAlgorithm; value: string }> = [];
-  for (const [name, value] of Object.entries(headers)) {
+  // for-in, not Object.entries: this runs on every request, and most have no checksum header.
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined || !name.startsWith("x-amz-checksum-") || NOT_CHECKSUM_VALUES.has(name)) continue;
     const algorithm = algorithmOfHeader(name);
     if (!algorithm) {
@@ -214,7 +218,7 @@ export function decodeRequestBody(headers: Record<string, string | undefined>, s
     append(new ByteLimit(opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED), gzipError);
     storedContentEncoding = undefined;
   }
-  const trailers = decoder ? decoder.trailers : Promise.resolve({});
+  const trailers = decoder ? decoder.trailers : NO_TRAILERS;
 
   // The gateway may answer before reading the body (auth fails first); a body error with no
   // listener would then be an uncaught exception. Consumers (pipeline, for await) attach their

@@ -24,9 +24,19 @@ export function queueArn(q: { region: string; account: string; name: string }): 
   return `arn:aws:sqs:${q.region}:${q.account}:${q.name}`;
 }
 
-export function parseArn(arn: string): { region: string; account: string; name: string } | undefined {
+/** Parsed queue ARNs: the queue-policy hook parses the request's queue ARN on every call. Bounded. */
+const parsedArns = new Map<string, Readonly<{ region: string; account: string; name: string }>>();
+
+/** The parts of a queue ARN (a shared object: do not change it), or undefined for anything else. */
+export function parseArn(arn: string): Readonly<{ region: string; account: string; name: string }> | undefined {
+  const hit = parsedArns.get(arn);
+  if (hit !== undefined) return hit;
   const m = /^arn:aws[a-z-]*:sqs:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]+(?:\.fifo)?)$/.exec(arn);
-  return m ? { region: m[1], account: m[2], name: m[3] } : undefined;
+  if (!m) return undefined;
+  const parsed = { region: m[1], account: m[2], name: m[3] };
+  if (parsedArns.size >= PARSED_URLS_MAX) parsedArns.delete(parsedArns.keys().next().value!);
+  parsedArns.set(arn, parsed);
+  return parsed;
 }
 
 export function queueDoesNotExist(ctx: RequestContext): AwsError {
@@ -99,6 +109,15 @@ export function resolveQueue(ctx: RequestContext, store: SqsStore, url: string |
   if (url === undefined || url === "") throw missingParameter("QueueUrl");
   const { account, name } = parseQueueUrl(ctx, url);
   const q = store.queue(account, ctx.region, name);
+  if (!q) throw queueDoesNotExist(ctx);
+  return q;
+}
+
+/** resolveQueue for handlers that only read the queue record (it is shared: never change it). */
+export function resolveQueueForRead(ctx: RequestContext, store: SqsStore, url: string | undefined): Readonly<QueueRecord> {
+  if (url === undefined || url === "") throw missingParameter("QueueUrl");
+  const { account, name } = parseQueueUrl(ctx, url);
+  const q = store.queueForRead(account, ctx.region, name);
   if (!q) throw queueDoesNotExist(ctx);
   return q;
 }

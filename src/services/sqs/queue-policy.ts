@@ -38,14 +38,14 @@ export const sqsResourcePolicy: ResourcePolicyHook = (q, rt) => {
   if (q.operation === "CreateQueue") return undefined;
   const target = parseArn(q.resource);
   if (!target) return undefined;
-  const queue = sqsStore(rt.db).queue(target.account, target.region, target.name);
+  const queue = sqsStore(rt.db).queueForRead(target.account, target.region, target.name);
   if (!queue) {
     // Callers with an account are judged by their identity policies (as AWS does: an IAM user
     // without sqs:* gets AccessDenied even for a missing queue); service principals reach the
     // handler and its QueueDoesNotExist.
     return q.principal.accountId ? { ownerAccountId: q.principal.accountId } : { ownerAccountId: target.account, policy: ALLOW_ALL };
   }
-  const tags = Object.keys(queue.tags).length ? queue.tags : undefined;
+  const tags = hasKeys(queue.tags) ? queue.tags : undefined;
   const crossAccount = q.principal.accountId !== queue.account;
   if (crossAccount && OWNER_ONLY.has(q.action.toLowerCase())) {
     // No queue policy grants these to another account: without one the engine refuses them.
@@ -53,6 +53,11 @@ export const sqsResourcePolicy: ResourcePolicyHook = (q, rt) => {
   }
   return { ownerAccountId: queue.account, ...(queue.attributes.Policy ? { policy: queue.attributes.Policy } : {}), ...(tags ? { tags } : {}) };
 };
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
 
 /** SQS developer guide, "Amazon SQS policy quotas". */
 export const POLICY_QUOTAS = { bytes: 8192, statements: 20, principals: 50, conditions: 10, actionsPerStatement: 7 } as const;

@@ -279,6 +279,19 @@ export class SqsStore {
     return q;
   }
 
+  /**
+   * The same record for readers that change nothing (SendMessage, the queue-policy hook): the
+   * cached object itself, not a copy. Copying its attributes and tags on every send cost more
+   * than the lookup.
+   */
+  queueForRead(account: string, region: string, name: string): Readonly<QueueRecord> | undefined {
+    const hit = this.queues.get(queueKey(account, region, name));
+    if (hit) return hit;
+    const q = this.queue(account, region, name);
+    // queue() cached a copy (outside a transaction); hand that one out from now on.
+    return q && (this.queues.get(queueKey(account, region, name)) ?? q);
+  }
+
   queueById(id: number): QueueRecord | undefined {
     const r = this.s.queueById.get(id) as QueueRow | undefined;
     return r ? toQueue(r) : undefined;

@@ -13,7 +13,7 @@ import type {
 import { createHash, randomUUID } from "node:crypto";
 import { AwsError } from "../../../core/errors.js";
 import type { RequestContext } from "../../../core/service.js";
-import { attrInt, intParam, invalidParameterValue, missingParameter, resolveQueue, sqs } from "../common.js";
+import { attrInt, intParam, invalidParameterValue, missingParameter, resolveQueue, resolveQueueForRead, sqs } from "../common.js";
 import { md5Hex, md5OfAttributes, type AttributeValue } from "../md5.js";
 import {
   loadAttributes,
@@ -46,7 +46,7 @@ export function sequenceNumber(seq: number): string {
 }
 
 /** Validates one message for queue q and prepares what will be stored; throws AwsError. */
-export function prepareSend(ctx: RequestContext, q: QueueRecord, e: SendInput, now: number): PreparedSend {
+export function prepareSend(ctx: RequestContext, q: Readonly<QueueRecord>, e: SendInput, now: number): PreparedSend {
   const body = validateBody(e.MessageBody);
   const attrs = validateMessageAttributes(e.MessageAttributes);
   const sys = validateSystemAttributes(e.MessageSystemAttributes);
@@ -114,7 +114,7 @@ export function prepareSend(ctx: RequestContext, q: QueueRecord, e: SendInput, n
 }
 
 /** Stores a prepared message (call inside a transaction); a FIFO duplicate returns the original's ids. */
-export function commitSend(store: SqsStore, q: QueueRecord, p: PreparedSend, now: number): { MessageId: string; SequenceNumber?: string } {
+export function commitSend(store: SqsStore, q: Readonly<QueueRecord>, p: PreparedSend, now: number): { MessageId: string; SequenceNumber?: string } {
   if (q.fifo && p.dedupKey !== undefined) {
     const hit = store.dedup(q.id, p.dedupKey, now);
     if (hit) return { MessageId: hit.message_id, SequenceNumber: sequenceNumber(hit.seq) };
@@ -127,9 +127,11 @@ export function commitSend(store: SqsStore, q: QueueRecord, p: PreparedSend, now
 
 export function SendMessage(input: SendMessageRequest, ctx: RequestContext): SendMessageResult {
   const { store, rt, now } = sqs(ctx);
-  const q = resolveQueue(ctx, store, input.QueueUrl);
+  const q = resolveQueueForRead(ctx, store, input.QueueUrl);
   const p = prepareSend(ctx, q, input as SendInput, now);
-  const r = store.tx(() => commitSend(store, q, p, now));
+  // A standard queue's send is one INSERT, atomic and fsynced on its own (autocommit): no
+  // BEGIN/COMMIT round. A FIFO send reads and writes its deduplication entry in one transaction.
+  const r = q.fifo ? store.tx(() => commitSend(store, q, p, now)) : commitSend(store, q, p, now);
   rt.longPoll.notify(q.id);
   const out: SendMessageResult = { MD5OfMessageBody: p.md5Body, MessageId: r.MessageId };
   if (p.md5Attributes) out.MD5OfMessageAttributes = p.md5Attributes;
