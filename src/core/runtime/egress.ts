@@ -73,6 +73,7 @@ export class Egress {
       ["--pdeathsig", "KILL", "slirp4netns", "--configure", "--disable-host-loopback", "--enable-sandbox", `--cidr=${cidr}`, "--ready-fd=3", "--exit-fd=4", String(hubPid), EGRESS_DEVICE],
       { stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"], env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } },
     );
+    this.child.on("error", () => undefined);
     let err = "";
     this.child.stderr!.on("data", (c: Buffer) => (err = (err + c.toString()).slice(-2000)));
     this.ready = new Promise<void>((resolve, reject) => {

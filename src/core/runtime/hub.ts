@@ -163,6 +163,7 @@ export class Hub {
         else p.resolve(m.t === "socket" ? handle : m.out);
       }
     });
+    this.child.on("error", () => undefined); // a failed spawn or signal; its exit does the rest
     this.child.on("exit", () => {
       this.closed = true;
       // The agent's machines died with it (pdeathsig).
@@ -184,7 +185,12 @@ export class Hub {
     const id = ++this.seq;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.child.send({ ...msg, id });
+      // The agent may be gone by now (its hub closing): the send fails with EPIPE, not the server.
+      this.child.send({ ...msg, id }, (err) => {
+        if (!err) return;
+        this.pending.delete(id);
+        reject(err);
+      });
     });
   }
 

@@ -12,7 +12,7 @@
 //   and `unshare --kill-child` kills the namespace's init, which takes every process of its pid
 //   namespace with it; mounts and the network namespace go with the last process.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { attachLoop, freezeIn, prepareDev, refreshLoop, releaseLoop, unmountIn, type DiskSpec, type LoopDisk } from "./block-devices.js";
@@ -20,18 +20,21 @@ import { Cgroups, type CgroupPlan } from "./cgroups.js";
 import { writeFiles, type DiskMode, type EgressMode, type EgressSpec, type ExecutionDriver, type FirewallMode, type HubConnection, type Machine, type MachineSpec } from "./driver.js";
 import { Hub } from "./hub.js";
 
-// PID 1 of the machine (dash). Steps: 1. root filesystem, 2. tell the server the namespaces
+// PID 1 of the machine (dash). Steps: 1. root filesystem (the host's /usr comes through the
+// overlay, so packages install copy-on-write; only a /usr on a file system of its own, which an
+// overlay of / does not cross, is bound read-only), a devpts of its own for terminals (ssh), 2. tell the server the namespaces
 // exist (fd 3) and wait for eth0 (stdin), 3. hostname, address and route, 4. the boot script
 // (read through fd 4, opened before the chroot). Every spawn costs milliseconds on a busy host,
 // so /dev is a bind of a prepared template, files come pre-written in the upper layer, and the
 // network is one `ip -batch`.
 const INIT = String.raw`set -e
 mount -t overlay overlay -o "lowerdir=/,upperdir=$U,workdir=$W" "$R"
-mount -o bind,ro /usr "$R/usr"
+[ -z "$USR_RO" ] || mount -o bind,ro /usr "$R/usr"
 mount -t proc proc "$R/proc"
 mount -t sysfs sysfs "$R/sys" 2>/dev/null || true
 mount --bind "$DEV" "$R/dev"
 mount -t tmpfs -o mode=1777 shm "$R/dev/shm"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$R/dev/pts" 2>/dev/null || true
 mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"
 mount -t tmpfs -o mode=755 tmpfs "$R/run"
 echo up >&3
@@ -66,6 +69,15 @@ interface NsMachine extends Machine {
   /** Attached block devices by name. */
   loops: Map<string, LoopDisk>;
 }
+
+/** "1" when /usr is a file system of its own (an overlay of / does not show it): it is then bound read-only. */
+const usrRo = (() => {
+  try {
+    return statSync("/usr").dev !== statSync("/").dev ? "1" : "";
+  } catch {
+    return "";
+  }
+})();
 
 const ownNetNs = (() => {
   try {
@@ -125,6 +137,11 @@ export class NamespaceDriver implements ExecutionDriver {
     }
     const devDir = join(spec.dir, "dev");
     prepareDev(dev, devDir);
+    try {
+      symlinkSync("pts/ptmx", join(devDir, "ptmx")); // the devpts mounted at boot
+    } catch {
+      /* already there */
+    }
     const loops = new Map<string, LoopDisk>();
     if (this.disks === "loop") {
       try {
@@ -146,7 +163,7 @@ export class NamespaceDriver implements ExecutionDriver {
       machine.pid = await hub.boot({
         machine: spec.id,
         cmd: `${join0}exec setpriv --pdeathsig KILL unshare --net --mount --pid --uts --ipc --fork --kill-child --propagation private /bin/sh -c "$INIT"`,
-        env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", INIT, ...dirs, DEV: devDir, BOOT: bootPath, H: spec.hostname, IP: spec.ip, PREFIX: String(spec.prefix), GW: spec.gateway },
+        env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", INIT, ...dirs, USR_RO: usrRo, DEV: devDir, BOOT: bootPath, H: spec.hostname, IP: spec.ip, PREFIX: String(spec.prefix), GW: spec.gateway },
         console: spec.consolePath,
         ip: spec.ip,
         gateway: spec.gateway,

@@ -33,8 +33,8 @@ const client = (accountId = freshAccount()) => new EC2Client(sdkConfig(n.endpoin
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
 /** ssh, run asynchronously: Nimbus runs in this process and forwards the connection. */
-function ssh(key: string, target: string, cmd: string): Promise<{ status: number | null; out: string; err: string }> {
-  const args = ["-i", key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", target, cmd];
+function ssh(key: string, target: string, cmd: string, extra: string[] = []): Promise<{ status: number | null; out: string; err: string }> {
+  const args = ["-i", key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", ...extra, target, cmd];
   return new Promise((resolve) => {
     execFile("ssh", args, { encoding: "utf8", timeout: 20_000 }, (e, stdout, stderr) => {
       resolve({ status: e ? (typeof e.code === "number" ? e.code : null) : 0, out: stdout.trim(), err: stderr.trim() });
@@ -77,6 +77,10 @@ describe.skipIf(!!skip)(`sshd in instances${skip ? ` (skipped: ${skip})` : ""}`,
     expect(mode).toBe("600");
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatch(/^ssh-rsa AAAA\S+ seed-key$/);
+
+    // A terminal, as an interactive session has.
+    const tty = await ssh(key, `ubuntu@${ip}`, "tty", ["-tt"]);
+    expect(tty.out).toMatch(/^\/dev\/pts\/\d+$/);
 
     // A key that is not the pair's is refused.
     const wrong = join(dir, "wrong");
