@@ -1,12 +1,13 @@
 // A VPC's route out (namespace driver as root, nftables and slirp4netns): an instance reaches an
 // HTTP server on the host's non-loopback address only as AWS would route it there: its subnet's
-// route table sends the destination to an attached internet gateway and it has a public IP, or
+// route table sends the destination to an attached internet gateway and it has a public IP (its
+// own or an Elastic IP on its interface), or
 // to an available NAT gateway in a public subnet; its security group's outbound rules still
 // apply; changes take effect on running instances. The host's own routes, addresses and
 // firewall are not touched.
 import {
-  AllocateAddressCommand, AssociateRouteTableCommand, AttachInternetGatewayCommand, CreateInternetGatewayCommand, CreateNatGatewayCommand, CreateRouteCommand,
-  CreateRouteTableCommand, CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DeleteRouteCommand, EC2Client, ModifySubnetAttributeCommand,
+  AllocateAddressCommand, AssociateAddressCommand, AssociateRouteTableCommand, AttachInternetGatewayCommand, CreateInternetGatewayCommand, CreateNatGatewayCommand, CreateRouteCommand,
+  CreateRouteTableCommand, CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DeleteRouteCommand, DisassociateAddressCommand, EC2Client, ModifySubnetAttributeCommand,
   RevokeSecurityGroupEgressCommand, RunInstancesCommand, TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { spawnSync } from "node:child_process";
@@ -93,7 +94,7 @@ function hostNetwork(): string {
   return [run("ip", ["-4", "route"]), run("ip", ["-o", "addr"]), run("ip", ["-o", "link"]).replace(/\s+link\/.*$/gm, ""), run("nft", ["list", "ruleset"])].join("\n---\n");
 }
 
-describe.skipIf(!!skip)(`instances' route out of their VPC${skip ? ` (skipped: ${skip})` : ""}`, () => {
+describe.skipIf(!!skip)(`instances' route out of their VPC${skip ? ` (skipped: ${skip})` : ""}`, { timeout: 120_000 }, () => {
   it("an instance of the default VPC (public IP, route to the internet gateway) reaches the host's address; its DNS resolves outside names", async () => {
     const before = hostNetwork();
     const ec2 = client();
@@ -148,7 +149,21 @@ describe.skipIf(!!skip)(`instances' route out of their VPC${skip ? ` (skipped: $
     await ec2.send(new CreateRouteCommand({ RouteTableId: rtb, DestinationCidrBlock: `${host}/32`, GatewayId: igw }));
     expect(await nextProbes(ec2, a.InstanceId!)).toEqual([true, true, true]);
 
-    // 5. A private subnet (no public IP) whose table routes to a NAT gateway in the public subnet.
+    // 5. No public IP in a routed subnet: nothing leaves until an Elastic IP is on its interface.
+    const pub2 = (await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: "10.0.3.0/24" }))).Subnet!.SubnetId!;
+    await ec2.send(new AssociateRouteTableCommand({ RouteTableId: rtb, SubnetId: pub2 }));
+    const c = (await ec2.send(new RunInstancesCommand({ ImageId: ami, InstanceType: "t3.micro", MinCount: 1, MaxCount: 1, SubnetId: pub2, UserData: b64(prober("c")) }))).Instances![0];
+    expect(c.PublicIpAddress).toBeUndefined();
+    await waitState(ec2, c.InstanceId!, "running");
+    expect(await nextProbes(ec2, c.InstanceId!)).toEqual([false, false, false]);
+    const cEip = (await ec2.send(new AllocateAddressCommand({ Domain: "vpc" }))).AllocationId!;
+    const assoc = (await ec2.send(new AssociateAddressCommand({ AllocationId: cEip, NetworkInterfaceId: c.NetworkInterfaces![0].NetworkInterfaceId }))).AssociationId!;
+    expect(await nextProbes(ec2, c.InstanceId!)).toEqual([true, true, true]);
+    await ec2.send(new DisassociateAddressCommand({ AssociationId: assoc }));
+    expect(await nextProbes(ec2, c.InstanceId!)).toEqual([false, false, false]);
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [c.InstanceId!] }));
+
+    // 6. A private subnet (no public IP) whose table routes to a NAT gateway in the public subnet.
     const eip = (await ec2.send(new AllocateAddressCommand({ Domain: "vpc" }))).AllocationId!;
     const nat = (await ec2.send(new CreateNatGatewayCommand({ SubnetId: pub, AllocationId: eip }))).NatGateway!.NatGatewayId!;
     const privRtb = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpc }))).RouteTable!.RouteTableId!;
@@ -162,7 +177,7 @@ describe.skipIf(!!skip)(`instances' route out of their VPC${skip ? ` (skipped: $
     expect(await nextProbes(ec2, b.InstanceId!)).toEqual([true, true, true]);
     expect(hits.some((h) => h.startsWith("b "))).toBe(true);
 
-    // 6. The group's outbound rule (all traffic to 0.0.0.0/0) revoked: blocked though routed.
+    // 7. The group's outbound rule (all traffic to 0.0.0.0/0) revoked: blocked though routed.
     await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: sg, IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] }));
     expect(await nextProbes(ec2, b.InstanceId!)).toEqual([false, false, false]);
     // The public instance is unaffected.
