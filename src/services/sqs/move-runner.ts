@@ -76,7 +76,7 @@ export class MoveTaskRunner {
     const touched = new Set<number>();
     let moved = task.moved;
     let failure: string | null = null;
-    const rows = this.store.movable(source.id, task.max_seq, now, batch);
+    const rows = this.store.movable(source.id, source.fifo, task.max_seq, now, batch);
     this.store.tx(() => {
       for (const row of rows) {
         const target = task.destination_arn ? this.queueOf(task.destination_arn) : row.dlq_source_arn ? this.queueOf(row.dlq_source_arn) : undefined;

@@ -1,11 +1,46 @@
 // SQS state in its own tables (migrations below): queues, messages, FIFO deduplication
 // entries, ReceiveRequestAttemptId results, recently deleted queue names and message move
 // tasks. Messages are indexed by (queue_id, visible_at, seq) so a receive is an index range
-// scan of what is visible now, and by (queue_id, seq) for FIFO order. Every statement is
-// prepared once per database; callers wrap multi-statement changes in db.transaction().
+// scan of what is visible now, by (queue_id, seq) for FIFO order (FIFO messages only, see
+// migration 2) and by (queue_id, enqueued_at) for retention. Every statement is prepared once
+// per database; callers wrap multi-statement changes in db.transaction().
 import { inTransaction, perDatabase, type Db, type Migration } from "../../core/state/database.js";
 
 type Statement = import("better-sqlite3").Statement;
+
+const MESSAGE_COLUMNS = [
+  "seq", "queue_id", "message_id", "body", "md5_body", "attrs", "sys_attrs", "sender_id", "sent_at", "enqueued_at",
+  "visible_at", "received_at", "receive_count", "first_receive_at", "receipt", "group_id", "dedup_id", "dlq_source_arn",
+] as const;
+
+/** sqs_messages since migration 2: seq is given by SqsStore.insertMessage (no AUTOINCREMENT). */
+const MESSAGE_TABLE_BODY = `
+        seq              INTEGER PRIMARY KEY,
+        queue_id         INTEGER NOT NULL,
+        message_id       TEXT NOT NULL,
+        body             TEXT NOT NULL,
+        md5_body         TEXT NOT NULL,
+        attrs            TEXT,
+        sys_attrs        TEXT,
+        sender_id        TEXT NOT NULL,
+        sent_at          INTEGER NOT NULL,
+        enqueued_at      INTEGER NOT NULL,
+        visible_at       INTEGER NOT NULL,
+        received_at      INTEGER,
+        receive_count    INTEGER NOT NULL DEFAULT 0,
+        first_receive_at INTEGER,
+        receipt          TEXT,
+        group_id         TEXT,
+        dedup_id         TEXT,
+        dlq_source_arn   TEXT`;
+
+const MESSAGE_INDEXES = `
+      CREATE INDEX sqs_messages_visible ON sqs_messages (queue_id, visible_at, seq);
+      CREATE INDEX sqs_messages_fifo_order ON sqs_messages (queue_id, seq) WHERE group_id IS NOT NULL;
+      CREATE INDEX sqs_messages_enqueued ON sqs_messages (queue_id, enqueued_at);`;
+
+/** Seqs reserved per write of the high-water mark (sqs_seq): one extra page every SEQ_BLOCK sends. */
+const SEQ_BLOCK = 1024;
 
 export const migrations: readonly Migration[] = [
   (db) => {
@@ -85,6 +120,30 @@ export const migrations: readonly Migration[] = [
       );
       CREATE INDEX sqs_move_tasks_source ON sqs_move_tasks (account, region, source_arn, started_at);
     `);
+  },
+  // 2. Fewer pages per send: a standard queue's SendMessage wrote five (the row, AUTOINCREMENT's
+  //    sqlite_sequence row, three index entries), each a WAL frame to write, checksum and fsync.
+  //    Now three: seq is allocated by SqsStore from a high-water mark in sqs_seq, written once
+  //    per SEQ_BLOCK messages instead of a sqlite_sequence update per message (seqs still never
+  //    come back, even after the newest message is deleted), and the (queue_id, seq) index only
+  //    holds FIFO messages (group_id is required there), the one place that reads in send order.
+  //    The table is rebuilt (AUTOINCREMENT is part of its definition); rows keep their seq.
+  (db) => {
+    const ever = (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'sqs_messages'").get() as { seq: number } | undefined)?.seq ?? 0;
+    const cols = MESSAGE_COLUMNS.join(", ");
+    db.exec(`
+      CREATE TABLE sqs_messages_v2 (${MESSAGE_TABLE_BODY});
+      INSERT INTO sqs_messages_v2 (${cols}) SELECT ${cols} FROM sqs_messages;
+      DROP TABLE sqs_messages;
+      ALTER TABLE sqs_messages_v2 RENAME TO sqs_messages;
+      ${MESSAGE_INDEXES}
+      CREATE TABLE sqs_seq (
+        id  INTEGER PRIMARY KEY CHECK (id = 1),
+        hwm INTEGER NOT NULL
+      );
+    `);
+    const max = (db.prepare("SELECT coalesce(max(seq), 0) AS s FROM sqs_messages").get() as { s: number }).s;
+    db.prepare("INSERT INTO sqs_seq (id, hwm) VALUES (1, ?)").run(Math.max(ever, max));
   },
 ];
 
@@ -204,15 +263,18 @@ function prepare(db: Db) {
       "INSERT INTO sqs_deleted_queues (account, region, name, deleted_at) VALUES (?, ?, ?, ?) ON CONFLICT(account, region, name) DO UPDATE SET deleted_at = excluded.deleted_at",
     ),
     deletedAt: p("SELECT deleted_at FROM sqs_deleted_queues WHERE account = ? AND region = ? AND name = ?"),
-    insertMessage: p(`INSERT INTO sqs_messages (queue_id, message_id, body, md5_body, attrs, sys_attrs, sender_id, sent_at, enqueued_at,
+    insertMessage: p(`INSERT INTO sqs_messages (seq, queue_id, message_id, body, md5_body, attrs, sys_attrs, sender_id, sent_at, enqueued_at,
         visible_at, receive_count, first_receive_at, group_id, dedup_id, dlq_source_arn)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    seqHwm: p("SELECT hwm FROM sqs_seq WHERE id = 1"),
+    /** Raises the high-water mark only when seq is past it: a no-op (no page written) otherwise. */
+    reserveSeq: p("UPDATE sqs_seq SET hwm = ? WHERE id = 1 AND hwm < ?"),
     message: p("SELECT * FROM sqs_messages WHERE seq = ? AND queue_id = ?"),
     deleteMessage: p("DELETE FROM sqs_messages WHERE seq = ?"),
     /** Visible messages in visibility order (standard queues). */
     visible: p("SELECT * FROM sqs_messages WHERE queue_id = ? AND (visible_at, seq) > (?, ?) AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?"),
-    /** Every message in send order (FIFO group scan); iterated lazily. */
-    inOrder: p("SELECT seq, group_id, visible_at, receive_count FROM sqs_messages WHERE queue_id = ? ORDER BY seq"),
+    /** Every message of a FIFO queue in send order (group scan); iterated lazily. FIFO messages all have a group. */
+    inOrder: p("SELECT seq, group_id, visible_at, receive_count FROM sqs_messages WHERE queue_id = ? AND group_id IS NOT NULL ORDER BY seq"),
     markReceived: p("UPDATE sqs_messages SET receive_count = ?, first_receive_at = ?, received_at = ?, visible_at = ?, receipt = ? WHERE seq = ?"),
     setVisibleAt: p("UPDATE sqs_messages SET visible_at = ? WHERE seq = ?"),
     nextVisibleAt: p("SELECT min(visible_at) AS t FROM sqs_messages WHERE queue_id = ? AND visible_at > ?"),
@@ -223,7 +285,10 @@ function prepare(db: Db) {
     expire: p("DELETE FROM sqs_messages WHERE queue_id = ? AND enqueued_at <= ?"),
     purge: p("DELETE FROM sqs_messages WHERE queue_id = ?"),
     maxSeq: p("SELECT coalesce(max(seq), 0) AS s FROM sqs_messages WHERE queue_id = ?"),
-    movable: p("SELECT * FROM sqs_messages WHERE queue_id = ? AND seq <= ? AND visible_at <= ? ORDER BY seq LIMIT ?"),
+    /** A FIFO queue's movable messages in send order (the FIFO order index)... */
+    movableFifo: p("SELECT * FROM sqs_messages WHERE queue_id = ? AND group_id IS NOT NULL AND seq <= ? AND visible_at <= ? ORDER BY seq LIMIT ?"),
+    /** ...a standard queue's in visibility order (the index a receive uses; AWS promises no order there). */
+    movableStandard: p("SELECT * FROM sqs_messages WHERE queue_id = ? AND visible_at <= ? AND seq <= ? ORDER BY visible_at, seq LIMIT ?"),
     dedup: p("SELECT message_id, seq, expires_at FROM sqs_dedup WHERE queue_id = ? AND dedup_key = ?"),
     putDedup: p(
       "INSERT INTO sqs_dedup (queue_id, dedup_key, message_id, seq, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(queue_id, dedup_key) DO UPDATE SET message_id = excluded.message_id, seq = excluded.seq, expires_at = excluded.expires_at",
@@ -257,13 +322,46 @@ export class SqsStore {
    */
   private readonly queues = new Map<string, QueueRecord>();
 
+  /** The next seq to hand out; loaded on first use. */
+  private nextSeq = 0;
+  /** Seqs up to here are covered by a committed sqs_seq.hwm. */
+  private reservedTo = 0;
+  /** A reservation was made in the current outermost transaction (not committed yet). */
+  private pendingReserve = false;
+
   constructor(
     readonly db: Db,
     private readonly s: Statements,
   ) {}
 
+  /**
+   * Message seqs increase and never come back (FIFO sequence numbers, move tasks' max_seq,
+   * receive attempts and deduplication entries name messages by seq). Every seq handed out is
+   * at most sqs_seq.hwm once its message is committed: the mark is raised in the same
+   * transaction as the insert that passes it, SEQ_BLOCK ahead, so a start resumes above any
+   * seq ever committed, deleted or not.
+   */
+  private allocSeq(): number {
+    if (this.nextSeq === 0) {
+      const hwm = (this.s.seqHwm.get() as { hwm: number }).hwm;
+      this.nextSeq = hwm + 1;
+      this.reservedTo = hwm;
+    }
+    return this.nextSeq++;
+  }
+
   tx<R>(fn: () => R): R {
-    return inTransaction(this.db, fn);
+    if (this.db.inTransaction) return inTransaction(this.db, fn);
+    // The outermost transaction: after a seq reservation inside it, take the mark as committed
+    // (read back: a savepoint around the reservation may have rolled back while this committed).
+    this.pendingReserve = false;
+    try {
+      const r = inTransaction(this.db, fn);
+      if (this.pendingReserve) this.reservedTo = (this.s.seqHwm.get() as { hwm: number }).hwm;
+      return r;
+    } finally {
+      this.pendingReserve = false;
+    }
   }
 
   // ---- queues ----
@@ -332,8 +430,26 @@ export class SqsStore {
   // ---- messages ----
 
   insertMessage(m: NewMessage): number {
-    // Positional parameters: binding 15 named ones looks each up in an object, on every send.
-    const info = this.s.insertMessage.run(
+    const seq = this.allocSeq();
+    if (seq <= this.reservedTo) {
+      this.insertRow(seq, m);
+      return seq;
+    }
+    // Past the mark: raise it with the insert, atomically. The transaction may be a caller's
+    // that still rolls back, so reservedTo moves only once the outermost tx() has committed
+    // (see tx); until then each insert re-checks the mark (a no-op UPDATE writes no page).
+    this.tx(() => {
+      this.s.reserveSeq.run(seq + SEQ_BLOCK, seq);
+      this.insertRow(seq, m);
+      this.pendingReserve = true;
+    });
+    return seq;
+  }
+
+  private insertRow(seq: number, m: NewMessage): void {
+    // Positional parameters: binding 16 named ones looks each up in an object, on every send.
+    this.s.insertMessage.run(
+      seq,
       m.queue_id,
       m.message_id,
       m.body,
@@ -350,7 +466,6 @@ export class SqsStore {
       m.dedup_id ?? null,
       m.dlq_source_arn ?? null,
     );
-    return Number(info.lastInsertRowid);
   }
 
   message(queueId: number, seq: number): MessageRow | undefined {
@@ -404,8 +519,8 @@ export class SqsStore {
     return (this.s.maxSeq.get(queueId) as { s: number }).s;
   }
 
-  movable(queueId: number, maxSeq: number, now: number, limit: number): MessageRow[] {
-    return this.s.movable.all(queueId, maxSeq, now, limit) as MessageRow[];
+  movable(queueId: number, fifo: boolean, maxSeq: number, now: number, limit: number): MessageRow[] {
+    return (fifo ? this.s.movableFifo.all(queueId, maxSeq, now, limit) : this.s.movableStandard.all(queueId, now, maxSeq, limit)) as MessageRow[];
   }
 
   // ---- FIFO deduplication and receive attempts ----
