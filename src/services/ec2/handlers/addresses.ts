@@ -12,6 +12,8 @@ import { newId } from "../vpc/ids.js";
 import { need, notFound, RES } from "../vpc/lookup.js";
 import { allocatePublicIp, releasePublicIp } from "../vpc/public-ips.js";
 import { KIND, type Ec2State, type EipDoc, type EniDoc, type IgwDoc, type NatDoc } from "../vpc/store.js";
+import { elasticAssociated, elasticDisassociated } from "../instances/public-address.js";
+import { INSTANCE_KIND, type InstanceDoc } from "../instances/store.js";
 
 /** AWS's default quota of Elastic IPs per region. */
 const EIP_LIMIT = 5;
@@ -95,11 +97,27 @@ export function associate(s: Ec2State, eip: EipDoc, eni: EniDoc, privateIp: stri
   if (privateIp === eni.PrivateIpAddress) eni.Association = association;
   eni.PrivateIpAddresses = eni.PrivateIpAddresses?.map((p) => (p.PrivateIpAddress === privateIp ? { ...p, Association: association } : p));
   s.put(KIND.eni, eni.NetworkInterfaceId, eni);
+  const inst = instanceOn(s, eni, privateIp);
+  if (inst) {
+    eip.InstanceId = inst.InstanceId;
+    s.put(KIND.eip, eip.AllocationId, eip);
+    elasticAssociated(s, inst, eip);
+    s.put(INSTANCE_KIND, inst.InstanceId, inst);
+  }
   return AssociationId;
+}
+
+/** The instance whose primary private address `privateIp` of `eni` is, if any. */
+function instanceOn(s: Ec2State, eni: EniDoc, privateIp: string | undefined): InstanceDoc | undefined {
+  const id = eni.Attachment?.InstanceId;
+  if (!id || privateIp !== eni.PrivateIpAddress) return undefined;
+  const d = s.get<InstanceDoc>(INSTANCE_KIND, id);
+  return d && d.State.Name !== "terminated" ? d : undefined;
 }
 
 function disassociate(s: Ec2State, eip: EipDoc): void {
   const eni = eip.NetworkInterfaceId ? s.get<EniDoc>(KIND.eni, eip.NetworkInterfaceId) : undefined;
+  const inst = eni ? instanceOn(s, eni, eip.PrivateIpAddress) : undefined;
   if (eni) {
     if (eni.Association?.AllocationId === eip.AllocationId) delete eni.Association;
     eni.PrivateIpAddresses = eni.PrivateIpAddresses?.map((p) => {
@@ -113,13 +131,27 @@ function disassociate(s: Ec2State, eip: EipDoc): void {
   delete eip.NetworkInterfaceOwnerId;
   delete eip.PrivateIpAddress;
   delete eip.AssociationId;
+  delete eip.InstanceId;
   s.put(KIND.eip, eip.AllocationId, eip);
+  if (inst) {
+    elasticDisassociated(s, inst);
+    s.put(INSTANCE_KIND, inst.InstanceId, inst);
+  }
 }
 
 export const AssociateAddress = vpcHandler<AssociateAddressRequest, AssociateAddressResult>((input, s) => {
   const eip = findEip(s, input.AllocationId, input.PublicIp);
-  if (input.InstanceId) throw new AwsError("InvalidInstanceID.NotFound", `The instance ID '${input.InstanceId}' does not exist`, 400);
-  const eni = need<EniDoc>(s, RES.eni, input.NetworkInterfaceId, "NetworkInterfaceId");
+  let eniId = input.NetworkInterfaceId;
+  if (input.InstanceId) {
+    // An instance: its primary interface.
+    const d = s.get<InstanceDoc>(INSTANCE_KIND, input.InstanceId);
+    if (!d || d.State.Name === "terminated") throw new AwsError("InvalidInstanceID.NotFound", `The instance ID '${input.InstanceId}' does not exist`, 400);
+    if (d.State.Name !== "running" && d.State.Name !== "stopped") {
+      throw new AwsError("IncorrectInstanceState", `The instance '${input.InstanceId}' is not in a valid state for this operation.`, 400);
+    }
+    eniId = d.eniId;
+  }
+  const eni = need<EniDoc>(s, RES.eni, eniId, "NetworkInterfaceId");
   const privateIp = input.PrivateIpAddress ?? eni.PrivateIpAddress;
   if (!eni.PrivateIpAddresses?.some((p) => p.PrivateIpAddress === privateIp)) {
     throw invalid(`The specified private IP address ${privateIp} is not associated with network interface ${eni.NetworkInterfaceId}`);

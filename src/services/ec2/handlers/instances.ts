@@ -14,7 +14,8 @@ import { checkMaxResults, dryRun, invalid, tagMap } from "../vpc/common.js";
 import { ensureDefaultVpc } from "../vpc/handler.js";
 import { wellFormed } from "../vpc/ids.js";
 import { malformed, notFound, RES } from "../vpc/lookup.js";
-import { allocatePublicIp, releasePublicIp } from "../vpc/public-ips.js";
+import { allocatePublicIp } from "../vpc/public-ips.js";
+import { elasticOf, releasePoolAddress, setPublicAddress } from "../instances/public-address.js";
 import { KIND, stateOf, type Ec2State, type EniDoc } from "../vpc/store.js";
 import type { Fleet } from "../instances/fleet.js";
 import { fleetOf } from "../instances/registry.js";
@@ -104,8 +105,10 @@ export const StartInstances: Handler<StartInstancesRequest, StartInstancesResult
         setState(d, "pending", { transition: "" });
         d.spotAction = undefined;
         markStarted(fleet, s, d);
-        // A stopped instance gets a new public IP when it starts (not an Elastic IP).
-        if (mapsPublicIp(s, d)) {
+        // A stopped instance gets a new public IP when it starts, unless an Elastic IP stayed on it.
+        const eip = elasticOf(s, d);
+        if (eip) setPublicAddress(s, d, eip.PublicIp, eip);
+        else if (mapsPublicIp(s, d)) {
           d.PublicIpAddress = allocatePublicIp(s, d.InstanceId);
           d.PublicDnsName = publicDns(s.region, d.PublicIpAddress);
           setEniPublic(s, d);
@@ -171,12 +174,7 @@ export const StopInstances: Handler<StopInstancesRequest, StopInstancesResult> =
     void fleet.kill(id).then(() =>
       finish(fleet, scope, id, "stopping", (s, d) => {
         setState(d, "stopped", { transition: d.StateTransitionReason, ...SHUTDOWN });
-        if (d.PublicIpAddress) {
-          releasePublicIp(s, d.PublicIpAddress);
-          d.PublicIpAddress = undefined;
-          d.PublicDnsName = "";
-          setEniPublic(s, d);
-        }
+        releasePoolAddress(s, d);
       }),
     );
   }

@@ -14,6 +14,7 @@ import { createDriver, probeDriver, type DriverProbe } from "../../../core/runti
 import type { ServiceRuntime } from "../../../core/service.js";
 import { ipString, parseCidr } from "../vpc/cidr.js";
 import { releasePublicIp } from "../vpc/public-ips.js";
+import { elasticOf, releasePoolAddress } from "./public-address.js";
 import { Ec2State, KIND, type SgDoc, type SubnetDoc, type VpcDoc } from "../vpc/store.js";
 import { bootPlan } from "./boot.js";
 import { firewallRuleset, hostPorts, type Member, type PortSet } from "./firewall.js";
@@ -216,9 +217,7 @@ export class Fleet {
         this.releaseResources(s, d);
       } else {
         setState(d, "stopped", reason);
-        if (d.PublicIpAddress) releasePublicIp(s, d.PublicIpAddress);
-        d.PublicIpAddress = undefined;
-        d.PublicDnsName = "";
+        releasePoolAddress(s, d);
       }
       s.put(INSTANCE_KIND, r.id, d);
     });
@@ -239,25 +238,17 @@ export class Fleet {
 
   /** A stopped instance gives its public IP back (it gets a new one at start). */
   releasePublicIp(s: Ec2State, d: InstanceDoc): void {
-    if (!d.PublicIpAddress) return;
-    releasePublicIp(s, d.PublicIpAddress);
-    d.PublicIpAddress = undefined;
-    d.PublicDnsName = "";
-    const eni = s.get<{ Association?: unknown }>(KIND.eni, d.eniId);
-    if (eni) {
-      eni.Association = undefined;
-      s.put(KIND.eni, d.eniId, eni);
-    }
-    const nic = d.NetworkInterfaces?.[0];
-    if (nic) {
-      nic.Association = undefined;
-      if (nic.PrivateIpAddresses?.[0]) nic.PrivateIpAddresses[0].Association = undefined;
-    }
+    releasePoolAddress(s, d);
   }
 
   /** Frees what a terminated instance held: its public IP and its primary network interface. */
   releaseResources(s: Ec2State, d: InstanceDoc): void {
-    if (d.PublicIpAddress) releasePublicIp(s, d.PublicIpAddress);
+    // An Elastic IP is taken off (and stays allocated); a pool address goes back.
+    const eip = elasticOf(s, d);
+    if (eip) {
+      for (const k of ["NetworkInterfaceId", "NetworkInterfaceOwnerId", "PrivateIpAddress", "AssociationId", "InstanceId"] as const) delete eip[k];
+      s.put(KIND.eip, eip.AllocationId, eip);
+    } else if (d.PublicIpAddress) releasePublicIp(s, d.PublicIpAddress);
     d.PublicIpAddress = undefined;
     d.PublicDnsName = "";
     if (d.eniId) s.delete(KIND.eni, d.eniId);
