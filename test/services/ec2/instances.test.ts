@@ -223,12 +223,16 @@ describe.skipIf(!!skip)(`instances${skip ? ` (skipped: ${skip})` : ""}`, () => {
     await waitState(ec2, id, "terminated");
   });
 
-  it("/_nimbus/health says which driver runs instances and whether security groups are enforced", async () => {
+  it("/_nimbus/health says which driver runs instances, whether security groups are enforced and whether VPCs have a route out", async () => {
     const h = (await (await fetch(`${n.endpoint}/_nimbus/health`)).json()) as { services: Record<string, string>; details: Record<string, { driver: string; securityGroups: string }> };
     expect(h.services.ec2).toBe("running");
     expect(h.details.ec2.driver).toBe("namespace");
     expect(h.details.ec2.securityGroups).toBe(probeDriver().nft ? "enforced (nftables)" : "recorded");
     expect((h.details.ec2 as unknown as { volumes: string }).volumes).toBe(probeDriver().loop ? "block devices (loop)" : "recorded (no loop devices)");
+    const p = probeDriver();
+    expect((h.details.ec2 as unknown as { egress: string }).egress).toBe(
+      !p.nft ? "none (nft is not installed)" : !p.slirp ? "none (slirp4netns is not installed)" : "internet and NAT gateways (slirp4netns)",
+    );
   });
 
   it("describes images by owner and name, and instance types with their real figures", async () => {
