@@ -14,21 +14,25 @@ import { freshAccount, sdkConfig, startNimbus } from "../support/nimbus.js";
 const dataDir = mkdtempSync(join(tmpdir(), "nimbus-blob-sweep-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-/** Every blob: files under blobs/ and rows of nimbus_blobs (small blobs live in the database). */
+/** Every blob: files under blobs/ and rows of nimbus_small_blobs / nimbus_blobs (small blobs live in the database). */
 function allBlobs(): string[] {
   const files = readdirSync(join(dataDir, "blobs"))
     .filter((d) => /^[0-9a-f]{2}$/.test(d))
     .flatMap((d) => readdirSync(join(dataDir, "blobs", d)));
   const db = new Database(join(dataDir, "nimbus.db"), { readonly: true });
-  const rows = db.prepare("SELECT id FROM nimbus_blobs").pluck().all() as string[];
+  const rows = db.prepare("SELECT 'i' || n FROM nimbus_small_blobs UNION ALL SELECT id FROM nimbus_blobs").pluck().all() as string[];
   db.close();
   return [...files, ...rows].sort();
 }
 
 const exists = (id: string): boolean => allBlobs().includes(id);
 
-/** An orphan file (what a crash between a large write and its commit leaves), or an orphan row. */
-function plantOrphan(kind: "file" | "row"): string {
+/**
+ * An orphan file (what a crash between a large write and its commit leaves), or an orphan row:
+ * of nimbus_small_blobs ("small"), or of nimbus_blobs as data directories from before that
+ * table hold ("row").
+ */
+function plantOrphan(kind: "file" | "row" | "small"): string {
   const hex = randomBytes(16).toString("hex");
   if (kind === "file") {
     mkdirSync(join(dataDir, "blobs", hex.slice(0, 2)), { recursive: true });
@@ -36,6 +40,12 @@ function plantOrphan(kind: "file" | "row"): string {
     return hex;
   }
   const db = new Database(join(dataDir, "nimbus.db"));
+  if (kind === "small") {
+    const n = (db.prepare("SELECT max(n) FROM nimbus_small_blobs").pluck().get() as number) + 1000;
+    db.prepare("INSERT INTO nimbus_small_blobs (n, bytes) VALUES (?, ?)").run(n, Buffer.from("small row nobody committed"));
+    db.close();
+    return `i${n}`;
+  }
   db.prepare("INSERT INTO nimbus_blobs (id, bytes) VALUES (?, ?)").run(`i${hex}`, Buffer.from("row nobody committed"));
   db.close();
   return `i${hex}`;
@@ -67,11 +77,11 @@ describe("orphan blob sweep at start", () => {
     expect(live).toHaveLength(4);
 
     markUnclean();
-    const orphans = [plantOrphan("file"), plantOrphan("row"), plantOrphan("file")];
+    const orphans = [plantOrphan("file"), plantOrphan("row"), plantOrphan("small"), plantOrphan("file")];
     const b = await startNimbus({ dataDir });
     try {
       const result = await b.nimbus.blobSweep;
-      expect(result).toEqual({ skipped: false, scanned: 7, removed: 3, stopped: false });
+      expect(result).toEqual({ skipped: false, scanned: 8, removed: 4, stopped: false });
       for (const id of orphans) expect(exists(id)).toBe(false);
       expect(allBlobs()).toEqual(live);
       const s3b = new S3Client(sdkConfig(b.endpoint, { accountId: account }));

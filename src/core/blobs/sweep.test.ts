@@ -121,7 +121,7 @@ describe("blob store", () => {
     const large = big();
     const a = await blobs.write(small);
     const b = await blobs.write(large);
-    expect(a).toEqual({ id: expect.stringMatching(/^i[0-9a-f]{32}$/), size: 10 });
+    expect(a).toEqual({ id: expect.stringMatching(/^i\d+$/), size: 10 });
     expect(b).toEqual({ id: expect.stringMatching(/^[0-9a-f]{32}$/), size: large.length });
     const read = async (id: string, range?: { start: number; end: number }): Promise<Buffer> => {
       const chunks: Buffer[] = [];
@@ -138,6 +138,44 @@ describe("blob store", () => {
     await expect(read(a.id)).rejects.toMatchObject({ code: "ENOENT" });
     await expect(read(b.id)).rejects.toMatchObject({ code: "ENOENT" });
     blobs.close();
+    db.close();
+  });
+
+  it("reads, sizes and deletes small blobs of the older format (nimbus_blobs), never reuses a small id, and deletes small blobs in the caller's transaction", async () => {
+    const { dataDir, db, blobs } = setup();
+    // A row as data directories from before nimbus_small_blobs hold it.
+    const old = `i${randomBytes(16).toString("hex")}`;
+    db.prepare("INSERT INTO nimbus_blobs (id, bytes) VALUES (?, ?)").run(old, Buffer.from("older bytes"));
+    expect(blobs.readSmall(old)).toEqual(Buffer.from("older bytes"));
+    expect(blobs.readSmall(old, { start: 6, end: 10 })).toEqual(Buffer.from("bytes"));
+    expect(blobs.size(old)).toBe(11);
+    const a = await blobs.write(Buffer.from("first"));
+    const b = await blobs.write(Buffer.from("second"), [], { deferInline: true });
+    expect(Number(b.id.slice(1))).toBeGreaterThan(Number(a.id.slice(1)));
+    expect(blobs.readSmall(b.id)).toBeNull();
+    db.transaction(() => blobs.insertInline(db, b))();
+    expect(blobs.readSmall(b.id)).toEqual(Buffer.from("second"));
+    // dropInline deletes small blobs through the caller's connection and hands files back.
+    const file = await blobs.write(big());
+    let left: string[] = [];
+    expect(() =>
+      db.transaction(() => {
+        left = blobs.dropInline(db, [old, a.id, file.id]);
+        throw new Error("rolled back");
+      })(),
+    ).toThrow("rolled back");
+    expect(blobs.size(old)).toBe(11);
+    expect(left).toEqual([file.id]);
+    db.transaction(() => blobs.dropInline(db, [old, a.id]))();
+    expect(blobs.readSmall(old)).toBeNull();
+    expect(blobs.readSmall(a.id)).toBeNull();
+    expect(exists(blobs, file.id)).toBe(true);
+    blobs.close();
+    // A store opened again starts above every small blob present.
+    const again = new BlobStore(dataDir);
+    const c = await again.write(Buffer.from("third"));
+    expect(Number(c.id.slice(1))).toBeGreaterThan(Number(b.id.slice(1)));
+    again.close();
     db.close();
   });
 

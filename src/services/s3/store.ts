@@ -268,14 +268,93 @@ function prepare(db: Db) {
 
 const stmts = perDatabase<Statements>(prepare);
 
+// ---- Current rows, cached ----
+// Every GET and HEAD reads its key's row, and the primary-key SELECT (a read transaction, the
+// row made into a JavaScript object of 14 columns) was a tenth of a 4 KiB GetObject's CPU
+// (bench/s3.mjs). Rows are cached per database by (bucket, key bytes), as the document store
+// caches documents (core/state/doc-store.ts), and the cache stays exact the same way:
+//   1. every write to s3_objects on the connection (store.ts, the direct UPDATEs of Object
+//      Lock, replication and lifecycle, a reset) fires TEMP triggers that drop the row's
+//      entry at the time of the write;
+//   2. it is filled only outside transactions, so it only ever holds committed rows (a
+//      transaction that rolls back dropped the entries of the rows it touched and added none);
+//   3. only the main connection writes s3_objects.
+// Entries are the Row objects SQLite returned; fromRow() never mutates them.
+
+/** Entries kept per database; the oldest go first beyond it. */
+const ROWS_MAX = 4096;
+
+interface RowCache {
+  rows: Map<string, Row | null>;
+}
+
+const rowCaches = new WeakMap<Db, RowCache>();
+
+/** Keys are the bucket name (never holds NUL) and the key's UTF-8 bytes as latin1 (one char a byte: exact). */
+const rowKey = (bucket: string, key: Buffer): string => `${bucket}\u0000${key.toString("latin1")}`;
+
+/**
+ * The database's row cache with its triggers (step 1 above); undefined (read without it) while
+ * they cannot be installed: inside a transaction (a rollback would drop them) or while another
+ * statement of the connection is being iterated (SQLite refuses new functions then).
+ */
+function rowCache(db: Db): RowCache | undefined {
+  let c = rowCaches.get(db);
+  if (!c) {
+    if (db.inTransaction) return undefined;
+    const rows = new Map<string, Row | null>();
+    try {
+      db.function("nimbus_s3_row_changed", { deterministic: false }, (bucket: unknown, key: unknown) => {
+        rows.delete(rowKey(String(bucket), key as Buffer));
+        return null;
+      });
+      db.exec(`
+        CREATE TEMP TRIGGER IF NOT EXISTS nimbus_s3_rows_insert AFTER INSERT ON main.s3_objects
+          BEGIN SELECT nimbus_s3_row_changed(NEW.bucket, NEW.key); END;
+        CREATE TEMP TRIGGER IF NOT EXISTS nimbus_s3_rows_update AFTER UPDATE ON main.s3_objects
+          BEGIN SELECT nimbus_s3_row_changed(OLD.bucket, OLD.key), nimbus_s3_row_changed(NEW.bucket, NEW.key); END;
+        CREATE TEMP TRIGGER IF NOT EXISTS nimbus_s3_rows_delete AFTER DELETE ON main.s3_objects
+          BEGIN SELECT nimbus_s3_row_changed(OLD.bucket, OLD.key); END;
+      `);
+    } catch (e) {
+      if (e instanceof TypeError && /busy/.test(e.message)) return undefined;
+      throw e;
+    }
+    c = { rows };
+    rowCaches.set(db, c);
+  }
+  return c;
+}
+
+/** The key's current row (cached outside transactions, see above). */
+function currentRow(db: Db, bucket: string, key: string): Row | undefined {
+  const k = Buffer.from(key, "utf8");
+  const cache = rowCache(db);
+  if (!cache) return stmts(db).get.get(bucket, k) as Row | undefined;
+  const ck = rowKey(bucket, k);
+  let r = cache.rows.get(ck);
+  if (r === undefined) {
+    r = (stmts(db).get.get(bucket, k) as Row | undefined) ?? null;
+    // Step 2: only committed rows go in.
+    if (!db.inTransaction) {
+      if (cache.rows.size >= ROWS_MAX) cache.rows.delete(cache.rows.keys().next().value!);
+      cache.rows.set(ck, r);
+    }
+  }
+  return r ?? undefined;
+}
+
 export function getObject(db: Db, bucket: string, key: string): StoredObject | undefined {
-  const r = stmts(db).get.get(bucket, Buffer.from(key, "utf8")) as Row | undefined;
+  const r = currentRow(db, bucket, key);
   return r ? fromRow(r) : undefined;
 }
 
 /** The blob id of the key's current version (an overwrite of an unversioned key needs nothing else). */
 export function currentBlobId(db: Db, bucket: string, key: string): string | undefined {
-  return stmts(db).blobIdOf.get(bucket, Buffer.from(key, "utf8")) as string | undefined;
+  const k = Buffer.from(key, "utf8");
+  const cached = rowCaches.get(db)?.rows.get(rowKey(bucket, k));
+  if (cached !== undefined) return cached?.blob_id;
+  return stmts(db).blobIdOf.get(bucket, k) as string | undefined;
 }
 
 /** Inserts or replaces; returns nothing (the caller read the old row in the same transaction). */

@@ -197,7 +197,7 @@ describe("S3 durability under SIGKILL", () => {
       expect(visibleUnacked).toBeLessThanOrEqual(unacked.length);
 
       // 3. The orphan sweep runs after the crash: soon every blob file is referenced.
-      // Blobs are files under blobs/ (large) and rows of nimbus_blobs (small).
+      // Blobs are files under blobs/ (large) and rows of nimbus_small_blobs (small).
       const blobDir = join(dataDir, "blobs");
       const blobsAndRefs = (): { blobs: string[]; refs: Set<string> } => {
         const files = readdirSync(blobDir)
@@ -205,7 +205,7 @@ describe("S3 durability under SIGKILL", () => {
           .flatMap((d) => readdirSync(join(blobDir, d)));
         const db = new Database(join(dataDir, "nimbus.db"), { readonly: true });
         try {
-          const rows = db.prepare("SELECT id FROM nimbus_blobs").pluck().all() as string[];
+          const rows = db.prepare("SELECT 'i' || n FROM nimbus_small_blobs UNION ALL SELECT id FROM nimbus_blobs").pluck().all() as string[];
           const refs = db.prepare("SELECT blob_id FROM s3_objects UNION ALL SELECT blob_id FROM s3_parts UNION ALL SELECT blob_id FROM s3_versions WHERE delete_marker = 0").pluck().all() as string[];
           return { blobs: [...files, ...rows], refs: new Set(refs) };
         } finally {

@@ -26,8 +26,9 @@ export async function bytes(body: unknown): Promise<Buffer> {
   return Buffer.from(await (body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
 }
 
-/** The bytes the blob store holds for a blob id: a nimbus_blobs row, or a file under blobs/. */
+/** The bytes the blob store holds for a blob id: a row of nimbus_small_blobs ("i<n>") or nimbus_blobs (older ids), or a file under blobs/. */
 export function rawBlob(n: TestNimbus, id: string): Buffer {
+  if (/^i\d+$/.test(id)) return n.nimbus.db.prepare("SELECT bytes FROM nimbus_small_blobs WHERE n = ?").pluck().get(Number(id.slice(1))) as Buffer;
   if (id.startsWith("i")) return n.nimbus.db.prepare("SELECT bytes FROM nimbus_blobs WHERE id = ?").pluck().get(id) as Buffer;
   return readFileSync(join(n.dataDir, "blobs", id.slice(0, 2), id));
 }

@@ -255,7 +255,7 @@ function blobFiles(dataDir: string): number {
   let count = 0;
   for (const d of readdirSync(join(dataDir, "blobs"))) if (d !== "tmp") count += readdirSync(join(dataDir, "blobs", d)).length;
   const db = new Database(join(dataDir, "nimbus.db"), { readonly: true });
-  count += db.prepare("SELECT count(*) FROM nimbus_blobs").pluck().get() as number;
+  count += db.prepare("SELECT (SELECT count(*) FROM nimbus_small_blobs) + (SELECT count(*) FROM nimbus_blobs)").pluck().get() as number;
   db.close();
   return count;
 }

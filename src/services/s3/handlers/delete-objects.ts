@@ -62,7 +62,7 @@ export const DeleteObjects: Handler<DeleteObjectsRequest, DeleteObjectsOutput> =
           continue;
         }
         const r = deleteVersion(ctx.db, b.name, key, vid);
-        blobs.push(...r.freed);
+        blobs.push(...ctx.blobs.dropInline(ctx.db, r.freed));
         removed.push({ key, versionId: vid, marker: false });
         if (!quiet) deleted.push({ Key: key, VersionId: vid, ...(r.removed?.deleteMarker ? { DeleteMarker: true, DeleteMarkerVersionId: vid } : {}) });
         continue;
@@ -70,7 +70,7 @@ export const DeleteObjects: Handler<DeleteObjectsRequest, DeleteObjectsOutput> =
       const r = deleteCurrent(ctx.db, b.versioning, b.name, key, ctx.clock.now());
       // Replicated when the rule says so, as DeleteObject's (replication/engine.ts).
       if (r.marker) markDeleteMarker(ctx.db, b, r.marker);
-      blobs.push(...r.freed);
+      blobs.push(...ctx.blobs.dropInline(ctx.db, r.freed));
       removed.push({ key, versionId: r.marker?.versionId, marker: r.marker !== undefined });
       if (!quiet) deleted.push({ Key: key, ...(r.marker ? { DeleteMarker: true, DeleteMarkerVersionId: r.marker.versionId } : {}) });
     }

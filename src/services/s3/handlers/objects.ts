@@ -7,7 +7,8 @@
 //   2. stream the body into a blob (fsynced) through a hasher computing MD5 (the ETag) and the
 //      object's checksum algorithm (the client's, else CRC64NVME as S3 does by default);
 //   3. one transaction: the bucket still exists, write conditions hold, upsert the row;
-//   4. after the commit, delete the replaced blob (on failure, the new one).
+//   4. a replaced small blob (a row of nimbus_blobs) goes in that transaction; a replaced blob
+//      file is deleted after the commit (on failure, the new blob).
 import { createHash, type Hash } from "node:crypto";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import type {
@@ -33,7 +34,7 @@ import { emitS3Event, putEventName, requestInfo } from "../notifications/emit.js
 import { archiveMembers, checkReadable, checkStorageClass, noteAccess, restoreHeader } from "../storage-class.js";
 import { expirationHeader } from "../lifecycle/expiration-header.js";
 import { alignedRange, decryptBytes, decrypting, type ObjectCipher } from "../encryption/cipher.js";
-import { loadedBlob, loadedBytes, type WrittenBlob } from "../../../core/blobs/blob-store.js";
+import { loadedBlob, type WrittenBlob } from "../../../core/blobs/blob-store.js";
 import { readCipher, readyCipher, sseMembers, storedSse, writeEncryption, type SseRequest } from "../encryption/sse.js";
 import { deleteBlocked, lockedError, lockMembers, lockOnWrite, type LockRequest } from "../object-lock/lock.js";
 import { markDeleteMarker, markForReplication, replicationMembers } from "../replication/engine.js";
@@ -197,7 +198,8 @@ export async function commitObject(
       row.seq = nextSeq(ctx.clock.now());
       // Replication (replication/engine.ts): PENDING and a queued task, in this transaction.
       markForReplication(ctx.db, bucket, row);
-      freed = commitCurrent(ctx.db, bucket.versioning, row);
+      // Small replaced blobs go in this commit; files after it.
+      freed = ctx.blobs.dropInline(ctx.db, commitCurrent(ctx.db, bucket.versioning, row));
     });
   } catch (e) {
     if (row.blobId) await ctx.blobs.delete(row.blobId);
@@ -320,11 +322,13 @@ function partRange(input: ReadInput, o: StoredObject): { range?: { start: number
 export function openBlob(ctx: RequestContext, id: string, range?: { start: number; end: number }, cipher?: ObjectCipher): Promise<Readable | undefined> {
   // An encrypted blob is read from the cipher block holding the range's first byte.
   const at = cipher ? alignedRange(range) : { range, offset: 0, skip: 0 };
+  // A small blob is read whole into memory (held: a concurrent delete cannot harm it):
+  // deciphered in one call, it goes out in one write (the gateway's send) instead of through
+  // two pipes.
+  const bytes = ctx.blobs.readSmall(id, at.range);
+  if (bytes === null) return Promise.resolve(undefined);
+  if (bytes !== undefined) return Promise.resolve(loadedBlob(cipher ? decryptBytes(bytes, cipher, at.offset, at.skip) : bytes));
   const stream = ctx.blobs.read(id, at.range);
-  // A small blob is already in memory (held: a concurrent delete cannot harm it): deciphered in
-  // one call, it goes out in one write (the gateway's send) instead of through two pipes.
-  const bytes = loadedBytes(stream);
-  if (bytes) return Promise.resolve(cipher ? loadedBlob(decryptBytes(bytes, cipher, at.offset, at.skip)) : stream);
   return new Promise((resolve, reject) => {
     const onReady = (): void => {
       stream.off("error", onError);
@@ -479,12 +483,12 @@ export const DeleteObject: Handler<DeleteObjectRequest, DeleteObjectOutput> = as
       const r = deleteVersion(ctx.db, b.name, key, versionId);
       const o: DeleteObjectOutput = { VersionId: versionId };
       if (r.removed?.deleteMarker) o.DeleteMarker = true;
-      return { freed: r.freed, out: o };
+      return { freed: ctx.blobs.dropInline(ctx.db, r.freed), out: o };
     }
     // 2.
     const r = deleteCurrent(ctx.db, b.versioning, b.name, key, ctx.clock.now());
     if (r.marker) markDeleteMarker(ctx.db, b, r.marker);
-    return { freed: r.freed, out: r.marker ? { DeleteMarker: true, VersionId: r.marker.versionId } : {} };
+    return { freed: ctx.blobs.dropInline(ctx.db, r.freed), out: r.marker ? { DeleteMarker: true, VersionId: r.marker.versionId } : {} };
   });
   for (const id of freed) await ctx.blobs.delete(id);
   emitS3Event(ctx, bucket.name, { eventName: out.DeleteMarker && versionId === undefined ? "ObjectRemoved:DeleteMarkerCreated" : "ObjectRemoved:Delete", key, versionId: out.VersionId, ...requestInfo(ctx) });
