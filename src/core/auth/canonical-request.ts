@@ -152,6 +152,26 @@ export function canonicalHeaders(headers: AuthRequest["headers"], signedHeaders:
   return out;
 }
 
+/**
+ * The SignedHeaders line ("host;x-amz-date"), once per list (parse-authorization.ts shares one
+ * array per distinct list). Made a flat one-byte string on purpose: Array.prototype.join over
+ * the list's names (thin strings once V8 has used them as property keys) answers a two-byte
+ * string, and one two-byte piece makes the whole canonical request two-byte, which crypto.hash
+ * then converts to UTF-8 the slow way (measured with perf in the gateway: ~2 µs per request).
+ */
+const signedHeaderLines = new WeakMap<readonly string[], string>();
+const NOT_LATIN1 = /[^\u0000-\u00ff]/;
+
+export function signedHeadersLine(signedHeaders: readonly string[]): string {
+  let line = signedHeaderLines.get(signedHeaders);
+  if (line === undefined) {
+    line = signedHeaders.join(";");
+    if (!NOT_LATIN1.test(line)) line = Buffer.from(line, "latin1").toString("latin1");
+    signedHeaderLines.set(signedHeaders, line);
+  }
+  return line;
+}
+
 export interface CanonicalOptions {
   s3: boolean;
   presigned: boolean;
@@ -177,7 +197,7 @@ export function buildCanonicalRequest(
     "\n" +
     canonicalHeaders(req.headers, signedHeaders) +
     "\n" +
-    signedHeaders.join(";") +
+    signedHeadersLine(signedHeaders) +
     "\n" +
     payloadHash
   );

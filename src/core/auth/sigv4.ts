@@ -8,13 +8,14 @@
 //   Step 5  Compare with the signature the request carries (the server's side of "add the
 //           signature to the request")
 //
-// Runs on every signed request: the derived signing key is cached per (secret, date, region,
-// service) since one key signs every request of a day, with its HMAC pad states, and the
-// signature is computed in JavaScript (hmac-sha256.ts says why); the canonical request is one
-// string hashed by one crypto.hash call (assembling it in a Buffer instead cost a native call per
-// piece: measured slower).
-import { createHmac } from "node:crypto";
-import { type HmacKey, hmacKey, hmacSha256Hex } from "./hmac-sha256.js";
+// Runs on every signed request, so each step is kept to the fewest native calls and
+// allocations (measured in the gateway with bench/iam.mjs): the derived signing key is cached
+// per (secret, scope) together with its HMAC pad blocks already laid out in two reusable
+// buffers; the canonical request is one string hashed by one crypto.hash call (assembling it in
+// a Buffer instead cost a native call per piece: measured slower); the HMAC of the string to
+// sign is two more one-shot crypto.hash calls over those buffers (hmacHex below says why not
+// createHmac or JavaScript).
+import { createHmac, hash } from "node:crypto";
 import { type AuthDialect, authDialectFor, signatureMismatch } from "./auth-errors.js";
 import {
   type AuthRequest,
@@ -59,51 +60,116 @@ export function usesS3UriRules(signingName: string): boolean {
 
 // ---- Step 4a: the signing key ------------------------------------------------------------------
 
+/**
+ * A derived signing key ready to sign: kSigning, and its HMAC pad blocks (RFC 2104: the key,
+ * zero-padded to 64 bytes, XOR 0x36 and 0x5c) at the start of two buffers the message and the
+ * inner digest are written after.
+ */
+export interface SigningKey {
+  readonly key: Buffer;
+  /** ipad block, then room for a string to sign of up to INNER_ROOM UTF-8 bytes. */
+  readonly inner: Buffer;
+  /** opad block, then the 32-byte inner digest. */
+  readonly outer: Buffer;
+}
+
+const BLOCK = 64;
+/** Strings to sign are ~140 bytes (request) and ~240 (chunk); longer ones go through createHmac. */
+const INNER_ROOM = 448;
 const SIGNING_KEY_CACHE_MAX = 4096;
-const signingKeys = new Map<string, Buffer>();
+/** secret -> scope ("20260101/us-east-1/sqs/aws4_request") -> key. */
+const signingKeys = new Map<string, Map<string, SigningKey>>();
+let signingKeyCount = 0;
+/** kSigning buffer -> its SigningKey, for callers that hold only the buffer (chunk signatures). */
+const byBuffer = new WeakMap<Buffer, SigningKey>();
 
 function hmac(key: string | Buffer, data: string): Buffer {
   return createHmac("sha256", key).update(data, "utf8").digest();
 }
 
+function prepare(kSigning: Buffer): SigningKey {
+  // One allocation for both pads (kSigning is 32 bytes, under the 64-byte block).
+  const slab = Buffer.allocUnsafeSlow(BLOCK + INNER_ROOM + BLOCK + 32);
+  const inner = slab.subarray(0, BLOCK + INNER_ROOM);
+  const outer = slab.subarray(BLOCK + INNER_ROOM);
+  inner.fill(0x36, 0, BLOCK);
+  outer.fill(0x5c, 0, BLOCK);
+  for (let i = 0; i < kSigning.length; i++) {
+    inner[i] ^= kSigning[i];
+    outer[i] ^= kSigning[i];
+  }
+  const prepared = { key: kSigning, inner, outer };
+  byBuffer.set(kSigning, prepared);
+  return prepared;
+}
+
 /**
  * kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request"),
- * cached per (secret, date, region, service).
+ * cached per (secret, scope): one key signs every request of a day.
  */
-export function deriveSigningKey(secretAccessKey: string, date: string, region: string, service: string): Buffer {
-  const cacheKey = secretAccessKey + "\n" + date + "\n" + region + "\n" + service;
-  const cached = signingKeys.get(cacheKey);
+export function signingKeyFor(secretAccessKey: string, scope: string, date: string, region: string, service: string): SigningKey {
+  let scopes = signingKeys.get(secretAccessKey);
+  const cached = scopes?.get(scope);
   if (cached !== undefined) return cached;
   const kDate = hmac("AWS4" + secretAccessKey, date);
   const kRegion = hmac(kDate, region);
   const kService = hmac(kRegion, service);
-  const kSigning = hmac(kService, "aws4_request");
-  if (signingKeys.size >= SIGNING_KEY_CACHE_MAX) {
-    const oldest = signingKeys.keys().next().value;
-    if (oldest !== undefined) signingKeys.delete(oldest);
+  const prepared = prepare(hmac(kService, "aws4_request"));
+  if (signingKeyCount >= SIGNING_KEY_CACHE_MAX) {
+    signingKeys.clear();
+    signingKeyCount = 0;
+    scopes = undefined;
   }
-  signingKeys.set(cacheKey, kSigning);
-  return kSigning;
+  if (scopes === undefined) signingKeys.set(secretAccessKey, (scopes = new Map()));
+  scopes.set(scope, prepared);
+  signingKeyCount++;
+  return prepared;
+}
+
+/** kSigning for (secret, date, region, service) (the SigV4 scope is `date/region/service/aws4_request`). */
+export function deriveSigningKey(secretAccessKey: string, date: string, region: string, service: string): Buffer {
+  return signingKeyFor(secretAccessKey, `${date}/${region}/${service}/aws4_request`, date, region, service).key;
 }
 
 /** Forgets every cached signing key (a secret was deleted or rotated). */
 export function clearSigningKeyCache(): void {
   signingKeys.clear();
+  signingKeyCount = 0;
 }
 
 // ---- Step 4b and 5: the signature ----------------------------------------------------------------
 
-/** Each signing key's HMAC pad states (hmac-sha256.ts), made on its first signature. */
-const hmacKeys = new WeakMap<Buffer, HmacKey>();
+/** Buffer's unchecked writers (no encoding or argument parsing; what `write` ends up calling). */
+type FastWrite = Buffer & { utf8Write(s: string, offset: number): number; latin1Write(s: string, offset: number): number };
+const FAST_WRITE = typeof (Buffer.prototype as Partial<FastWrite>).utf8Write === "function" && typeof (Buffer.prototype as Partial<FastWrite>).latin1Write === "function";
 
-/** Hex HMAC-SHA256 of a string to sign. */
-export function signString(signingKey: Buffer, stringToSign: string): string {
-  let key = hmacKeys.get(signingKey);
-  if (key === undefined) {
-    key = hmacKey(signingKey);
-    hmacKeys.set(signingKey, key);
+/**
+ * Hex HMAC-SHA256 of a string to sign: SHA-256(opad || SHA-256(ipad || message)), as two
+ * one-shot crypto.hash calls over the key's pad buffers. Measured per request in the gateway
+ * (bench/iam.mjs) against createHmac (an Hmac object, the key copied, a Buffer made for the
+ * digest: node's Buffer::New takes V8's slow prototype path) and against SHA-256 in
+ * JavaScript (the pad states precomputed, ~0.5 µs per 64-byte block in V8 where OpenSSL's SHA
+ * extensions take a few ns, plus the hex string built by hand): this is the cheapest of the
+ * three. The inner digest travels as a 32-character latin1 string, cheaper than a Buffer or hex.
+ */
+export function hmacHex(k: SigningKey, message: string): string {
+  // UTF-8 is at most 3 bytes per UTF-16 unit: a message that might not fit takes createHmac.
+  if (message.length * 3 > INNER_ROOM) return createHmac("sha256", k.key).update(message, "utf8").digest("hex");
+  const inner = k.inner as FastWrite;
+  const outer = k.outer as FastWrite;
+  if (FAST_WRITE) {
+    const n = inner.utf8Write(message, BLOCK);
+    outer.latin1Write(hash("sha256", inner.subarray(0, BLOCK + n), "binary"), BLOCK);
+  } else {
+    const n = inner.write(message, BLOCK, "utf8");
+    outer.write(hash("sha256", inner.subarray(0, BLOCK + n), "binary"), BLOCK, "latin1");
   }
-  return hmacSha256Hex(key, stringToSign);
+  return hash("sha256", outer, "hex");
+}
+
+/** Hex HMAC-SHA256 of a string to sign under a signing key (deriveSigningKey's Buffer). */
+export function signString(signingKey: Buffer, stringToSign: string): string {
+  return hmacHex(byBuffer.get(signingKey) ?? prepare(signingKey), stringToSign);
 }
 
 /**
@@ -150,21 +216,24 @@ export function verifySigV4Signature(
   secretAccessKey: string,
   dialect: AuthDialect,
 ): { signingKey: Buffer; seedSignature: string } {
-  const signingKey = deriveSigningKey(secretAccessKey, auth.scopeDate, auth.region, auth.service);
+  // The scope names (date, region, service) once checkScope has seen its five parts end in aws4_request.
+  const scope = auth.scopeParts === 5 && auth.terminal === "aws4_request" ? auth.scope : `${auth.scopeDate}/${auth.region}/${auth.service}/aws4_request`;
+  const k = signingKeyFor(secretAccessKey, scope, auth.scopeDate, auth.region, auth.service);
+  const signingKey = k.key;
   const canonical: CanonicalOptions = { s3: usesS3UriRules(auth.service), presigned: auth.presigned };
   const algorithm = auth.algorithm || SIGV4_ALGORITHM;
   // Step 1: the canonical request. Steps 2-3: its hash in the string to sign.
   const canonicalRequest = buildCanonicalRequest(req, auth.signedHeaders, req.payloadHash, canonical);
   const stringToSign = buildStringToSign(algorithm, auth.date, auth.scope, canonicalRequest);
   // Step 4: the signature.
-  const signature = signString(signingKey, stringToSign);
+  const signature = hmacHex(k, stringToSign);
   // Step 5: compare with the one the request carries.
   if (signaturesEqual(signature, auth.signature)) return { signingKey, seedSignature: signature };
 
   // Before refusing, the canonical forms clients are known to sign instead (S3 path as sent, '+' as plus).
   for (const alt of alternativeCanonicalOptions(req, canonical)) {
     const altRequest = buildCanonicalRequest(req, auth.signedHeaders, req.payloadHash, alt);
-    const altSignature = signString(signingKey, buildStringToSign(algorithm, auth.date, auth.scope, altRequest));
+    const altSignature = hmacHex(k, buildStringToSign(algorithm, auth.date, auth.scope, altRequest));
     if (signaturesEqual(altSignature, auth.signature)) return { signingKey, seedSignature: altSignature };
   }
   throw signatureMismatch(dialect, {

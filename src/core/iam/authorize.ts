@@ -20,8 +20,9 @@ import type { OnBehalfOf, Principal } from "../service.js";
 import type { Nimbus } from "../server/nimbus.js";
 import { accessDeniedError } from "./access-denied.js";
 import { accountOfArn, authorizationsFor, resolveResources, serviceAuthz, type AuthorizationSpec } from "./action-map.js";
-import { evaluateLowerCased, roleArnOfSession } from "./evaluate.js";
-import type { ConditionContext, Decision, PrincipalPolicies, ResourcePolicyInfo } from "./types.js";
+import { evaluateLowerCased, evaluateWithSides } from "./evaluate.js";
+import { isFixed, sideResult, viewFor, principalContext, type PrincipalView } from "./principal-plan.js";
+import type { AuthzRequest, ConditionContext, Decision, PrincipalPolicies, ResourcePolicyInfo } from "./types.js";
 
 export interface AuthorizeInfo {
   region: string;
@@ -37,7 +38,6 @@ export interface AuthorizeInfo {
   accountId?: string;
 }
 
-const PRINCIPAL_TYPE: Record<Principal["type"], string> = { root: "Account", user: "User", "assumed-role": "AssumedRole", anonymous: "Anonymous" };
 const NO_POLICIES: PrincipalPolicies = { identity: [] };
 
 /** Adds aws:RequestTag/<k> and aws:TagKeys from a tags member in any of AWS's shapes. */
@@ -56,6 +56,18 @@ function addRequestTags(ctx: ConditionContext, tags: unknown): void {
   if (!pairs.length) return;
   for (const [k, v] of pairs) ctx[`aws:requesttag/${k.toLowerCase()}`] = v;
   ctx["aws:tagkeys"] = pairs.map(([k]) => k);
+}
+
+const NO_CONTEXT: ConditionContext = Object.freeze({}) as ConditionContext;
+
+/**
+ * Whether a resource-policy hook's or an operation's extra keys name one of the principal's own
+ * keys: the principal's plan assumed them fixed, so such a request is evaluated in full.
+ */
+function overridesPrincipalKeys(view: PrincipalView, resContext: Readonly<ConditionContext> | undefined, specContext: Readonly<Record<string, string>> | undefined): boolean {
+  if (resContext) for (const k in resContext) if (view.isPrincipalKey(k.toLowerCase())) return true;
+  if (specContext) for (const k in specContext) if (view.isPrincipalKey(k.toLowerCase())) return true;
+  return false;
 }
 
 export class Authorizer {
@@ -84,6 +96,10 @@ export class Authorizer {
     let pol = NO_POLICIES;
     if (principal.type === "user" || principal.type === "assumed-role") pol = this.nimbus.principalPolicies?.policiesFor(principal) ?? NO_POLICIES;
 
+    // What the principal and its policies decide on their own (principal-plan.ts), once per
+    // principal and IAM generation.
+    const view = pol !== NO_POLICIES ? viewFor(principal, pol) : undefined;
+
     let base: ConditionContext | undefined;
     for (const spec of specs) {
       const resources = resolveResources(spec.resource, input, info.region, principal.accountId || info.accountId || "000000000000");
@@ -93,24 +109,46 @@ export class Authorizer {
         const owner = res?.ownerAccountId ?? accountOfArn(resource) ?? principal.accountId;
         // Root of the resource's account with no resource policy: nothing can deny it.
         if (principal.type === "root" && owner === principal.accountId && !res?.policy) continue;
-        // 4. The request context.
-        base ??= this.baseContext(principal, pol, input, spec, info);
-        const ctx = res?.tags || res?.context || spec.context ? { ...base } : base;
-        ctx["aws:resourceaccount"] = owner;
-        if (res?.tags) for (const k in res.tags) ctx[`aws:resourcetag/${k.toLowerCase()}`] = res.tags[k];
-        if (res?.context) for (const k in res.context) ctx[k.toLowerCase()] = res.context[k];
-        if (spec.context) {
-          for (const k in spec.context) {
-            const v = input[spec.context[k]];
-            if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") ctx[k.toLowerCase()] = String(v);
+        // 4. The request context, built only when something reads it.
+        let ctx: ConditionContext | undefined;
+        const context = (): ConditionContext => {
+          if (ctx) return ctx;
+          base ??= this.baseContext(principal, pol, input, spec, info, view);
+          const c = res?.tags || res?.context || spec.context ? { ...base } : base;
+          c["aws:resourceaccount"] = owner;
+          if (res?.tags) for (const k in res.tags) c[`aws:resourcetag/${k.toLowerCase()}`] = res.tags[k];
+          if (res?.context) for (const k in res.context) c[k.toLowerCase()] = res.context[k];
+          if (spec.context) {
+            for (const k in spec.context) {
+              const v = input[spec.context[k]];
+              if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") c[k.toLowerCase()] = String(v);
+            }
           }
+          return (ctx = c);
+        };
+        // 5. Evaluate: from the principal's plan when there is one, else in full.
+        const plan = view && !overridesPrincipalKeys(view, res?.context, spec.context) ? view.plan(spec.action, resource) : undefined;
+        let decision: Decision;
+        if (plan?.own && owner === principal.accountId && !res?.policy) decision = plan.own;
+        else if (plan) {
+          const c = res?.policy || !isFixed(plan) ? context() : NO_CONTEXT;
+          const req: AuthzRequest = { principal, action: spec.action, resource, resourceAccountId: owner, context: c, ...(principal.service ? { as: { service: principal.service } } : {}) };
+          decision = evaluateWithSides(
+            req,
+            view!.policySet(res?.policy ? { name: "resource-based policy", document: res.policy } : undefined),
+            c,
+            sideResult(plan.identity, resource, c),
+            sideResult(plan.boundary, resource, c),
+            sideResult(plan.session, resource, c),
+          );
+        } else {
+          const c = context();
+          decision = evaluateLowerCased(
+            { principal, action: spec.action, resource, resourceAccountId: owner, context: c, ...(principal.service ? { as: { service: principal.service } } : {}) },
+            { identity: pol.identity, boundary: pol.boundary, session: pol.session, resource: res?.policy ? { name: "resource-based policy", document: res.policy } : undefined },
+            c,
+          );
         }
-        // 5. Evaluate.
-        const decision = evaluateLowerCased(
-          { principal, action: spec.action, resource, resourceAccountId: owner, context: ctx, ...(principal.service ? { as: { service: principal.service } } : {}) },
-          { identity: pol.identity, boundary: pol.boundary, session: pol.session, resource: res?.policy ? { name: "resource-based policy", document: res.policy } : undefined },
-          ctx,
-        );
         if (mode === "audit") this.audit(principal, spec.action, resource, decision);
         if (decision.decision !== "Allow" && mode === "enforce") {
           throw accessDeniedError({
@@ -121,14 +159,14 @@ export class Authorizer {
             action: spec.action,
             resource,
             decision,
-            context: ctx,
+            context: context(),
           });
         }
       }
     }
   }
 
-  private baseContext(principal: Principal, pol: PrincipalPolicies, input: Record<string, unknown>, spec: AuthorizationSpec, info: AuthorizeInfo): ConditionContext {
+  private baseContext(principal: Principal, pol: PrincipalPolicies, input: Record<string, unknown>, spec: AuthorizationSpec, info: AuthorizeInfo, view: PrincipalView | undefined): ConditionContext {
     const now = this.nimbus.clock.now();
     // One ISO string per second (aws:CurrentTime has second precision in AWS's request context).
     const sec = Math.floor(now / 1000);
@@ -142,9 +180,7 @@ export class Authorizer {
       "aws:epochtime": this.lastEpoch,
       "aws:securetransport": "false",
       "aws:requestedregion": info.region,
-      "aws:principaltype": PRINCIPAL_TYPE[principal.type],
       "aws:viaawsservice": "false",
-      "aws:principalisawsservice": "false",
     };
     if (info.viaService) {
       ctx["aws:viaawsservice"] = "true";
@@ -155,23 +191,16 @@ export class Authorizer {
     if (ua) ctx["aws:useragent"] = ua;
     const ref = info.headers.referer;
     if (ref) ctx["aws:referer"] = ref;
-    if (principal.type !== "anonymous") {
-      ctx["aws:principalaccount"] = principal.accountId;
-      ctx["aws:userid"] = principal.userId;
-      ctx["aws:principalarn"] = principal.type === "assumed-role" ? (roleArnOfSession(principal.arn) ?? principal.arn) : principal.arn;
-      if (principal.type === "user") ctx["aws:username"] = principal.arn.slice(principal.arn.lastIndexOf("/") + 1);
-    }
-    // A service principal (core/client onBehalfOf): which service, for which resource.
+    // A service principal (core/client onBehalfOf): for which resource.
     if (principal.service) {
-      ctx["aws:principalservicename"] = principal.service;
-      ctx["aws:principalisawsservice"] = "true";
       const src = info.onBehalfOf;
       if (src?.sourceArn) ctx["aws:sourcearn"] = src.sourceArn;
       const srcAccount = src?.sourceAccount ?? (src?.sourceArn ? accountOfArn(src.sourceArn) : undefined);
       if (srcAccount) ctx["aws:sourceaccount"] = srcAccount;
     }
-    if (pol.tags) for (const k in pol.tags) ctx[`aws:principaltag/${k.toLowerCase()}`] = pol.tags[k];
-    if (pol.context) for (const k in pol.context) ctx[k.toLowerCase()] = pol.context[k];
+    // The principal's own keys (aws:PrincipalArn, aws:PrincipalTag/*...), the same on all its
+    // requests: written last but for the request tags, so that a provider's key wins as before.
+    Object.assign(ctx, view ? view.ctx : principalContext(principal, pol));
     if (spec.requestTags && input[spec.requestTags] !== undefined) addRequestTags(ctx, input[spec.requestTags]);
     return ctx;
   }

@@ -1,7 +1,7 @@
 // Policies compiled for evaluation, cached by document text: the hot path never parses JSON or
 // builds a RegExp. Statements are indexed by the vendor prefix of their actions ("s3", "sqs") so
 // a request only looks at statements that can name its action.
-import { compileConditions, type ConditionFn } from "./conditions.js";
+import { compileConditions, conditionKeys, type ConditionFn } from "./conditions.js";
 import { parsePolicyDocument } from "./policy-document.js";
 import type { ConditionContext, ParsedPolicy, ParsedStatement, PolicyKind, PrincipalBlock } from "./types.js";
 import { matchTemplateGlob, parseTemplate, type TemplatePart } from "./variables.js";
@@ -36,6 +36,10 @@ export interface CompiledStatement {
   principal?: (ids: CallerIds) => PrincipalMatch;
   notPrincipal?: PrincipalBlock;
   condition?: ConditionFn;
+  /** The (lower-cased) condition keys `condition` reads, policy variables included. */
+  conditionKeys: readonly string[];
+  /** The (lower-cased) keys of the policy variables in Resource/NotResource (empty when resourceStatic). */
+  resourceKeys: readonly string[];
 }
 
 export interface CompiledPolicy {
@@ -94,6 +98,13 @@ const EMPTY_CTX: ConditionContext = {};
 
 function hasTemplates(patterns: readonly string[], vars: boolean): boolean {
   return vars && patterns.some((p) => parseTemplate(p) !== undefined);
+}
+
+function templateKeys(patterns: readonly string[], vars: boolean): string[] {
+  if (!vars) return [];
+  const out = new Set<string>();
+  for (const p of patterns) for (const part of parseTemplate(p) ?? []) if (part.kind === "var") out.add(part.key);
+  return [...out];
 }
 
 function compileResources(patterns: readonly string[], vars: boolean): (arn: string, ctx: ConditionContext) => boolean {
@@ -156,6 +167,8 @@ function compileStatement(st: ParsedStatement, index: number, vars: boolean): Co
     principal: st.Principal ? compilePrincipal(st.Principal) : undefined,
     notPrincipal: st.NotPrincipal,
     condition: compileConditions(st.Condition, vars),
+    conditionKeys: conditionKeys(st.Condition, vars),
+    resourceKeys: templateKeys(st.Resource ?? st.NotResource ?? [], vars),
   };
 }
 

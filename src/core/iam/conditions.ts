@@ -290,3 +290,25 @@ export function compileConditions(block: ConditionBlock | undefined, vars: boole
     return true;
   };
 }
+
+/**
+ * The condition keys a Condition block reads, lower-cased: its keys, and the keys of the
+ * policy variables in its String* / Arn* values (Version 2012-10-17). Evaluation plans
+ * (principal-plan.ts) decide once per principal a block that reads only keys the principal
+ * fixes.
+ */
+export function conditionKeys(block: ConditionBlock | undefined, vars: boolean): string[] {
+  const out = new Set<string>();
+  if (!block) return [];
+  for (const [opName, keys] of Object.entries(block)) {
+    const op = parseOperator(opName);
+    if (!op) continue; // compiles to a constant false: reads nothing
+    const templated = vars && (op.base.startsWith("String") || op.base.startsWith("Arn"));
+    for (const [key, values] of Object.entries(keys)) {
+      out.add(key.toLowerCase());
+      if (!templated) continue;
+      for (const v of values) for (const part of parseTemplate(v) ?? []) if (part.kind === "var") out.add(part.key);
+    }
+  }
+  return [...out];
+}

@@ -83,7 +83,7 @@ function statementMatches(st: CompiledStatement, req: AuthzRequest, ctx: Conditi
 const RANK: Record<string, number> = { direct: 3, role: 2, account: 1 };
 
 /** What the request is, for the candidate caches: vendor, lower-cased action, resource and their key. */
-interface Target {
+export interface Target {
   vendor: string;
   action: string;
   resource: string;
@@ -112,7 +112,8 @@ function scan(policy: CompiledPolicy, t: Target, req: AuthzRequest, ctx: Conditi
   return out;
 }
 
-interface TypeResult {
+/** What the policies of one type (identity, boundary, session, resource) say about a request. */
+export interface TypeResult {
   deny?: { st: CompiledStatement; src: PolicySource };
   allow?: { st: CompiledStatement; src: PolicySource; match?: PrincipalMatch };
 }
@@ -123,7 +124,7 @@ interface TypeResult {
  * instead of one lookup per policy text.
  */
 const compiledLists = new WeakMap<readonly PolicySource[], CompiledPolicy[]>();
-function compiledList(sources: readonly PolicySource[], remember: boolean): CompiledPolicy[] {
+export function compiledList(sources: readonly PolicySource[], remember: boolean): CompiledPolicy[] {
   let list = compiledLists.get(sources);
   if (!list) {
     list = sources.map((s) => compilePolicy(s.document));
@@ -148,7 +149,7 @@ function scanAll(sources: readonly PolicySource[] | undefined, t: Target, req: A
 
 /** A one-element list per source object, so compiledList's cache applies to boundaries too. */
 const singles = new WeakMap<PolicySource, readonly PolicySource[]>();
-function single(src: PolicySource): readonly PolicySource[] {
+export function single(src: PolicySource): readonly PolicySource[] {
   let l = singles.get(src);
   if (!l) singles.set(src, (l = [src]));
   return l;
@@ -173,23 +174,51 @@ export function evaluate(request: AuthzRequest, policies: PolicySet): Decision {
   return evaluateLowerCased(request, policies, lowerCaseContext(request.context));
 }
 
+/** What a request is, for the candidate caches (see Target). */
+export function targetOf(action: string, resource: string): Target {
+  const a = action.toLowerCase();
+  const colon = a.indexOf(":");
+  return { vendor: colon < 0 ? a : a.slice(0, colon), action: a, resource, key: `${a} ${resource}` };
+}
+
 /** evaluate() for a context whose keys are already lower-case (the gateway builds it so). */
 export function evaluateLowerCased(req: AuthzRequest, policies: PolicySet, ctx: ConditionContext): Decision {
-  const action = req.action.toLowerCase();
-  const colon = action.indexOf(":");
-  const t: Target = { vendor: colon < 0 ? action : action.slice(0, colon), action, resource: req.resource, key: `${action} ${req.resource}` };
+  const t = targetOf(req.action, req.resource);
   const p = req.principal;
   const ids = callerIds(p, req.as);
   const hasBoundary = policies.boundary !== undefined;
-  const isRoot = p.type === "root";
-  const anonymous = p.type === "anonymous";
-  const sameAccount = !anonymous && req.resourceAccountId === p.accountId;
+  const sideless = p.type === "root" || p.type === "anonymous";
 
   // Root and anonymous callers have no identity-side policies.
-  const identity = isRoot || anonymous ? {} : scanAll(policies.identity, t, req, ctx, ids, hasBoundary, false);
-  const boundary = isRoot || anonymous || !policies.boundary ? {} : scanAll(single(policies.boundary), t, req, ctx, ids, hasBoundary, false);
-  const session = isRoot || anonymous || !policies.session ? {} : scanAll(policies.session, t, req, ctx, ids, hasBoundary, false);
-  const resource = policies.resource ? scanAll([policies.resource], t, req, ctx, ids, hasBoundary, true) : {};
+  const identity = sideless ? NONE : scanAll(policies.identity, t, req, ctx, ids, hasBoundary, false);
+  const boundary = sideless || !policies.boundary ? NONE : scanAll(single(policies.boundary), t, req, ctx, ids, hasBoundary, false);
+  const session = sideless || !policies.session ? NONE : scanAll(policies.session, t, req, ctx, ids, hasBoundary, false);
+  const resource = policies.resource ? scanAll([policies.resource], t, req, ctx, ids, hasBoundary, true) : NONE;
+  return combine(p, req.resourceAccountId, policies, identity, boundary, session, resource);
+}
+
+/**
+ * evaluateLowerCased() for an IAM user or role session whose identity-side results (identity,
+ * boundary and session policies) are already known for this action and resource (their
+ * statements' conditions decided for this principal: principal-plan.ts). Only the resource's
+ * own policy, if any, is scanned here.
+ */
+export function evaluateWithSides(req: AuthzRequest, policies: PolicySet, ctx: ConditionContext, identity: TypeResult, boundary: TypeResult, session: TypeResult): Decision {
+  let resource = NONE;
+  if (policies.resource) {
+    const t = targetOf(req.action, req.resource);
+    resource = scanAll([policies.resource], t, req, ctx, callerIds(req.principal, req.as), policies.boundary !== undefined, true);
+  }
+  return combine(req.principal, req.resourceAccountId, policies, identity, boundary, session, resource);
+}
+
+const NONE: TypeResult = Object.freeze({});
+
+/** The evaluation logic proper, from what each policy type says about the request. */
+function combine(p: Principal, resourceAccountId: string, policies: PolicySet, identity: TypeResult, boundary: TypeResult, session: TypeResult, resource: TypeResult): Decision {
+  const isRoot = p.type === "root";
+  const anonymous = p.type === "anonymous";
+  const sameAccount = !anonymous && resourceAccountId === p.accountId;
 
   // 1. Deny evaluation: an explicit Deny in any applicable policy (resource, identity, boundary,
   //    session) is final.
@@ -205,7 +234,6 @@ export function evaluateLowerCased(req: AuthzRequest, policies: PolicySet, ctx: 
 
   // The root user of the resource's account has full access (only explicit denies bind it).
   if (isRoot && sameAccount) return { decision: "Allow", by: "identity" };
-
   // 3. Resource-based policies. Within one account an Allow naming the caller itself (user ARN,
   //    role session ARN, or "*") is final even when identity policies, a boundary or session
   //    policies implicitly deny; one naming the role (ARN) still needs the boundary and session
