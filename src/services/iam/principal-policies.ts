@@ -107,16 +107,23 @@ export function createPrincipalPolicyProvider(rt: ServiceRuntime): PrincipalPoli
     return out;
   }
 
+  // The gateway hands over the Principal object the credential registry keeps per access key:
+  // remembering the answer on that object first spares building the string key per request.
+  const byObject = new WeakMap<Principal, { gen: number; value: PrincipalPolicies | undefined }>();
   return {
     policiesFor(p: Principal): PrincipalPolicies | undefined {
       const gen = generations.get(rt.db) ?? 0;
+      const mine = byObject.get(p);
+      if (mine !== undefined && mine.gen === gen) return mine.value;
       const key = `${p.type}\u0000${p.arn}\u0000${p.userId}\u0000${p.accessKeyId ?? ""}`;
-      const hit = cache.get(key);
-      if (hit && hit.gen === gen) return hit.value;
-      const value = p.type === "user" ? userPolicies(p) : p.type === "assumed-role" ? sessionPolicies(p) : undefined;
-      if (cache.size > 10_000) cache.clear();
-      cache.set(key, { gen, value });
-      return value;
+      let hit = cache.get(key);
+      if (!hit || hit.gen !== gen) {
+        const value = p.type === "user" ? userPolicies(p) : p.type === "assumed-role" ? sessionPolicies(p) : undefined;
+        if (cache.size > 10_000) cache.clear();
+        cache.set(key, (hit = { gen, value }));
+      }
+      byObject.set(p, hit);
+      return hit.value;
     },
   };
 }

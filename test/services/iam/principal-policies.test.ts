@@ -13,8 +13,10 @@ import {
   PutUserPermissionsBoundaryCommand,
   PutUserPolicyCommand,
   RemoveUserFromGroupCommand,
+  TagUserCommand,
+  UntagUserCommand,
 } from "@aws-sdk/client-iam";
-import { ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 
@@ -78,5 +80,61 @@ describe("a user's policies decide its requests", () => {
     expect(await list()).toBe("allowed");
     await iam.send(new DetachGroupPolicyCommand({ GroupName: "queue-readers", PolicyArn: "arn:aws:iam::aws:policy/AmazonSQSFullAccess" }));
     expect(await list()).toBe("AccessDenied");
+  });
+});
+
+// The gateway decides once per principal and IAM change what reads only the principal's own
+// keys (core/iam/principal-plan.ts): a tag change must still apply on the very next request,
+// and keys of the request (aws:SourceIp) are still read on every request.
+describe("conditions on the principal's own keys and on the request's", () => {
+  it("a principal tag added or removed applies on the next request; aws:SourceIp and ${aws:username} are honoured", async () => {
+    const account = freshAccount();
+    const iam = new IAMClient(sdkConfig(n.endpoint, { accountId: account }));
+    const root = new SQSClient(sdkConfig(n.endpoint, { accountId: account }));
+    const mine = (await root.send(new CreateQueueCommand({ QueueName: "carol-jobs" }))).QueueUrl!;
+    const theirs = (await root.send(new CreateQueueCommand({ QueueName: "dave-jobs" }))).QueueUrl!;
+    const office = (await root.send(new CreateQueueCommand({ QueueName: "office" }))).QueueUrl!;
+    await iam.send(new CreateUserCommand({ UserName: "carol" }));
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: "carol",
+        PolicyName: "queues",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Sid: "Blocked", Effect: "Deny", Action: "sqs:*", Resource: "*", Condition: { StringEquals: { "aws:PrincipalTag/blocked": "true" } } },
+            { Sid: "Own", Effect: "Allow", Action: "sqs:GetQueueAttributes", Resource: `arn:aws:sqs:*:${account}:\${aws:username}-*` },
+            { Sid: "Loopback", Effect: "Allow", Action: "sqs:GetQueueAttributes", Resource: `arn:aws:sqs:*:${account}:office`, Condition: { IpAddress: { "aws:SourceIp": "127.0.0.0/8" } } },
+            { Sid: "Elsewhere", Effect: "Deny", Action: "sqs:GetQueueAttributes", Resource: `arn:aws:sqs:*:${account}:office`, Condition: { NotIpAddress: { "aws:SourceIp": ["127.0.0.0/8", "::1/128"] } } },
+          ],
+        }),
+      }),
+    );
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: "carol" }))).AccessKey!;
+    const sqs = new SQSClient({ endpoint: n.endpoint, region: "us-east-1", maxAttempts: 1, credentials: { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! } });
+    const get = async (QueueUrl: string) => {
+      try {
+        const r = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
+        return r.Attributes?.QueueArn?.split(":").pop();
+      } catch (e) {
+        return (e as Error).name;
+      }
+    };
+
+    expect(await get(mine)).toBe("carol-jobs");
+    expect(await get(theirs)).toBe("AccessDenied");
+    // Requests from 127.0.0.1 match the Loopback allow and escape the Elsewhere deny.
+    expect(await get(office)).toBe("office");
+    // Tagging the user blocked denies at once, every queue; untagging gives access back at once.
+    await iam.send(new TagUserCommand({ UserName: "carol", Tags: [{ Key: "blocked", Value: "true" }] }));
+    expect(await get(mine)).toBe("AccessDenied");
+    expect(await get(office)).toBe("AccessDenied");
+    await iam.send(new TagUserCommand({ UserName: "carol", Tags: [{ Key: "blocked", Value: "no" }] }));
+    expect(await get(mine)).toBe("carol-jobs");
+    await iam.send(new TagUserCommand({ UserName: "carol", Tags: [{ Key: "blocked", Value: "true" }] }));
+    expect(await get(mine)).toBe("AccessDenied");
+    await iam.send(new UntagUserCommand({ UserName: "carol", TagKeys: ["blocked"] }));
+    expect(await get(mine)).toBe("carol-jobs");
+    expect(await get(office)).toBe("office");
   });
 });
