@@ -167,8 +167,20 @@ export function normalizeAmzDate(raw: string): string {
   return iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10) + "T" + iso.slice(11, 13) + iso.slice(14, 16) + iso.slice(17, 19) + "Z";
 }
 
+/** The last time amzDateToMs read: a busy client sends the same x-amz-date for a whole second. */
+let lastAmzDate = "";
+let lastAmzMs = NaN;
+
 /** Milliseconds since the epoch of an ISO-8601 basic time (20260101T000000Z); NaN if invalid. */
 export function amzDateToMs(date: string): number {
+  if (date === lastAmzDate) return lastAmzMs;
+  const ms = parseAmzDate(date);
+  lastAmzDate = date;
+  lastAmzMs = ms;
+  return ms;
+}
+
+function parseAmzDate(date: string): number {
   if (date.length !== 16 || !ISO_BASIC.test(date)) return NaN;
   const y = +date.slice(0, 4);
   const mo = +date.slice(4, 6);

@@ -96,13 +96,25 @@ function missingComponentsMessage(missing: readonly string[], authorization: str
   return missing.map((c) => `Authorization header requires '${c}' parameter.`).join(" ") + ` Authorization=${authorization}`;
 }
 
+/** The last scope date checked (one per day per client). */
+let lastScopeDate = "";
+let lastScopeDateValid = false;
+
+function validScopeDate(scopeDate: string): boolean {
+  if (scopeDate === lastScopeDate) return lastScopeDateValid;
+  const valid = /^\d{8}$/.test(scopeDate) && Number.isFinite(amzDateToMs(scopeDate + "T000000Z"));
+  lastScopeDate = scopeDate;
+  lastScopeDateValid = valid;
+  return valid;
+}
+
 /** The credential scope against the request date. */
 function checkScope(auth: ParsedAuth, dialect: AuthDialect): AwsError | undefined {
   const sigv4a = isSigv4a(auth);
   if (auth.scopeParts !== (sigv4a ? 4 : 5)) {
     return scopeError(dialect, { kind: "parts", credential: auth.credential, sigv4a }, auth.presigned);
   }
-  if (!/^\d{8}$/.test(auth.scopeDate) || !Number.isFinite(amzDateToMs(auth.scopeDate + "T000000Z"))) {
+  if (!validScopeDate(auth.scopeDate)) {
     return scopeError(dialect, { kind: "date-format", scopeDate: auth.scopeDate }, auth.presigned);
   }
   if (!sigv4a && auth.region.length === 0) return scopeError(dialect, { kind: "empty-region" }, auth.presigned);
