@@ -246,9 +246,10 @@ export class DynamoStore {
       deleteItems: p("DELETE FROM ddb_items WHERE table_id = ?"),
       names: p("SELECT name FROM ddb_tables WHERE account = ? AND region = ? AND name > ? ORDER BY name LIMIT ?"),
       getItem: p("SELECT item, size FROM ddb_items WHERE table_id = ? AND hk = ? AND rk = ?").raw(true),
-      putItem: p(
-        "INSERT INTO ddb_items (table_id, hk, rk, item, size) VALUES (?, ?, ?, ?, ?) ON CONFLICT (table_id, hk, rk) DO UPDATE SET item = excluded.item, size = excluded.size",
-      ),
+      // Every writer has read the row it replaces: a new item is a plain INSERT, a replaced one
+      // an UPDATE (an upsert pays a failed insert's search before its update).
+      insertItem: p("INSERT INTO ddb_items (table_id, hk, rk, item, size) VALUES (?, ?, ?, ?, ?)"),
+      updateItem: p("UPDATE ddb_items SET item = ?, size = ? WHERE table_id = ? AND hk = ? AND rk = ?"),
       delItem: p("DELETE FROM ddb_items WHERE table_id = ? AND hk = ? AND rk = ?"),
       counts: p("UPDATE ddb_tables SET item_count = item_count + ?, size_bytes = size_bytes + ? WHERE id = ?"),
       scanFrom: p("SELECT hk, rk, item, size FROM ddb_items WHERE table_id = ? AND (hk, rk) > (?, ?) ORDER BY hk, rk"),
@@ -357,11 +358,12 @@ export class DynamoStore {
     return r && { hk, rk, item: r[0], size: r[1] };
   }
 
-  /** Writes an item; `old` is the row it replaces (for the table's count and size). */
+  /** Writes an item; `old` is the row it replaces, read in the same transaction (undefined: none). */
   putItem(tableId: number, hk: Buffer, rk: Buffer, item: string, size: number, old: ItemRow | undefined): void {
     const h = this.hooks.get(tableId)?.hooks;
     if (h) h.write(this, hk, rk, old?.item, item);
-    this.s.putItem.run(tableId, hk, rk, item, size);
+    if (old) this.s.updateItem.run(item, size, tableId, hk, rk);
+    else this.s.insertItem.run(tableId, hk, rk, item, size);
     this.count(tableId, old ? 0 : 1, size - (old?.size ?? 0));
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addNumbers, compareNumbers, encodeKey, fromStored, itemSize, normalizeNumber, normalizeValue, toStored, valuesEqual } from "./values.js";
+import { addNumbers, compareNumbers, encodeKey, fromStored, itemSize, normalizeNumber, normalizeValue, parseNumber, toStored, valuesEqual } from "./values.js";
 
 describe("numbers", () => {
   it("normalizes to plain decimal", () => {
@@ -18,6 +18,22 @@ describe("numbers", () => {
     expect(() => normalizeNumber("1e126")).toThrow(/Number overflow/);
     expect(() => normalizeNumber("1e-131")).toThrow(/Number underflow/);
     expect(() => normalizeNumber("abc")).toThrow("A value provided cannot be converted into a number");
+  });
+
+  it("parses plain notation exactly as the general parser does (the same text with an exponent)", () => {
+    const cases = ["0", "-0", "+0", "00", "0.0", ".5", "5.", "-.5", "+7", "1", "10", "100", "1.5", "01.50", "-12.50", "0.05", "0.000123", "-0.001", "100.001", "123456789012345678901234567890.12345678"];
+    for (let i = 0; i < 300; i++) {
+      const int = String(Math.floor(Math.random() * 10 ** Math.floor(Math.random() * 12))).padStart(Math.floor(Math.random() * 4), "0");
+      const frac = Math.random() < 0.5 ? "" : "." + String(Math.floor(Math.random() * 1e6)).padStart(6, "0");
+      cases.push((Math.random() < 0.3 ? "-" : "") + int + frac);
+    }
+    for (const c of cases) expect(parseNumber(c), c).toEqual(parseNumber(`${c}e0`));
+    // Limits and errors are the general parser's, in AWS's words.
+    expect(() => parseNumber("1234567890123456789012345678901234567890")).toThrow("Attempting to store more than 38 significant digits in a Number");
+    expect(() => parseNumber("1" + "0".repeat(126))).toThrow(/Number overflow/);
+    expect(parseNumber("0." + "0".repeat(129) + "1")).toEqual({ sign: 1, digits: "1", exp: -129 });
+    expect(() => parseNumber("0." + "0".repeat(130) + "1")).toThrow(/Number underflow/);
+    for (const bad of ["", ".", "-", "1.2.3", "1-2", "0x10"]) expect(() => parseNumber(bad), bad).toThrow("A value provided cannot be converted into a number");
   });
 
   it("compares as decimals, not doubles", () => {

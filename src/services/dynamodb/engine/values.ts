@@ -82,6 +82,49 @@ const NUMBER = /^\s*([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/;
 
 /** Parses a DynamoDB number, enforcing AWS's precision and range with its messages. */
 export function parseNumber(s: string): Dec {
+  return parsePlain(s) ?? parseGeneral(s);
+}
+
+/**
+ * The common form ("-12.50", "7", ".5"; no exponent, no blanks) in one scan without a regex or
+ * intermediate strings: an item's numbers are parsed for its size and its key's encoding on
+ * every write. Anything else (undefined) goes to the general parser, which also words the errors.
+ */
+function parsePlain(s: string): Dec | undefined {
+  const n = s.length;
+  let i = 0;
+  let sign = 1;
+  const c0 = s.charCodeAt(0);
+  if (c0 === 45 /* - */) {
+    sign = -1;
+    i = 1;
+  } else if (c0 === 43 /* + */) i = 1;
+  let dot = -1;
+  let first = -1; // first non-zero digit
+  let last = -1; // last non-zero digit
+  let digits = 0;
+  for (let j = i; j < n; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 46 /* . */) {
+      if (dot >= 0) return undefined;
+      dot = j;
+    } else if (c >= 48 && c <= 57) {
+      digits++;
+      if (c !== 48) {
+        if (first < 0) first = j;
+        last = j;
+      }
+    } else return undefined;
+  }
+  if (digits === 0) return undefined;
+  if (first < 0) return { sign: 0, digits: "", exp: 0 };
+  if (dot < 0) dot = n;
+  // value = 0.DIGITS x 10^exp
+  const exp = first < dot ? dot - first : dot + 1 - first;
+  return checkParsed({ sign, digits: first < dot && last > dot ? s.slice(first, dot) + s.slice(dot + 1, last + 1) : s.slice(first, last + 1), exp });
+}
+
+function parseGeneral(s: string): Dec {
   const m = NUMBER.exec(s);
   if (!m || (m[2] === "" && (m[3] === undefined || m[3] === ""))) {
     throw validation("A value provided cannot be converted into a number");
@@ -95,10 +138,15 @@ export function parseNumber(s: string): Dec {
   exp -= lead;
   all = all.replace(/0+$/, "");
   if (all === "") return { sign: 0, digits: "", exp: 0 };
-  if (all.length > 38) throw validation("Attempting to store more than 38 significant digits in a Number");
-  if (exp > 126) throw validation("Number overflow. Attempting to store a number with magnitude larger than supported range");
-  if (exp < -129) throw validation("Number underflow. Attempting to store a number with magnitude smaller than supported range");
-  return { sign: m[1] === "-" ? -1 : 1, digits: all, exp };
+  return checkParsed({ sign: m[1] === "-" ? -1 : 1, digits: all, exp });
+}
+
+/** AWS's precision and range limits of a parsed (non-zero) number, in its words. */
+function checkParsed(d: Dec): Dec {
+  if (d.digits.length > 38) throw validation("Attempting to store more than 38 significant digits in a Number");
+  if (d.exp > 126) throw validation("Number overflow. Attempting to store a number with magnitude larger than supported range");
+  if (d.exp < -129) throw validation("Number underflow. Attempting to store a number with magnitude smaller than supported range");
+  return d;
 }
 
 /** Plain decimal notation of a parsed number. */
@@ -250,8 +298,11 @@ export function normalizeValue(v: AV, depth = 0): AV {
     case "NULL":
       if (v.NULL !== true) throw validation("One or more parameter values were invalid: Null attribute value types must have the value of true");
       return v;
-    case "N":
-      return { N: normalizeNumber(v.N!) };
+    case "N": {
+      // Kept as sent when already canonical (most are), as S, B and BOOL values are.
+      const n = normalizeNumber(v.N!);
+      return n === v.N ? v : { N: n };
+    }
     case "SS":
     case "NS":
     case "BS": {
