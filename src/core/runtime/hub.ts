@@ -180,6 +180,11 @@ export class Hub {
     return this.child.pid;
   }
 
+  /** False once the agent has exited (closed, or died): the hub's namespace is gone. */
+  get alive(): boolean {
+    return !this.closed;
+  }
+
   private request(msg: Record<string, unknown>): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error("hub closed"));
     const id = ++this.seq;
@@ -262,6 +267,10 @@ export class Hub {
    */
   async setEgress(opts: { enabled: boolean; avoid: string[]; dnsClients: string[] }): Promise<void> {
     await this.ready;
+    // An agent that exited has been reaped: its pid may already be another process's, in
+    // another namespace (the host's), which slirp4netns would give a tap and a default route.
+    // The check and the spawn are in one synchronous step, so the pid cannot be reused between.
+    if (this.closed) throw new Error("hub closed");
     if (opts.enabled && !this.egress?.alive && this.child.pid) {
       this.egress = new Egress(this.child.pid, egressCidr(opts.avoid));
       try {

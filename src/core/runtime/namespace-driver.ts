@@ -94,6 +94,10 @@ export class NamespaceDriver implements ExecutionDriver {
   readonly egress: EgressMode;
   private readonly hubs = new Map<string, Hub>();
   private readonly machines = new Map<string, NsMachine>();
+  /** Machines between boot() and their entry in `machines`, by id: their hub must stay open. */
+  private readonly booting = new Map<string, Hub>();
+  /** Each network's last ruleset: a hub made again for it (the old one closed) starts behind it. */
+  private readonly rulesets = new Map<string, string>();
   private readonly cgroups: Cgroups;
   private listeners: Array<(c: HubConnection) => void> = [];
 
@@ -111,7 +115,8 @@ export class NamespaceDriver implements ExecutionDriver {
 
   private hub(network: string): Hub {
     let hub = this.hubs.get(network);
-    if (!hub) {
+    // An agent that died (killed, out of memory) is replaced rather than failing every boot.
+    if (!hub || !hub.alive) {
       hub = new Hub(network, (c) => {
         if (this.listeners.length === 0) c.socket.destroy();
         for (const l of this.listeners) l(c);
@@ -122,8 +127,22 @@ export class NamespaceDriver implements ExecutionDriver {
   }
 
   async boot(spec: MachineSpec): Promise<Machine> {
-    if (this.machines.has(spec.id)) throw new Error(`machine ${spec.id} is already running`);
+    if (this.machines.has(spec.id) || this.booting.has(spec.id)) throw new Error(`machine ${spec.id} is already running`);
     const hub = this.hub(spec.network);
+    this.booting.set(spec.id, hub);
+    try {
+      return await this.bootOn(hub, spec);
+    } finally {
+      this.booting.delete(spec.id);
+      this.maybeCloseHub(hub);
+    }
+  }
+
+  private async bootOn(hub: Hub, spec: MachineSpec): Promise<Machine> {
+    // The service set the network's firewall before this boot; if the hub it set it on closed
+    // meanwhile (its last machine ended), this one starts behind the same rules.
+    const rules = this.rulesets.get(spec.network);
+    if (this.firewall === "nftables" && rules !== undefined) await hub.setFirewall(rules);
     const dirs = { U: join(spec.dir, "upper"), W: join(spec.dir, "work"), R: join(spec.dir, "root") };
     for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
     const bootPath = join(spec.dir, "boot.sh");
@@ -246,7 +265,8 @@ export class NamespaceDriver implements ExecutionDriver {
   }
 
   private maybeCloseHub(hub: Hub): void {
-    if (hub.members.size > 0 || [...this.machines.values()].some((m) => m.hub === hub)) return;
+    const inUse = [...this.machines.values()].some((m) => m.hub === hub) || [...this.booting.values()].includes(hub);
+    if (hub.members.size > 0 || inUse) return;
     if (this.hubs.get(hub.network) === hub) this.hubs.delete(hub.network);
     void hub.close();
   }
@@ -269,6 +289,7 @@ export class NamespaceDriver implements ExecutionDriver {
 
   async setFirewall(network: string, ruleset: string): Promise<void> {
     if (this.firewall !== "nftables") return;
+    this.rulesets.set(network, ruleset);
     await this.hub(network).setFirewall(ruleset);
   }
 
