@@ -67,10 +67,11 @@ export class Egress {
     // --configure: the tap's address and the default route in the hub; --disable-host-loopback:
     // nothing reaches the host's 127.0.0.0/8 (Nimbus, instances' public addresses) this way;
     // --enable-sandbox: slirp runs in its own mount namespace with its capabilities dropped;
+    // --enable-seccomp: and only the system calls it needs (it parses instances' packets as root);
     // setpriv and --exit-fd: it ends with the server even if the server is killed outright.
     this.child = spawn(
       "setpriv",
-      ["--pdeathsig", "KILL", "slirp4netns", "--configure", "--disable-host-loopback", "--enable-sandbox", `--cidr=${cidr}`, "--ready-fd=3", "--exit-fd=4", String(hubPid), EGRESS_DEVICE],
+      ["--pdeathsig", "KILL", "slirp4netns", "--configure", "--disable-host-loopback", "--enable-sandbox", "--enable-seccomp", `--cidr=${cidr}`, "--ready-fd=3", "--exit-fd=4", String(hubPid), EGRESS_DEVICE],
       { stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"], env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } },
     );
     this.child.on("error", () => undefined);

@@ -17,7 +17,8 @@ import { networkInterfaces } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 import { probeDriver } from "../../../src/core/runtime/select.js";
-import { canRunInstances, consoleText, ubuntu, waitFor, waitState } from "./instance-helpers.js";
+import { egressCidr } from "../../../src/core/runtime/egress.js";
+import { canRunInstances, consoleText, leftovers, routeOutProcesses, ubuntu, waitFor, waitState } from "./instance-helpers.js";
 
 function hostAddress(): string | undefined {
   for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
@@ -52,14 +53,21 @@ afterAll(async () => {
 const client = (accountId = freshAccount()) => new EC2Client(sdkConfig(n.endpoint, { accountId, region: "us-east-1" }));
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
-/** User data: probe the host server forever, one line per probe on the console. */
-function prober(name: string): string {
+/**
+ * User data: probe the host server forever, one line per probe on the console; `once`, a shell
+ * command, runs after the first probe that got out (so the route out is up when it runs).
+ */
+function prober(name: string, once = ""): string {
   return `#!/bin/sh
 getent hosts deb.debian.org >/dev/null && echo "dns ${name} resolved" || echo "dns ${name} failed"
 i=0
+once=${once ? 1 : 0}
 while true; do
   i=$((i+1))
-  if curl -s -m 1 -o /dev/null "http://${host}:${port}/?p=${name}+$i"; then echo "probe $i ok"; else echo "probe $i fail"; fi
+  if curl -s -m 1 -o /dev/null "http://${host}:${port}/?p=${name}+$i"; then
+    echo "probe $i ok"
+    if [ $once = 1 ]; then once=0; ${once || "true"}; fi
+  else echo "probe $i fail"; fi
   sleep 0.2
 done
 `;
@@ -99,7 +107,12 @@ describe.skipIf(!!skip)(`instances' route out of their VPC${skip ? ` (skipped: $
     const before = hostNetwork();
     const ec2 = client();
     const ami = await ubuntu(ec2);
-    const r = await ec2.send(new RunInstancesCommand({ ImageId: ami, InstanceType: "t3.micro", MinCount: 1, MaxCount: 1, UserData: b64(prober("default")) }));
+    // slirp4netns's gateway (.2 of its network) is the host: with --disable-host-loopback it must
+    // not lead to the host's 127.0.0.1, where Nimbus listens. The default VPC is 172.31.0.0/16.
+    const gateway = egressCidr(["172.31.0.0/16"]).replace(/\.0\/24$/, ".2");
+    const nimbusPort = new URL(n.endpoint).port;
+    const loopback = `curl -s -m 2 -o /dev/null http://${gateway}:${nimbusPort}/_nimbus/health && echo "host loopback reached" || echo "host loopback refused"`;
+    const r = await ec2.send(new RunInstancesCommand({ ImageId: ami, InstanceType: "t3.micro", MinCount: 1, MaxCount: 1, UserData: b64(prober("default", loopback)) }));
     const id = r.Instances![0].InstanceId!;
     expect(r.Instances![0].PublicIpAddress).toBeTruthy();
     await waitState(ec2, id, "running");
@@ -108,10 +121,20 @@ describe.skipIf(!!skip)(`instances' route out of their VPC${skip ? ` (skipped: $
     const text = await consoleText(ec2, id);
     // The resolver forwards names outside the VPC only where the host itself resolves them.
     if (spawnSync("getent", ["hosts", "deb.debian.org"]).status === 0) expect(text).toContain("dns default resolved");
+    // The host's loopback (Nimbus, instances' public addresses) is not reachable through the route out.
+    const checked = await waitFor(async () => {
+      const t = await consoleText(ec2, id);
+      return /host loopback (reached|refused)/.exec(t)?.[1];
+    }, "the host loopback check");
+    expect(checked).toBe("refused");
     // Nothing of this appears in the host's own namespace.
     expect(hostNetwork()).toBe(before);
+    expect(routeOutProcesses()).toHaveLength(1);
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
     await waitState(ec2, id, "terminated");
+    // The VPC's last instance gone: its hub and route out go too.
+    expect(leftovers(id)).toEqual([]);
+    expect(await waitFor(() => (routeOutProcesses().length ? undefined : routeOutProcesses()), "no slirp4netns left")).toEqual([]);
   });
 
   it("a new VPC: no route out until an internet gateway and a route to it; deleting the route cuts it; a private subnet goes out through a NAT gateway; outbound rules still apply", async () => {
@@ -183,6 +206,28 @@ describe.skipIf(!!skip)(`instances' route out of their VPC${skip ? ` (skipped: $
     // The public instance is unaffected.
     expect(await nextProbes(ec2, a.InstanceId!)).toEqual([true, true, true]);
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [a.InstanceId!, b.InstanceId!] }));
+    await waitState(ec2, a.InstanceId!, "terminated");
     await waitState(ec2, b.InstanceId!, "terminated");
+    for (const i of [a, b, c]) expect(leftovers(i.InstanceId!)).toEqual([]);
+    expect(await waitFor(() => (routeOutProcesses().length ? undefined : routeOutProcesses()), "no slirp4netns left")).toEqual([]);
+  });
+
+  it("a stopped server leaves no route out behind", async () => {
+    const m = await startNimbus();
+    let stopped = false;
+    try {
+      const ec2 = new EC2Client(sdkConfig(m.endpoint, { accountId: freshAccount(), region: "us-east-1" }));
+      const ami = await ubuntu(ec2);
+      const id = (await ec2.send(new RunInstancesCommand({ ImageId: ami, InstanceType: "t3.micro", MinCount: 1, MaxCount: 1, UserData: b64(prober("stop")) }))).Instances![0].InstanceId!;
+      await waitState(ec2, id, "running");
+      expect(await nextProbes(ec2, id)).toEqual([true, true, true]);
+      expect(routeOutProcesses()).toHaveLength(1);
+      stopped = true;
+      await m.stop();
+      expect(leftovers(id)).toEqual([]);
+      expect(routeOutProcesses()).toEqual([]);
+    } finally {
+      if (!stopped) await m.stop();
+    }
   });
 });

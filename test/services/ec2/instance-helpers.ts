@@ -1,6 +1,6 @@
 // Shared pieces of the EC2 instance tests: whether this machine can run instances (root and
 // namespaces), polling an instance to a state, its console text, and what it may have left
-// behind on the host (processes, cgroups, mounts, links).
+// behind on the host (processes, cgroups, mounts, links, routes out).
 import { DescribeImagesCommand, DescribeInstancesCommand, GetConsoleOutputCommand, type EC2Client, type Instance } from "@aws-sdk/client-ec2";
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -77,5 +77,23 @@ export function leftovers(id: string): string[] {
   if (readFileSync("/proc/self/mounts", "utf8").includes(id)) out.push("mount");
   const links = spawnSync("ip", ["-o", "link"], { encoding: "utf8" }).stdout;
   if (links.includes(id.replace(/^i-/, "").slice(-12))) out.push("link");
+  return out;
+}
+
+/**
+ * The route-out processes (slirp4netns, one per VPC hub that has a route out) this process
+ * started: a VPC with no instance left, or a stopped server, must leave none.
+ */
+export function routeOutProcesses(): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("slirp4netns\0")) out.push(`slirp4netns ${pid}`);
+    } catch {
+      /* gone */
+    }
+  }
   return out;
 }
