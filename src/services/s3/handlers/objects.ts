@@ -23,6 +23,7 @@ import type {
 } from "@aws-sdk/client-s3";
 import { AwsError } from "../../../core/errors.js";
 import { createHasher, parseChecksumAlgorithm, type ChecksumAlgorithm, type Hasher } from "../../../core/http/checksums.js";
+import { IntegrityStream } from "../../../core/http/integrity.js";
 import { inTransaction } from "../../../core/state/database.js";
 import { RESPONSE_STATUS, type Handler, type RequestContext } from "../../../core/service.js";
 import { getObject, type ContentHeaders, type StoredObject } from "../store.js";
@@ -46,22 +47,32 @@ const OBJECT_CHECKSUMS: readonly ChecksumAlgorithm[] = ["CRC32", "CRC32C", "CRC6
 const MAX_KEY_BYTES = 1024;
 const MAX_METADATA_BYTES = 2048;
 
-/** Hashes bytes as they pass: MD5 for the ETag plus one checksum algorithm. */
+/**
+ * Hashes bytes as they pass: MD5 for the ETag plus one checksum algorithm. With `verified`, the
+ * body is the gateway's IntegrityStream checking the client's claim of that algorithm (an
+ * x-amz-checksum-* header or trailer): it computes the digest already, so it is taken from
+ * there rather than computed twice.
+ */
 export class ObjectHasher extends Transform {
   private readonly md5: Hash = createHash("md5");
-  private readonly hasher: Hasher;
-  constructor(readonly algorithm: ChecksumAlgorithm) {
+  private readonly hasher: Hasher | undefined;
+  constructor(
+    readonly algorithm: ChecksumAlgorithm,
+    private readonly verified?: IntegrityStream,
+  ) {
     super();
-    this.hasher = createHasher(algorithm);
+    if (!verified) this.hasher = createHasher(algorithm);
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.md5.update(chunk);
-    this.hasher.update(chunk);
+    this.hasher?.update(chunk);
     cb(null, chunk);
   }
-  /** Valid once the stream has ended. */
+  /** Valid once the stream has ended (and the IntegrityStream with it). */
   result(): { etag: string; checksum: string } {
-    return { etag: `"${this.md5.digest("hex")}"`, checksum: this.hasher.digest().toString("base64") };
+    const checksum = this.hasher ? this.hasher.digest().toString("base64") : this.verified!.result().checksums[this.algorithm];
+    if (checksum === undefined) throw new Error(`ObjectHasher: the body's integrity check computed no ${this.algorithm}`);
+    return { etag: `"${this.md5.digest("hex")}"`, checksum };
   }
 }
 
@@ -111,16 +122,21 @@ export function contentHeadersOf(input: {
 
 /** The checksum algorithm a PutObject asks for: its header, its trailer, the SDK's hint, else CRC64NVME. */
 export function requestedAlgorithm(input: PutObjectRequest, ctx: RequestContext): ChecksumAlgorithm {
+  return requestedChecksum(input, ctx).algorithm;
+}
+
+/** requestedAlgorithm, and whether the client claimed a value of it (header or trailer), which the gateway verifies. */
+function requestedChecksum(input: PutObjectRequest, ctx: RequestContext): { algorithm: ChecksumAlgorithm; claimed: boolean } {
   for (const alg of OBJECT_CHECKSUMS) {
-    if ((input as unknown as Record<string, unknown>)[`Checksum${alg}`] !== undefined) return alg;
+    if ((input as unknown as Record<string, unknown>)[`Checksum${alg}`] !== undefined) return { algorithm: alg, claimed: true };
   }
   const trailer = ctx.headers["x-amz-trailer"];
   if (trailer) {
     const alg = parseChecksumAlgorithm(trailer.trim().toLowerCase().replace(/^x-amz-checksum-/, ""));
-    if (alg && OBJECT_CHECKSUMS.includes(alg)) return alg;
+    if (alg && OBJECT_CHECKSUMS.includes(alg)) return { algorithm: alg, claimed: true };
   }
   const hint = input.ChecksumAlgorithm ? parseChecksumAlgorithm(input.ChecksumAlgorithm) : undefined;
-  return hint && OBJECT_CHECKSUMS.includes(hint) ? hint : "CRC64NVME";
+  return { algorithm: hint && OBJECT_CHECKSUMS.includes(hint) ? hint : "CRC64NVME", claimed: false };
 }
 
 export function checksumMembers(checksums: Record<string, string>, type: "FULL_OBJECT" | "COMPOSITE" = "FULL_OBJECT"): Record<string, string> {
@@ -167,6 +183,8 @@ export interface NewObject {
   sse?: SseRequest;
   /** The request's Object Lock members (object-lock/lock.ts). */
   lock?: LockRequest;
+  /** The body is the gateway's IntegrityStream verifying a claimed digest of `algorithm` (see ObjectHasher). */
+  verified?: IntegrityStream;
 }
 
 /**
@@ -212,7 +230,7 @@ export async function commitObject(
 /** Steps 2-4 of the write path; returns the committed row. */
 export async function writeObject(ctx: RequestContext, o: NewObject): Promise<{ row: StoredObject; bucket: StoredBucket }> {
   // 2. Bytes first, fsynced, hashed on the way.
-  const hasher = new ObjectHasher(o.algorithm);
+  const hasher = new ObjectHasher(o.algorithm, o.verified);
   // Encrypted at rest: the hasher sees the plaintext, the blob store the ciphertext.
   const lock = lockOnWrite(ctx, o.bucket, o.lock ?? {});
   const enc = await writeEncryption(ctx, o.bucket, o.key, o.sse ?? {});
@@ -249,11 +267,14 @@ export const PutObject: Handler<PutObjectRequest, PutObjectOutput> = async (inpu
   const storageClass = checkStorageClass(input.StorageClass);
   const conditions = { ...(input.IfMatch !== undefined ? { IfMatch: input.IfMatch } : {}), ...(input.IfNoneMatch !== undefined ? { IfNoneMatch: input.IfNoneMatch } : {}) };
   if (input.IfMatch !== undefined || input.IfNoneMatch !== undefined) checkWriteConditions(conditions, getObject(ctx.db, bucket.name, key), key);
+  const source = (input.Body as Readable | undefined) ?? Buffer.alloc(0);
+  const { algorithm, claimed } = requestedChecksum(input, ctx);
   const { row, bucket: committedTo } = await writeObject(ctx, {
     bucket,
     key,
-    source: (input.Body as Readable | undefined) ?? Buffer.alloc(0),
-    algorithm: requestedAlgorithm(input, ctx),
+    source,
+    algorithm,
+    ...(claimed && source instanceof IntegrityStream ? { verified: source } : {}),
     headers: contentHeadersOf(input),
     metadata,
     tags,
