@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
-import { canRunInstances, consoleText, ubuntu, waitFor, waitState } from "./instance-helpers.js";
+import { canRunInstances, consoleText, leftovers, ubuntu, waitFor, waitState } from "./instance-helpers.js";
 
 const skip = canRunInstances() ?? (!existsSync("/usr/sbin/sshd") ? "openssh-server is not installed" : !existsSync("/usr/bin/ssh") ? "the ssh client is not installed" : undefined);
 
@@ -115,6 +115,8 @@ describe.skipIf(!!skip)(`sshd in instances${skip ? ` (skipped: ${skip})` : ""}`,
     expect(closed.err).toMatch(/Connection refused|timed out/);
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [inst.InstanceId!] }));
     await waitState(ec2, inst.InstanceId!, "terminated");
+    // sshd and its sessions went with the instance.
+    expect(leftovers(inst.InstanceId!)).toEqual([]);
   });
 
   it("an ImportKeyPair key logs in as ec2-user on Amazon Linux", async () => {
@@ -141,7 +143,22 @@ describe.skipIf(!!skip)(`sshd in instances${skip ? ` (skipped: ${skip})` : ""}`,
     const r2 = await sshWhenUp(key, `ec2-user@${again.PublicIpAddress}`, "cat /etc/ssh/ssh_host_ed25519_key.pub");
     expect(r2.err).toBe("");
     expect(r2.out).toBe(before.out);
+
+    // A first boot whose sshd setup never finished (the server killed meanwhile: no marker in
+    // the instance's disk) runs it again at the next boot: sshd comes up, the key is there once.
+    await ec2.send(new StopInstancesCommand({ InstanceIds: [inst.InstanceId!] }));
+    await waitState(ec2, inst.InstanceId!, "stopped");
+    const marker = join(n.dataDir, "ec2", "instances", inst.InstanceId!, "upper", "var", "lib", "cloud", "instance", "sshd-host-keys");
+    expect(existsSync(marker)).toBe(true);
+    rmSync(marker);
+    await ec2.send(new StartInstancesCommand({ InstanceIds: [inst.InstanceId!] }));
+    const third = await waitState(ec2, inst.InstanceId!, "running");
+    const r3 = await sshWhenUp(key, `ec2-user@${third.PublicIpAddress}`, "wc -l < ~/.ssh/authorized_keys; test -f /var/lib/cloud/instance/sshd-host-keys && echo marked");
+    expect(r3.err).toBe("");
+    expect(r3.out).toBe("1\nmarked");
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [inst.InstanceId!] }));
     await waitState(ec2, inst.InstanceId!, "terminated");
+    // sshd and its sessions went with the instance.
+    expect(leftovers(inst.InstanceId!)).toEqual([]);
   });
 });

@@ -78,21 +78,28 @@ const SSHD = "/usr/sbin/sshd";
  * removed first): ed25519 and ECDSA, not RSA (a 3072-bit key costs seconds of CPU, which the
  * instance's cgroup takes from every other launch whatever its nice level; GAPS.md); the
  * fingerprints go to the console as cloud-init prints them. At later boots sshd starts on the
- * keys already made.
+ * keys already made (or the setup runs again if the first boot's never finished).
  */
 function sshdScript(d: InstanceDoc, firstBoot: boolean): { lines: string[]; files: MachineFile[] } {
   const marker = `/var/lib/cloud/instance/sshd-host-keys`;
+  const setup = "/var/lib/cloud/instance/scripts/sshd-setup";
   const start = `mkdir -p /run/sshd && chmod 0755 /run/sshd && ${SSHD}`;
-  if (!firstBoot) return { lines: [`[ -z "$ROOT" ] && [ -f ${marker} ] && (${start}) &`], files: [] };
+  // Below user data's priority (both are in the instance's cgroup, where nice applies); sshd itself at the usual one.
+  const setupThenStart = `(nice -n 10 /bin/sh ${setup}; ${start}) &`;
+  // A later boot starts sshd on the keys made; a first boot cut short before its setup finished
+  // (the server stopped or killed meanwhile: no marker) runs the setup again, which is idempotent.
+  if (!firstBoot) return { lines: [`[ -z "$ROOT" ] && if [ -f ${marker} ]; then (${start}) & elif [ -f ${setup} ]; then ${setupThenStart} fi`], files: [] };
   const user = d.loginUser ?? "ec2-user";
   const u = quote(user);
   const home = `/home/${user}`;
   const job = [
+    // It edits /etc and /home as root: never where the process driver runs scripts on the host itself.
+    `[ -z "\${NIMBUS_ROOT:-}" ] || exit 0`,
     `G=$(grep -oE '^(adm|sudo|wheel):' /etc/group | tr -d : | paste -sd,)`,
     `id -u ${u} >/dev/null 2>&1 || useradd -m -U -s /bin/bash -c ${quote(user)} \${G:+-G "$G"} ${u}`,
     `mkdir -p /etc/sudoers.d && printf '%s\n' ${quote(`${user} ALL=(ALL) NOPASSWD:ALL`)} > /etc/sudoers.d/90-cloud-init-users && chmod 0440 /etc/sudoers.d/90-cloud-init-users`,
     `install -d -m 0700 -o ${u} -g "$(id -g ${u})" ${quote(home + "/.ssh")}`,
-    `printf '%s\n' ${quote(d.publicKey ?? "")} >> ${quote(home + "/.ssh/authorized_keys")}`,
+    `grep -qxF -e ${quote(d.publicKey ?? "")} ${quote(home + "/.ssh/authorized_keys")} 2>/dev/null || printf '%s\n' ${quote(d.publicKey ?? "")} >> ${quote(home + "/.ssh/authorized_keys")}`,
     `chown ${u}:"$(id -g ${u})" ${quote(home + "/.ssh/authorized_keys")} && chmod 0600 ${quote(home + "/.ssh/authorized_keys")}`,
     `mkdir -p /etc/ssh/sshd_config.d && echo 'PasswordAuthentication no' > /etc/ssh/sshd_config.d/60-cloudimg-settings.conf`,
     `rm -f /etc/ssh/ssh_host_*`,
@@ -111,10 +118,8 @@ function sshdScript(d: InstanceDoc, firstBoot: boolean): { lines: string[]; file
     `for k in ecdsa ed25519; do cut -d' ' -f1,2 /etc/ssh/ssh_host_\${k}_key.pub; done`,
     `echo "-----END SSH HOST KEY KEYS-----"`,
   ];
-  // Below user data's priority (both are in the instance's cgroup, where nice applies); sshd itself at the usual one.
-  const setup = "/var/lib/cloud/instance/scripts/sshd-setup";
   return {
-    lines: [`[ -z "$ROOT" ] && (nice -n 10 /bin/sh ${setup}; ${start}) &`],
+    lines: [`[ -z "$ROOT" ] && ${setupThenStart}`],
     files: [{ path: setup, content: job.join("\n") + "\n", mode: 0o700 }],
   };
 }
