@@ -418,9 +418,21 @@ export class Fleet {
     return undefined;
   }
 
+  /**
+   * The instance a connection from the hub comes from: a running one, or one whose machine is
+   * up but whose boot has not been recorded yet (its user data's first IMDS request can arrive
+   * in the same IPC read as the hub's answer to the boot, before the fleet has seen that answer).
+   */
+  private connectionFrom(network: string, ip: string): { scope: string; id: string } | undefined {
+    const r = this.byAddress(network, ip);
+    if (r) return r;
+    for (const [id, j] of this.joining) if (j.network === network && j.ip === ip) return { scope: j.scope, id };
+    return undefined;
+  }
+
   private onHubConnection(c: HubConnection): void {
     c.socket.on("error", () => undefined);
-    const r = this.byAddress(c.network, c.sourceIp);
+    const r = this.connectionFrom(c.network, c.sourceIp);
     if (!r) return void c.socket.destroy();
     if (c.kind === "imds") return serveImds(this, r.scope, r.id, c.socket);
     // The Nimbus endpoint, reached from inside at 169.254.169.254:4566. Before any request
