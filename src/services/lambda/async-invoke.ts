@@ -10,7 +10,7 @@
 //     with AWS's RequestID / ErrorCode / ErrorMessage attributes;
 //  5. the row is deleted once all of that is done (at least once, as on AWS: a restart
 //     resumes every row still in the table).
-import { workerPerDatabase } from "../../core/clock/background-worker.js";
+import { workerPerDatabase, type BackgroundWorker } from "../../core/clock/background-worker.js";
 import { perDatabase, type Db, type Migration } from "../../core/state/database.js";
 import type { RequestContext, ServiceRuntime } from "../../core/service.js";
 import { AwsError } from "../../core/errors.js";
@@ -84,7 +84,7 @@ const dispatcher = workerPerDatabase<ServiceRuntime>({
     for (const row of st.due.all(now) as Row[]) {
       if (st.inFlight.has(row.id)) continue;
       st.inFlight.add(row.id);
-      void runEvent(rt, row)
+      void runEvent(rt, row, worker)
         .catch(() => undefined)
         .finally(() => {
           st.inFlight.delete(row.id);
@@ -99,7 +99,7 @@ function ctxFor(rt: ServiceRuntime, row: Row): ExecContext & { accountId: string
   return { db: rt.db, blobs: rt.blobs, clock: rt.clock, client: rt.client, region: row.region, endpoint: row.endpoint, accountId: row.account, store: rt.store(`${row.account}/${row.region}`) };
 }
 
-async function runEvent(rt: ServiceRuntime, row: Row): Promise<void> {
+async function runEvent(rt: ServiceRuntime, row: Row, worker: BackgroundWorker): Promise<void> {
   const st = state(rt.db);
   const ctx = ctxFor(rt, row);
   const ref: FunctionRef = { account: row.account, region: row.region, name: row.name, ...(row.qualifier !== null ? { qualifier: row.qualifier } : {}), store: storeOf(ctx, row.account) };
@@ -126,6 +126,9 @@ async function runEvent(rt: ServiceRuntime, row: Row): Promise<void> {
     await ensureCode(ctx, target.doc);
     result = await run(ctx, target.doc, row.payload, target.version, row.id);
   } catch (e) {
+    // Nimbus stopping killed the attempt: not the function's failure; the row stays as it was
+    // and the event runs again at the next start (at least once).
+    if (worker.stopped) return;
     // A throttle (every worker busy, queue full) or a system error: try again shortly.
     if (!(e instanceof AwsError) || e.code === "TooManyRequestsException") {
       st.retry.run(row.attempts, rt.clock.now() + THROTTLE_DELAY_MS, row.id);
@@ -134,6 +137,9 @@ async function runEvent(rt: ServiceRuntime, row: Row): Promise<void> {
     await outcome(rt, ctx, row, target, config, { condition: "RetriesExhausted", error: e.message, errorType: e.code });
     return;
   }
+  // Nimbus stopping killed the function's worker mid-run (Runtime.ExitError, signal: killed):
+  // as above, not an attempt. A result the function gave before it was killed still counts.
+  if (worker.stopped && result.functionError && killedRun(result.payload)) return;
   const attempts = row.attempts + 1;
   if (!result.functionError) {
     await outcome(rt, ctx, row, target, config, { condition: "Success", attempts, response: result.payload });
@@ -171,6 +177,12 @@ async function outcome(rt: ServiceRuntime, ctx: ExecContext, row: Row, target: {
     // TODO(parity): AWS retries a failing destination delivery; the record is dropped here.
   }
   state(rt.db).delete.run(row.id);
+}
+
+/** Whether a function error is the runtime's answer for a worker killed mid-invocation. */
+function killedRun(payload: Buffer): boolean {
+  const e = parseJson(payload) as { errorType?: string; errorMessage?: string } | null;
+  return e?.errorType === "Runtime.ExitError" && !!e.errorMessage?.endsWith("signal: killed");
 }
 
 function parseJson(b: Buffer): unknown {

@@ -168,7 +168,11 @@ describe("Lambda asynchronous invocation", () => {
     await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: "a", DestinationConfig: { OnSuccess: { Destination: q.arn } } }));
     const key = `restart-${account}`;
     await lambda.send(new InvokeCommand({ FunctionName: "a", InvocationType: "Event", Payload: Buffer.from(JSON.stringify({ dir, key, succeedOn: 2 })) }));
-    for (let i = 0; i < 500 && !readCount(key); i++) await new Promise((r) => setTimeout(r, 10));
+    // The failed attempt recorded (the row's retry), not just begun: an attempt Nimbus's stop
+    // cuts short is not counted.
+    const attempts = () => (first.nimbus.db.prepare("SELECT attempts FROM lambda_async").get() as { attempts: number } | undefined)?.attempts;
+    for (let i = 0; i < 500 && attempts() !== 1; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(attempts()).toBe(1);
     expect(readCount(key)).toBe(1);
     await first.stop({ keepData: true });
     const second = await startNimbus({ dataDir: data });
@@ -188,6 +192,40 @@ describe("Lambda asynchronous invocation", () => {
       expect(readCount(key)).toBe(2);
     } finally {
       await second.stop();
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
+
+  it("an event running when Nimbus stops is not a failed attempt: it runs again after the restart", async () => {
+    const data = mkdtempSync(join(tmpdir(), "nimbus-lambda-async-stop-"));
+    const first = await startNimbus({ dataDir: data });
+    let second: TestNimbus | undefined;
+    try {
+      // The first attempt hangs (until Nimbus stops and kills its worker); later ones succeed.
+      const hang = CODE.replace("if (!e.succeedOn", "if (n === 1) await new Promise((r) => setTimeout(r, 600000));\n  if (!e.succeedOn");
+      const account = freshAccount();
+      const lambda = new LambdaClient(sdkConfig(first.endpoint, { accountId: account }));
+      const sqs = new SQSClient(sdkConfig(first.endpoint, { accountId: account }));
+      for (const q of ["ok", "bad"]) await sqs.send(new CreateQueueCommand({ QueueName: q }));
+      await lambda.send(new CreateFunctionCommand({ FunctionName: "a", Runtime: "nodejs20.x", Role: `arn:aws:iam::${account}:role/r`, Handler: "index.handler", Timeout: 900, Code: { ZipFile: zip({ "index.js": hang }) } }));
+      const dest = (q: string) => ({ Destination: `arn:aws:sqs:us-east-1:${account}:${q}` });
+      await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: "a", MaximumRetryAttempts: 0, DestinationConfig: { OnSuccess: dest("ok"), OnFailure: dest("bad") } }));
+      const key = `stop-${account}`;
+      await lambda.send(new InvokeCommand({ FunctionName: "a", InvocationType: "Event", Payload: Buffer.from(JSON.stringify({ dir, key, succeedOn: 1 })) }));
+      for (let i = 0; i < 1000 && !readCount(key); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(readCount(key)).toBe(1);
+      await first.stop({ keepData: true });
+      // The event is still queued, with no attempt counted.
+      second = await startNimbus({ dataDir: data });
+      const sqs2 = new SQSClient(sdkConfig(second.endpoint, { accountId: account }));
+      const ok = await sqs2.send(new ReceiveMessageCommand({ QueueUrl: `${second.endpoint}/${account}/ok`, WaitTimeSeconds: 20 }));
+      expect(ok.Messages).toHaveLength(1);
+      expect(JSON.parse(ok.Messages![0].Body!).requestContext).toMatchObject({ condition: "Success", approximateInvokeCount: 1 });
+      expect(readCount(key)).toBe(2);
+      const bad = await sqs2.send(new ReceiveMessageCommand({ QueueUrl: `${second.endpoint}/${account}/bad`, WaitTimeSeconds: 0 }));
+      expect(bad.Messages ?? []).toHaveLength(0);
+    } finally {
+      await second?.stop();
       rmSync(data, { recursive: true, force: true });
     }
   });
