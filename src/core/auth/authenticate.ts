@@ -114,29 +114,28 @@ export function authenticate(
     throw new TypeError("authenticate: payloadHash is required for a request without x-amz-content-sha256 (hash the body)");
   }
   const signed = { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers, payloadHash: hash };
-  const result: AuthResult = {
+
+  if (sigv4a) {
+    const { publicKey } = deriveSigV4aKeyPair(parsed.accessKeyId, creds.secretAccessKey);
+    const { seedSignature } = verifySigV4aSignature(signed, parsed, publicKey, dialect);
+    // STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD chunk signatures are not verified (GAPS.md).
+    return { principal: creds.principal, accountId: creds.principal.accountId, region, verified: true, accessKeyId: parsed.accessKeyId, sessionToken: creds.sessionToken, seedSignature };
+  }
+  const { signingKey, seedSignature } = verifySigV4Signature(signed, parsed, creds.secretAccessKey, dialect);
+  const claim = headerValue(req.headers, "x-amz-content-sha256");
+  const streaming = !parsed.presigned && (claim === STREAMING_SIGNED_PAYLOAD || claim === STREAMING_SIGNED_PAYLOAD_TRAILER);
+  // One object literal with every field (this runs on every signed request of an issued key).
+  return {
     principal: creds.principal,
     accountId: creds.principal.accountId,
     region,
     verified: true,
     accessKeyId: parsed.accessKeyId,
     sessionToken: creds.sessionToken,
+    signingKey,
+    seedSignature,
+    chunkVerifier: streaming ? createChunkVerifier(signingKey, parsed.date, parsed.scope, seedSignature, { accessKeyId: parsed.accessKeyId }) : undefined,
   };
-
-  if (sigv4a) {
-    const { publicKey } = deriveSigV4aKeyPair(parsed.accessKeyId, creds.secretAccessKey);
-    result.seedSignature = verifySigV4aSignature(signed, parsed, publicKey, dialect).seedSignature;
-    // STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD chunk signatures are not verified (GAPS.md).
-    return result;
-  }
-  const { signingKey, seedSignature } = verifySigV4Signature(signed, parsed, creds.secretAccessKey, dialect);
-  result.signingKey = signingKey;
-  result.seedSignature = seedSignature;
-  const claim = headerValue(req.headers, "x-amz-content-sha256");
-  if (!parsed.presigned && (claim === STREAMING_SIGNED_PAYLOAD || claim === STREAMING_SIGNED_PAYLOAD_TRAILER)) {
-    result.chunkVerifier = createChunkVerifier(signingKey, parsed.date, parsed.scope, seedSignature, { accessKeyId: parsed.accessKeyId });
-  }
-  return result;
 }
 
 /** Temporary credentials must come with their own session token, before they expire. */
