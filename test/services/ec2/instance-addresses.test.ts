@@ -3,7 +3,8 @@
 // the instance there; it survives stop and start; disassociating gives a running instance a new
 // pool address; terminating takes the Elastic IP off and leaves it allocated.
 import {
-  AllocateAddressCommand, AssociateAddressCommand, AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeAddressesCommand, DisassociateAddressCommand,
+  AllocateAddressCommand, AssociateAddressCommand, AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeAddressesCommand, DescribeInternetGatewaysCommand,
+  DetachInternetGatewayCommand, DisassociateAddressCommand,
   EC2Client, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -38,6 +39,11 @@ describe.skipIf(!!skip)(`Elastic IPs on instances${skip ? ` (skipped: ${skip})` 
     const pool = inst.PublicIpAddress!;
     await waitState(ec2, id, "running");
     expect(await waitFor(() => answers(pool), "the pool address")).toBe("web-1");
+    // A running instance with a public IPv4 address keeps its VPC's internet gateway attached.
+    const igw = (await ec2.send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: "attachment.vpc-id", Values: [inst.VpcId!] }] }))).InternetGateways![0].InternetGatewayId!;
+    const detach = await fail(ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: inst.VpcId! })));
+    expect(detach.name).toBe("DependencyViolation");
+    expect(detach.message).toBe(`Network ${inst.VpcId} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.`);
 
     // Errors first: an unknown instance, and one that is not running or stopped.
     const alloc = await ec2.send(new AllocateAddressCommand({ Domain: "vpc" }));

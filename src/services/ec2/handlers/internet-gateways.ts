@@ -9,6 +9,7 @@ import { IGW_ATTACHED, vpcHandler } from "../vpc/handler.js";
 import { newId } from "../vpc/ids.js";
 import { need, RES } from "../vpc/lookup.js";
 import { KIND, type EipDoc, type EniDoc, type IgwDoc, type VpcDoc } from "../vpc/store.js";
+import { INSTANCE_KIND, type InstanceDoc } from "../instances/store.js";
 
 function igwView(d: IgwDoc): InternetGateway {
   return { ...d, Tags: tagsOut(d.Tags) };
@@ -67,9 +68,12 @@ export const DetachInternetGateway = vpcHandler<DetachInternetGatewayRequest, Re
   if (!igw.Attachments?.some((a) => a.VpcId === vpc.VpcId)) {
     throw new AwsError("Gateway.NotAttached", `resource ${igw.InternetGatewayId} is not attached to network ${vpc.VpcId}`, 400);
   }
-  // AWS refuses while Elastic IPs are mapped to interfaces of the VPC.
+  // AWS refuses while Elastic IPs are mapped to interfaces of the VPC, or running instances of
+  // it have public IPv4 addresses (the API reference: "The VPC must not contain any running
+  // instances with Elastic IP addresses or public IPv4 addresses").
   const enis = new Set(s.all<EniDoc>(KIND.eni).filter((e) => e.VpcId === vpc.VpcId).map((e) => e.NetworkInterfaceId));
-  if (s.all<EipDoc>(KIND.eip).some((a) => a.NetworkInterfaceId && enis.has(a.NetworkInterfaceId))) {
+  const publicInstance = s.all<InstanceDoc>(INSTANCE_KIND).some((d) => d.VpcId === vpc.VpcId && !!d.PublicIpAddress && (d.State.Name === "running" || d.State.Name === "pending"));
+  if (publicInstance || s.all<EipDoc>(KIND.eip).some((a) => a.NetworkInterfaceId && enis.has(a.NetworkInterfaceId))) {
     throw new AwsError("DependencyViolation", `Network ${vpc.VpcId} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.`, 400);
   }
   dryRun(input);
