@@ -71,6 +71,8 @@ export interface SigningKey {
   readonly inner: Buffer;
   /** opad block, then the 32-byte inner digest. */
   readonly outer: Buffer;
+  /** The last view of `inner` hashed (hmacHex). */
+  view?: Buffer;
 }
 
 const BLOCK = 64;
@@ -98,7 +100,7 @@ function prepare(kSigning: Buffer): SigningKey {
     inner[i] ^= kSigning[i];
     outer[i] ^= kSigning[i];
   }
-  const prepared = { key: kSigning, inner, outer };
+  const prepared: SigningKey = { key: kSigning, inner, outer, view: undefined };
   byBuffer.set(kSigning, prepared);
   return prepared;
 }
@@ -159,12 +161,19 @@ export function hmacHex(k: SigningKey, message: string): string {
   const outer = k.outer as FastWrite;
   if (FAST_WRITE) {
     const n = inner.utf8Write(message, BLOCK);
-    outer.latin1Write(hash("sha256", inner.subarray(0, BLOCK + n), "binary"), BLOCK);
+    outer.latin1Write(hash("sha256", innerView(k, BLOCK + n), "binary"), BLOCK);
   } else {
     const n = inner.write(message, BLOCK, "utf8");
-    outer.write(hash("sha256", inner.subarray(0, BLOCK + n), "binary"), BLOCK, "latin1");
+    outer.write(hash("sha256", innerView(k, BLOCK + n), "binary"), BLOCK, "latin1");
   }
   return hash("sha256", outer, "hex");
+}
+
+/** The first `length` bytes of the key's inner buffer; a string to sign keeps its length all day (same scope), so the view is reused. */
+function innerView(k: SigningKey, length: number): Buffer {
+  let v = k.view;
+  if (v === undefined || v.length !== length) k.view = v = k.inner.subarray(0, length);
+  return v;
 }
 
 /** Hex HMAC-SHA256 of a string to sign under a signing key (deriveSigningKey's Buffer). */
