@@ -113,7 +113,7 @@ export function prepareSend(ctx: RequestContext, q: Readonly<QueueRecord>, e: Se
   };
 }
 
-/** Stores a prepared message (call inside a transaction); a FIFO duplicate returns the original's ids. */
+/** Stores a prepared message (FIFO: inside a transaction; standard: one INSERT); a FIFO duplicate returns the original's ids. */
 export function commitSend(store: SqsStore, q: Readonly<QueueRecord>, p: PreparedSend, now: number): { MessageId: string; SequenceNumber?: string } {
   if (q.fifo && p.dedupKey !== undefined) {
     const hit = store.dedup(q.id, p.dedupKey, now);
