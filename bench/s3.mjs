@@ -1,7 +1,9 @@
 // S3 figures (issue 3), measured in one run against baselines running at the same time:
 //   1. server CPU per 4 KiB PutObject and per 4 KiB GetObject: Nimbus vs a bare node:http server
 //      answering Nimbus's own bytes (bench/baseline-server.mjs) vs s3rver (npm), same SDK
-//      client, alternating batches so all three see the same machine noise; CPU from /proc;
+//      client, alternating batches so all three see the same machine noise; CPU from /proc
+//      (schedstat, every thread, in ns); the ratio of totals and the median of per-round ratios,
+//      and the totals from /proc/<pid>/stat (10 ms ticks) that figures before 2026-11-22 used;
 //   2. ListObjectsV2 first page with Prefix out of 1,000,000 keys: server time = Nimbus's
 //      latency minus the bare server's latency for the same answer bytes (medians);
 //   3. 1 GiB streamed up (PutObject with a known length) and down (GetObject) through the SDK:
@@ -11,7 +13,7 @@
 // S3_BENCH=cpu,list,big (sections), NIMBUS_ENTRY (another build's entry point, e.g. a private
 // bundle while others rebuild dist/), NIMBUS_NODE_ARGS (node flags, e.g. "--cpu-prof").
 // Targets: Put <= 3x bare, Get <= 2x bare; list < 20 ms; RSS growth < 64 MiB.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -34,6 +36,20 @@ const WARMUP = Number(process.env.WARMUP ?? 4000);
 const BATCH = 100;
 const READY = /ready on (http:\/\/[^\s]+)/;
 const creds = (id) => ({ accessKeyId: id, secretAccessKey: id });
+/**
+ * A process's CPU time in seconds, every thread's (compiler and GC threads included), from
+ * /proc/<pid>/task/<tid>/schedstat in nanoseconds: /proc/<pid>/stat counts 10 ms ticks, too
+ * coarse for one batch (100 bare GetObjects are ~20 ms), so per-round ratios need this.
+ */
+function cpuPrecise(pid) {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {} // a thread that just exited
+  }
+  return ns / 1e9;
+}
 const client = (endpoint, id = "test") => new S3Client({ endpoint, region: "us-east-1", credentials: creds(id), forcePathStyle: true, maxAttempts: 1 });
 const stopChild = async (c) => {
   c.kill("SIGTERM");
@@ -102,37 +118,46 @@ try {
     const bc = client(bareUrl);
     await op(bc); // the canned answer parses as the real one did
     const servers = [
-      { label: "nimbus", pid: nimbus.pid, c: s3, cpu: 0, wall: 0, warm: 0 },
-      { label: "bare", pid: bare.pid, c: bc, cpu: 0, wall: 0, warm: 0 },
-      { label: "s3rver", pid: s3rver.pid, c: rv, cpu: 0, wall: 0, warm: 0 },
+      { label: "nimbus", ticks: 0, pid: nimbus.pid, c: s3, cpu: 0, wall: 0, warm: 0, rounds: [] },
+      { label: "bare", ticks: 0, pid: bare.pid, c: bc, cpu: 0, wall: 0, warm: 0, rounds: [] },
+      { label: "s3rver", ticks: 0, pid: s3rver.pid, c: rv, cpu: 0, wall: 0, warm: 0, rounds: [] },
     ];
     // Warm-up, in the same alternating batches as the measurement (every server sees the same noise).
     for (let done = 0; done < WARMUP; done += BATCH) {
       for (const s of servers) {
-        const c0 = cpuSeconds(s.pid);
+        const c0 = cpuPrecise(s.pid);
         for (let i = 0; i < BATCH; i++) await op(s.c);
-        s.warm += cpuSeconds(s.pid) - c0;
+        s.warm += cpuPrecise(s.pid) - c0;
       }
     }
     for (let done = 0, round = 0; done < N; done += BATCH, round++) {
       // The order rotates each round, so no server always runs right after another's batch.
       for (let j = 0; j < servers.length; j++) {
         const s = servers[(j + round) % servers.length];
-        const c0 = cpuSeconds(s.pid);
+        const c0 = cpuPrecise(s.pid);
+        const t0 = cpuSeconds(s.pid);
         const w0 = process.hrtime.bigint();
         for (let i = 0; i < BATCH; i++) await op(s.c);
         s.wall += Number(process.hrtime.bigint() - w0) / 1e9;
-        s.cpu += cpuSeconds(s.pid) - c0;
+        const used = cpuPrecise(s.pid) - c0;
+        s.ticks += cpuSeconds(s.pid) - t0;
+        s.cpu += used;
+        s.rounds.push(used);
       }
     }
     await stopChild(bare);
-    const [n, b, r] = servers.map((s) => ({ cpu: (s.cpu / N) * 1e6, wall: (s.wall / N) * 1e6, warm: WARMUP ? (s.warm / WARMUP) * 1e6 : 0 }));
+    const [n, b, r] = servers.map((s) => ({ ticks: (s.ticks / N) * 1e6, cpu: (s.cpu / N) * 1e6, wall: (s.wall / N) * 1e6, warm: WARMUP ? (s.warm / WARMUP) * 1e6 : 0 }));
+    // Each round's ratio (its three batches ran back to back): the median is robust to a round
+    // that a burst of machine load hit unevenly.
+    const perRound = servers[0].rounds.map((x, i) => x / servers[1].rounds[i]).sort((x, y) => x - y);
+    const q = (f) => perRound[Math.min(perRound.length - 1, Math.floor(perRound.length * f))];
     results[name] = { n, b, r };
     console.log(
       `${name.padEnd(10)} 4 KiB: CPU/req nimbus ${n.cpu.toFixed(0)} µs, bare node:http ${b.cpu.toFixed(0)} µs, s3rver ${r.cpu.toFixed(0)} µs | ` +
-        `nimbus/bare ${(n.cpu / b.cpu).toFixed(2)}x (target <= ${targets[name]}x), s3rver/nimbus ${(r.cpu / n.cpu).toFixed(2)}x CPU, ` +
+        `nimbus/bare ${(n.cpu / b.cpu).toFixed(2)}x (per round: median ${median(perRound).toFixed(2)}x, quartiles ${q(0.25).toFixed(2)}-${q(0.75).toFixed(2)}x; target <= ${targets[name]}x), s3rver/nimbus ${(r.cpu / n.cpu).toFixed(2)}x CPU, ` +
         `latency nimbus ${(n.wall / 1000).toFixed(2)} ms vs s3rver ${(r.wall / 1000).toFixed(2)} ms (${N} requests each after ${WARMUP} ` +
-        `to warm up, which cost nimbus ${n.warm.toFixed(0)} µs, bare ${b.warm.toFixed(0)} µs, s3rver ${r.warm.toFixed(0)} µs per request)`,
+        `to warm up, which cost nimbus ${n.warm.toFixed(0)} µs, bare ${b.warm.toFixed(0)} µs, s3rver ${r.warm.toFixed(0)} µs per request); ` +
+        `from /proc/<pid>/stat (10 ms ticks, as before 2026-11-22 session 5): nimbus ${n.ticks.toFixed(0)} µs, bare ${b.ticks.toFixed(0)} µs, ${(n.ticks / b.ticks).toFixed(2)}x`,
     );
   }
 
