@@ -42,6 +42,9 @@ const MESSAGE_INDEXES = `
 /** Seqs reserved per write of the high-water mark (sqs_seq): one extra page every SEQ_BLOCK sends. */
 const SEQ_BLOCK = 1024;
 
+// A migration is history: migration 1 keeps the tables as version 1 made them (AUTOINCREMENT
+// included) even where migration 2 rebuilds them, so that a database at any version reaches
+// the same schema. Do not share text between them.
 export const migrations: readonly Migration[] = [
   (db) => {
     db.exec(`
