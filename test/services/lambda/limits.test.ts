@@ -63,7 +63,8 @@ describe("Lambda worker limits", () => {
     const out = await lambda.send(new InvokeCommand({ FunctionName: "note", InvocationType: "Event", Payload: Buffer.from(JSON.stringify({ dir, v: 7 })) }));
     expect(out.StatusCode).toBe(202);
     expect(out.$metadata.httpStatusCode).toBe(202);
-    await until(() => existsSync(join(dir, "event")));
+    // The function writes the file in one writeFileSync: it can exist before its bytes do.
+    await until(() => existsSync(join(dir, "event")) && readFileSync(join(dir, "event"), "utf8") !== "");
     expect(JSON.parse(readFileSync(join(dir, "event"), "utf8"))).toEqual({ dir, v: 7 });
   });
 

@@ -16,13 +16,12 @@ import { wellFormed } from "../vpc/ids.js";
 import { malformed, notFound, RES } from "../vpc/lookup.js";
 import { allocatePublicIp } from "../vpc/public-ips.js";
 import { elasticOf, releasePoolAddress, setPublicAddress } from "../instances/public-address.js";
-import { KIND, stateOf, type Ec2State, type EniDoc } from "../vpc/store.js";
+import { stateOf, type Ec2State } from "../vpc/store.js";
 import type { Fleet } from "../instances/fleet.js";
 import { fleetOf } from "../instances/registry.js";
 import { markStarted } from "../instances/spot-requests.js";
 import { INSTANCE_KIND, setState, userInitiated, type InstanceDoc, type StateName } from "../instances/store.js";
 import { INSTANCE_FILTERS, liveInstances, needInstances, reservationsOf } from "../instances/view.js";
-import { publicDns } from "./run-instances.js";
 
 const SHUTDOWN = { code: "Client.UserInitiatedShutdown", message: "Client.UserInitiatedShutdown: User initiated shutdown" };
 
@@ -108,11 +107,7 @@ export const StartInstances: Handler<StartInstancesRequest, StartInstancesResult
         // A stopped instance gets a new public IP when it starts, unless an Elastic IP stayed on it.
         const eip = elasticOf(s, d);
         if (eip) setPublicAddress(s, d, eip.PublicIp, eip);
-        else if (mapsPublicIp(s, d)) {
-          d.PublicIpAddress = allocatePublicIp(s, d.InstanceId);
-          d.PublicDnsName = publicDns(s.region, d.PublicIpAddress);
-          setEniPublic(s, d);
-        }
+        else if (mapsPublicIp(s, d)) setPublicAddress(s, d, allocatePublicIp(s, d.InstanceId));
         s.put(INSTANCE_KIND, d.InstanceId, d);
         boot.push(d.InstanceId);
       }
@@ -125,20 +120,6 @@ export const StartInstances: Handler<StartInstancesRequest, StartInstancesResult
 
 function mapsPublicIp(_s: Ec2State, d: InstanceDoc): boolean {
   return d.mapPublicIp === true;
-}
-
-function setEniPublic(s: Ec2State, d: InstanceDoc): void {
-  const eni = s.get<EniDoc>(KIND.eni, d.eniId);
-  const assoc = d.PublicIpAddress ? { IpOwnerId: "amazon", PublicIp: d.PublicIpAddress, PublicDnsName: d.PublicDnsName } : undefined;
-  if (eni) {
-    eni.Association = assoc;
-    s.put(KIND.eni, eni.NetworkInterfaceId, eni);
-  }
-  const nic = d.NetworkInterfaces?.[0];
-  if (nic) {
-    nic.Association = assoc;
-    if (nic.PrivateIpAddresses?.[0]) nic.PrivateIpAddresses[0].Association = assoc;
-  }
 }
 
 export const StopInstances: Handler<StopInstancesRequest, StopInstancesResult> = (input, ctx) => {
