@@ -1,8 +1,8 @@
 // Shared pieces of the EC2 instance tests: whether this machine can run instances (root and
-// namespaces), polling an instance to a state, its console text, and what it may have left
+// namespaces), polling an instance to a state, its console text, ssh into it, and what it may have left
 // behind on the host (processes, cgroups, mounts, links, routes out).
 import { DescribeImagesCommand, DescribeInstancesCommand, GetConsoleOutputCommand, type EC2Client, type Instance } from "@aws-sdk/client-ec2";
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { probeDriver } from "../../../src/core/runtime/select.js";
@@ -96,4 +96,20 @@ export function routeOutProcesses(): string[] {
     }
   }
   return out;
+}
+
+export interface SshResult {
+  status: number | null;
+  out: string;
+  err: string;
+}
+
+/** ssh, run asynchronously (Nimbus runs in the test's process and forwards the connection), never prompting. */
+export function ssh(key: string, target: string, cmd: string, extra: string[] = []): Promise<SshResult> {
+  const args = ["-i", key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", ...extra, target, cmd];
+  return new Promise((resolve) => {
+    execFile("ssh", args, { encoding: "utf8", timeout: 20_000 }, (e, stdout, stderr) => {
+      resolve({ status: e ? (typeof e.code === "number" ? e.code : null) : 0, out: stdout.trim(), err: stderr.trim() });
+    });
+  });
 }

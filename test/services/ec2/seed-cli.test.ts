@@ -2,14 +2,13 @@
 // group opening 22 and 8000, an Ubuntu instance whose user data serves a page with
 // `python3 -m http.server 8000`, then `curl` to its public IP and `ssh -i key.pem ubuntu@...`,
 // and terminate. Needs the namespace driver (root), the aws CLI and openssh (client and server).
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AWS, ok, useClients } from "../../clients/support.js";
 import { freshAccount, startNimbus, type TestNimbus } from "../../support/nimbus.js";
-import { canRunInstances, httpGet, leftovers, waitFor } from "./instance-helpers.js";
+import { canRunInstances, httpGet, leftovers, ssh, waitFor } from "./instance-helpers.js";
 
 const skip =
   canRunInstances() ??
@@ -27,15 +26,6 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 const clients = useClients(() => n.endpoint);
-
-function ssh(key: string, target: string, cmd: string): Promise<{ status: number | null; out: string; err: string }> {
-  const args = ["-i", key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", target, cmd];
-  return new Promise((resolve) => {
-    execFile("ssh", args, { encoding: "utf8", timeout: 20_000 }, (e, stdout, stderr) => {
-      resolve({ status: e ? (typeof e.code === "number" ? e.code : null) : 0, out: stdout.trim(), err: stderr.trim() });
-    });
-  });
-}
 
 describe.skipIf(!!skip)(`the seed session through the aws CLI${skip ? ` (skipped: ${skip})` : ""}`, { timeout: 120_000 }, () => {
   it("create-key-pair, a group opening 22 and 8000, run-instances with user data: curl serves the page, ssh logs in as ubuntu, terminate ends both", async () => {

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
-import { canRunInstances, consoleText, leftovers, ubuntu, waitFor, waitState } from "./instance-helpers.js";
+import { canRunInstances, consoleText, leftovers, ssh, ubuntu, waitFor, waitState, type SshResult } from "./instance-helpers.js";
 
 const skip = canRunInstances() ?? (!existsSync("/usr/sbin/sshd") ? "openssh-server is not installed" : !existsSync("/usr/bin/ssh") ? "the ssh client is not installed" : undefined);
 
@@ -32,18 +32,8 @@ afterAll(async () => {
 const client = (accountId = freshAccount()) => new EC2Client(sdkConfig(n.endpoint, { accountId, region: "us-east-1" }));
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
-/** ssh, run asynchronously: Nimbus runs in this process and forwards the connection. */
-function ssh(key: string, target: string, cmd: string, extra: string[] = []): Promise<{ status: number | null; out: string; err: string }> {
-  const args = ["-i", key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", ...extra, target, cmd];
-  return new Promise((resolve) => {
-    execFile("ssh", args, { encoding: "utf8", timeout: 20_000 }, (e, stdout, stderr) => {
-      resolve({ status: e ? (typeof e.code === "number" ? e.code : null) : 0, out: stdout.trim(), err: stderr.trim() });
-    });
-  });
-}
-
 /** Retries until sshd in the instance answers (it starts beside user data, after two host keys). */
-function sshWhenUp(key: string, target: string, cmd: string): Promise<{ status: number | null; out: string; err: string }> {
+function sshWhenUp(key: string, target: string, cmd: string): Promise<SshResult> {
   return waitFor(async () => {
     const r = await ssh(key, target, cmd);
     return r.status === 0 || /Permission denied/.test(r.err) ? r : undefined;
