@@ -147,15 +147,19 @@ export class BlobStore {
   /** While a sweep runs: ids written by this process, which the sweep must never take. */
   private fresh: Set<string> | undefined;
 
+  /** fsync large blobs and their directories (off for an --ephemeral data directory, see core/state/database.ts). */
+  private readonly durable: boolean;
+
   /** `dataDir` must hold nimbus.db already (openDatabase made it, in WAL mode). */
-  constructor(dataDir: string) {
+  constructor(dataDir: string, opts: { durable?: boolean } = {}) {
+    this.durable = opts.durable ?? true;
     this.dir = join(dataDir, "blobs");
     this.tmp = join(this.dir, "tmp");
     mkdirSync(this.tmp, { recursive: true });
     this.db = new Database(join(dataDir, "nimbus.db"));
     this.db.pragma("busy_timeout = 5000");
     // Durability comes from the caller's fsynced commit on the main connection (see above).
-    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma(this.durable ? "synchronous = NORMAL" : "synchronous = OFF");
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS nimbus_blobs (id TEXT PRIMARY KEY, bytes BLOB NOT NULL);
       CREATE TABLE IF NOT EXISTS nimbus_small_blobs (n INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
@@ -201,7 +205,7 @@ export class BlobStore {
           // Outgrew the database: stream to a file from here on. flush: fsync (thread pool) before close.
           fileId = randomHexPooled(16);
           this.fresh?.add(fileId);
-          out = createWriteStream(join(this.tmp, fileId), { flush: true });
+          out = createWriteStream(join(this.tmp, fileId), { flush: this.durable });
           for (const c of chunks.splice(0)) if (!out.write(c)) await once(out, "drain");
         } else if (!out.write(chunk)) await once(out, "drain");
       }
@@ -224,11 +228,13 @@ export class BlobStore {
       }
       await rename(join(this.tmp, fileId), this.pathOf(fileId));
       // The rename is durable only once its directory is: fsync it before the caller commits.
-      const d = await open(sub, "r");
-      try {
-        await d.sync();
-      } finally {
-        await d.close();
+      if (this.durable) {
+        const d = await open(sub, "r");
+        try {
+          await d.sync();
+        } finally {
+          await d.close();
+        }
       }
       return { id: fileId, size };
     } catch (e) {

@@ -59,9 +59,11 @@ export class Nimbus {
     this.config = config;
     // The credentials table is created with the chassis tables, in one transaction.
     let credentials: PersistentCredentialRegistry | undefined;
-    this.db = openDatabase(config.dataDir, (db) => (credentials = new PersistentCredentialRegistry(db)));
+    // An --ephemeral data directory is removed at exit: its commits skip the fsync (database.ts).
+    const durable = !config.ephemeral;
+    this.db = openDatabase(config.dataDir, (db) => (credentials = new PersistentCredentialRegistry(db)), { durable });
     this.credentials = credentials!;
-    this.blobs = new BlobStore(config.dataDir);
+    this.blobs = new BlobStore(config.dataDir, { durable });
     this.blobs.sweepTemp();
     // Nimbus time survives restarts: an advanced clock stays advanced.
     const offset = Number(getMeta(this.db, "clock.offset") ?? "0");
