@@ -6,7 +6,10 @@
 //   - sleeps until the time the pass answered (at most maxSleepMs of wall time) and wakes
 //     early on every clock advance, so advancing the clock makes what it passed due at once;
 //   - runs a first pass at start, which is how work a previous run left (a restart) resumes;
-//   - can be paused (chaos: a target unreachable) and stopped (Nimbus closing).
+//   - can be paused (chaos: a target unreachable) and stopped (Nimbus closing): stop() waits
+//     for a pass that is running (bounded), and Nimbus.close() stops every worker of its
+//     database (stopWorkers) before it closes that database, so no pass has it closed under it
+//     whether or not the service's own stop hook awaited its workers.
 // Why one primitive: SNS, EventBridge and S3 notifications each grew the same start / stop /
 // kick-with-"again" / timer / onAdvance loop, with small differences nobody meant.
 import type { Db } from "../state/database.js";
@@ -44,16 +47,35 @@ export interface BackgroundWorker {
   kick(): void;
   /** Paused: no pass runs and kicks are ignored until resumed; resuming kicks. */
   pause(paused: boolean): void;
-  stop(): void;
+  /**
+   * No pass starts any more; resolves once the pass that is running (if any) has ended, or
+   * after STOP_WAIT_MS (a pass stuck on something outside, e.g. a hung invoke: its later
+   * database writes then fail as a closed database, which ends it quietly).
+   */
+  stop(): Promise<void>;
 }
 
 const MIN_SLEEP_MS = 10;
+/** Longest stop() waits for a running pass. */
+export const STOP_WAIT_MS = 10_000;
+
+/** The live workers of each database: Nimbus.close() stops them all before closing it. */
+const live = new WeakMap<Db, Set<BackgroundWorker>>();
+
+/** Stops every worker of `db` and waits for their running passes (each bounded by STOP_WAIT_MS). */
+export async function stopWorkers(db: Db): Promise<void> {
+  const set = live.get(db);
+  if (!set) return;
+  await Promise.all([...set].map((w) => w.stop()));
+}
 
 /** Starts a worker for one runtime; its first pass runs on the next tick. */
 export function startWorker<R extends WorkerHost>(rt: R, spec: WorkerSpec<R>): BackgroundWorker {
   const maxSleep = spec.maxSleepMs ?? 5_000;
   let timer: NodeJS.Timeout | undefined;
   let running = false;
+  /** The pass that is running, for stop() to wait on. */
+  let current: Promise<void> | undefined;
   let again = false;
   let stopped = false;
   let paused = false;
@@ -71,7 +93,16 @@ export function startWorker<R extends WorkerHost>(rt: R, spec: WorkerSpec<R>): B
     timer.unref();
   };
 
-  const pass = async (): Promise<void> => {
+  const pass = (): Promise<void> => {
+    const p = passBody();
+    current = p;
+    void p.finally(() => {
+      if (current === p) current = undefined;
+    });
+    return p;
+  };
+
+  const passBody = async (): Promise<void> => {
     timer = undefined;
     immediate = false;
     if (stopped || paused) return;
@@ -138,11 +169,19 @@ export function startWorker<R extends WorkerHost>(rt: R, spec: WorkerSpec<R>): B
     stop() {
       stopped = true;
       unsubscribe();
+      live.get(rt.db)?.delete(worker);
       if (timer) clearTimeout(timer);
       timer = undefined;
       immediate = false;
+      const p = current;
+      if (!p) return Promise.resolve();
+      let bound: NodeJS.Timeout | undefined;
+      return Promise.race([p, new Promise<void>((res) => (bound = setTimeout(res, STOP_WAIT_MS)).unref())]).finally(() => clearTimeout(bound));
     },
   };
+  let set = live.get(rt.db);
+  if (!set) live.set(rt.db, (set = new Set()));
+  set.add(worker);
   kick();
   return worker;
 }
@@ -151,8 +190,8 @@ export function startWorker<R extends WorkerHost>(rt: R, spec: WorkerSpec<R>): B
 export interface WorkerSet<R extends WorkerHost> {
   /** Starts the worker of rt's database (once; a second start returns the running one). */
   start(rt: R): BackgroundWorker;
-  /** Stops the worker of `db`, or every one (the stop hook without a runtime). */
-  stop(db?: Db): void;
+  /** Stops the worker of `db`, or every one (the stop hook without a runtime); resolves when their passes have ended. */
+  stop(db?: Db): Promise<void>;
   get(db: Db): BackgroundWorker | undefined;
   kick(db: Db): void;
 }
@@ -166,11 +205,13 @@ export function workerPerDatabase<R extends WorkerHost>(spec: WorkerSpec<R>): Wo
       return w;
     },
     stop(db) {
+      const waits: Array<Promise<void>> = [];
       for (const [key, w] of [...workers]) {
         if (db && key !== db) continue;
-        w.stop();
+        waits.push(w.stop());
         workers.delete(key);
       }
+      return Promise.all(waits).then(() => undefined);
     },
     get: (db) => workers.get(db),
     kick: (db) => workers.get(db)?.kick(),

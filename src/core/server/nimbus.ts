@@ -7,6 +7,7 @@ import { rmSync } from "node:fs";
 import { resolveConfig, type ConfigInput, type NimbusConfig } from "../../config/config.js";
 import { NimbusError } from "../errors.js";
 import { Clock } from "../clock/clock.js";
+import { stopWorkers } from "../clock/background-worker.js";
 import { EventBus } from "../events/bus.js";
 import { openDatabase, migrate, migrated, getMeta, setMeta, inTransaction, type Db } from "../state/database.js";
 import { DocStore } from "../state/doc-store.js";
@@ -225,6 +226,9 @@ export class Nimbus {
       });
     }
     for (const def of this.services.values()) await def.stop?.(this.runtimeFor(def.name));
+    // Background passes still running (a stop hook that did not wait for its workers) end
+    // before the database closes under them.
+    await stopWorkers(this.db);
     // A clean shutdown lets the next start skip the orphan sweep, unless this run's sweep was cut short.
     const sweep = await this.blobSweep;
     await this.blobs.drain();
