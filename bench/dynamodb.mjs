@@ -1,7 +1,12 @@
 // DynamoDB figures, one run, same machine, same SDK client:
 // - server CPU per PutItem and GetItem: Nimbus vs a bare node:http server answering Nimbus's
-//   own bytes (bench/baseline-server.mjs) vs dynalite (npm), in alternating batches so that all
-//   three see the same machine noise; CPU read from /proc;
+//   own bytes (bench/baseline-server.mjs) vs dynalite (npm), in small batches alternated
+//   between them (the order rotating each round) so that all see the same machine noise; CPU
+//   per batch from every thread's scheduler time (lib.mjs cpuSecondsPrecise); the figure is the
+//   median over rounds of nimbus/bare in that round (the ratio of sums is printed beside it).
+//   PutItem is measured on two Nimbus processes in the same rounds: --ephemeral (commits skip
+//   the fsync: the data dir is removed at exit) is the pipeline's own cost; a --data-dir one
+//   fsyncs every acknowledged write, and the line beside it shows that durability floor;
 // - server CPU per Query returning a 1,000-item partition: Nimbus vs dynalite;
 // - the 891 Titanic rows (../shared/data/titanic.csv) written with BatchWriteItem (25 per call)
 //   through the SDK, wall time end to end.
@@ -23,7 +28,7 @@ import {
   PutItemCommand,
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
-import { cpuSeconds, freePort, median, rawAnswer, spawnServer, sleep } from "./lib.mjs";
+import { cpuSeconds, cpuSecondsPrecise, freePort, median, rawAnswer, spawnServer, sleep } from "./lib.mjs";
 
 process.emitWarning = () => {};
 const N = Number(process.argv[2] ?? 2000);
@@ -31,7 +36,7 @@ const N = Number(process.argv[2] ?? 2000);
 // falls by about half over its first ~4,000 requests, a bare server's over its first few
 // hundred): the figures are for warm servers, and the warm-up's own cost is printed beside them.
 const WARMUP = Number(process.env.WARMUP ?? 4000);
-const BATCH = 100;
+const BATCH = Number(process.env.BATCH ?? 50);
 const HERE = dirname(fileURLToPath(import.meta.url));
 const TITANIC = resolve(HERE, "../../shared/data/titanic.csv");
 const base = { region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" }, maxAttempts: 1 };
@@ -40,14 +45,17 @@ const client = (endpoint) => new DynamoDBClient({ ...base, endpoint });
 // NIMBUS_ENTRY runs another build of the entry point (a private bundle while others rebuild dist/);
 // NIMBUS_NODE_ARGS adds node flags (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 const nodeArgs = process.env.NIMBUS_NODE_ARGS ? process.env.NIMBUS_NODE_ARGS.split(" ") : [];
-const { child: nimbus, url } = await spawnServer([...nodeArgs, process.env.NIMBUS_ENTRY ?? "bin/nimbus.js", "start", "--port", "0", "--ephemeral"], /ready on (http:\/\/[^\s]+)/);
+const entry = process.env.NIMBUS_ENTRY ?? "bin/nimbus.js";
+const { child: nimbus, url } = await spawnServer([...nodeArgs, entry, "start", "--port", "0", "--ephemeral"], /ready on (http:\/\/[^\s]+)/);
+const durableDir = mkdtempSync(join(tmpdir(), "nimbus-bench-durable-"));
+const { child: durable, url: durableUrl } = await spawnServer([entry, "start", "--port", "0", "--data-dir", durableDir], /ready on (http:\/\/[^\s]+)/);
 const dynPort = await freePort();
 const dynaliteCli = resolve(dirname(createRequire(import.meta.url).resolve("dynalite")), "cli.js");
 const { child: dynalite, url: dynUrl } = await spawnServer(
   [dynaliteCli, "--port", String(dynPort), "--host", "127.0.0.1", "--createTableMs", "1"],
   /listening at: (http:\/\/[^\s]+)/,
 );
-const children = [nimbus, dynalite];
+const children = [nimbus, durable, dynalite];
 
 async function createTable(c, TableName, range) {
   const KeySchema = [{ AttributeName: "pk", KeyType: "HASH" }];
@@ -61,13 +69,6 @@ async function createTable(c, TableName, range) {
     if ((await c.send(new DescribeTableCommand({ TableName }))).Table.TableStatus === "ACTIVE") return;
     await sleep(20);
   }
-}
-
-/** User and system CPU seconds of a process (system: mostly the kernel's side of fsync and sockets). */
-function cpuParts(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return [Number(f[11]) / 100, Number(f[12]) / 100];
 }
 
 /**
@@ -96,26 +97,37 @@ function commitFloor() {
   };
 }
 
-/** CPU per request (user, system) of each target, in alternating batches of the same op. */
+/**
+ * CPU per request of each target: WARMUP requests each first (not counted), then rounds of BATCH
+ * requests per target, the order rotating each round. A target's op(client, i) runs request i;
+ * its CPU is read from its process (`pid`), or from this process for the in-process floor.
+ * Answers, per target, the per-round CPU per request (seconds) and the warm-up's cost.
+ */
 async function alternate(targets, op, n) {
   const run = (t, i) => (t.op ?? op)(t.client, i);
-  const w0 = targets.map((t) => cpuParts(t.pid));
+  const cpuOf = (t) => (t.pid === process.pid ? selfCpuSeconds() : cpuSecondsPrecise(t.pid));
+  const w0 = targets.map(cpuOf);
   for (let i = 0; i < WARMUP; i++) for (const t of targets) await run(t, i);
-  const warm = targets.map((t, j) => (cpuParts(t.pid)[0] + cpuParts(t.pid)[1] - w0[j][0] - w0[j][1]) / WARMUP);
-  const cpu = targets.map(() => [0, 0]);
+  const warmUp = targets.map((t, j) => (cpuOf(t) - w0[j]) / WARMUP);
+  const rounds = targets.map(() => []);
   let k = WARMUP;
-  for (let done = 0; done < n; done += BATCH) {
-    for (const [j, t] of targets.entries()) {
-      const [u0, s0] = cpuParts(t.pid);
+  for (let r = 0; r * BATCH < n; r++, k += BATCH) {
+    for (let j = 0; j < targets.length; j++) {
+      const t = targets[(r + j) % targets.length];
+      const c0 = cpuOf(t);
       for (let i = 0; i < BATCH; i++) await run(t, k + i);
-      const [u1, s1] = cpuParts(t.pid);
-      cpu[j][0] += u1 - u0;
-      cpu[j][1] += s1 - s0;
+      rounds[targets.indexOf(t)].push((cpuOf(t) - c0) / BATCH);
     }
-    k += BATCH;
   }
-  return cpu.map(([u, s], j) => ({ total: (u + s) / n, user: u / n, sys: s / n, warmUp: warm[j] }));
+  return rounds.map((cpu, j) => ({ rounds: cpu, mean: cpu.reduce((x, y) => x + y, 0) / cpu.length, warmUp: warmUp[j] }));
 }
+
+const selfCpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+/** The median over rounds of a/b in the same round. */
+const pairRatio = (a, b) => median(a.rounds.map((c, i) => c / b.rounds[i]));
 
 const us = (s) => `${(s * 1e6).toFixed(0).padStart(5)} µs`;
 const results = [];
@@ -123,11 +135,13 @@ const results = [];
 try {
   const nc = client(url);
   const dc = client(dynUrl);
+  const durc = client(durableUrl);
   for (const c of [nc, dc]) {
     await createTable(c, "bench", false);
     await createTable(c, "part", true);
     await createTable(c, "titanic", false);
   }
+  await createTable(durc, "bench", false);
   const item = (i) => ({ pk: { N: String(i % 1000) }, name: { S: `passenger ${i}` }, age: { N: "29.5" }, tags: { SS: ["a", "b"] }, info: { M: { cabin: { S: "C85" } } } });
   const put = (c, i) => c.send(new PutItemCommand({ TableName: "bench", Item: item(i) }));
   const get = (c, i) => c.send(new GetItemCommand({ TableName: "bench", Key: { pk: { N: String(i % 1000) } } }));
@@ -153,26 +167,34 @@ try {
     children.push(bare);
     const bc = client(bareUrl);
     await op(bc, 0);
+    const writes = label === "PutItem";
     const targets = [
-      { client: nc, pid: nimbus.pid },
-      { client: bc, pid: bare.pid },
-      { client: dc, pid: dynalite.pid },
+      { name: "nimbus", client: nc, pid: nimbus.pid },
+      { name: "bare", client: bc, pid: bare.pid },
+      { name: "dynalite", client: dc, pid: dynalite.pid },
     ];
-    const floor = label === "PutItem" ? commitFloor() : undefined;
-    if (floor) targets.push(floor);
-    const [n, b, d, f] = await alternate(targets, op, N);
+    // Writes: the same build on a data dir (every commit fsynced) and a bare fsynced commit.
+    const floor = writes ? commitFloor() : undefined;
+    if (writes) targets.push({ name: "durable", client: durc, pid: durable.pid }, { name: "floor", ...floor });
+    const m = Object.fromEntries((await alternate(targets, op, N)).map((r, j) => [targets[j].name, r]));
     floor?.close();
     bare.kill();
-    const vsBare = n.total / b.total;
-    const vsDyn = d.total / n.total;
+    const { nimbus: n, bare: b, dynalite: d } = m;
+    const vsBare = pairRatio(n, b);
+    const vsDyn = pairRatio(d, n);
     results.push(vsBare <= 2 && vsDyn >= 2);
     console.log(
-      `${label.padEnd(8)} nimbus ${us(n.total)} CPU/req (user ${us(n.user)}, sys ${us(n.sys)}), bare node:http ${us(b.total)}, dynalite ${us(d.total)}${f ? `, one fsynced commit ${us(f.total)}` : ""}  (${answer.body.length}-byte answers, ${N} requests after ${WARMUP} to warm up, which cost nimbus ${us(n.warmUp)}, bare ${us(b.warmUp)}, dynalite ${us(d.warmUp)} per request)`,
+      `${label.padEnd(8)} nimbus ${us(n.mean)} CPU/req, bare node:http ${us(b.mean)}, dynalite ${us(d.mean)}  (${answer.body.length}-byte answers, ${N} requests in rounds of ${BATCH} after ${WARMUP} to warm up, which cost nimbus ${us(n.warmUp)}, bare ${us(b.warmUp)}, dynalite ${us(d.warmUp)} per request)`,
     );
     console.log(
-      `         nimbus/bare ${vsBare.toFixed(2)}x (target <= 2x), dynalite/nimbus ${vsDyn.toFixed(2)}x (target >= 2x), dynalite/bare ${(d.total / b.total).toFixed(2)}x` +
-        (f ? `, (bare + commit)/bare ${((b.total + f.total) / b.total).toFixed(2)}x, nimbus - bare - commit ${us(n.total - b.total - f.total)}` : `, nimbus - bare ${us(n.total - b.total)}`),
+      `         nimbus/bare ${vsBare.toFixed(2)}x (target <= 2x; median of ${n.rounds.length} rounds, ratio of sums ${(n.mean / b.mean).toFixed(2)}x), dynalite/nimbus ${vsDyn.toFixed(2)}x (target >= 2x), dynalite/bare ${pairRatio(d, b).toFixed(2)}x, nimbus - bare ${us(n.mean - b.mean)}`,
     );
+    if (writes) {
+      const { durable: du, floor: f } = m;
+      console.log(
+        `         with a data dir (every commit fsynced): ${us(du.mean)} CPU/req, durable/bare ${pairRatio(du, b).toFixed(2)}x (ratio of sums ${(du.mean / b.mean).toFixed(2)}x); one fsynced commit in a tight loop ${us(f.mean)}, (bare + commit)/bare ${((b.mean + f.mean) / b.mean).toFixed(2)}x; data dir minus ephemeral ${us(du.mean - n.mean)}`,
+      );
+    }
   }
 
   // A 1,000-item partition, read with one Query (each item ~100 bytes, well under 1 MB).
@@ -213,6 +235,7 @@ try {
   console.log(results.every(Boolean) ? "all DynamoDB targets met" : "some DynamoDB targets missed");
 } finally {
   for (const c of children) c.kill("SIGTERM");
+  setTimeout(() => rmSync(durableDir, { recursive: true, force: true }), 500);
 }
 
 async function titanic(nc, dc) {
