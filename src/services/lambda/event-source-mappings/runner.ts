@@ -13,7 +13,8 @@ const KIND = "event-source-mapping";
 export interface Poller {
   readonly account: string;
   readonly region: string;
-  stop(release: boolean): void;
+  /** Resolves once a pass that was running has ended. */
+  stop(release: boolean): void | Promise<void>;
   wake?(): void;
 }
 
@@ -96,30 +97,35 @@ export class MappingRunner {
     return StreamPoller.ends(ctx.client, streamArn);
   }
 
-  close(): void {
+  /** Stops every poller; resolves once their running passes have ended. */
+  close(): Promise<void> {
     this.closed = true;
     this.offReset();
-    for (const p of this.pollers.values()) p.stop(false);
+    const waits = [...this.pollers.values()].map((p) => p.stop(false));
     this.pollers.clear();
     this.streams.clear();
     this.subscription();
+    return Promise.all(waits).then(() => undefined);
   }
 }
 
 const runners = new Map<Db, MappingRunner>();
 
 export function startMappings(rt: ServiceRuntime): void {
-  runners.get(rt.db)?.close();
+  void runners.get(rt.db)?.close();
   const r = new MappingRunner(rt);
   runners.set(rt.db, r);
   r.start();
 }
 
-export function stopMappings(db?: Db): void {
+/** Stops the runners (of `db`, or all); resolves once their pollers' passes have ended. */
+export function stopMappings(db?: Db): Promise<void> {
+  const waits: Array<Promise<void>> = [];
   for (const [key, r] of runners) if (!db || key === db) {
-    r.close();
+    waits.push(r.close());
     runners.delete(key);
   }
+  return Promise.all(waits).then(() => undefined);
 }
 
 export function runnerFor(db: Db): MappingRunner {

@@ -11,6 +11,11 @@
 //    retry each half; a batch given up on goes to the OnFailure destination (SQS or SNS) as
 //    AWS's invocation record, and the shard moves on;
 // 5. advance the checkpoint past the batch.
+// An error that is not the function's (the stream read failing, the invoke refused before the
+// function ran: throttled, function missing or not ready) is not a function error: as AWS
+// documents ("before invocation"), it counts toward no retry quota and never bisects; the pass
+// ends with the checkpoint where it was and the worker's next pass (after a backoff) reads the
+// same records again, in order. Only MaximumRecordAgeInSeconds can give such records up.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startWorker, type BackgroundWorker } from "../../../core/clock/background-worker.js";
@@ -22,6 +27,11 @@ import { matchesAny, parseFilters } from "./event-filter.js";
 type StreamRecord = Record<string, unknown> & { dynamodb?: Record<string, unknown> & { SequenceNumber?: string; ApproximateCreationDateTime?: unknown } };
 
 const READ_LIMIT = 1000;
+/** Backoff of the passes after a transient error: doubling from 100 ms, at most 5 s. */
+const RETRY_MAX_MS = 5_000;
+
+/** An error before the function ran (or reading the stream): retried on the next pass. */
+class TransientError extends Error {}
 
 function seconds(v: unknown): number {
   if (v instanceof Date) return v.getTime() / 1000;
@@ -51,6 +61,8 @@ export class StreamPoller implements Poller {
    * was stopped). A clock advance also runs one; it finds nothing new unless a wake was missed.
    */
   private readonly worker: BackgroundWorker;
+  /** Transient errors in a row, for the next pass's backoff. */
+  private failures = 0;
 
   constructor(
     private readonly runner: MappingRunner,
@@ -84,8 +96,9 @@ export class StreamPoller implements Poller {
     return out;
   }
 
-  stop(): void {
-    this.worker.stop();
+  /** Resolves once a running pass has ended (bounded, see the background worker). */
+  stop(): Promise<void> {
+    return this.worker.stop();
   }
 
   /** Runs the poller soon, or once more after the current pass. */
@@ -97,15 +110,31 @@ export class StreamPoller implements Poller {
     return this.runner.rt.client.call<O>(service, op, input, { accountId: this.account, region: this.region });
   }
 
-  /** One pass: every shard read up to its end. Nothing is due later: a record event wakes it. */
-  private async drain(): Promise<undefined> {
+  /**
+   * One pass: every shard read up to its end. Nothing is due later (a record event wakes it)
+   * unless something failed that was not the function's: then the next pass is due after a
+   * backoff and starts again from the checkpoints, so nothing is skipped or reordered.
+   */
+  private async drain(): Promise<number | undefined> {
     try {
       const d = await this.call<{ StreamDescription?: { Shards?: Array<{ ShardId: string }> } }>("dynamodb-streams", "DescribeStream", { StreamArn: this.streamArn });
       for (const s of d.StreamDescription?.Shards ?? []) while (!this.stopped && (await this.step(s.ShardId)));
+      this.failures = 0;
+      return undefined;
     } catch {
-      // Stream gone, or Nimbus closing: the next record event (or restart) tries again.
+      // The stream unreadable for now, an invoke refused, or Nimbus closing (no more passes then).
+      if (this.stopped) return undefined;
+      this.failures++;
+      return this.runner.rt.clock.now() + Math.min(100 * 2 ** this.failures, RETRY_MAX_MS);
     }
-    return undefined;
+  }
+
+  /** Moves a shard's checkpoint to `seq` (records up to it are done with). */
+  private advance(shardId: string, seq: string, result: string): void {
+    this.runner.save(this.doc.account, this.doc.region, this.doc.config.UUID!, (doc) => {
+      doc.checkpoints = { ...doc.checkpoints, [shardId]: seq };
+      doc.config.LastProcessingResult = result;
+    });
   }
 
   private checkpoint(shardId: string): string | undefined {
@@ -134,10 +163,7 @@ export class StreamPoller implements Poller {
     if (events.length > 0) result = (await this.deliver(events, shardId)) ? "OK" : "PROBLEM: Function call failed";
     if (this.stopped) return false;
     // 5. Advance the checkpoint.
-    this.runner.save(this.doc.account, this.doc.region, c.UUID!, (doc) => {
-      doc.checkpoints = { ...doc.checkpoints, [shardId]: last };
-      doc.config.LastProcessingResult = result;
-    });
+    this.advance(shardId, last, result);
     return true;
   }
 
@@ -171,24 +197,38 @@ export class StreamPoller implements Poller {
     for (;;) {
       attempts++;
       let error: string | undefined;
+      const oldest = Math.min(...events.map((e) => (e.dynamodb as { ApproximateCreationDateTime: number }).ApproximateCreationDateTime * 1000));
+      const tooOld = (): boolean => maxAgeMs > 0 && this.runner.rt.clock.now() - oldest > maxAgeMs;
       try {
         const out = await this.call<{ FunctionError?: string }>("lambda", "Invoke", { FunctionName: c.FunctionArn, InvocationType: "RequestResponse", Payload: Buffer.from(JSON.stringify({ Records: events })) });
         error = out.FunctionError;
       } catch (e) {
-        error = (e as { code?: string }).code ?? "ServiceException";
+        // Refused before the function ran: not a function error (see the top of the file).
+        if (this.stopped) return false;
+        const code = (e as { code?: string }).code ?? "ServiceException";
+        if (tooOld()) {
+          await this.onFailure(events, shardId, "RecordAgeExceeded", attempts - 1, code);
+          return false;
+        }
+        this.runner.save(this.doc.account, this.doc.region, c.UUID!, (doc) => (doc.config.LastProcessingResult = "PROBLEM: Function call failed"));
+        throw new TransientError(code);
       }
       if (error === undefined) return true;
       if (this.stopped) return false;
       if (c.BisectBatchOnFunctionError && events.length > 1) {
         const mid = Math.ceil(events.length / 2);
-        const a = await this.deliver(events.slice(0, mid), shardId);
+        const first = events.slice(0, mid);
+        const a = await this.deliver(first, shardId);
+        if (this.stopped) return false;
+        // The first half is done with (processed or given up on): a transient error in the
+        // second makes the next pass start after it rather than deliver it again.
+        this.advance(shardId, (first[first.length - 1].dynamodb as { SequenceNumber: string }).SequenceNumber, a ? "OK" : "PROBLEM: Function call failed");
         const b = await this.deliver(events.slice(mid), shardId);
         return a && b;
       }
-      const oldest = Math.min(...events.map((e) => (e.dynamodb as { ApproximateCreationDateTime: number }).ApproximateCreationDateTime * 1000));
-      const tooOld = maxAgeMs > 0 && this.runner.rt.clock.now() - oldest > maxAgeMs;
-      if (tooOld || (maxRetries !== -1 && attempts > maxRetries)) {
-        await this.onFailure(events, shardId, tooOld ? "RecordAgeExceeded" : "RetryAttemptsExhausted", attempts, error);
+      const old = tooOld();
+      if (old || (maxRetries !== -1 && attempts > maxRetries)) {
+        await this.onFailure(events, shardId, old ? "RecordAgeExceeded" : "RetryAttemptsExhausted", attempts, error);
         return false;
       }
       await sleep(Math.min(100 * 2 ** attempts, 10_000), undefined, { ref: false });
