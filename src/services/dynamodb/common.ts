@@ -28,10 +28,12 @@ export function validateTableName(name: string): void {
 /** The table a request names; ResourceNotFoundException in AWS's words otherwise. */
 export function resolveTable(ctx: RequestContext, nameOrArn: string | undefined): TableRecord {
   const name = tableNameOf(nameOrArn ?? "");
-  validateTableName(name);
+  // A table that exists has a valid name (CreateTable checked it): the name's checks, which
+  // come first on AWS, are needed only when the lookup finds nothing.
   const t = ddb(ctx).table(ctx.accountId, ctx.region, name);
-  if (!t) throw new AwsError("ResourceNotFoundException", `Requested resource not found: Table: ${name} not found`);
-  return t;
+  if (t) return t;
+  validateTableName(name);
+  throw new AwsError("ResourceNotFoundException", `Requested resource not found: Table: ${name} not found`);
 }
 
 export function tableDescription(t: TableRecord, status = "ACTIVE"): Record<string, unknown> {

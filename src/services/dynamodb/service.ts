@@ -76,6 +76,8 @@ export const dynamodb = defineService({
   // Stream records are announced on the event bus with Nimbus time; the TTL sweeper follows the clock.
   start(rt: ServiceRuntime) {
     const store = dynamoStore(rt.db);
+    // Tables a crash left with counts behind their items (store.ts, "item counts").
+    store.recountDirty();
     store.events = rt.events;
     store.clock = rt.clock;
     sweepers.set(rt.db, startSweeper(rt));
@@ -86,6 +88,7 @@ export const dynamodb = defineService({
     replicators.delete(rt.db);
     sweepers.get(rt.db)?.();
     sweepers.delete(rt.db);
+    dynamoStore(rt.db).flushCounts();
   },
   reset(rt: ServiceRuntime) {
     dynamoStore(rt.db).reset();

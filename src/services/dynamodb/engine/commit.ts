@@ -30,6 +30,22 @@ interface CommitState {
 
 const states = new WeakMap<Db, CommitState>();
 
+/**
+ * How a database's transactions are run: the DynamoDB store registers its own (store.ts tx(),
+ * which also keeps the in-memory item counts in step with commits and rollbacks); anything else
+ * runs through core's inTransaction.
+ */
+const runners = new WeakMap<Db, <R>(fn: () => R) => R>();
+
+export function useTransactionRunner(db: Db, run: <R>(fn: () => R) => R): void {
+  runners.set(db, run);
+}
+
+function runIn<R>(db: Db, fn: () => R): R {
+  const run = runners.get(db);
+  return run ? run(fn) : inTransaction(db, fn);
+}
+
 /** How the writes of a database were committed (for tests and benches: lone vs grouped). */
 export const commitCounts = { direct: 0, groups: 0, grouped: 0 };
 
@@ -46,7 +62,7 @@ export function groupCommit<R>(db: Db, fn: () => R): Promise<R> {
     setImmediate(endTurn, s);
     commitCounts.direct++;
     try {
-      return Promise.resolve(inTransaction(db, fn));
+      return Promise.resolve(runIn(db, fn));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -74,7 +90,7 @@ function flush(db: Db, s: CommitState): void {
   if (q.length === 1) {
     const job = q[0];
     try {
-      job.resolve(inTransaction(db, job.fn));
+      job.resolve(runIn(db, job.fn));
     } catch (e) {
       job.reject(e);
     }
@@ -82,10 +98,10 @@ function flush(db: Db, s: CommitState): void {
   }
   const outcomes: Array<{ ok: boolean; v: unknown }> = [];
   try {
-    inTransaction(db, () => {
+    runIn(db, () => {
       for (const job of q) {
         try {
-          outcomes.push({ ok: true, v: inTransaction(db, job.fn) });
+          outcomes.push({ ok: true, v: runIn(db, job.fn) });
         } catch (e) {
           outcomes.push({ ok: false, v: e });
         }

@@ -53,14 +53,12 @@ export async function BatchWriteItem(input: BatchWriteItemInput, ctx: RequestCon
   }
   // 2. Apply them in one transaction.
   const tally = new CapacityTally(input.ReturnConsumedCapacity);
-  await groupCommit(ctx.db, () =>
-    ddb(ctx).summingCounts(() => {
-      for (const { table, w, put } of writes) {
-        const r = w.run(ctx);
-        tally.add(table, "write", put ? writeUnits(r.newSize) : writeUnits(r.oldSize));
-      }
-    }),
-  );
+  await groupCommit(ctx.db, () => {
+    for (const { table, w, put } of writes) {
+      const r = w.run(ctx);
+      tally.add(table, "write", put ? writeUnits(r.newSize) : writeUnits(r.oldSize));
+    }
+  });
   const cap = tally.list();
   return { UnprocessedItems: {}, ...(cap ? { ConsumedCapacity: cap } : {}) };
 }

@@ -127,7 +127,7 @@ async function transactWrite(input: TransactWriteItemsInput, ctx: RequestContext
     seen.add(id);
     runs.push(run);
   }
-  await groupCommit(ctx.db, () => ddb(ctx).summingCounts(() => {
+  await groupCommit(ctx.db, () => {
     const reasons: Reason[] = [];
     let failed = false;
     for (const run of runs) {
@@ -145,7 +145,7 @@ async function transactWrite(input: TransactWriteItemsInput, ctx: RequestContext
     }
     // Throwing rolls back every write made above.
     if (failed) throw transactionCanceled(reasons);
-  }));
+  });
   const cap = tally.list();
   return cap ? { ConsumedCapacity: cap } : {};
 }
