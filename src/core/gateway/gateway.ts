@@ -17,9 +17,17 @@ import { loadedBytes } from "../blobs/blob-store.js";
 import { validateInput } from "../protocols/shared/validate.js";
 import { PROTOCOLS } from "../protocols/registry.js";
 import type { Nimbus } from "../server/nimbus.js";
-import type { RawHttpHook, RawHttpRuntime, RequestContext, ServiceEntry } from "../service.js";
+import type { Principal, RawHttpHook, RawHttpRuntime, RequestContext, ServiceEntry } from "../service.js";
+import type { Clock } from "../clock/clock.js";
+import type { EventBus } from "../events/bus.js";
+import type { Db } from "../state/database.js";
+import type { DocStore } from "../state/doc-store.js";
+import type { BlobStore } from "../blobs/blob-store.js";
+import type { InProcessClient } from "../client/in-process.js";
+import type { AuthorizeInfo } from "../iam/authorize.js";
 
 const EMPTY = Buffer.alloc(0);
+const NO_QUERY = new Map<string, string>();
 
 type RawClaim = { service: string; hook: RawHttpHook };
 
@@ -96,7 +104,8 @@ export class Gateway {
       }
 
       const query = parseQuery(rawQuery);
-      const queryMap = new Map(query);
+      // Most requests outside S3 have no query string: one shared empty map (nothing writes to it).
+      const queryMap = query.length === 0 ? NO_QUERY : new Map(query);
 
       // 2. Routing: which service, protocol and operation. Cheap auth parse first: the SigV4
       //    scope names the service for query and REST requests.
@@ -121,7 +130,9 @@ export class Gateway {
       //    compression of the request. Query requests name the operation in the form body.
       const chunks = who?.chunkVerifier;
       const decoded = decodeRequestBody(headers, req, {
-        ...(chunks ? { verifyChunkHash: (h: string, sig: string) => chunks.verifyHash(h, sig), verifyTrailer: (t: string, sig: string) => chunks.verifyTrailer(t, sig) } : {}),
+        // Always the same members (undefined when unused): a conditional spread cost a copy per request.
+        verifyChunkHash: chunks ? (h: string, sig: string) => chunks.verifyHash(h, sig) : undefined,
+        verifyTrailer: chunks ? (t: string, sig: string) => chunks.verifyTrailer(t, sig) : undefined,
         decompress: routed.kind === "query" || routed.service !== "s3",
         verifyPayloadHash: (routed.kind === "operation" && routed.service === "s3") || who === undefined || who.verified,
         // A body read whole is hashed once as a buffer, not through a stream stage.
@@ -176,41 +187,25 @@ export class Gateway {
 
       // 6. Authorize (core/iam/authorize.ts): IAM principals against their policies and the
       //    resource's policy; roots only where a resource policy could deny them.
-      this.nimbus.authorizer.authorize(who.principal, model, opName, input, {
-        region,
-        protocol: protocolId,
-        headers,
-        // Read only by a policy condition on aws:SourceIp; asking the socket costs a getpeername call.
-        get sourceIp() {
-          return req.socket.remoteAddress;
-        },
-      });
+      this.nimbus.authorizer.authorize(who.principal, model, opName, input, new GatewayAuthorizeInfo(region, protocolId, headers, req));
 
       // 7. The handler.
       const handler = service?.handlers[opName];
       if (!handler) throw notImplemented(model.service, opName);
-      const ctx: RequestContext = {
+      const ctx = new GatewayContext(
         requestId,
         startedAt,
-        clock: this.nimbus.clock,
-        service: model.service,
-        operation: opName,
-        protocol: protocolId,
+        this.nimbus,
+        model.service,
+        opName,
+        protocolId,
         region,
-        accountId: who.principal.accountId,
-        principal: who.principal,
-        store: this.nimbus.storeFor(model.service, who.principal.accountId, region, model.global === true),
-        db: this.nimbus.db,
-        blobs: this.nimbus.blobs,
-        events: this.nimbus.events,
-        client: this.nimbus.client,
-        endpoint: `http://${headers.host ?? `${this.nimbus.config.host}:${this.nimbus.port}`}`,
+        who.principal,
+        this.nimbus.storeFor(model.service, who.principal.accountId, region, model.global === true),
+        `http://${headers.host ?? `${this.nimbus.config.host}:${this.nimbus.port}`}`,
         headers,
-        // Made on first use: only long polls need it, and an AbortController per request is not free.
-        get signal() {
-          return abortOnClose(res);
-        },
-      };
+        res,
+      );
       const output = await handler(input, ctx);
 
       // 8. Serialize in the protocol of the request.
@@ -225,6 +220,62 @@ export class Gateway {
       // 9. Finalizers: request log.
       this.nimbus.logRequest(req.method ?? "GET", url, res.statusCode, opName, startedAt);
     }
+  }
+}
+
+/**
+ * What the authorize step is told about a request. A class, not an object literal: a literal
+ * with a getter is built through the runtime on every request (V8 has no fast path for
+ * accessors in literals), a class keeps the getter on its prototype.
+ */
+class GatewayAuthorizeInfo implements AuthorizeInfo {
+  constructor(
+    readonly region: string,
+    readonly protocol: ProtocolId,
+    readonly headers: Record<string, string>,
+    private readonly req: IncomingMessage,
+  ) {}
+
+  /** Read only by a policy condition on aws:SourceIp; asking the socket costs a getpeername call. */
+  get sourceIp(): string | undefined {
+    return this.req.socket.remoteAddress;
+  }
+}
+
+/** A handler's RequestContext; a class for the same reason as GatewayAuthorizeInfo (its `signal` is a getter). */
+class GatewayContext implements RequestContext {
+  readonly clock: Clock;
+  readonly accountId: string;
+  readonly db: Db;
+  readonly blobs: BlobStore;
+  readonly events: EventBus;
+  readonly client: InProcessClient;
+
+  constructor(
+    readonly requestId: string,
+    readonly startedAt: bigint,
+    nimbus: Nimbus,
+    readonly service: string,
+    readonly operation: string,
+    readonly protocol: ProtocolId,
+    readonly region: string,
+    readonly principal: Principal,
+    readonly store: DocStore,
+    readonly endpoint: string,
+    readonly headers: Record<string, string>,
+    private readonly res: ServerResponse,
+  ) {
+    this.clock = nimbus.clock;
+    this.accountId = principal.accountId;
+    this.db = nimbus.db;
+    this.blobs = nimbus.blobs;
+    this.events = nimbus.events;
+    this.client = nimbus.client;
+  }
+
+  /** Made on first use: only long polls need it, and an AbortController per request is not free. */
+  get signal(): AbortSignal {
+    return abortOnClose(this.res);
   }
 }
 
@@ -244,6 +295,14 @@ function abortOnClose(res: ServerResponse): AbortSignal {
 }
 
 function lowerHeaders(req: IncomingMessage): Record<string, string> {
+  // node:http has built req.headers already (its server reads req.headers.expect on every
+  // request), with lower-cased names. It differs from what Nimbus needs only where a name
+  // repeats (node drops some repeats and joins others with ", ", SigV4 joins with ",") and
+  // for set-cookie (always an array): without those it is used as it is, not copied.
+  const nodeHeaders = req.headers;
+  let names = 0;
+  for (const _ in nodeHeaders) names++;
+  if (names * 2 === req.rawHeaders.length && nodeHeaders["set-cookie"] === undefined) return nodeHeaders as Record<string, string>;
   // rawHeaders keeps duplicates; join repeated headers with "," as HTTP allows.
   const out: Record<string, string> = {};
   const raw = req.rawHeaders;
@@ -254,8 +313,9 @@ function lowerHeaders(req: IncomingMessage): Record<string, string> {
   return out;
 }
 
+const NO_PAIRS = Object.freeze([]) as unknown as Array<[string, string]>;
 function parseQuery(rawQuery: string): Array<[string, string]> {
-  if (!rawQuery) return [];
+  if (!rawQuery) return NO_PAIRS;
   const out: Array<[string, string]> = [];
   for (const part of rawQuery.split("&")) {
     if (!part) continue;

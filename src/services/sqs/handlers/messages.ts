@@ -33,7 +33,8 @@ const DEDUP_WINDOW_MS = 5 * 60 * 1000;
 const MAX_VISIBILITY = 43_200;
 
 export interface PreparedSend {
-  message: Omit<NewMessage, "queue_id">;
+  /** The row as stored, queue_id included (commitSend inserts it as it is: no copy per send). */
+  message: NewMessage;
   dedupKey?: string;
   md5Body: string;
   md5Attributes?: string;
@@ -93,6 +94,7 @@ export function prepareSend(ctx: RequestContext, q: Readonly<QueueRecord>, e: Se
   const md5Body = md5Hex(body);
   return {
     message: {
+      queue_id: q.id,
       message_id: randomUUID(),
       body,
       md5_body: md5Body,
@@ -119,7 +121,7 @@ export function commitSend(store: SqsStore, q: Readonly<QueueRecord>, p: Prepare
     const hit = store.dedup(q.id, p.dedupKey, now);
     if (hit) return { MessageId: hit.message_id, SequenceNumber: sequenceNumber(hit.seq) };
   }
-  const seq = store.insertMessage({ ...p.message, queue_id: q.id });
+  const seq = store.insertMessage(p.message);
   if (!q.fifo) return { MessageId: p.message.message_id };
   store.putDedup(q.id, p.dedupKey!, p.message.message_id, seq, now + DEDUP_WINDOW_MS, now);
   return { MessageId: p.message.message_id, SequenceNumber: sequenceNumber(seq) };
