@@ -76,8 +76,14 @@ export type EgressMode = "slirp4netns" | "none";
 export interface EgressSpec {
   /** Whether the network needs its route out (some machine may use it). */
   enabled: boolean;
-  /** CIDRs the route out's own addresses must not collide with (the network's). */
+  /**
+   * CIDRs the route out's own addresses must not collide with (the network's, and its routes'
+   * destinations); a route out that collides with them (or with a host address) is restarted
+   * on a free network.
+   */
   avoid: string[];
+  /** The network's own CIDRs: kept clear even when every candidate collides with some route. */
+  vpcCidrs?: string[];
   /** Machine addresses whose DNS queries for names outside the network are forwarded out. */
   dnsClients: string[];
 }
@@ -105,6 +111,11 @@ export interface ExecutionDriver {
   setFirewall(network: string, ruleset: string): Promise<void>;
   /** Gives the network its route out or takes it away (after setFirewall: the ruleset gates it). */
   setEgress(network: string, egress: EgressSpec): Promise<void>;
+  /**
+   * The network's hub (and its route out) closed when no machine of it runs or boots: what a
+   * boot that failed after setFirewall / setEgress made the hub for must not outlive it.
+   */
+  releaseNetwork(network: string): Promise<void>;
   /** Current CPU time of the machine in microseconds (cgroup accounting), if known. */
   cpuMicros(machine: Machine): number | undefined;
   /** Makes a volume's file a block device of a running machine. */

@@ -13,8 +13,15 @@ import { networkInterfaces } from "node:os";
 /** The hub's tap device towards slirp4netns. */
 export const EGRESS_DEVICE = "egress0";
 
-/** Networks slirp4netns may number its side with, first one that collides with nothing wins. */
-const CANDIDATES = ["100.127.255.0/24", "10.255.254.0/24", "192.168.254.0/24", "172.31.254.0/24"];
+/**
+ * Networks slirp4netns may number its side with, first one that collides with nothing wins:
+ * the end of the shared address space (RFC 6598) first, which VPCs rarely use, then the ends of
+ * the private ranges.
+ */
+const CANDIDATES = [
+  "100.127.255.0/24", "100.127.254.0/24", "100.126.255.0/24", "10.255.254.0/24", "10.255.253.0/24",
+  "192.168.254.0/24", "192.168.253.0/24", "172.31.254.0/24", "172.30.254.0/24", "198.18.254.0/24",
+];
 
 function toInt(ip: string): number {
   return ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
@@ -40,10 +47,20 @@ function hostAddresses(): string[] {
   return out;
 }
 
-/** A /24 for slirp's side that overlaps neither `avoid` (the VPC's CIDRs) nor the host's addresses. */
-export function egressCidr(avoid: string[]): string {
-  const taken = [...avoid, ...hostAddresses()];
-  return CANDIDATES.find((c) => !taken.some((t) => overlaps(c, t))) ?? CANDIDATES[0];
+/**
+ * A /24 for slirp's side that overlaps neither `avoid` (the VPC's CIDRs and its routes'
+ * destinations) nor the host's addresses. If every candidate is taken, the first that at least
+ * keeps clear of the host and of avoid's first entries (the VPC's own CIDRs) is used.
+ */
+export function egressCidr(avoid: string[], vpcCidrs = avoid): string {
+  const host = hostAddresses();
+  const free = (taken: string[]) => CANDIDATES.find((c) => !taken.some((t) => overlaps(c, t)));
+  return free([...avoid, ...host]) ?? free([...vpcCidrs, ...host]) ?? CANDIDATES[0];
+}
+
+/** Whether slirp's network `cidr` now collides with `avoid` or a host address (it must then be chosen again). */
+export function egressConflicts(cidr: string, avoid: string[]): boolean {
+  return [...avoid, ...hostAddresses()].some((t) => overlaps(cidr, t));
 }
 
 /** slirp4netns's DNS forwarder on a network (its .3). */

@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
 import { API_PORT, DNS_ADDRESS, LINK_LOCAL, type HubConnection } from "./driver.js";
-import { Egress, egressCidr } from "./egress.js";
+import { Egress, egressCidr, egressConflicts } from "./egress.js";
 
 // The agent, run with `node -e` (CommonJS) in the hub namespace.
 const AGENT = String.raw`
@@ -263,16 +263,27 @@ export class Hub {
 
   /**
    * Starts the route out (slirp4netns, egress.ts) or stops it; `dnsClients` are the machine
-   * addresses whose queries for other names the resolver forwards through it.
+   * addresses whose queries for other names the resolver forwards through it. `avoid`: the
+   * networks slirp's side must not overlap (the VPC's CIDRs, then its routes' destinations);
+   * a route out whose network came to collide with them or with a host address since it
+   * started is restarted on a free one (connections through it are cut).
    */
-  async setEgress(opts: { enabled: boolean; avoid: string[]; dnsClients: string[] }): Promise<void> {
+  async setEgress(opts: { enabled: boolean; avoid: string[]; vpcCidrs?: string[]; dnsClients: string[] }): Promise<void> {
     await this.ready;
+    if (opts.enabled && this.egress?.alive && egressConflicts(this.egress.cidr, opts.avoid)) {
+      const stale = this.egress;
+      const next = egressCidr(opts.avoid, opts.vpcCidrs);
+      if (next !== stale.cidr) {
+        this.egress = undefined;
+        await stale.close();
+      }
+    }
     // An agent that exited has been reaped: its pid may already be another process's, in
     // another namespace (the host's), which slirp4netns would give a tap and a default route.
     // The check and the spawn are in one synchronous step, so the pid cannot be reused between.
     if (this.closed) throw new Error("hub closed");
     if (opts.enabled && !this.egress?.alive && this.child.pid) {
-      this.egress = new Egress(this.child.pid, egressCidr(opts.avoid));
+      this.egress = new Egress(this.child.pid, egressCidr(opts.avoid, opts.vpcCidrs));
       try {
         await this.egress.ready;
       } catch (e) {

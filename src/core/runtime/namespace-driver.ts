@@ -20,7 +20,12 @@ import { Cgroups, type CgroupPlan } from "./cgroups.js";
 import { writeFiles, type DiskMode, type EgressMode, type EgressSpec, type ExecutionDriver, type FirewallMode, type HubConnection, type Machine, type MachineSpec } from "./driver.js";
 import { Hub } from "./hub.js";
 
-// PID 1 of the machine (dash). Steps: 1. root filesystem (the host's /usr comes through the
+// PID 1 of the machine (dash). Steps: 0. the host's ssh host keys hidden from the machine's
+// /etc/ssh (an overlayfs whiteout, a 0:0 character device, in its upper layer for each
+// /etc/ssh/ssh_host_* the machine has no file of its own for: its /etc is the host's through the
+// lower layer, and the host's private keys must never be readable inside; a machine with a key
+// pair makes its own at first boot; a failing mknod fails the boot rather than show them),
+// 1. root filesystem (the host's /usr comes through the
 // overlay, so packages install copy-on-write; only a /usr on a file system of its own, which an
 // overlay of / does not cross, is bound read-only), a devpts of its own for terminals (ssh), 2. tell the server the namespaces
 // exist (fd 3) and wait for eth0 (stdin), 3. hostname, address and route, 4. the boot script
@@ -28,6 +33,15 @@ import { Hub } from "./hub.js";
 // so /dev is a bind of a prepared template, files come pre-written in the upper layer, and the
 // network is one `ip -batch`.
 const INIT = String.raw`set -e
+if [ -d /etc/ssh ]; then
+  [ -d "$U/etc/ssh" ] || mkdir -p "$U/etc/ssh"
+  cd /etc/ssh
+  for f in ssh_host_*; do
+    [ -e "$f" ] || continue
+    [ -e "$U/etc/ssh/$f" ] || [ -L "$U/etc/ssh/$f" ] || mknod "$U/etc/ssh/$f" c 0 0
+  done
+  cd /
+fi
 mount -t overlay overlay -o "lowerdir=/,upperdir=$U,workdir=$W" "$R"
 [ -z "$USR_RO" ] || mount -o bind,ro /usr "$R/usr"
 mount -t proc proc "$R/proc"
@@ -134,7 +148,7 @@ export class NamespaceDriver implements ExecutionDriver {
       return await this.bootOn(hub, spec);
     } finally {
       this.booting.delete(spec.id);
-      this.maybeCloseHub(hub);
+      void this.maybeCloseHub(hub);
     }
   }
 
@@ -264,11 +278,16 @@ export class NamespaceDriver implements ExecutionDriver {
     void m.hub.detach(m.id).then(() => this.maybeCloseHub(m.hub));
   }
 
-  private maybeCloseHub(hub: Hub): void {
+  private maybeCloseHub(hub: Hub): Promise<void> {
     const inUse = [...this.machines.values()].some((m) => m.hub === hub) || [...this.booting.values()].includes(hub);
-    if (hub.members.size > 0 || inUse) return;
+    if (hub.members.size > 0 || inUse) return Promise.resolve();
     if (this.hubs.get(hub.network) === hub) this.hubs.delete(hub.network);
-    void hub.close();
+    return hub.close();
+  }
+
+  async releaseNetwork(network: string): Promise<void> {
+    const hub = this.hubs.get(network);
+    if (hub) await this.maybeCloseHub(hub);
   }
 
   async kill(machine: Machine): Promise<void> {

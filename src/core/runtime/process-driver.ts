@@ -64,6 +64,8 @@ export class ProcessDriver implements ExecutionDriver {
 
   async setEgress(): Promise<void> {}
 
+  async releaseNetwork(): Promise<void> {}
+
   // No block devices without root: volumes are recorded, their files untouched by the machine.
   async attachDisk(): Promise<void> {}
 

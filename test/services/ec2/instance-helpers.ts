@@ -98,6 +98,33 @@ export function routeOutProcesses(): string[] {
   return out;
 }
 
+/** The `--cidr` of each route-out process this process started (slirp4netns's side of a VPC's route out). */
+export function routeOutCidrs(): string[] {
+  return routeOutProcesses().map((p) => {
+    try {
+      const args = readFileSync(`/proc/${p.split(" ")[1]}/cmdline`, "utf8").split("\0");
+      return args.find((a) => a.startsWith("--cidr="))?.slice(7) ?? "";
+    } catch {
+      return "";
+    }
+  });
+}
+
+/** The VPC hub agents (one per VPC with a running or booting instance) this process started. */
+export function hubAgents(): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("/proc/sys/net/ipv4/ip_forward")) out.push(`hub ${pid}`);
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
 export interface SshResult {
   status: number | null;
   out: string;

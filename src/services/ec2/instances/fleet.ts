@@ -170,6 +170,12 @@ export class Fleet {
       });
     } catch (e) {
       this.joining.delete(id);
+      // The VPC's firewall (and maybe its route out) were set up for this instance: with no
+      // other instance of the VPC running or joining, its hub goes; otherwise the rules are
+      // brought back to the instances that remain.
+      const others = [...this.running.values()].some((r) => r.network === network) || [...this.joining.values()].some((j) => j.network === network);
+      if (others) void this.applyNetwork(scope, network);
+      else await this.driver.releaseNetwork(network).catch(() => undefined);
       s.store.tx(() => {
         const cur = s.get<InstanceDoc>(INSTANCE_KIND, id);
         if (!cur) return;
@@ -329,8 +335,10 @@ export class Fleet {
     if (driver.egress === "none") return;
     const out = members.filter((m) => m.routes!.length);
     const vpc = s.get<VpcDoc>(KIND.vpc, vpcId);
-    const avoid = [vpc?.CidrBlock, ...(vpc?.CidrBlockAssociationSet ?? []).map((a) => a.CidrBlock)].filter((c): c is string => !!c);
-    await driver.setEgress(network, { enabled: out.length > 0, avoid, dnsClients: out.map((m) => m.ip) });
+    const vpcCidrs = [vpc?.CidrBlock, ...(vpc?.CidrBlockAssociationSet ?? []).map((a) => a.CidrBlock)].filter((c): c is string => !!c);
+    // The route out's own network must hide neither the VPC nor a destination its routes name.
+    const avoid = [...new Set([...vpcCidrs, ...(view?.destinations(vpcId) ?? [])])];
+    await driver.setEgress(network, { enabled: out.length > 0, avoid, vpcCidrs, dnsClients: out.map((m) => m.ip) });
   }
 
   private async applyListeners(r: Running): Promise<void> {

@@ -39,6 +39,22 @@ export class RouteView {
     this.nats = new Map(s.all<NatDoc>(KIND.nat).map((n) => [n.NatGatewayId, n]));
   }
 
+  /**
+   * The IPv4 destinations of every route of the VPC's tables but the default route: the route
+   * out's own network (egress.ts) must not hide any of them.
+   */
+  destinations(vpcId: string): string[] {
+    const out = new Set<string>();
+    for (const t of this.tables) {
+      if (t.VpcId !== vpcId) continue;
+      for (const r of t.Routes ?? []) {
+        const c = r.DestinationCidrBlock ? parseCidr(r.DestinationCidrBlock) : undefined;
+        if (c && c.prefix > 0) out.add(r.DestinationCidrBlock!);
+      }
+    }
+    return [...out];
+  }
+
   /** Whether a subnet is public: its table routes somewhere to an internet gateway attached to its VPC. */
   isPublic(vpcId: string, subnetId: string): boolean {
     const t = tableOf(this.tables, vpcId, subnetId);
