@@ -176,13 +176,17 @@ export interface ListedRow {
   checksums: string;
 }
 
-export function fromRow(r: Row): StoredObject {
+/** JSON.parse, with the empty object and list most objects store answered without the parser. */
+const parseJson = (text: string): unknown => (text === "{}" ? {} : text === "[]" ? [] : JSON.parse(text));
+
+/** `key`: the row's key as a string when the caller has it (saves decoding the bytes). */
+export function fromRow(r: Row, key?: string): StoredObject {
   const checksums = JSON.parse(r.checksums) as ObjectChecksums & { "~type"?: string };
   const type = checksums["~type"];
-  delete checksums["~type"];
+  if (type !== undefined) delete checksums["~type"];
   return {
     bucket: r.bucket,
-    key: r.key.toString("utf8"),
+    key: key ?? r.key.toString("utf8"),
     versionId: r.version_id,
     seq: r.seq || r.last_modified * 1000,
     ...(r.parts ? { parts: JSON.parse(r.parts) as ObjectPart[] } : {}),
@@ -193,9 +197,9 @@ export function fromRow(r: Row): StoredObject {
     lastModified: r.last_modified,
     storageClass: r.storage_class,
     headers: JSON.parse(r.headers) as ContentHeaders,
-    metadata: JSON.parse(r.metadata) as Record<string, string>,
+    metadata: parseJson(r.metadata) as Record<string, string>,
     checksums,
-    tags: JSON.parse(r.tags) as Array<{ Key: string; Value: string }>,
+    tags: parseJson(r.tags) as Array<{ Key: string; Value: string }>,
   };
 }
 
@@ -292,6 +296,9 @@ const rowCaches = new WeakMap<Db, RowCache>();
 
 /** Keys are the bucket name (never holds NUL) and the key's UTF-8 bytes as latin1 (one char a byte: exact). */
 const rowKey = (bucket: string, key: Buffer): string => `${bucket}\u0000${key.toString("latin1")}`;
+const ASCII = /^[\x00-\x7f]*$/;
+/** rowKey from the key as a string: an ASCII key's UTF-8 bytes read as latin1 are the key itself. */
+const rowKeyOf = (bucket: string, key: string): string => (ASCII.test(key) ? `${bucket}\u0000${key}` : rowKey(bucket, Buffer.from(key, "utf8")));
 
 /**
  * The database's row cache with its triggers (step 1 above); undefined (read without it) while
@@ -328,13 +335,12 @@ function rowCache(db: Db): RowCache | undefined {
 
 /** The key's current row (cached outside transactions, see above). */
 function currentRow(db: Db, bucket: string, key: string): Row | undefined {
-  const k = Buffer.from(key, "utf8");
   const cache = rowCache(db);
-  if (!cache) return stmts(db).get.get(bucket, k) as Row | undefined;
-  const ck = rowKey(bucket, k);
+  if (!cache) return stmts(db).get.get(bucket, Buffer.from(key, "utf8")) as Row | undefined;
+  const ck = rowKeyOf(bucket, key);
   let r = cache.rows.get(ck);
   if (r === undefined) {
-    r = (stmts(db).get.get(bucket, k) as Row | undefined) ?? null;
+    r = (stmts(db).get.get(bucket, Buffer.from(key, "utf8")) as Row | undefined) ?? null;
     // Step 2: only committed rows go in.
     if (!db.inTransaction) {
       if (cache.rows.size >= ROWS_MAX) cache.rows.delete(cache.rows.keys().next().value!);
@@ -346,20 +352,41 @@ function currentRow(db: Db, bucket: string, key: string): Row | undefined {
 
 export function getObject(db: Db, bucket: string, key: string): StoredObject | undefined {
   const r = currentRow(db, bucket, key);
-  return r ? fromRow(r) : undefined;
+  return r ? fromRow(r, key) : undefined;
 }
 
 /** The blob id of the key's current version (an overwrite of an unversioned key needs nothing else). */
 export function currentBlobId(db: Db, bucket: string, key: string): string | undefined {
-  const k = Buffer.from(key, "utf8");
-  const cached = rowCaches.get(db)?.rows.get(rowKey(bucket, k));
+  const cached = rowCaches.get(db)?.rows.get(rowKeyOf(bucket, key));
   if (cached !== undefined) return cached?.blob_id;
-  return stmts(db).blobIdOf.get(bucket, k) as string | undefined;
+  return stmts(db).blobIdOf.get(bucket, Buffer.from(key, "utf8")) as string | undefined;
+}
+
+/**
+ * The row putObject wrote last (its statement's parameters are the row as SELECT * returns it),
+ * for rememberWritten() once the transaction has committed.
+ */
+let lastWritten: { db: Db; row: Row } | undefined;
+
+/**
+ * After the commit of a transaction whose last write to (bucket, key) was putObject: the row
+ * goes into the row cache as committed, so the next write of the key (which reads the old blob
+ * id) and the next read find it without a SELECT. Only committed rows go in (step 2 above);
+ * the triggers dropped the key's entry at the write.
+ */
+export function rememberWritten(db: Db, bucket: string, key: string): void {
+  const w = lastWritten;
+  lastWritten = undefined;
+  const cache = rowCaches.get(db);
+  if (!w || w.db !== db || !cache || db.inTransaction || w.row.bucket !== bucket || w.row.key.toString("utf8") !== key) return;
+  const ck = rowKeyOf(bucket, key);
+  if (!cache.rows.has(ck) && cache.rows.size >= ROWS_MAX) cache.rows.delete(cache.rows.keys().next().value!);
+  cache.rows.set(ck, w.row);
 }
 
 /** Inserts or replaces; returns nothing (the caller read the old row in the same transaction). */
 export function putObject(db: Db, o: StoredObject): void {
-  stmts(db).upsert.run({
+  const row: Row = {
     bucket: o.bucket,
     key: Buffer.from(o.key, "utf8"),
     blob_id: o.blobId,
@@ -374,7 +401,9 @@ export function putObject(db: Db, o: StoredObject): void {
     version_id: o.versionId,
     seq: o.seq,
     parts: o.parts ? JSON.stringify(o.parts) : null,
-  });
+  };
+  stmts(db).upsert.run(row);
+  lastWritten = { db, row };
 }
 
 export function deleteObjectRow(db: Db, bucket: string, key: string): void {

@@ -1,8 +1,9 @@
 // Encryption at rest: every new object is SSE-S3 by default and its bytes on disk (database rows
 // and blob files) are ciphertext; range reads decrypt from any offset; default bucket
 // encryption; SSE-C keys enforced on GET, HEAD and copy; multipart uploads encrypted too.
-import { createHash, randomBytes } from "node:crypto";
+import { createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
+import { Readable } from "node:stream";
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -12,15 +13,18 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   PutBucketEncryptionCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allParts, getObject, getUpload } from "../../../src/services/s3/store.js";
+import { masterKey } from "../../../src/services/s3/encryption/cipher.js";
+import { DocStore } from "../../../src/core/state/doc-store.js";
 import { sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
 import { err } from "./access-helpers.js";
-import { bytes, rawBlob, withBucket } from "./helpers.js";
+import { bytes, rawBlob, text, withBucket } from "./helpers.js";
 
 let n: TestNimbus;
 beforeAll(async () => {
@@ -215,5 +219,56 @@ describe("SSE-C", () => {
     await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: "m", UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1.ETag }] }, ...ssec }));
     expect((await err(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "m" })))).status).toBe(400);
     expect((await bytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "m", ...ssec }))).Body)).equals(secret(2000))).toBe(true);
+  });
+});
+
+describe("read caches and the write path's one-shot digests", () => {
+  it("a hot object reads its new bytes after overwrites; SSE-S3 data keys are HMAC-SHA256(master key, IV); streamed bodies get the whole body's MD5", async () => {
+    const { s3, bucket } = await withBucket(n, "hot");
+    const a = secret(4096);
+    const b = Buffer.concat([secret(2048), randomBytes(2048)]);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "k", Body: a }));
+    for (let i = 0; i < 3; i++) expect((await bytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "k" }))).Body)).equals(a)).toBe(true);
+    const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "k", Body: b }));
+    expect(put.ETag).toBe(`"${createHash("md5").update(b).digest("hex")}"`);
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "k" }));
+    expect(got.ETag).toBe(put.ETag);
+    expect((await bytes(got.Body)).equals(b)).toBe(true);
+    // A range of the hot object is deciphered from its own offset.
+    const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "k", Range: "bytes=2040-2060" }));
+    expect((await bytes(r.Body)).equals(b.subarray(2040, 2061))).toBe(true);
+
+    // The stored bytes decipher under HMAC-SHA256(master key, IV) computed by node:crypto's Hmac.
+    const row = getObject(n.nimbus.db, bucket, "k")!;
+    const iv = Buffer.from((row.headers as { sse: { iv: string } }).sse.iv, "base64");
+    const key = createHmac("sha256", masterKey(new DocStore(n.nimbus.db, "s3", "global"))).update(iv).digest();
+    const plain = createDecipheriv("aes-256-ctr", key, iv).update(rawBlob(n, row.blobId));
+    expect(plain.equals(b)).toBe(true);
+
+    // A body in several chunks (a stream with a known length): MD5 and CRC of all of it.
+    const parts = [secret(16_384), randomBytes(16_384), secret(500)];
+    const whole = Buffer.concat(parts);
+    const streamed = await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: "streamed", Body: Readable.from(parts), ContentLength: whole.length, ChecksumAlgorithm: "SHA256" }),
+    );
+    expect(streamed.ETag).toBe(`"${createHash("md5").update(whole).digest("hex")}"`);
+    expect(streamed.ChecksumSHA256).toBe(createHash("sha256").update(whole).digest("base64"));
+    expect((await bytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "streamed" }))).Body)).equals(whole)).toBe(true);
+  });
+
+  it("a bucket setting changed between writes applies to the next write (the shared bucket document is dropped on change)", async () => {
+    const { s3, bucket } = await withBucket(n, "peek");
+    const first = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "v", Body: "one" }));
+    expect(first.VersionId).toBeUndefined();
+    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }));
+    const second = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "v", Body: "two" }));
+    expect(second.VersionId).toMatch(/^[A-Za-z0-9._]{32}$/);
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "v" }));
+    expect(got.VersionId).toBe(second.VersionId);
+    expect(await text(got.Body)).toBe("two");
+    await s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms" } }] } }));
+    const third = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "v", Body: "three" }));
+    expect(third.ServerSideEncryption).toBe("aws:kms");
+    expect(await text((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "v" }))).Body)).toBe("three");
   });
 });

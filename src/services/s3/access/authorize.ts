@@ -12,7 +12,7 @@
 import { AwsError, isAwsError } from "../../../core/errors.js";
 import { RESPONSE_HEADERS, type Handler, type Principal, type RequestContext } from "../../../core/service.js";
 import { aclAllows, canonicalIdOf, grantsFromHeaders, hasAclHeaders, isPublicAcl, onlyOwnerFullControl, type AclInput, type Permission } from "./acl.js";
-import { bucketGrants, effectivePab, objectAcl, ownershipOf, policyOf, readBucket, writeObjectAcl, type AccessBucket, type AccessView } from "./config.js";
+import { bucketGrants, effectivePab, objectAcl, ownershipOf, peekBucket, policyOf, readBucket, writeObjectAcl, type AccessBucket, type AccessView } from "./config.js";
 import { corsHeadersFor } from "./cors-match.js";
 import type { ResourcePolicyHook, ResourcePolicyQuery } from "../../../core/iam/types.js";
 import { evaluatePolicy, isPublicPolicy } from "./policy.js";
@@ -263,9 +263,9 @@ export function withAccess(handlers: Record<string, Handler>): Record<string, Ha
     }
     out[name] = async (input: Record<string, unknown>, ctx: RequestContext) => {
       // An access point alias or ARN: its policy first, then the real bucket (access-points/).
-      if (typeof input.Bucket === "string") enterAccessPoint(ctx, input, accessOf(name, typeof input.Key === "string").action, (n) => readBucket(ctx, n) !== undefined);
+      if (typeof input.Bucket === "string") enterAccessPoint(ctx, input, accessOf(name, typeof input.Key === "string").action, (n) => peekBucket(ctx, n) !== undefined);
       const bucketName = typeof input.Bucket === "string" ? input.Bucket : undefined;
-      const b = bucketName !== undefined ? readBucket(ctx, bucketName) : undefined;
+      const b = bucketName !== undefined ? peekBucket(ctx, bucketName) : undefined;
       if (!b) return h(input, ctx);
       const origin = ctx.headers.origin;
       try {
@@ -322,7 +322,7 @@ export const s3ResourcePolicy: ResourcePolicyHook = (q, rt) => {
   // Creating a bucket is the caller's account's business (the handler answers BucketAlreadyExists).
   if (!m || q.operation === "CreateBucket") return undefined;
   const view: AccessView = { db: rt.db, store: rt.store("global") };
-  const b = readBucket(view, m[1]);
+  const b = peekBucket(view, m[1]);
   if (!b) {
     // No such bucket: let the handler say so (NoSuchBucket), as S3 does to anyone.
     return { ownerAccountId: q.accountId, policy: ALLOW_ALL };

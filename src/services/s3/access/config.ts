@@ -76,6 +76,14 @@ export function readBucket(ctx: { store: DocStore }, name: string): AccessBucket
   return bucketDocs(ctx).get<AccessBucket>("bucket", name);
 }
 
+/**
+ * The bucket document shared and frozen (DocStore.peek): for read-only paths run on every
+ * request (the access wrapper, the IAM hook, GET/HEAD/PUT Object), which parsed it again each.
+ */
+export function peekBucket(ctx: { store: DocStore }, name: string): AccessBucket | undefined {
+  return bucketDocs(ctx).peek<AccessBucket>("bucket", name) as AccessBucket | undefined;
+}
+
 /** Read-modify-write of the bucket document in one transaction; the caller checked ownership. */
 export function updateBucket(ctx: RequestContext, name: string, change: (b: AccessBucket) => void): AccessBucket {
   const store = bucketDocs(ctx);

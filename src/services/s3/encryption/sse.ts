@@ -11,12 +11,12 @@
 // The stored member (`sse` of the version's headers JSON) holds the kind and the IV; a version
 // without it (written before this slice) is plaintext.
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Transform } from "node:stream";
+import type { ChunkObserver } from "../../../core/blobs/blob-store.js";
 import { AwsError } from "../../../core/errors.js";
 import type { RequestContext } from "../../../core/service.js";
 import type { StoredBucket } from "../handlers/buckets.js";
 import type { StoredObject } from "../store.js";
-import { CtrTransform, newIv, partCipher, s3ManagedCipher, s3ManagedCipherOf, type ObjectCipher } from "./cipher.js";
+import { CtrObserver, newIv, partCipher, s3ManagedCipher, s3ManagedCipherOf, type ObjectCipher } from "./cipher.js";
 import { kmsDataKey, kmsPlaintextKey } from "./kms.js";
 
 export interface StoredSse {
@@ -101,7 +101,8 @@ export function customerKey(k: SseCustomerKey, prefix = "x-amz-server-side-encry
 export interface WriteEncryption {
   stored: StoredSse;
   cipher: ObjectCipher;
-  transform(): Transform;
+  /** The write's cipher, for BlobStore.write's observers. */
+  transform(): ChunkObserver;
 }
 
 /** Steps 1-3 of the header comment. */
@@ -114,7 +115,7 @@ export async function writeEncryption(ctx: RequestContext, bucket: StoredBucket,
       throw invalidArgument("Server Side Encryption with Customer provided key is incompatible with the encryption method specified", "x-amz-server-side-encryption", req.ServerSideEncryption);
     }
     const cipher = { key: ck, iv };
-    return { stored: { kind: "C", iv: iv.toString("base64"), keyMd5: createHash("md5").update(ck).digest("base64") }, cipher, transform: () => new CtrTransform(cipher) };
+    return { stored: { kind: "C", iv: iv.toString("base64"), keyMd5: createHash("md5").update(ck).digest("base64") }, cipher, transform: () => new CtrObserver(cipher) };
   }
   // 2-3.
   const rule = (bucket as EncryptedBucket).encryption?.Rules[0];
@@ -140,12 +141,12 @@ export async function writeEncryption(ctx: RequestContext, bucket: StoredBucket,
       ...(req.SSEKMSEncryptionContext !== undefined ? { userContext: req.SSEKMSEncryptionContext } : {}),
       ...(bucketKeyEnabled ? { bucketKeyEnabled: true } : {}),
     };
-    return { stored, cipher, transform: () => new CtrTransform(cipher) };
+    return { stored, cipher, transform: () => new CtrObserver(cipher) };
   }
   if (alg !== "AES256") throw invalidArgument("The encryption method specified is not supported", "x-amz-server-side-encryption", alg);
   // BucketKeyEnabled concerns KMS only; S3 does not report it for SSE-S3 objects.
   const cipher = s3ManagedCipher(ctx.store, iv);
-  return { stored: { kind: "S3", iv: iv.toString("base64") }, cipher, transform: () => new CtrTransform(cipher) };
+  return { stored: { kind: "S3", iv: iv.toString("base64") }, cipher, transform: () => new CtrObserver(cipher) };
 }
 
 /**
@@ -214,8 +215,8 @@ export async function uploadCipher(ctx: RequestContext, upload: Pick<StoredObjec
 }
 
 /** The blob-store observers that encrypt part `n` of an upload (none for uploads from before encryption). */
-export function partEncryptor(c: ObjectCipher | undefined, n: number): Transform[] {
-  return c ? [new CtrTransform(partCipher(c, n))] : [];
+export function partEncryptor(c: ObjectCipher | undefined, n: number): ChunkObserver[] {
+  return c ? [new CtrObserver(partCipher(c, n))] : [];
 }
 
 export { partCipher };

@@ -52,8 +52,10 @@ export function noSuchBucket(name: string): AwsError {
 }
 
 /** The caller's bucket, or the AWS error a stranger gets. */
-export function ownBucket(ctx: RequestContext, name: string): StoredBucket {
-  const b = bucketStore(ctx).get<StoredBucket>("bucket", name);
+export function ownBucket(ctx: RequestContext, name: string, shared = false): StoredBucket {
+  const store = bucketStore(ctx);
+  // shared: the cached frozen document (DocStore.peek), for handlers that only read it.
+  const b = shared ? (store.peek<StoredBucket>("bucket", name) as StoredBucket | undefined) : store.get<StoredBucket>("bucket", name);
   if (!b) throw noSuchBucket(name);
   // Another account (or anonymous) gets in only when the bucket policy or an ACL let it (access/authorize.ts).
   if (b.accountId !== ctx.accountId && !isGranted(ctx, name)) throw new AwsError("AccessDenied", "Access Denied", 403);

@@ -9,8 +9,8 @@
 //   3. one transaction: the bucket still exists, write conditions hold, upsert the row;
 //   4. a replaced small blob (a row of nimbus_blobs) goes in that transaction; a replaced blob
 //      file is deleted after the commit (on failure, the new blob).
-import { createHash, type Hash } from "node:crypto";
-import { Transform, type Readable, type TransformCallback } from "node:stream";
+import { createHash, hash, type Hash } from "node:crypto";
+import type { Readable } from "node:stream";
 import type {
   DeleteObjectOutput,
   DeleteObjectRequest,
@@ -26,16 +26,16 @@ import { createHasher, parseChecksumAlgorithm, type ChecksumAlgorithm, type Hash
 import { IntegrityStream } from "../../../core/http/integrity.js";
 import { inTransaction } from "../../../core/state/database.js";
 import { RESPONSE_STATUS, type Handler, type RequestContext } from "../../../core/service.js";
-import { getObject, type ContentHeaders, type StoredObject } from "../store.js";
+import { getObject, rememberWritten, type ContentHeaders, type StoredObject } from "../store.js";
 import { commitCurrent, currentDeleteMarker, deleteCurrent, deleteVersion, getVersion, isWellFormedVersionId, newVersionId, nextSeq } from "../version-store.js";
 import { bucketStore, noSuchBucket, ownBucket, type StoredBucket } from "./buckets.js";
 import { checkReadConditions, checkWriteConditions } from "./conditions.js";
 import { parseTaggingHeader } from "./tagging.js";
-import { emitS3Event, putEventName, requestInfo } from "../notifications/emit.js";
+import { emitS3Event, putEventName, requestInfo, type NotifyingBucket } from "../notifications/emit.js";
 import { archiveMembers, checkReadable, checkStorageClass, noteAccess, restoreHeader } from "../storage-class.js";
 import { expirationHeader } from "../lifecycle/expiration-header.js";
 import { alignedRange, decryptBytes, decrypting, type ObjectCipher } from "../encryption/cipher.js";
-import { loadedBlob, type WrittenBlob } from "../../../core/blobs/blob-store.js";
+import { loadedBlob, type ChunkObserver, type WrittenBlob } from "../../../core/blobs/blob-store.js";
 import { readCipher, readyCipher, sseMembers, storedSse, writeEncryption, type SseRequest } from "../encryption/sse.js";
 import { deleteBlocked, lockedError, lockMembers, lockOnWrite, type LockRequest } from "../object-lock/lock.js";
 import { markDeleteMarker, markForReplication, replicationMembers } from "../replication/engine.js";
@@ -48,33 +48,42 @@ const MAX_KEY_BYTES = 1024;
 const MAX_METADATA_BYTES = 2048;
 
 /**
- * Hashes bytes as they pass: MD5 for the ETag plus one checksum algorithm. With `verified`, the
- * body is the gateway's IntegrityStream checking the client's claim of that algorithm (an
- * x-amz-checksum-* header or trailer): it computes the digest already, so it is taken from
- * there rather than computed twice.
+ * Hashes bytes as they pass (a BlobStore.write observer): MD5 for the ETag plus one checksum
+ * algorithm. With `verified`, the body is the gateway's IntegrityStream checking the client's
+ * claim of that algorithm (an x-amz-checksum-* header or trailer): it computes the digest
+ * already, so it is taken from there rather than computed twice. A body that arrives in one
+ * chunk (most small objects) gets its MD5 in one call, without an incremental Hash object.
  */
-export class ObjectHasher extends Transform {
-  private readonly md5: Hash = createHash("md5");
+export class ObjectHasher implements ChunkObserver {
+  private md5: Hash | undefined;
+  private first: Buffer | undefined;
   private readonly hasher: Hasher | undefined;
   constructor(
     readonly algorithm: ChecksumAlgorithm,
     private readonly verified?: IntegrityStream,
   ) {
-    super();
     if (!verified) this.hasher = createHasher(algorithm);
   }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.md5.update(chunk);
+  process(chunk: Buffer): Buffer {
+    if (this.md5) this.md5.update(chunk);
+    else if (this.first === undefined) this.first = chunk;
+    else {
+      this.md5 = createHash("md5").update(this.first).update(chunk);
+      this.first = undefined;
+    }
     this.hasher?.update(chunk);
-    cb(null, chunk);
+    return chunk;
   }
   /** Valid once the stream has ended (and the IntegrityStream with it). */
   result(): { etag: string; checksum: string } {
     const checksum = this.hasher ? this.hasher.digest().toString("base64") : this.verified!.result().checksums[this.algorithm];
     if (checksum === undefined) throw new Error(`ObjectHasher: the body's integrity check computed no ${this.algorithm}`);
-    return { etag: `"${this.md5.digest("hex")}"`, checksum };
+    const md5 = this.md5 ? this.md5.digest("hex") : hash("md5", this.first ?? EMPTY, "hex");
+    return { etag: `"${md5}"`, checksum };
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 export function checkKey(key: string): void {
   if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) {
@@ -204,7 +213,7 @@ export async function commitObject(
   let bucket: StoredBucket | undefined;
   try {
     inTransaction(ctx.db, () => {
-      bucket = bucketStore(ctx).get<StoredBucket>("bucket", row.bucket);
+      bucket = bucketStore(ctx).peek<StoredBucket>("bucket", row.bucket) as StoredBucket | undefined;
       if (!bucket) throw noSuchBucket(row.bucket);
       if (conditions && (conditions.IfMatch !== undefined || conditions.IfNoneMatch !== undefined)) {
         checkWriteConditions(conditions, getObject(ctx.db, row.bucket, row.key), row.key);
@@ -223,6 +232,8 @@ export async function commitObject(
     if (row.blobId) await ctx.blobs.delete(row.blobId);
     throw e;
   }
+  // The committed row into the row cache (store.ts), before anything else can run.
+  rememberWritten(ctx.db, row.bucket, row.key);
   for (const id of freed) await ctx.blobs.delete(id);
   return { row, bucket: bucket! };
 }
@@ -258,7 +269,7 @@ export async function writeObject(ctx: RequestContext, o: NewObject): Promise<{ 
 
 export const PutObject: Handler<PutObjectRequest, PutObjectOutput> = async (input, ctx) => {
   // 1. Cheap checks before reading a byte.
-  const bucket = ownBucket(ctx, input.Bucket!);
+  const bucket = ownBucket(ctx, input.Bucket!, true);
   const key = input.Key!;
   checkKey(key);
   const metadata = input.Metadata ?? {};
@@ -283,7 +294,10 @@ export const PutObject: Handler<PutObjectRequest, PutObjectOutput> = async (inpu
     sse: input,
     lock: input,
   });
-  emitS3Event(ctx, committedTo, { eventName: putEventName(input), key, size: row.size, eTag: row.etag, versionId: row.versionId, sequencer: row.seq, ...requestInfo(ctx) });
+  // The event's members only when the bucket has somewhere to send it.
+  if ((committedTo as NotifyingBucket).notification) {
+    emitS3Event(ctx, committedTo, { eventName: putEventName(input), key, size: row.size, eTag: row.etag, versionId: row.versionId, sequencer: row.seq, ...requestInfo(ctx) });
+  }
   const expiration = expirationHeader(ctx, committedTo, row);
   return { ETag: row.etag, ...checksumMembers(row.checksums), ...versionIdMember(committedTo, row.versionId), ...(expiration ? { Expiration: expiration } : {}), ...sseMembers(storedSse(row), true) } as PutObjectOutput;
 };
@@ -336,6 +350,26 @@ function partRange(input: ReadInput, o: StoredObject): { range?: { start: number
 }
 
 /**
+ * Plaintexts of whole small blobs, keyed by the ciphertext Buffer the blob store's read cache
+ * holds (readSmall hands out that same Buffer while the blob stays cached): an entry lives
+ * exactly as long as the store keeps the ciphertext (evicted or deleted, the key becomes
+ * unreachable and the entry goes with it), so memory stays within the store's cache size. A
+ * hot object is then deciphered once, not per GetObject (a cipher set-up per read was ~5% of
+ * a 4 KiB GetObject's CPU). The key and IV are compared, so a cipher that is not the one the
+ * plaintext came from never gets it.
+ */
+const plaintexts = new WeakMap<Buffer, { key: Buffer; iv: Buffer; plain: Buffer }>();
+
+function plaintextOf(bytes: Buffer, cipher: ObjectCipher, offset: number, skip: number, whole: boolean): Buffer {
+  if (!whole) return decryptBytes(bytes, cipher, offset, skip);
+  const hit = plaintexts.get(bytes);
+  if (hit && (hit.key === cipher.key || hit.key.equals(cipher.key)) && (hit.iv === cipher.iv || hit.iv.equals(cipher.iv))) return hit.plain;
+  const plain = decryptBytes(bytes, cipher, 0, 0);
+  plaintexts.set(bytes, { key: cipher.key, iv: cipher.iv, plain });
+  return plain;
+}
+
+/**
  * Opens a blob for reading and waits until its file is open: from then on a concurrent
  * overwrite may unlink the file without harming this read. undefined when the blob is already
  * gone (replaced between the metadata read and the open): the caller reads the row again.
@@ -348,7 +382,7 @@ export function openBlob(ctx: RequestContext, id: string, range?: { start: numbe
   // two pipes.
   const bytes = ctx.blobs.readSmall(id, at.range);
   if (bytes === null) return Promise.resolve(undefined);
-  if (bytes !== undefined) return Promise.resolve(loadedBlob(cipher ? decryptBytes(bytes, cipher, at.offset, at.skip) : bytes));
+  if (bytes !== undefined) return Promise.resolve(loadedBlob(cipher ? plaintextOf(bytes, cipher, at.offset, at.skip, !range) : bytes));
   const stream = ctx.blobs.read(id, at.range);
   return new Promise((resolve, reject) => {
     const onReady = (): void => {
@@ -415,7 +449,7 @@ export function versionToRead(ctx: RequestContext, bucket: StoredBucket, key: st
 }
 
 function readObjectOnce(input: ReadInput, ctx: RequestContext, withBody: boolean): GetObjectOutput {
-  const bucket = ownBucket(ctx, input.Bucket!);
+  const bucket = ownBucket(ctx, input.Bucket!, true);
   const o = versionToRead(ctx, bucket, input.Key!, input.VersionId, !withBody);
   if (withBody) checkReadable(ctx, o);
   // SSE-C objects need their key on GET and HEAD alike.
