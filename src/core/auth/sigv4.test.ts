@@ -3,10 +3,11 @@ import { LambdaClient, GetFunctionCommand, InvokeCommand } from "@aws-sdk/client
 import { SQSClient, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { AwsError } from "../errors.js";
-import { type AuthRequest, canonicalUri, claimedPayloadHash, sha256Hex } from "./canonical-request.js";
+import { createHash, createHmac } from "node:crypto";
+import { type AuthRequest, buildStringToSign, canonicalUri, claimedPayloadHash, sha256Hex } from "./canonical-request.js";
 import { parseAuthorization } from "./parse-authorization.js";
 import { bodyBytes, capture, captureConfig, sdkSigner, toAuthRequest, withCapture, type WireRequest } from "./sdk-signing.test-helper.js";
-import { clearSigningKeyCache, deriveSigningKey, verifySigV4, type SignedRequest } from "./sigv4.js";
+import { clearSigningKeyCache, deriveSigningKey, signCanonicalHash, signingKeyFor, verifySigV4, type SignedRequest } from "./sigv4.js";
 
 const CREDS = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
 
@@ -257,6 +258,27 @@ describe("SigV4 header auth, requests signed by the SDK clients", () => {
     const a = deriveSigningKey("secret", "20260101", "us-east-1", "s3");
     expect(deriveSigningKey("secret", "20260101", "us-east-1", "s3")).toBe(a);
     expect(deriveSigningKey("secret", "20260102", "us-east-1", "s3")).not.toBe(a);
+  });
+
+  it("the string to sign written into the HMAC buffer signs what createHmac signs, as its date, algorithm and scope change", () => {
+    clearSigningKeyCache();
+    const scope = "20260101/us-east-1/sqs/aws4_request";
+    const k = signingKeyFor("secret", scope, "20260101", "us-east-1", "sqs");
+    const cases: Array<[string, string, string, string]> = [
+      ["AWS4-HMAC-SHA256", "20260101T000000Z", scope, "POST\n/\n\nhost:a\n\nhost\nUNSIGNED-PAYLOAD"],
+      ["AWS4-HMAC-SHA256", "20260101T000000Z", scope, "GET\n/\n\nhost:b\n\nhost\nUNSIGNED-PAYLOAD"],
+      ["AWS4-HMAC-SHA256", "20260101T000001Z", scope, "GET\n/\n\nhost:b\n\nhost\nUNSIGNED-PAYLOAD"],
+      ["aws4-hmac-sha256", "20260101T000001Z", scope, "GET\n/\n\nhost:b\n\nhost\nUNSIGNED-PAYLOAD"],
+      ["AWS4-HMAC-SHA256", "20260101T000001Z", "20260101/us-east-1/sqs/aws4_request/x", "GET\n/\n\nhost:\u00e9\n\nhost\nUNSIGNED-PAYLOAD"],
+    ];
+    for (const [algorithm, date, sc, canonical] of cases) {
+      const expected = createHmac("sha256", k.key).update(buildStringToSign(algorithm, date, sc, canonical), "utf8").digest("hex");
+      expect(buildStringToSign(algorithm, date, sc, canonical)).toBe(`${algorithm}\n${date}\n${sc}\n${createHash("sha256").update(canonical, "utf8").digest("hex")}`);
+      expect(signCanonicalHash(k, algorithm, date, sha256Hex(canonical), sc)).toBe(expected);
+    }
+    // A canonical request longer than the scratch buffer takes crypto.hash's own path.
+    const long = "x".repeat(20_000) + "\u00e9";
+    expect(sha256Hex(long)).toBe(createHash("sha256").update(long, "utf8").digest("hex"));
   });
 });
 
