@@ -29,7 +29,10 @@ import { Hub } from "./hub.js";
 // overlay, so packages install copy-on-write; only a /usr on a file system of its own, which an
 // overlay of / does not cross, is bound read-only), a devpts of its own for terminals (ssh), 2. tell the server the namespaces
 // exist (fd 3) and wait for eth0 (stdin), 3. hostname, address and route, 4. the boot script
-// (read through fd 4, opened before the chroot). Every spawn costs milliseconds on a busy host,
+// (read through fd 4, opened before the switch) in the machine's root: pivot_root to it and
+// the host's / detached from the namespace, so root inside cannot climb out to the host's files
+// as it can out of a chroot (the chroot stays as the fallback where pivot_root is refused, e.g.
+// a host whose / is an initramfs). Every spawn costs milliseconds on a busy host,
 // so /dev is a bind of a prepared template, files come pre-written in the upper layer, and the
 // network is one `ip -batch`.
 const INIT = String.raw`set -e
@@ -61,7 +64,14 @@ addr add %s/%s dev eth0
 link set eth0 up
 route add default via %s
 ' "$IP" "$PREFIX" "$GW" | ip -batch -
-exec chroot "$R" /bin/sh /proc/self/fd/4 4<"$BOOT"
+exec 4<"$BOOT"
+cd "$R"
+if pivot_root . . 2>/dev/null; then
+  umount -l .
+  cd /
+  exec /bin/sh /proc/self/fd/4
+fi
+exec chroot "$R" /bin/sh /proc/self/fd/4
 `;
 
 // The /dev every machine binds: the usual character devices and links, nothing of the host's.

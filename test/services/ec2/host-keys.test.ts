@@ -2,7 +2,8 @@
 // instance's /etc is the host's through the lower layer of its overlay, but its /etc/ssh shows
 // no ssh_host_* file of the host's, whether or not it was launched with a key pair (with one,
 // only the instance's own keys, made at first boot); the rest of /etc/ssh (sshd_config) is
-// still the host's.
+// still the host's. Root inside cannot climb out of its root to the host's / either (the
+// machine's root is pivot_root'ed to, not a chroot).
 import { CreateKeyPairCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -34,6 +35,22 @@ for f in /etc/ssh/ssh_host_*_key; do [ -r "$f" ] && echo "keysum $(sha256sum < "
 echo "probe done"
 `;
 
+// Root's classic way out of a chroot (a chroot into a subdirectory while holding a descriptor
+// of the old root, then climbing with ..): then the same listing from wherever it landed.
+const ESCAPE = `import hashlib, os
+os.makedirs("/escape-probe", exist_ok=True)
+fd = os.open("/", os.O_RDONLY)
+os.chroot("/escape-probe")
+os.fchdir(fd)
+for _ in range(64): os.chdir("..")
+os.chroot(".")
+for f in sorted(os.listdir("/etc/ssh")):
+    p = "/etc/ssh/" + f
+    if f.startswith("ssh_host_") and f.endswith("_key") and os.path.isfile(p):
+        print("escaped keysum", hashlib.sha256(open(p, "rb").read()).hexdigest())
+print("escape done")
+`;
+
 /** The SHA-256 of each of the host's private host key files (what must never be readable inside). */
 function hostKeySums(): string[] {
   return hostKeys.map((f) => createHash("sha256").update(readFileSync(`/etc/ssh/${f}`)).digest("hex"));
@@ -43,12 +60,16 @@ describe.skipIf(!!skip)(`the host's ssh host keys inside instances${skip ? ` (sk
   it("an instance without a key pair sees no ssh_host_* file in /etc/ssh, and none of the host's key bytes", async () => {
     const ec2 = client();
     const ami = await ubuntu(ec2);
-    const id = (await ec2.send(new RunInstancesCommand({ ImageId: ami, InstanceType: "t3.micro", MinCount: 1, MaxCount: 1, UserData: b64(PROBE) }))).Instances![0].InstanceId!;
+    const userData = PROBE.replace('echo "probe done"', `python3 -c "$(echo ${b64(ESCAPE)} | base64 -d)"\necho "probe done"`);
+    const id = (await ec2.send(new RunInstancesCommand({ ImageId: ami, InstanceType: "t3.micro", MinCount: 1, MaxCount: 1, UserData: b64(userData) }))).Instances![0].InstanceId!;
     await waitState(ec2, id, "running");
     const text = await waitFor(async () => {
       const t = await consoleText(ec2, id);
       return t.includes("probe done") ? t : undefined;
     }, "the probe's output");
+    // Climbing out of the root lands in the instance's own root, not the host's.
+    expect(text).toContain("escape done");
+    expect(text).not.toContain("escaped keysum");
     expect(text).toContain("sshd_config visible");
     expect(text).toContain("host-key files: .");
     expect(text).not.toContain("keysum ");
