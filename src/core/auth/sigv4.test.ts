@@ -7,7 +7,7 @@ import { createHash, createHmac } from "node:crypto";
 import { type AuthRequest, buildStringToSign, canonicalUri, claimedPayloadHash, sha256Hex } from "./canonical-request.js";
 import { parseAuthorization } from "./parse-authorization.js";
 import { bodyBytes, capture, captureConfig, sdkSigner, toAuthRequest, withCapture, type WireRequest } from "./sdk-signing.test-helper.js";
-import { clearSigningKeyCache, deriveSigningKey, signCanonicalHash, signingKeyFor, verifySigV4, type SignedRequest } from "./sigv4.js";
+import { clearSigningKeyCache, deriveSigningKey, hmacHex, signCanonicalHash, signingKeyFor, verifySigV4, type SignedRequest } from "./sigv4.js";
 
 const CREDS = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
 
@@ -274,6 +274,10 @@ describe("SigV4 header auth, requests signed by the SDK clients", () => {
     for (const [algorithm, date, sc, canonical] of cases) {
       const expected = createHmac("sha256", k.key).update(buildStringToSign(algorithm, date, sc, canonical), "utf8").digest("hex");
       expect(buildStringToSign(algorithm, date, sc, canonical)).toBe(`${algorithm}\n${date}\n${sc}\n${createHash("sha256").update(canonical, "utf8").digest("hex")}`);
+      expect(signCanonicalHash(k, algorithm, date, sha256Hex(canonical), sc)).toBe(expected);
+      // Same date again (the first lines kept in the buffer), then after another message (a chunk's) overwrote them.
+      expect(signCanonicalHash(k, algorithm, date, sha256Hex(canonical), sc)).toBe(expected);
+      expect(hmacHex(k, "AWS4-HMAC-SHA256-PAYLOAD\nsomething else entirely")).toBe(createHmac("sha256", k.key).update("AWS4-HMAC-SHA256-PAYLOAD\nsomething else entirely").digest("hex"));
       expect(signCanonicalHash(k, algorithm, date, sha256Hex(canonical), sc)).toBe(expected);
     }
     // A canonical request longer than the scratch buffer takes crypto.hash's own path.

@@ -79,6 +79,8 @@ export interface SigningKey {
   stsAlgorithm?: string;
   stsScope?: string;
   stsPrefix?: string;
+  /** UTF-8 length of stsPrefix while it is still written after the ipad block (hmacHex overwrites it). */
+  stsBytes?: number;
 }
 
 const BLOCK = 64;
@@ -106,7 +108,7 @@ function prepare(kSigning: Buffer): SigningKey {
     inner[i] ^= kSigning[i];
     outer[i] ^= kSigning[i];
   }
-  const prepared: SigningKey = { key: kSigning, inner, outer, view: undefined, stsDate: undefined, stsAlgorithm: undefined, stsScope: undefined, stsPrefix: undefined };
+  const prepared: SigningKey = { key: kSigning, inner, outer, view: undefined, stsDate: undefined, stsAlgorithm: undefined, stsScope: undefined, stsPrefix: undefined, stsBytes: undefined };
   byBuffer.set(kSigning, prepared);
   return prepared;
 }
@@ -165,6 +167,7 @@ export function hmacHex(k: SigningKey, message: string): string {
   if (message.length * 3 > INNER_ROOM) return createHmac("sha256", k.key).update(message, "utf8").digest("hex");
   const inner = k.inner as FastWrite;
   const outer = k.outer as FastWrite;
+  k.stsBytes = undefined;
   if (FAST_WRITE) {
     const n = inner.utf8Write(message, BLOCK);
     outer.latin1Write(hash("sha256", innerView(k, BLOCK + n), "binary"), BLOCK);
@@ -176,25 +179,29 @@ export function hmacHex(k: SigningKey, message: string): string {
 }
 
 /**
- * Steps 3 and 4 together: the HMAC of the string to sign (algorithm, request date, scope, hex
- * SHA-256 of the canonical request) written straight after the key's ipad block, without
- * building the string to sign (only a SignatureDoesNotMatch shows it). Its first three lines
- * are the same for every request of a second under one key: made once per date.
+ * Steps 3 and 4 together: the HMAC of the string to sign (algorithm, request date, scope, and
+ * `canonicalHash`, the hex SHA-256 of the canonical request), written straight after the key's
+ * ipad block without being built as a string (only a SignatureDoesNotMatch shows it). Its first
+ * three lines are the same for every request of a second under one key: they are written once
+ * and stay in the buffer until the date changes or hmacHex overwrites them, so a request writes
+ * only its 64 hex digits.
  */
 export function signCanonicalHash(k: SigningKey, algorithm: string, date: string, canonicalHash: string, scope: string): string {
-  let prefix = k.stsPrefix;
-  if (prefix === undefined || k.stsDate !== date || k.stsAlgorithm !== algorithm || k.stsScope !== scope) {
-    prefix = algorithm + "\n" + date + "\n" + scope + "\n";
-    k.stsPrefix = prefix;
+  if (k.stsDate !== date || k.stsAlgorithm !== algorithm || k.stsScope !== scope || k.stsPrefix === undefined) {
+    k.stsPrefix = algorithm + "\n" + date + "\n" + scope + "\n";
     k.stsDate = date;
     k.stsAlgorithm = algorithm;
     k.stsScope = scope;
+    k.stsBytes = undefined;
   }
-  if (!FAST_WRITE || (prefix.length + canonicalHash.length) * 3 > INNER_ROOM) return hmacHex(k, prefix + canonicalHash);
+  const prefix = k.stsPrefix;
+  if (!FAST_WRITE || canonicalHash.length !== 64 || prefix.length * 3 + 64 > INNER_ROOM) return hmacHex(k, prefix + canonicalHash);
   const inner = k.inner as FastWrite;
-  const n = inner.utf8Write(prefix, BLOCK);
-  const m = inner.utf8Write(canonicalHash, BLOCK + n);
-  (k.outer as FastWrite).latin1Write(hash("sha256", innerView(k, BLOCK + n + m), "binary"), BLOCK);
+  let n = k.stsBytes;
+  if (n === undefined) k.stsBytes = n = inner.utf8Write(prefix, BLOCK);
+  // Hex digits: one byte each.
+  inner.latin1Write(canonicalHash, BLOCK + n);
+  (k.outer as FastWrite).latin1Write(hash("sha256", innerView(k, BLOCK + n + 64), "binary"), BLOCK);
   return hash("sha256", k.outer, "hex");
 }
 
