@@ -178,7 +178,10 @@ export class Gateway {
       // 5. Parse into typed input, then validate it against the model with AWS's wording.
       const preq: ProtocolRequest = { method: req.method ?? "GET", rawPath: routed.rawPath, query, headers, body: body ?? (stream ? undefined : EMPTY), stream, labels: routed.labels };
       const op = { name: opName, model: opModel };
-      const input = await protocol.parseRequest(preq, model, op);
+      // Awaited only when it is a promise: most parsers and handlers answer synchronously, and
+      // each await suspends and resumes handle() through a microtask.
+      const parsed = protocol.parseRequest(preq, model, op);
+      const input = parsed instanceof Promise ? await parsed : parsed;
       validateInput(model, opName, input, protocolId);
 
       // A service's module, tables and workers are set up on its first request (Nimbus.load).
@@ -206,7 +209,8 @@ export class Gateway {
         headers,
         res,
       );
-      const output = await handler(input, ctx);
+      const result = handler(input, ctx);
+      const output = result instanceof Promise ? await result : result;
 
       // 8. Serialize in the protocol of the request.
       send(res, protocol.serializeResponse(output ?? undefined, model, op, meta), req.method === "HEAD");
