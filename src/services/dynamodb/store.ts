@@ -154,6 +154,9 @@ export const migrations: readonly Migration[] = [
   },
 ];
 
+/** How much item text the item cache holds (DynamoStore, "item cache"). */
+const CACHE_BYTES = 16 * 1024 * 1024;
+
 export interface KeyElement {
   AttributeName: string;
   KeyType: "HASH" | "RANGE";
@@ -343,6 +346,7 @@ export class DynamoStore {
     this.prepared("DELETE FROM ddb_rep_versions WHERE table_id = ?").run(id);
     this.hooks.delete(id);
     this.pending.delete(id);
+    this.forgetAll();
     this.s.deleteItems.run(id);
     this.s.deleteTable.run(id);
   }
@@ -374,28 +378,79 @@ export class DynamoStore {
     this.hooks.set(r.id, { meta: r.meta, hooks: buildHooks(rec) });
   }
 
+  // ------------------------------------------------------------ item cache
+  // The committed rows of the items last read or written, by key, so that a GetItem, and the
+  // read of the old row every write makes, cost no SQL when the item was seen recently (the
+  // SELECT was the largest part of a GetItem's own work). Coherent with the database because
+  // every change to an existing table's items goes through putItem/deleteItem (restores and
+  // replicas fill new tables, whose ids are never reused; deleteTable and reset clear it):
+  // - a write removes its key at once, so reads later in its transaction go to the database;
+  // - the row it wrote is cached when its transaction commits (tx(), with the count deltas),
+  //   and never if it rolls back;
+  // - a read fills the cache only outside a transaction (what it read is committed).
+  // Bounded by CACHE_BYTES of item text, oldest entries out first.
+  private readonly cached = new Map<string, [string, number]>();
+  private cachedBytes = 0;
+
+  private cacheKey(tableId: number, hk: Buffer, rk: Buffer): string {
+    return `${tableId}:${hk.length}:${hk.toString("latin1")}${rk.toString("latin1")}`;
+  }
+
+  private remember(k: string, item: string, size: number): void {
+    this.forgetKey(k);
+    this.cached.set(k, [item, size]);
+    this.cachedBytes += item.length;
+    if (this.cachedBytes <= CACHE_BYTES) return;
+    for (const [old, row] of this.cached) {
+      this.cached.delete(old);
+      this.cachedBytes -= row[0].length;
+      if (this.cachedBytes <= CACHE_BYTES / 2) break;
+    }
+  }
+
+  private forgetKey(k: string): void {
+    const row = this.cached.get(k);
+    if (!row) return;
+    this.cached.delete(k);
+    this.cachedBytes -= row[0].length;
+  }
+
+  private forgetAll(): void {
+    this.cached.clear();
+    this.cachedBytes = 0;
+  }
+
   getItem(tableId: number, hk: Buffer, rk: Buffer): ItemRow | undefined {
+    const k = this.cacheKey(tableId, hk, rk);
+    const hit = this.cached.get(k);
+    if (hit) return { hk, rk, item: hit[0], size: hit[1] };
     // The key columns are not read back (BLOB results cost more than the item): the caller's are
     // used. Raw mode: better-sqlite3 builds a row object natively at more cost than an array.
     const r = this.s.getItem.get(tableId, hk, rk) as [string, number] | undefined;
-    return r && { hk, rk, item: r[0], size: r[1] };
+    if (!r) return undefined;
+    if (!this.db.inTransaction) this.remember(k, r[0], r[1]);
+    return { hk, rk, item: r[0], size: r[1] };
   }
 
   /** Writes an item; `old` is the row it replaces, read in the same transaction (undefined: none). */
   putItem(tableId: number, hk: Buffer, rk: Buffer, item: string, size: number, old: ItemRow | undefined): void {
     const h = this.hooks.get(tableId)?.hooks;
     if (h) h.write(this, hk, rk, old?.item, item);
+    const k = this.cacheKey(tableId, hk, rk);
+    this.forgetKey(k);
     if (old) this.s.updateItem.run(item, size, tableId, hk, rk);
     else this.s.insertItem.run(tableId, hk, rk, item, size);
-    this.count(tableId, old ? 0 : 1, size - (old?.size ?? 0));
+    this.count(tableId, old ? 0 : 1, size - (old?.size ?? 0), k, item, size);
   }
 
   /** Deletes an item; `identity` marks a delete made by DynamoDB itself (TTL) in its stream record. */
   deleteItem(tableId: number, hk: Buffer, rk: Buffer, old: ItemRow, identity?: WriteIdentity): void {
     const h = this.hooks.get(tableId)?.hooks;
     if (h) h.write(this, hk, rk, old.item, undefined, identity);
+    const k = this.cacheKey(tableId, hk, rk);
+    this.forgetKey(k);
     this.s.delItem.run(tableId, hk, rk);
-    this.count(tableId, -1, -old.size);
+    this.count(tableId, -1, -old.size, k, undefined, 0);
   }
 
   // ------------------------------------------------------------ item counts
@@ -410,13 +465,14 @@ export class DynamoStore {
   //   per flush), so that a crash, which loses the deltas, leaves it marked: start()
   //   (recountDirty) counts its items again. A clean stop flushes and leaves none marked.
   // Readers (liveCounts) add the pending and in-transaction deltas to the row.
-  private readonly txLog: Array<{ id: number; items: number; bytes: number; marks: boolean }> = [];
+  // (Each entry also carries the written row for the item cache: item undefined for a delete.)
+  private readonly txLog: Array<{ id: number; items: number; bytes: number; marks: boolean; k: string; item: string | undefined; size: number }> = [];
   private readonly pending = new Map<number, [number, number]>();
   /** Tables whose counts_dirty is set in the database (committed). */
   private readonly marked = new Set<number>();
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
-  private count(tableId: number, items: number, bytes: number): void {
+  private count(tableId: number, items: number, bytes: number, k: string, item: string | undefined, size: number): void {
     // Outside a transaction (autocommit) the write is committed already.
     const committed = !this.db.inTransaction;
     let marks = false;
@@ -424,7 +480,7 @@ export class DynamoStore {
       this.s.markDirty.run(tableId);
       marks = true;
     }
-    this.txLog.push({ id: tableId, items, bytes, marks });
+    this.txLog.push({ id: tableId, items, bytes, marks, k, item, size });
     if (committed) this.commitCounts();
   }
 
@@ -435,6 +491,8 @@ export class DynamoStore {
   private commitCounts(): void {
     if (this.txLog.length === 0) return;
     for (const e of this.txLog) {
+      if (e.item !== undefined) this.remember(e.k, e.item, e.size);
+      else this.forgetKey(e.k);
       if (e.marks) this.marked.add(e.id);
       const c = this.pending.get(e.id);
       if (c) {
@@ -557,6 +615,7 @@ export class DynamoStore {
     this.records.clear();
     this.pending.clear();
     this.marked.clear();
+    this.forgetAll();
   }
 }
 
