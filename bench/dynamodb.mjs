@@ -43,10 +43,13 @@ const base = { region: "us-east-1", credentials: { accessKeyId: "test", secretAc
 const client = (endpoint) => new DynamoDBClient({ ...base, endpoint });
 
 // NIMBUS_ENTRY runs another build of the entry point (a private bundle while others rebuild dist/);
+// NIMBUS_B_ENTRY adds a second ephemeral Nimbus of another build to the PutItem and GetItem
+// rounds (an A/B on the same noise: its line prints B/A, the median of per-round ratios);
 // NIMBUS_NODE_ARGS adds node flags (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 const nodeArgs = process.env.NIMBUS_NODE_ARGS ? process.env.NIMBUS_NODE_ARGS.split(" ") : [];
 const entry = process.env.NIMBUS_ENTRY ?? "bin/nimbus.js";
 const { child: nimbus, url } = await spawnServer([...nodeArgs, entry, "start", "--port", "0", "--ephemeral"], /ready on (http:\/\/[^\s]+)/);
+const nimbusB = process.env.NIMBUS_B_ENTRY ? await spawnServer([process.env.NIMBUS_B_ENTRY, "start", "--port", "0", "--ephemeral"], /ready on (http:\/\/[^\s]+)/) : undefined;
 const durableDir = mkdtempSync(join(tmpdir(), "nimbus-bench-durable-"));
 const { child: durable, url: durableUrl } = await spawnServer([entry, "start", "--port", "0", "--data-dir", durableDir], /ready on (http:\/\/[^\s]+)/);
 const dynPort = await freePort();
@@ -55,7 +58,7 @@ const { child: dynalite, url: dynUrl } = await spawnServer(
   [dynaliteCli, "--port", String(dynPort), "--host", "127.0.0.1", "--createTableMs", "1"],
   /listening at: (http:\/\/[^\s]+)/,
 );
-const children = [nimbus, durable, dynalite];
+const children = [nimbus, durable, dynalite, ...(nimbusB ? [nimbusB.child] : [])];
 
 async function createTable(c, TableName, range) {
   const KeySchema = [{ AttributeName: "pk", KeyType: "HASH" }];
@@ -142,6 +145,8 @@ try {
     await createTable(c, "titanic", false);
   }
   await createTable(durc, "bench", false);
+  const bClient = nimbusB && client(nimbusB.url);
+  if (bClient) await createTable(bClient, "bench", false);
   const item = (i) => ({ pk: { N: String(i % 1000) }, name: { S: `passenger ${i}` }, age: { N: "29.5" }, tags: { SS: ["a", "b"] }, info: { M: { cabin: { S: "C85" } } } });
   const put = (c, i) => c.send(new PutItemCommand({ TableName: "bench", Item: item(i) }));
   const get = (c, i) => c.send(new GetItemCommand({ TableName: "bench", Key: { pk: { N: String(i % 1000) } } }));
@@ -149,7 +154,7 @@ try {
   // ONLY=PutItem,GetItem,Query,Titanic runs some of the figures.
   const only = (f) => !process.env.ONLY || process.env.ONLY.split(",").includes(f);
   // GetItem reads the items PutItem wrote: without PutItem, write them first.
-  if (only("GetItem") && !only("PutItem")) for (const c of [nc, dc]) for (let i = 0; i < 1000; i++) await put(c, i);
+  if (only("GetItem") && !only("PutItem")) for (const c of [nc, dc, ...(bClient ? [bClient] : [])]) for (let i = 0; i < 1000; i++) await put(c, i);
   for (const [label, op] of [
     ["PutItem", put],
     ["GetItem", get],
@@ -173,6 +178,7 @@ try {
       { name: "bare", client: bc, pid: bare.pid },
       { name: "dynalite", client: dc, pid: dynalite.pid },
     ];
+    if (bClient) targets.push({ name: "B", client: bClient, pid: nimbusB.child.pid });
     // Writes: the same build on a data dir (every commit fsynced) and a bare fsynced commit.
     const floor = writes ? commitFloor() : undefined;
     if (writes) targets.push({ name: "durable", client: durc, pid: durable.pid }, { name: "floor", ...floor });
@@ -189,6 +195,9 @@ try {
     console.log(
       `         nimbus/bare ${vsBare.toFixed(2)}x (target <= 2x; median of ${n.rounds.length} rounds, ratio of sums ${(n.mean / b.mean).toFixed(2)}x), dynalite/nimbus ${vsDyn.toFixed(2)}x (target >= 2x), dynalite/bare ${pairRatio(d, b).toFixed(2)}x, nimbus - bare ${us(n.mean - b.mean)}`,
     );
+    if (m.B) {
+      console.log(`         NIMBUS_B_ENTRY (ephemeral): ${us(m.B.mean)} CPU/req, B/bare ${pairRatio(m.B, b).toFixed(2)}x, B/A ${pairRatio(m.B, n).toFixed(3)}x (median of per-round ratios; ratio of sums ${(m.B.mean / n.mean).toFixed(3)}x)`);
+    }
     if (writes) {
       const { durable: du, floor: f } = m;
       console.log(
