@@ -74,4 +74,31 @@ describe("document cache", () => {
     store.put("thing", "x", { v: 5 });
     expect(other.get("thing", "x")).toEqual({ v: 5 });
   });
+  it("peek() shares one frozen parse per committed text, and a write or a rollback never leaves a stale one", () => {
+    const store = new DocStore(t.nimbus.db, "doc-cache-peek", "global");
+    store.put("thing", "x", { v: 1, nested: { list: [1, 2] } });
+    const first = store.peek<{ v: number; nested: { list: number[] } }>("thing", "x")!;
+    expect(first).toEqual({ v: 1, nested: { list: [1, 2] } });
+    // Shared until the row changes; frozen all the way down (modules are strict: assignment throws).
+    expect(store.peek("thing", "x")).toBe(first);
+    expect(() => ((first as { v: number }).v = 9)).toThrow(TypeError);
+    expect(() => first.nested.list.push(3)).toThrow(TypeError);
+    // get() is still a private copy.
+    const copy = store.get<{ v: number }>("thing", "x")!;
+    copy.v = 5;
+    expect(store.peek("thing", "x")).toEqual({ v: 1, nested: { list: [1, 2] } });
+    // A rolled-back write leaves the committed document; a committed one replaces it.
+    expect(() =>
+      store.tx(() => {
+        store.put("thing", "x", { v: 2 });
+        expect(store.peek("thing", "x")).toEqual({ v: 2 });
+        throw new Error("roll back");
+      }),
+    ).toThrow("roll back");
+    expect(store.peek("thing", "x")).toEqual({ v: 1, nested: { list: [1, 2] } });
+    store.put("thing", "x", { v: 3 });
+    expect(store.peek("thing", "x")).toEqual({ v: 3 });
+    t.nimbus.db.prepare("DELETE FROM nimbus_docs WHERE service = 'doc-cache-peek' AND id = 'x'").run();
+    expect(store.peek("thing", "x")).toBeUndefined();
+  });
 });

@@ -70,6 +70,51 @@ function observe(t: Transform | ChunkObserver, chunk: Buffer): Buffer {
   return out!;
 }
 
+/**
+ * The next chunk of `s`, null at its end; an error of the stream rejects. Read with read() and
+ * one listener set per wait rather than an async iterator: a small body is usually buffered
+ * already, so its chunk comes back without waiting, and the end costs one promise, where the
+ * iterator's machinery was ~2% of a 4 KiB PutObject's CPU.
+ */
+function nextChunk(s: Readable): Buffer | null | Promise<Buffer | null> {
+  if (s.errored) return Promise.reject(s.errored);
+  const c = s.read() as Buffer | null;
+  if (c !== null) return c;
+  if (s.readableEnded) return null;
+  return new Promise((resolve, reject) => {
+    const stop = (): void => {
+      s.off("readable", onReadable);
+      s.off("end", onEnd);
+      s.off("error", onError);
+      s.off("close", onClose);
+    };
+    const onReadable = (): void => {
+      const c = s.read() as Buffer | null;
+      if (c === null) return; // the end ("end" follows)
+      stop();
+      resolve(c);
+    };
+    const onEnd = (): void => {
+      stop();
+      resolve(null);
+    };
+    const onError = (e: Error): void => {
+      stop();
+      reject(e);
+    };
+    const onClose = (): void => {
+      stop();
+      if (s.readableEnded) resolve(null);
+      else reject(s.errored ?? Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" }));
+    };
+    s.on("readable", onReadable);
+    s.on("end", onEnd);
+    s.on("error", onError);
+    s.on("close", onClose);
+    if (s.destroyed) onClose();
+  });
+}
+
 /** A blob read whole into memory: a stream that is already "ready" (see openBlob in S3). */
 class LoadedBlob extends Readable {
   private pending = true;
@@ -204,9 +249,14 @@ export class BlobStore {
     let size = 0;
     let fileId: string | undefined;
     let out: ReturnType<typeof createWriteStream> | undefined;
+    // nextChunk listens for errors only while it waits: this one keeps an error raised between
+    // two reads from being uncaught (nextChunk then finds it in source.errored).
+    const ignore = (): void => {};
+    if (!Buffer.isBuffer(source)) source.on("error", ignore);
     try {
-      for await (const raw of Buffer.isBuffer(source) ? [source] : source) {
-        let chunk = raw as Buffer;
+      // A Buffer source is its only chunk.
+      for (let raw = Buffer.isBuffer(source) ? source : await nextChunk(source); raw !== null; raw = Buffer.isBuffer(source) ? null : await nextChunk(source)) {
+        let chunk = raw;
         for (const o of observers) chunk = observe(o, chunk);
         size += chunk.length;
         if (!out) {
@@ -252,6 +302,8 @@ export class BlobStore {
       out?.destroy();
       if (fileId) rmSync(join(this.tmp, fileId), { force: true });
       throw e;
+    } finally {
+      if (!Buffer.isBuffer(source)) source.off("error", ignore);
     }
   }
 
