@@ -120,10 +120,16 @@ export class Gateway {
       //     Nimbus-issued credentials against Nimbus time.
       const method = req.method ?? "GET";
       const authReq = { method, rawPath, rawQuery, headers };
-      const authOpts = { defaultRegion: this.nimbus.config.defaultRegion, skewNow: new Date(), dialect: authDialectFor(auth.service, routed.protocol) };
+      // Nimbus time is wall time unless the clock was moved: then one Date serves as both.
+      const nimbusNow = this.nimbus.clock.date();
+      const authOpts = {
+        defaultRegion: this.nimbus.config.defaultRegion,
+        skewNow: this.nimbus.clock.offset() === 0 ? nimbusNow : new Date(),
+        dialect: authDialectFor(auth.service, routed.protocol),
+      };
       const needsBodyHash =
         headers["x-amz-content-sha256"] === undefined && !auth.presigned && auth.accessKeyId !== "" && this.nimbus.credentials.resolve(auth.accessKeyId) !== undefined;
-      let who: AuthResult | undefined = needsBodyHash ? undefined : authenticate(authReq, auth, this.nimbus.credentials, this.nimbus.clock.date(), undefined, authOpts);
+      let who: AuthResult | undefined = needsBodyHash ? undefined : authenticate(authReq, auth, this.nimbus.credentials, nimbusNow, undefined, authOpts);
 
       // 3b. Body decoding: aws-chunked framing (chunk signatures verified), checksums, gzip.
       //    S3 stores Content-Encoding: gzip as metadata; every other service takes it as
