@@ -33,6 +33,8 @@ export interface MachineSpec {
   files?: MachineFile[];
   /** Block devices present from boot (volumes attached while the machine was stopped). */
   disks?: DiskSpec[];
+  /** Host paths the machine must not see besides the host's private files (the server's data dir). */
+  hide?: string[];
 }
 
 export interface MachineFile {

@@ -18,13 +18,14 @@ import { dirname, join } from "node:path";
 import { attachLoop, freezeIn, prepareDev, refreshLoop, releaseLoop, unmountIn, type DiskSpec, type LoopDisk } from "./block-devices.js";
 import { Cgroups, type CgroupPlan } from "./cgroups.js";
 import { writeFiles, type DiskMode, type EgressMode, type EgressSpec, type ExecutionDriver, type FirewallMode, type HubConnection, type Machine, type MachineSpec } from "./driver.js";
+import { makePrivateTemplate } from "./host-private.js";
 import { Hub } from "./hub.js";
 
-// PID 1 of the machine (dash). Steps: 0. the host's ssh host keys hidden from the machine's
-// /etc/ssh (an overlayfs whiteout, a 0:0 character device, in its upper layer for each
-// /etc/ssh/ssh_host_* the machine has no file of its own for: its /etc is the host's through the
-// lower layer, and the host's private keys must never be readable inside; a machine with a key
-// pair makes its own at first boot; a failing mknod fails the boot rather than show them),
+// PID 1 of the machine (dash). Steps: 0. the host's private files hidden from the machine (its
+// lower layer is the host's /): the server's template of whiteouts, opaque directories and
+// locked shadow files (host-private.ts) copied into its upper layer without replacing anything
+// the machine has of its own (its own ssh host keys, home, shadow); a failing copy fails the
+// boot rather than show them,
 // 1. root filesystem (the host's /usr comes through the
 // overlay, so packages install copy-on-write; only a /usr on a file system of its own, which an
 // overlay of / does not cross, is bound read-only), a devpts of its own for terminals (ssh), 2. tell the server the namespaces
@@ -36,15 +37,7 @@ import { Hub } from "./hub.js";
 // so /dev is a bind of a prepared template, files come pre-written in the upper layer, and the
 // network is one `ip -batch`.
 const INIT = String.raw`set -e
-if [ -d /etc/ssh ]; then
-  [ -d "$U/etc/ssh" ] || mkdir -p "$U/etc/ssh"
-  cd /etc/ssh
-  for f in ssh_host_*; do
-    [ -e "$f" ] || continue
-    [ -e "$U/etc/ssh/$f" ] || [ -L "$U/etc/ssh/$f" ] || mknod "$U/etc/ssh/$f" c 0 0
-  done
-  cd /
-fi
+cp -an "$P/." "$U/"
 mount -t overlay overlay -o "lowerdir=/,upperdir=$U,workdir=$W" "$R"
 [ -z "$USR_RO" ] || mount -o bind,ro /usr "$R/usr"
 mount -t proc proc "$R/proc"
@@ -124,6 +117,8 @@ export class NamespaceDriver implements ExecutionDriver {
   private readonly rulesets = new Map<string, string>();
   private readonly cgroups: Cgroups;
   private listeners: Array<(c: HubConnection) => void> = [];
+  /** The template hiding the host's private files, made once per server for the paths it was asked to hide too. */
+  private privateTemplate: { key: string; dir: string } | undefined;
 
   constructor(opts: { nft: boolean; loop?: boolean; slirp?: boolean }) {
     this.firewall = opts.nft ? "nftables" : "recorded";
@@ -178,6 +173,8 @@ export class NamespaceDriver implements ExecutionDriver {
       const r = spawnSync("/bin/sh", ["-c", DEV_TEMPLATE], { env: { D: dev, PATH: "/usr/sbin:/usr/bin:/sbin:/bin" }, encoding: "utf8" });
       if (r.status !== 0 && !existsSync(join(dev, "null"))) throw new Error(`cannot prepare /dev: ${r.stderr}`);
     }
+    const hidden = JSON.stringify(spec.hide ?? []);
+    if (this.privateTemplate?.key !== hidden) this.privateTemplate = { key: hidden, dir: makePrivateTemplate(join(dirname(spec.dir), ".private"), spec.hide ?? []) };
     const devDir = join(spec.dir, "dev");
     prepareDev(dev, devDir);
     try {
@@ -206,7 +203,7 @@ export class NamespaceDriver implements ExecutionDriver {
       machine.pid = await hub.boot({
         machine: spec.id,
         cmd: `${join0}exec setpriv --pdeathsig KILL unshare --net --mount --pid --uts --ipc --fork --kill-child --propagation private /bin/sh -c "$INIT"`,
-        env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", INIT, ...dirs, USR_RO: usrRo, DEV: devDir, BOOT: bootPath, H: spec.hostname, IP: spec.ip, PREFIX: String(spec.prefix), GW: spec.gateway },
+        env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", INIT, ...dirs, P: this.privateTemplate.dir, USR_RO: usrRo, DEV: devDir, BOOT: bootPath, H: spec.hostname, IP: spec.ip, PREFIX: String(spec.prefix), GW: spec.gateway },
         console: spec.consolePath,
         ip: spec.ip,
         gateway: spec.gateway,

@@ -167,6 +167,8 @@ export class Fleet {
         ...bootPlan(d, { firstBoot: !d.booted, region: s.region, now: this.rt.clock.now() }),
         consolePath: this.consolePath(id),
         disks: disksOf(this, s, id),
+        // Every account's state and the IAM secrets: never readable inside.
+        hide: [this.rt.dataDir],
       });
     } catch (e) {
       this.joining.delete(id);
