@@ -33,7 +33,9 @@ import { Hub } from "./hub.js";
 // (read through fd 4, opened before the switch) in the machine's root: pivot_root to it and
 // the host's / detached from the namespace, so root inside cannot climb out to the host's files
 // as it can out of a chroot (the chroot stays as the fallback where pivot_root is refused, e.g.
-// a host whose / is an initramfs). Every spawn costs milliseconds on a busy host,
+// a host whose / is an initramfs), with the capabilities that reach past the machine's own
+// files dropped from its bounding set (DROP: no device nodes of the host's disks to mount, no
+// kernel modules, no raw I/O). Every spawn costs milliseconds on a busy host,
 // so /dev is a bind of a prepared template, files come pre-written in the upper layer, and the
 // network is one `ip -batch`.
 const INIT = String.raw`set -e
@@ -62,9 +64,9 @@ cd "$R"
 if pivot_root . . 2>/dev/null; then
   umount -l .
   cd /
-  exec /bin/sh /proc/self/fd/4
+  exec setpriv --bounding-set "$DROP" /bin/sh /proc/self/fd/4
 fi
-exec chroot "$R" /bin/sh /proc/self/fd/4
+exec setpriv --bounding-set "$DROP" chroot "$R" /bin/sh /proc/self/fd/4
 `;
 
 // The /dev every machine binds: the usual character devices and links, nothing of the host's.
@@ -203,7 +205,7 @@ export class NamespaceDriver implements ExecutionDriver {
       machine.pid = await hub.boot({
         machine: spec.id,
         cmd: `${join0}exec setpriv --pdeathsig KILL unshare --net --mount --pid --uts --ipc --fork --kill-child --propagation private /bin/sh -c "$INIT"`,
-        env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", INIT, ...dirs, P: this.privateTemplate.dir, USR_RO: usrRo, DEV: devDir, BOOT: bootPath, H: spec.hostname, IP: spec.ip, PREFIX: String(spec.prefix), GW: spec.gateway },
+        env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", INIT, ...dirs, P: this.privateTemplate.dir, DROP: "-mknod,-sys_module,-sys_rawio", USR_RO: usrRo, DEV: devDir, BOOT: bootPath, H: spec.hostname, IP: spec.ip, PREFIX: String(spec.prefix), GW: spec.gateway },
         console: spec.consolePath,
         ip: spec.ip,
         gateway: spec.gateway,

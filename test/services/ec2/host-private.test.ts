@@ -45,6 +45,8 @@ echo "shadow: $(cut -d: -f2 /etc/shadow | sort -u | tr '\\n' ' ')"
 echo "gshadow: $(cut -d: -f2 /etc/gshadow | sort -u | tr '\\n' ' ')"
 echo "users: $(cut -d: -f1 /etc/shadow | sort | tr '\\n' ' ')"
 echo "passwd: $(cut -d: -f1 /etc/passwd | sort | tr '\\n' ' ')"
+mknod /tmp/disk b 8 0 2>/dev/null && echo "mknod allowed"
+echo "bnd $(grep CapBnd /proc/self/status | cut -f2)"
 echo mine > /root/own-file
 echo "probe done"
 `;
@@ -61,6 +63,10 @@ echo "probe done"
     expect(text).toMatch(/var-tmp: \[\] 1777/);
     expect(text).not.toContain("data dir visible");
     expect(text).not.toContain("shadow- visible");
+    // Root inside cannot make a node of the host's disk (and mount it), nor load kernel modules.
+    expect(text).not.toContain("mknod allowed");
+    const bnd = BigInt("0x" + text.match(/^bnd ([0-9a-f]+)$/m)![1]);
+    for (const cap of [27n /* mknod */, 16n /* sys_module */, 17n /* sys_rawio */]) expect((bnd >> cap) & 1n).toBe(0n);
     expect(text).toMatch(/^shadow: \* $/m);
     expect(text).toMatch(/^gshadow: ! $/m);
     // Every user of its passwd, none other.
