@@ -6,7 +6,7 @@
 // is its own and stays across a stop and start.
 import { EC2Client, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
@@ -17,15 +17,21 @@ const skip = canRunInstances() ?? (existsSync("/root") ? undefined : "the host h
 let n: TestNimbus;
 const secret = randomBytes(12).toString("hex");
 const rootMarker = `/root/.nimbus-private-${secret}`;
+// A data dir on / outside /tmp (an instance's /tmp is a tmpfs of its own, which would hide one
+// there anyway), as `--data-dir ./data` in a project would be.
+const base = existsSync("/srv") && statSync("/srv").dev === statSync("/").dev ? "/srv" : "/";
+let dataDir: string | undefined;
 beforeAll(async () => {
   if (skip) return;
-  n = await startNimbus();
+  dataDir = mkdtempSync(`${base === "/" ? "" : base}/nimbus-private-test-`);
+  n = await startNimbus({ dataDir });
   writeFileSync(rootMarker, `root-secret-${secret}\n`, { mode: 0o600 });
   writeFileSync(join(n.dataDir, `marker-${secret}`), `data-secret-${secret}\n`);
 });
 afterAll(async () => {
   rmSync(rootMarker, { force: true });
   if (n) await n.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
