@@ -16,7 +16,7 @@
 // stops showing the host's trees. Opaque directories are made the only way overlayfs makes them
 // without setfattr: a whiteout in the upper layer, then mkdir of that name through a mount of
 // the overlay (in a mount namespace of its own, so nothing stays mounted).
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
@@ -76,7 +76,7 @@ function locked(path: string, names: string, lock: string): string | undefined {
  * given extra paths (e.g. the server's data dir); returns its path. Throws when it cannot be made:
  * a machine must not boot showing the host's secrets.
  */
-export function makePrivateTemplate(dir: string, extra: string[]): string {
+export async function makePrivateTemplate(dir: string, extra: string[]): Promise<string> {
   const T = join(dir, "tpl"), TW = join(dir, "tpl-work"), TR = join(dir, "tpl-root");
   rmSync(dir, { recursive: true, force: true });
   for (const d of [T, TW, TR]) mkdirSync(d, { recursive: true });
@@ -114,11 +114,12 @@ export function makePrivateTemplate(dir: string, extra: string[]): string {
   }
   const bad = [...opaque, ...whiteouts, ...sub].find((p) => /\s/.test(p));
   if (bad) throw new Error(`cannot hide ${JSON.stringify(bad)}: white space in the name`);
-  const r = spawnSync("/bin/sh", ["-c", MAKE], {
-    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", T, TW, TR, WH: [...opaque, ...whiteouts].join(" "), OP: opaque.join(" "), SUB: sub.join(" ") },
-    encoding: "utf8",
-  });
-  if (r.status !== 0) throw new Error(`cannot hide the host's private files: ${r.stderr || r.error?.message}`);
+  // Off the event loop: a few dozen spawns (a mknod each), once per server.
+  await new Promise<void>((res, rej) =>
+    execFile("/bin/sh", ["-c", MAKE], { env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", T, TW, TR, WH: [...opaque, ...whiteouts].join(" "), OP: opaque.join(" "), SUB: sub.join(" ") } }, (e, _out, err) =>
+      e ? rej(new Error(`cannot hide the host's private files: ${err || e.message}`)) : res(),
+    ),
+  );
   for (const p of [...opaque, ...sub]) likeHost(p, T + p);
   // The machine's own shadow files: the host's users, no password of theirs.
   for (const [file, names, lock] of [["/etc/shadow", "/etc/passwd", "*"], ["/etc/gshadow", "/etc/group", "!"]] as const) {

@@ -120,7 +120,7 @@ export class NamespaceDriver implements ExecutionDriver {
   private readonly cgroups: Cgroups;
   private listeners: Array<(c: HubConnection) => void> = [];
   /** The template hiding the host's private files, made once per server for the paths it was asked to hide too. */
-  private privateTemplate: { key: string; dir: string } | undefined;
+  private privateTemplate: { key: string; dir: Promise<string> } | undefined;
 
   constructor(opts: { nft: boolean; loop?: boolean; slirp?: boolean }) {
     this.firewall = opts.nft ? "nftables" : "recorded";
@@ -176,7 +176,15 @@ export class NamespaceDriver implements ExecutionDriver {
       if (r.status !== 0 && !existsSync(join(dev, "null"))) throw new Error(`cannot prepare /dev: ${r.stderr}`);
     }
     const hidden = JSON.stringify(spec.hide ?? []);
-    if (this.privateTemplate?.key !== hidden) this.privateTemplate = { key: hidden, dir: makePrivateTemplate(join(dirname(spec.dir), ".private"), spec.hide ?? []) };
+    if (this.privateTemplate?.key !== hidden) {
+      const made = makePrivateTemplate(join(dirname(spec.dir), ".private"), spec.hide ?? []);
+      this.privateTemplate = { key: hidden, dir: made };
+      // A failure fails this boot and the next one tries again.
+      made.catch(() => {
+        if (this.privateTemplate?.dir === made) this.privateTemplate = undefined;
+      });
+    }
+    const privateDir = await this.privateTemplate.dir;
     const devDir = join(spec.dir, "dev");
     prepareDev(dev, devDir);
     try {
@@ -205,7 +213,7 @@ export class NamespaceDriver implements ExecutionDriver {
       machine.pid = await hub.boot({
         machine: spec.id,
         cmd: `${join0}exec setpriv --pdeathsig KILL unshare --net --mount --pid --uts --ipc --fork --kill-child --propagation private /bin/sh -c "$INIT"`,
-        env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", INIT, ...dirs, P: this.privateTemplate.dir, DROP: "-mknod,-sys_module,-sys_rawio", USR_RO: usrRo, DEV: devDir, BOOT: bootPath, H: spec.hostname, IP: spec.ip, PREFIX: String(spec.prefix), GW: spec.gateway },
+        env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", INIT, ...dirs, P: privateDir, DROP: "-mknod,-sys_module,-sys_rawio", USR_RO: usrRo, DEV: devDir, BOOT: bootPath, H: spec.hostname, IP: spec.ip, PREFIX: String(spec.prefix), GW: spec.gateway },
         console: spec.consolePath,
         ip: spec.ip,
         gateway: spec.gateway,
