@@ -384,10 +384,11 @@ export class DynamoStore {
   // SELECT was the largest part of a GetItem's own work). Coherent with the database because
   // every change to an existing table's items goes through putItem/deleteItem (restores and
   // replicas fill new tables, whose ids are never reused; deleteTable and reset clear it):
-  // - a write removes its key at once, so reads later in its transaction go to the database;
-  // - the row it wrote is cached when its transaction commits (tx(), with the count deltas),
-  //   and never if it rolls back;
+  // - a write removes its key at once, so reads later in its transaction, and after it whether
+  //   it commits or rolls back, go to the database;
   // - a read fills the cache only outside a transaction (what it read is committed).
+  // Written rows are not cached: kept alive until their key was written again, they survived
+  // into V8's old generation and PutItem cost 11-27% more CPU (bench/dynamodb.mjs, A/B).
   // Bounded by CACHE_BYTES of item text, oldest entries out first.
   private readonly cached = new Map<string, [string, number]>();
   private cachedBytes = 0;
@@ -440,7 +441,7 @@ export class DynamoStore {
     this.forgetKey(k);
     if (old) this.s.updateItem.run(item, size, tableId, hk, rk);
     else this.s.insertItem.run(tableId, hk, rk, item, size);
-    this.count(tableId, old ? 0 : 1, size - (old?.size ?? 0), k, item, size);
+    this.count(tableId, old ? 0 : 1, size - (old?.size ?? 0));
   }
 
   /** Deletes an item; `identity` marks a delete made by DynamoDB itself (TTL) in its stream record. */
@@ -450,7 +451,7 @@ export class DynamoStore {
     const k = this.cacheKey(tableId, hk, rk);
     this.forgetKey(k);
     this.s.delItem.run(tableId, hk, rk);
-    this.count(tableId, -1, -old.size, k, undefined, 0);
+    this.count(tableId, -1, -old.size);
   }
 
   // ------------------------------------------------------------ item counts
@@ -465,14 +466,13 @@ export class DynamoStore {
   //   per flush), so that a crash, which loses the deltas, leaves it marked: start()
   //   (recountDirty) counts its items again. A clean stop flushes and leaves none marked.
   // Readers (liveCounts) add the pending and in-transaction deltas to the row.
-  // (Each entry also carries the written row for the item cache: item undefined for a delete.)
-  private readonly txLog: Array<{ id: number; items: number; bytes: number; marks: boolean; k: string; item: string | undefined; size: number }> = [];
+  private readonly txLog: Array<{ id: number; items: number; bytes: number; marks: boolean }> = [];
   private readonly pending = new Map<number, [number, number]>();
   /** Tables whose counts_dirty is set in the database (committed). */
   private readonly marked = new Set<number>();
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
-  private count(tableId: number, items: number, bytes: number, k: string, item: string | undefined, size: number): void {
+  private count(tableId: number, items: number, bytes: number): void {
     // Outside a transaction (autocommit) the write is committed already.
     const committed = !this.db.inTransaction;
     let marks = false;
@@ -480,7 +480,7 @@ export class DynamoStore {
       this.s.markDirty.run(tableId);
       marks = true;
     }
-    this.txLog.push({ id: tableId, items, bytes, marks, k, item, size });
+    this.txLog.push({ id: tableId, items, bytes, marks });
     if (committed) this.commitCounts();
   }
 
@@ -491,8 +491,6 @@ export class DynamoStore {
   private commitCounts(): void {
     if (this.txLog.length === 0) return;
     for (const e of this.txLog) {
-      if (e.item !== undefined) this.remember(e.k, e.item, e.size);
-      else this.forgetKey(e.k);
       if (e.marks) this.marked.add(e.id);
       const c = this.pending.get(e.id);
       if (c) {

@@ -1,6 +1,6 @@
 // Reads see exactly the committed items: GetItem (and every write's read of the old row) is
-// served from a cache of recently read and written rows (store.ts, "item cache"), so these
-// read an item into it and then change it every way there is, committed or rolled back.
+// served from a cache of recently read rows (store.ts, "item cache"), so these read an item
+// into it and then change it every way there is, committed or rolled back.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   DeleteItemCommand,
