@@ -12,7 +12,8 @@
 //   npm run build && node bench/s3.mjs [requests=2000] [keys=1000000] [GiB=1]
 // Environment: WARMUP (requests per server and operation before measuring, default 4000),
 // S3_BENCH=cpu,list,big (sections), NIMBUS_ENTRY (another build's entry point, e.g. a private
-// bundle while others rebuild dist/), NIMBUS_NODE_ARGS (node flags, e.g. "--cpu-prof").
+// bundle while others rebuild dist/), NIMBUS_B_ENTRY (a second build's entry point, measured as
+// a fifth server in the same rounds: B/A printed), NIMBUS_NODE_ARGS (node flags, e.g. "--cpu-prof").
 // Targets: Put <= 3x bare, Get <= 2x bare; list < 20 ms; RSS growth < 64 MiB.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -97,6 +98,10 @@ try {
   // same rounds and printed beside it: the durability floor on top.
   const { child: nimbusE, url: urlE } = ONLY.has("cpu") ? await spawnServer([...nodeArgs, entry, "start", "--port", "0", "--ephemeral"], READY) : {};
   if (nimbusE) children.push(nimbusE);
+  // NIMBUS_B_ENTRY: a second ephemeral Nimbus of another build in the same rounds (an A/B in one run).
+  const entryB = process.env.NIMBUS_B_ENTRY;
+  const { child: nimbusB, url: urlB } = entryB && ONLY.has("cpu") ? await spawnServer([...nodeArgs, entryB, "start", "--port", "0", "--ephemeral"], READY) : {};
+  if (nimbusB) children.push(nimbusB);
   const { child: s3rver, url: s3rverUrl } = await spawnServer(["bench/s3rver-server.mjs"], READY);
   children.push(s3rver);
   const s3 = client(url);
@@ -104,11 +109,14 @@ try {
   const rv = client(s3rverUrl, "S3RVER");
   await s3.send(new CreateBucketCommand({ Bucket: "bench" }));
   if (s3e) await s3e.send(new CreateBucketCommand({ Bucket: "bench" }));
+  const s3b = nimbusB ? client(urlB) : undefined;
+  if (s3b) await s3b.send(new CreateBucketCommand({ Bucket: "bench" }));
 
   // 1. CPU per 4 KiB PutObject / GetObject.
   const body = Buffer.alloc(4096, 7);
   await s3.send(new PutObjectCommand({ Bucket: "bench", Key: "get-me", Body: body }));
   if (s3e) await s3e.send(new PutObjectCommand({ Bucket: "bench", Key: "get-me", Body: body }));
+  if (s3b) await s3b.send(new PutObjectCommand({ Bucket: "bench", Key: "get-me", Body: body }));
   await rv.send(new PutObjectCommand({ Bucket: "bench", Key: "get-me", Body: body }));
   let putSeq = 0;
   const ops = {
@@ -136,6 +144,7 @@ try {
       { label: "bare", ticks: 0, pid: bare.pid, c: bc, cpu: 0, wall: 0, warm: 0, rounds: [] },
       { label: "s3rver", ticks: 0, pid: s3rver.pid, c: rv, cpu: 0, wall: 0, warm: 0, rounds: [] },
     ];
+    if (nimbusB) servers.push({ label: "nimbus B", ticks: 0, pid: nimbusB.pid, c: s3b, cpu: 0, wall: 0, warm: 0, rounds: [] });
     // Warm-up, in the same alternating batches as the measurement (every server sees the same noise).
     for (let done = 0; done < WARMUP; done += BATCH) {
       for (const s of servers) {
@@ -160,6 +169,14 @@ try {
       }
     }
     await stopChild(bare);
+    if (nimbusB) {
+      const [a, bb] = [servers[0], servers[4]];
+      const perRoundBA = bb.rounds.map((x, i) => x / a.rounds[i]);
+      console.log(
+        `${name.padEnd(10)} A/B: nimbus (NIMBUS_ENTRY, ephemeral) ${((a.cpu / N) * 1e6).toFixed(0)} µs (${(a.cpu / servers[2].cpu).toFixed(2)}x bare), ` +
+          `nimbus B (${entryB}) ${((bb.cpu / N) * 1e6).toFixed(0)} µs (${(bb.cpu / servers[2].cpu).toFixed(2)}x bare); B/A ${(bb.cpu / a.cpu).toFixed(3)} (per round median ${median(perRoundBA).toFixed(3)})`,
+      );
+    }
     const [n, d, b, r] = servers.map((s) => ({ ticks: (s.ticks / N) * 1e6, cpu: (s.cpu / N) * 1e6, wall: (s.wall / N) * 1e6, warm: WARMUP ? (s.warm / WARMUP) * 1e6 : 0 }));
     // Each round's ratio (its three batches ran back to back): the median is robust to a round
     // that a burst of machine load hit unevenly.
@@ -211,6 +228,14 @@ try {
       }
     }
     await stopChild(bare);
+    if (nimbusB) {
+      const [a, bb] = [servers[0], servers[4]];
+      const perRoundBA = bb.rounds.map((x, i) => x / a.rounds[i]);
+      console.log(
+        `${name.padEnd(10)} A/B: nimbus (NIMBUS_ENTRY, ephemeral) ${((a.cpu / N) * 1e6).toFixed(0)} µs (${(a.cpu / servers[2].cpu).toFixed(2)}x bare), ` +
+          `nimbus B (${entryB}) ${((bb.cpu / N) * 1e6).toFixed(0)} µs (${(bb.cpu / servers[2].cpu).toFixed(2)}x bare); B/A ${(bb.cpu / a.cpu).toFixed(3)} (per round median ${median(perRoundBA).toFixed(3)})`,
+      );
+    }
     const server = median(nt) - median(bt);
     console.log(
       `ListObjectsV2 Prefix page (1,000 of ${KEYS.toLocaleString("en")} keys, ${answer.body.length} bytes): latency nimbus ${median(nt).toFixed(2)} ms, ` +

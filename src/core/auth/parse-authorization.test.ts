@@ -171,4 +171,55 @@ describe("dates", () => {
     expect(normalizeAmzDate("garbage")).toBe("");
     expect(normalizeAmzDate("20260101T000000Z")).toBe("20260101T000000Z");
   });
+
+  describe("the parse shared between headers with the same text up to Signature=", () => {
+    const prefix = "AWS4-HMAC-SHA256 Credential=AKIDCACHE/20260101/eu-west-3/sqs/aws4_request, SignedHeaders=host;x-amz-date, ";
+
+    it("gives each request its own signature, date and token", () => {
+      const a = parseAuthorization({ authorization: prefix + "Signature=aaa", "x-amz-date": "20260101T101010Z" }, "");
+      const b = parseAuthorization({ authorization: prefix + "Signature=bbb  ", "x-amz-date": "20260101T101011Z", "x-amz-security-token": "t2" }, "");
+      expect(a).toMatchObject({ kind: "sigv4", accessKeyId: "AKIDCACHE", region: "eu-west-3", service: "sqs", signature: "aaa", date: "20260101T101010Z", signedHeaders: ["host", "x-amz-date"] });
+      expect(a.securityToken).toBeUndefined();
+      expect(b).toMatchObject({ kind: "sigv4", accessKeyId: "AKIDCACHE", region: "eu-west-3", service: "sqs", signature: "bbb", date: "20260101T101011Z", securityToken: "t2" });
+      expect(b.authorization).toBe(prefix + "Signature=bbb  ");
+      expect(a.malformed).toBeUndefined();
+      expect(b.malformed).toBeUndefined();
+    });
+
+    it("keeps the first Signature when the text before the last one names one too", () => {
+      const h = "AWS4-HMAC-SHA256 Signature=first, Credential=K/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=second";
+      for (let i = 0; i < 2; i++) expect(parseAuthorization({ authorization: h }, "").signature).toBe("first");
+    });
+
+    it("reports a blank signature after a cached prefix as missing", () => {
+      parseAuthorization({ authorization: prefix + "Signature=abc" }, "");
+      const a = parseAuthorization({ authorization: prefix + "Signature=  " }, "");
+      expect(a.malformed).toEqual({ reason: "missing-components", missing: ["Signature"] });
+    });
+
+    it("reads a signature followed by another component as the full parse does", () => {
+      parseAuthorization({ authorization: prefix + "Signature=abc" }, "");
+      const a = parseAuthorization({ authorization: prefix + "Signature=abc, Extra=1" }, "");
+      expect(a.signature).toBe("abc");
+      expect(a.malformed).toBeUndefined();
+    });
+
+    it("takes a SigV4a region set from each request, not from the first", () => {
+      const h = "AWS4-ECDSA-P256-SHA256 Credential=K/20260101/s3/aws4_request, SignedHeaders=host;x-amz-region-set, Signature=3045";
+      const a = parseAuthorization({ authorization: h, "x-amz-region-set": "eu-west-1" }, "");
+      const b = parseAuthorization({ authorization: h, "x-amz-region-set": "*" }, "");
+      const c = parseAuthorization({ authorization: h }, "");
+      expect(a).toMatchObject({ kind: "sigv4a", region: "eu-west-1", regionSet: ["eu-west-1"], service: "s3" });
+      expect(b).toMatchObject({ kind: "sigv4a", region: "", regionSet: ["*"] });
+      expect(c.region).toBe("");
+      expect(c.regionSet).toBeUndefined();
+    });
+
+    it("does not cache a prefix naming an unknown algorithm or lacking SignedHeaders", () => {
+      const bad = "AWS4-HMAC-SHA512 Credential=K/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=ab";
+      for (let i = 0; i < 2; i++) expect(parseAuthorization({ authorization: bad }, "").malformed).toEqual({ reason: "unsupported-algorithm" });
+      const noSigned = "AWS4-HMAC-SHA256 Credential=K/20260101/us-east-1/s3/aws4_request, Signature=ab";
+      for (let i = 0; i < 2; i++) expect(parseAuthorization({ authorization: noSigned }, "").malformed).toEqual({ reason: "missing-components", missing: ["SignedHeaders"] });
+    });
+  });
 });

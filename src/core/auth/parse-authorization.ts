@@ -155,11 +155,20 @@ function authQueryParams(rawQuery: string | ReadonlyMap<string, string>): Record
   return out;
 }
 
-const ISO_BASIC = /^\d{8}T\d{6}Z$/;
+/** /^\d{8}T\d{6}Z$/ as a loop: every signed request's x-amz-date goes through it, and the regex showed in profiles. */
+function isIsoBasic(v: string): boolean {
+  if (v.length !== 16 || v.charCodeAt(8) !== 0x54 /* T */ || v.charCodeAt(15) !== 0x5a /* Z */) return false;
+  for (let i = 0; i < 15; i++) {
+    if (i === 8) continue;
+    const c = v.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
 
 /** The request time in ISO-8601 basic format, from the basic form itself or an HTTP date; "" if unreadable. */
 export function normalizeAmzDate(raw: string): string {
-  if (raw.length === 16 && ISO_BASIC.test(raw)) return raw;
+  if (isIsoBasic(raw)) return raw;
   if (raw.length === 0) return "";
   const ms = Date.parse(raw);
   if (!Number.isFinite(ms)) return "";
@@ -181,7 +190,7 @@ export function amzDateToMs(date: string): number {
 }
 
 function parseAmzDate(date: string): number {
-  if (date.length !== 16 || !ISO_BASIC.test(date)) return NaN;
+  if (!isIsoBasic(date)) return NaN;
   const y = +date.slice(0, 4);
   const mo = +date.slice(4, 6);
   const d = +date.slice(6, 8);
@@ -241,7 +250,90 @@ function splitSignedHeaders(raw: string): string[] {
   return list;
 }
 
+/**
+ * What an Authorization header's text up to ", Signature=" says, for the well-formed SigV4 and
+ * SigV4a headers: a client sends the same Credential and SignedHeaders on every request of a
+ * day, region and operation family, so they are split once per distinct prefix. Only the
+ * parse is shared; verification recomputes everything from the request as before.
+ */
+interface HeaderAuthPrefix {
+  kind: "sigv4" | "sigv4a";
+  algorithm: string;
+  credential: string;
+  scopeParts: number;
+  accessKeyId: string;
+  scope: string;
+  scopeDate: string;
+  region: string;
+  service: string;
+  terminal: string;
+  signedHeaders: string[];
+}
+const headerPrefixes = new Map<string, HeaderAuthPrefix>();
+const HEADER_PREFIXES_MAX = 256;
+const SIGNATURE_PART = ", Signature=";
+
 function parseHeaderAuth(authorization: string, headers: HeaderMap): ParsedAuth {
+  // 1. The text after the last ", Signature=" is the signature when it holds no comma (it is
+  //    then the header's last component) and is not blank; the prefix before it was parsed
+  //    (and found to name no Signature of its own) when it is in the cache.
+  const at = authorization.lastIndexOf(SIGNATURE_PART);
+  if (at > 0) {
+    const signature = authorization.slice(at + SIGNATURE_PART.length).trim();
+    if (signature.length > 0 && signature.indexOf(",") < 0) {
+      const prefix = authorization.slice(0, at + 2);
+      const cached = headerPrefixes.get(prefix);
+      if (cached !== undefined) return fromPrefix(cached, authorization, signature, headers);
+      const parsed = parseHeaderAuthText(prefix, headers);
+      // 2. Cached only when the prefix alone lacks exactly the Signature: then prefix + any
+      //    signature parses as the prefix's parts plus that signature (the full parse's rule).
+      const m = parsed.malformed;
+      if ((parsed.kind === "sigv4" || parsed.kind === "sigv4a") && m?.reason === "missing-components" && m.missing.length === 1 && m.missing[0] === "Signature") {
+        if (headerPrefixes.size >= HEADER_PREFIXES_MAX) headerPrefixes.clear();
+        const p: HeaderAuthPrefix = {
+          kind: parsed.kind,
+          algorithm: parsed.algorithm,
+          credential: parsed.credential,
+          scopeParts: parsed.scopeParts,
+          accessKeyId: parsed.accessKeyId,
+          scope: parsed.scope,
+          scopeDate: parsed.scopeDate,
+          region: parsed.kind === "sigv4a" ? "" : parsed.region,
+          service: parsed.service,
+          terminal: parsed.terminal,
+          signedHeaders: parsed.signedHeaders,
+        };
+        headerPrefixes.set(prefix, p);
+        return fromPrefix(p, authorization, signature, headers);
+      }
+    }
+  }
+  return parseHeaderAuthText(authorization, headers);
+}
+
+/** A ParsedAuth from a cached prefix: the per-request parts (date, token, region set) read as parseHeaderAuthText reads them. */
+function fromPrefix(p: HeaderAuthPrefix, authorization: string, signature: string, headers: HeaderMap): ParsedAuth {
+  const out = empty(p.kind);
+  out.algorithm = p.algorithm;
+  out.authorization = authorization;
+  out.rawDate = headerValue(headers, "x-amz-date") ?? headerValue(headers, "date") ?? "";
+  out.date = normalizeAmzDate(out.rawDate);
+  out.securityToken = headerValue(headers, "x-amz-security-token");
+  out.credential = p.credential;
+  out.scopeParts = p.scopeParts;
+  out.accessKeyId = p.accessKeyId;
+  out.scope = p.scope;
+  out.scopeDate = p.scopeDate;
+  out.region = p.region;
+  out.service = p.service;
+  out.terminal = p.terminal;
+  out.signedHeaders = p.signedHeaders;
+  out.signature = signature;
+  if (p.kind === "sigv4a") applyRegionSet(out, headerValue(headers, "x-amz-region-set"));
+  return out;
+}
+
+function parseHeaderAuthText(authorization: string, headers: HeaderMap): ParsedAuth {
   const trimmed = authorization.trim();
   const sp = trimmed.indexOf(" ");
   const algorithm = sp < 0 ? trimmed : trimmed.slice(0, sp);
@@ -312,7 +404,7 @@ function parsePresigned(q: Record<string, string>): ParsedAuth {
   out.algorithm = algorithm;
   applyCredential(out, q["X-Amz-Credential"] ?? "", sigv4a);
   out.rawDate = q["X-Amz-Date"] ?? "";
-  out.date = out.rawDate.length === 16 && ISO_BASIC.test(out.rawDate) ? out.rawDate : "";
+  out.date = isIsoBasic(out.rawDate) ? out.rawDate : "";
   out.signedHeaders = splitSignedHeaders(q["X-Amz-SignedHeaders"] ?? "");
   out.signature = q["X-Amz-Signature"] ?? "";
   out.securityToken = q["X-Amz-Security-Token"];

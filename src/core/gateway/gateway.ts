@@ -105,7 +105,7 @@ export class Gateway {
 
       const query = parseQuery(rawQuery);
       // Most requests outside S3 have no query string: one shared empty map (nothing writes to it).
-      const queryMap = query.length === 0 ? NO_QUERY : new Map(query);
+      const queryMap = query.length === 0 ? NO_QUERY : toMap(query);
 
       // 2. Routing: which service, protocol and operation. Cheap auth parse first: the SigV4
       //    scope names the service for query and REST requests.
@@ -168,7 +168,9 @@ export class Gateway {
       if (body === undefined) {
         if (hasStreamingInput(model, opModel)) stream = decoded.stream;
         else {
-          body = await readAll(decoded.stream, this.nimbus.config.maxBodyBytes);
+          // A request without a body (GET, HEAD, DELETE) is not waited on: its end only comes
+          // through another turn of the event loop, and node:http drains it when we answer.
+          body = decoded.noBody ? EMPTY : await readAll(decoded.stream, this.nimbus.config.maxBodyBytes);
           checkDeferredSha256(decoded, body);
         }
       }
@@ -335,6 +337,13 @@ function parseQuery(rawQuery: string): Array<[string, string]> {
     out.push([decodeQueryComponent(k), decodeQueryComponent(v)]);
   }
   return out;
+}
+
+/** new Map(pairs) goes through the iterator protocol; set() in a loop is cheaper (a repeated key keeps its last value, as there). */
+function toMap(pairs: Array<[string, string]>): Map<string, string> {
+  const m = new Map<string, string>();
+  for (let i = 0; i < pairs.length; i++) m.set(pairs[i][0], pairs[i][1]);
+  return m;
 }
 
 function decodeQueryComponent(s: string): string {

@@ -107,10 +107,18 @@ export interface DecodedBody {
   storedContentEncoding: string | undefined;
   /** With `deferPayloadHash`: the hex x-amz-content-sha256 the buffered body must hash to. */
   deferredSha256?: string;
+  /**
+   * The request has no body (no Content-Length or 0, no Transfer-Encoding, not chunked) and no
+   * stage was built: `stream` is the request itself and would only end. A reader may take an
+   * empty buffer instead of waiting for its end (node:http drains it when the answer is sent).
+   */
+  noBody: boolean;
 }
 
 /** Shared by every body that is not aws-chunked (most requests): one promise, made once. */
 const NO_TRAILERS: Promise<Record<string, string>> = Promise.resolve(Object.freeze({}) as Record<string, string>);
+/** Zero bytes, shared: a bodiless request's buffered body (nothing can be written into it). */
+const NO_BYTES = Buffer.alloc(0);
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 /** Headers that start with x-amz-checksum- but are not checksum values. */
 const NOT_CHECKSUM_VALUES = new Set(["x-amz-checksum-algorithm", "x-amz-checksum-type", "x-amz-checksum-mode"]);
@@ -201,21 +209,20 @@ export function decodeRequestBody(headers: Record<string, string | undefined>, s
   if (trailerAlgorithms[0] && decoder) (integrityOpts.trailerChecksum = { algorithm: trailerAlgorithms[0], trailers: decoder.trailers }), claims++;
   // A hex payload hash covers the bytes on the wire; for a (non-standard) chunked body with a
   // hex hash those are the framed bytes, which the decoded stream no longer has: not checked.
-  if (payloadMode.kind === "sha256" && !chunked && opts.verifyPayloadHash !== false) (integrityOpts.contentSha256 = payloadMode.hex), claims++;
+  // Kept aside until the two cases below have had their say: a `delete` on integrityOpts (as
+  // before) turned it into a dictionary-mode object on every GET.
+  let sha256Claim = payloadMode.kind === "sha256" && !chunked && opts.verifyPayloadHash !== false ? payloadMode.hex : undefined;
   // A request without a body (GET, HEAD, DELETE) whose only claim is the empty payload's hash
   // needs no hashing stage: the claim holds by construction. Any other claim on an empty body
   // still goes through IntegrityStream, which reports the mismatch in S3's words.
   const bodiless = !chunked && !gunzip && (headers["content-length"] === "0" || (headers["content-length"] === undefined && headers["transfer-encoding"] === undefined));
-  if (bodiless && integrityOpts.contentSha256 === EMPTY_SHA256 && claims === 1) {
-    delete integrityOpts.contentSha256;
-    claims--;
-  }
+  if (bodiless && sha256Claim === EMPTY_SHA256 && claims === 0) sha256Claim = undefined;
   let deferredSha256: string | undefined;
-  if (opts.deferPayloadHash && !chunked && !gunzip && integrityOpts.contentSha256 !== undefined && claims === 1) {
-    deferredSha256 = integrityOpts.contentSha256.toLowerCase();
-    delete integrityOpts.contentSha256;
-    claims--;
+  if (opts.deferPayloadHash && !chunked && !gunzip && sha256Claim !== undefined && claims === 0) {
+    deferredSha256 = sha256Claim.toLowerCase();
+    sha256Claim = undefined;
   }
+  if (sha256Claim !== undefined) (integrityOpts.contentSha256 = sha256Claim), claims++;
   const integrity = claims > 0 ? new IntegrityStream(integrityOpts) : undefined;
 
   // 4. Link them, so that errors travel forward to `stream` (see stream-link.ts).
@@ -241,7 +248,7 @@ export function decodeRequestBody(headers: Record<string, string | undefined>, s
   // own listeners and still receive every error.
   if (out !== source) out.on("error", ignore);
   // One shape for every answer (deferredSha256 undefined when nothing was deferred): a spread of an optional member cost a copy per request.
-  return { stream: out, trailers, integrity, payloadMode, declaredLength, storedContentEncoding, deferredSha256 };
+  return { stream: out, trailers, integrity, payloadMode, declaredLength, storedContentEncoding, deferredSha256, noBody: bodiless && out === source };
 }
 
 /** The check `deferPayloadHash` left to the caller: the buffered body against x-amz-content-sha256 (same error as the stream stage). */
@@ -288,7 +295,7 @@ export function readAll(stream: Readable, limit: number, opts: ReadAllOptions = 
     };
     const onEnd = (): void => {
       cleanup();
-      resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
+      resolve(parts.length === 1 ? parts[0]! : parts.length === 0 ? NO_BYTES : Buffer.concat(parts, size));
     };
     const onError = (e: Error): void => {
       cleanup();

@@ -80,8 +80,12 @@ function compare(a: CompiledRoute, b: CompiledRoute): number {
   return a.name < b.name ? -1 : 1;
 }
 
+/** Per method, the routes whose query keys a request's query has, by its set of keys (bounded: keys come from clients). */
+const CANDIDATES_MAX = 256;
+
 export class RestMatcher {
   private readonly byMethod = new Map<string, CompiledRoute[]>();
+  private readonly candidates = new Map<string, Map<string, CompiledRoute[]>>();
 
   constructor(model: ServiceModel) {
     const prefixBucket = model.addressing?.stripBucketFromUri === true;
@@ -97,22 +101,45 @@ export class RestMatcher {
 
   /** rawPath is percent-encoded; labels come back decoded. */
   match(method: string, rawPath: string, query: Map<string, string>, headers: Record<string, string>): RestMatch | undefined {
-    const routes = this.byMethod.get(method);
+    const routes = this.candidatesFor(method, query);
     if (!routes) return undefined;
     const parts = splitPath(rawPath);
     const xId = query.get("x-id");
-    outer: for (const r of routes) {
+    outer: for (let i = 0; i < routes.length; i++) {
+      const r = routes[i];
       if (xId !== undefined && r.xId !== undefined && r.xId !== xId) continue;
-      for (const [k, v] of r.queryLiterals) {
-        const got = query.get(k);
-        if (got === undefined || (v !== undefined && got !== v)) continue outer;
+      // Every key is present (candidatesFor); the literal values still have to agree.
+      for (let j = 0; j < r.queryLiterals.length; j++) {
+        const v = r.queryLiterals[j][1];
+        if (v !== undefined && query.get(r.queryLiterals[j][0]) !== v) continue outer;
       }
-      for (const k of r.requiredQuery) if (!query.has(k)) continue outer;
-      for (const h of r.requiredHeaders) if (headers[h] === undefined) continue outer;
+      for (let j = 0; j < r.requiredHeaders.length; j++) if (headers[r.requiredHeaders[j]] === undefined) continue outer;
       const labels = matchSegments(r.segments, parts);
       if (labels) return { operation: r.name, labels };
     }
     return undefined;
+  }
+
+  /**
+   * The method's routes, in order, less those needing a query key the request lacks: S3 has ~50
+   * GET templates, most of them `?acl`-style, and a GetObject walked through all of them.
+   * Computed once per distinct set of query keys.
+   */
+  private candidatesFor(method: string, query: Map<string, string>): CompiledRoute[] | undefined {
+    const routes = this.byMethod.get(method);
+    if (!routes) return undefined;
+    // Length-prefixed names: no two key sets share a text, whatever the keys hold.
+    let key = "";
+    for (const k of query.keys()) key += `${k.length}:${k}`;
+    let byKeys = this.candidates.get(method);
+    if (!byKeys) this.candidates.set(method, (byKeys = new Map()));
+    let list = byKeys.get(key);
+    if (list === undefined) {
+      list = routes.filter((r) => r.queryLiterals.every(([k]) => query.has(k)) && r.requiredQuery.every((k) => query.has(k)));
+      if (byKeys.size >= CANDIDATES_MAX) byKeys.clear();
+      byKeys.set(key, list);
+    }
+    return list;
   }
 }
 

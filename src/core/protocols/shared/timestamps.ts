@@ -10,12 +10,29 @@ export function formatTimestamp(d: Date, format: TimestampFormat): string | numb
     case "epoch-seconds":
       return d.getTime() / 1000;
     case "http-date":
-      return d.toUTCString();
+      return httpDate(d);
     case "date-time":
       // AWS writes milliseconds only when they are non-zero in most services; the SDKs
       // accept both, so keep full precision.
       return d.toISOString();
   }
+}
+
+/**
+ * The last http-date written, by whole second: an HTTP date has no finer unit, and a busy
+ * object's Last-Modified (or a burst of answers' dates) repeats it. toUTCString cost ~1.5% of a
+ * 4 KiB GetObject.
+ */
+let lastHttpSecond = NaN;
+let lastHttpDate = "";
+function httpDate(d: Date): string {
+  const second = Math.floor(d.getTime() / 1000);
+  if (second !== lastHttpSecond) {
+    lastHttpDate = d.toUTCString();
+    // NaN (an invalid Date) never equals itself, so "Invalid Date" is never served from here.
+    lastHttpSecond = second;
+  }
+  return lastHttpDate;
 }
 
 /** Parses any of the three formats (clients are lenient, so are we), else throws a SerializationException-ish error via `onError`. */
