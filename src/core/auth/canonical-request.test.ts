@@ -6,6 +6,7 @@ import {
   canonicalHeaders,
   canonicalQuery,
   canonicalUri,
+  isValidPayloadHashClaim,
   sha256Hex,
   uriEncode,
 } from "./canonical-request.js";
@@ -157,5 +158,19 @@ describe("AWS published examples", () => {
     expect(sts.split("\n")[3]).toBe("cee3fed04b70f867d036f722359b0b1f2f0e5dc0efadbc082b76c4c60e316455");
     const key = deriveSigningKey("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "20130524", "us-east-1", "s3");
     expect(signString(key, sts)).toBe("4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9");
+  });
+});
+
+describe("isValidPayloadHashClaim", () => {
+  it("takes the keywords and exactly 64 hex digits of either case, nothing else", () => {
+    const hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    expect(isValidPayloadHashClaim(hex)).toBe(true);
+    expect(isValidPayloadHashClaim(hex.toUpperCase())).toBe(true);
+    expect(isValidPayloadHashClaim("UNSIGNED-PAYLOAD")).toBe(true);
+    expect(isValidPayloadHashClaim("STREAMING-AWS4-HMAC-SHA256-PAYLOAD")).toBe(true);
+    expect(isValidPayloadHashClaim(hex.slice(1))).toBe(false);
+    expect(isValidPayloadHashClaim(hex + "0")).toBe(false);
+    // Characters that a case fold (| 0x20) would turn into digits or a-f.
+    for (const c of ["\x10", "\x19", "G", "g", "@", "`", " "]) expect(isValidPayloadHashClaim(c + hex.slice(1))).toBe(false);
   });
 });

@@ -269,7 +269,17 @@ export function claimedPayloadHash(headers: AuthRequest["headers"], presigned: b
   return queryContentSha256 ?? UNSIGNED_PAYLOAD;
 }
 
-const HEX64 = /^[0-9a-fA-F]{64}$/;
+/** /^[0-9a-fA-F]{64}$/ as a loop: every S3 request's x-amz-content-sha256 is checked, and the regex was ~1% of a GetObject. */
+function isHex64(v: string): boolean {
+  if (v.length !== 64) return false;
+  for (let i = 0; i < 64; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) continue;
+    const l = c | 0x20; // ASCII letters to lower case (only A-F and a-f land in a-f)
+    if (l < 0x61 || l > 0x66) return false;
+  }
+  return true;
+}
 const PAYLOAD_KEYWORDS = new Set([
   UNSIGNED_PAYLOAD,
   STREAMING_UNSIGNED_PAYLOAD_TRAILER,
@@ -281,5 +291,5 @@ const PAYLOAD_KEYWORDS = new Set([
 
 /** Whether an x-amz-content-sha256 value is one S3 accepts: a keyword or 64 hex digits. */
 export function isValidPayloadHashClaim(value: string): boolean {
-  return PAYLOAD_KEYWORDS.has(value) || (value.length === 64 && HEX64.test(value));
+  return PAYLOAD_KEYWORDS.has(value) || isHex64(value);
 }

@@ -289,3 +289,11 @@ describe("decodeRequestBody: a 200 MB upload streams in flat memory", () => {
     console.log(`200 MB decoded+hashed (CRC32 trailer check, MD5, CRC64NVME) in ${seconds.toFixed(2)}s = ${(TOTAL / 1e6 / seconds).toFixed(0)} MB/s; RSS growth ${((peak - before) / 1e6).toFixed(1)} MB`);
   }, 120_000);
 });
+
+describe("parsePayloadMode's hex check", () => {
+  it("refuses characters a case fold would turn into digits", () => {
+    const hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    expect(parsePayloadMode(hex.toUpperCase())).toEqual({ kind: "sha256", hex });
+    for (const c of ["\x10", "\x19", "G", "@"]) expect(() => parsePayloadMode(c + hex.slice(1))).toThrow(AwsError);
+  });
+});

@@ -57,8 +57,10 @@ export function parsePayloadMode(value: string | undefined): PayloadMode {
 function isSha256Hex(v: string): boolean {
   if (v.length !== 64) return false;
   for (let i = 0; i < 64; i++) {
-    const c = v.charCodeAt(i) | 0x20; // ASCII letters to lower case; digits keep their codes
-    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+    const c = v.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) continue;
+    const l = c | 0x20; // ASCII letters to lower case (only A-F and a-f land in a-f)
+    if (l < 0x61 || l > 0x66) return false;
   }
   return true;
 }
