@@ -56,6 +56,16 @@ function cpuPrecise(pid) {
 // timeout (the bare server's, s3rver's) while the others run their batches, and the client's
 // next request on that socket is reset (ECONNRESET); the SDK retries it on a new socket.
 const client = (endpoint, id = "test") => new S3Client({ endpoint, region: "us-east-1", credentials: creds(id), forcePathStyle: true, maxAttempts: 3 });
+
+/** NIMBUS_B_ENTRY: the second build (servers[4]) against the first (servers[0]), both ephemeral, in the same rounds. */
+function printAB(name, servers, entryB) {
+  const [a, bb] = [servers[0], servers[4]];
+  const perRoundBA = bb.rounds.map((x, i) => x / a.rounds[i]);
+  console.log(
+    `${name.padEnd(10)} A/B: nimbus (NIMBUS_ENTRY, ephemeral) ${((a.cpu / N) * 1e6).toFixed(0)} µs (${(a.cpu / servers[2].cpu).toFixed(2)}x bare), ` +
+      `nimbus B (${entryB}) ${((bb.cpu / N) * 1e6).toFixed(0)} µs (${(bb.cpu / servers[2].cpu).toFixed(2)}x bare); B/A ${(bb.cpu / a.cpu).toFixed(3)} (per round median ${median(perRoundBA).toFixed(3)})`,
+  );
+}
 const stopChild = async (c) => {
   c.kill("SIGTERM");
   await new Promise((r) => c.once("exit", r));
@@ -169,14 +179,7 @@ try {
       }
     }
     await stopChild(bare);
-    if (nimbusB) {
-      const [a, bb] = [servers[0], servers[4]];
-      const perRoundBA = bb.rounds.map((x, i) => x / a.rounds[i]);
-      console.log(
-        `${name.padEnd(10)} A/B: nimbus (NIMBUS_ENTRY, ephemeral) ${((a.cpu / N) * 1e6).toFixed(0)} µs (${(a.cpu / servers[2].cpu).toFixed(2)}x bare), ` +
-          `nimbus B (${entryB}) ${((bb.cpu / N) * 1e6).toFixed(0)} µs (${(bb.cpu / servers[2].cpu).toFixed(2)}x bare); B/A ${(bb.cpu / a.cpu).toFixed(3)} (per round median ${median(perRoundBA).toFixed(3)})`,
-      );
-    }
+    if (nimbusB) printAB(name, servers, entryB);
     const [n, d, b, r] = servers.map((s) => ({ ticks: (s.ticks / N) * 1e6, cpu: (s.cpu / N) * 1e6, wall: (s.wall / N) * 1e6, warm: WARMUP ? (s.warm / WARMUP) * 1e6 : 0 }));
     // Each round's ratio (its three batches ran back to back): the median is robust to a round
     // that a burst of machine load hit unevenly.
@@ -228,14 +231,7 @@ try {
       }
     }
     await stopChild(bare);
-    if (nimbusB) {
-      const [a, bb] = [servers[0], servers[4]];
-      const perRoundBA = bb.rounds.map((x, i) => x / a.rounds[i]);
-      console.log(
-        `${name.padEnd(10)} A/B: nimbus (NIMBUS_ENTRY, ephemeral) ${((a.cpu / N) * 1e6).toFixed(0)} µs (${(a.cpu / servers[2].cpu).toFixed(2)}x bare), ` +
-          `nimbus B (${entryB}) ${((bb.cpu / N) * 1e6).toFixed(0)} µs (${(bb.cpu / servers[2].cpu).toFixed(2)}x bare); B/A ${(bb.cpu / a.cpu).toFixed(3)} (per round median ${median(perRoundBA).toFixed(3)})`,
-      );
-    }
+    if (nimbusB) printAB(name, servers, entryB);
     const server = median(nt) - median(bt);
     console.log(
       `ListObjectsV2 Prefix page (1,000 of ${KEYS.toLocaleString("en")} keys, ${answer.body.length} bytes): latency nimbus ${median(nt).toFixed(2)} ms, ` +

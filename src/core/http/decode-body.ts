@@ -24,6 +24,7 @@ import { contentSha256Mismatch, requestTooLarge } from "./body-errors.js";
 import { ByteLimit, DEFAULT_MAX_DECOMPRESSED, gzipError, parseContentEncoding } from "./gzip.js";
 import { IntegrityStream, type IntegrityOptions } from "./integrity.js";
 import { link } from "./stream-link.js";
+import { isSha256Hex } from "./hex.js";
 
 /** How the payload is signed, from x-amz-content-sha256. */
 export type PayloadMode =
@@ -53,17 +54,6 @@ export function parsePayloadMode(value: string | undefined): PayloadMode {
   );
 }
 
-/** /^[0-9a-fA-F]{64}$/ as a loop: every signed SDK request outside S3 sends one, and the regex cost more than the rest of the parse. */
-function isSha256Hex(v: string): boolean {
-  if (v.length !== 64) return false;
-  for (let i = 0; i < 64; i++) {
-    const c = v.charCodeAt(i);
-    if (c >= 0x30 && c <= 0x39) continue;
-    const l = c | 0x20; // ASCII letters to lower case (only A-F and a-f land in a-f)
-    if (l < 0x61 || l > 0x66) return false;
-  }
-  return true;
-}
 
 export interface DecodeBodyOptions {
   /** Per-chunk signature check for the signed STREAMING-* modes (see AwsChunkedOptions.verifyChunk). */

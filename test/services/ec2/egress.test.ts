@@ -13,22 +13,13 @@ import {
 import { spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { networkInterfaces } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshAccount, sdkConfig, startNimbus, type TestNimbus } from "../../support/nimbus.js";
-import { probeDriver } from "../../../src/core/runtime/select.js";
 import { egressCidr } from "../../../src/core/runtime/egress.js";
-import { canRunInstances, consoleText, leftovers, routeOutProcesses, ubuntu, waitFor, waitState } from "./instance-helpers.js";
-
-function hostAddress(): string | undefined {
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
-  return undefined;
-}
+import { canRouteOut, hostAddress, consoleText, leftovers, routeOutProcesses, ubuntu, waitFor, waitState } from "./instance-helpers.js";
 
 const host = hostAddress();
-const skip =
-  canRunInstances() ??
-  (!probeDriver().nft ? "nft is not installed" : !probeDriver().slirp ? "slirp4netns is not installed" : !host ? "the host has no non-loopback IPv4 address" : undefined);
+const skip = canRouteOut();
 
 let n: TestNimbus;
 let web: Server;

@@ -5,7 +5,22 @@ import { DescribeImagesCommand, DescribeInstancesCommand, GetConsoleOutputComman
 import { execFile, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
+import { networkInterfaces } from "node:os";
 import { probeDriver } from "../../../src/core/runtime/select.js";
+
+/** The host's first non-loopback IPv4 address: what an instance's route out reaches the host by. */
+export function hostAddress(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  return undefined;
+}
+
+/** Why route-out tests (an instance reaching a server on the host) cannot run here, or undefined. */
+export function canRouteOut(): string | undefined {
+  return (
+    canRunInstances() ??
+    (!probeDriver().nft ? "nft is not installed" : !probeDriver().slirp ? "slirp4netns is not installed" : !hostAddress() ? "the host has no non-loopback IPv4 address" : undefined)
+  );
+}
 
 /** Why instance tests cannot run here, or undefined when they can. */
 export function canRunInstances(): string | undefined {
