@@ -23,7 +23,8 @@ import { dirname, join, resolve } from "node:path";
 /** /var/lib entries that are package-system state, not secrets: apt installs inside need them. */
 const VAR_LIB_KEEP = new Set(["apt", "dpkg", "ucf", "misc", "pam", "python", "sgml-base", "xml-core", "man-db", "vim", "shells.state", "dbus", "dictionaries-common", "emacsen-common", "locales", "usrmerge", "update-rc.d", "libuuid", "initramfs-tools", "os-prober", "texmf", "aspell", "ispell", "polkit-1"]);
 
-const PRIVATE_DIRS = ["/root", "/home", "/var/tmp", "/var/backups", "/var/mail", "/var/spool/cron", "/var/log", "/etc/ssl/private"];
+/** Host trees every machine sees as empty directories of its own. */
+export const PRIVATE_DIRS = ["/root", "/home", "/var/tmp", "/var/backups", "/var/mail", "/var/spool/cron", "/var/log", "/etc/ssl/private"];
 const PRIVATE_FILES = ["/etc/shadow-", "/etc/gshadow-", "/etc/security/opasswd", "/var/cache/debconf/passwords.dat"];
 
 const MAKE = String.raw`set -e
