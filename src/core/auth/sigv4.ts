@@ -27,6 +27,7 @@ import {
 } from "./canonical-request.js";
 import { type ParsedAuth, SIGV4_ALGORITHM } from "./parse-authorization.js";
 import { checkSignedRequest } from "./request-checks.js";
+import { hmacPads } from "./hmac-pads.js";
 
 /** A request as the signature covers it, with the payload hash its canonical request ends with. */
 export interface SignedRequest extends AuthRequest {
@@ -98,16 +99,7 @@ function hmac(key: string | Buffer, data: string): Buffer {
 }
 
 function prepare(kSigning: Buffer): SigningKey {
-  // One allocation for both pads (kSigning is 32 bytes, under the 64-byte block).
-  const slab = Buffer.allocUnsafeSlow(BLOCK + INNER_ROOM + BLOCK + 32);
-  const inner = slab.subarray(0, BLOCK + INNER_ROOM);
-  const outer = slab.subarray(BLOCK + INNER_ROOM);
-  inner.fill(0x36, 0, BLOCK);
-  outer.fill(0x5c, 0, BLOCK);
-  for (let i = 0; i < kSigning.length; i++) {
-    inner[i] ^= kSigning[i];
-    outer[i] ^= kSigning[i];
-  }
+  const { inner, outer } = hmacPads(kSigning, INNER_ROOM);
   const prepared: SigningKey = { key: kSigning, inner, outer, view: undefined, stsDate: undefined, stsAlgorithm: undefined, stsScope: undefined, stsPrefix: undefined, stsBytes: undefined };
   byBuffer.set(kSigning, prepared);
   return prepared;

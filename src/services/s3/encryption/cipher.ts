@@ -8,6 +8,7 @@ import { Transform, type Readable, type TransformCallback } from "node:stream";
 import type { DocStore } from "../../../core/state/doc-store.js";
 import { randomPooled } from "../../../core/blobs/random.js";
 import { perDatabase, type Db } from "../../../core/state/database.js";
+import { hmacPads, type HmacPads } from "../../../core/auth/hmac-pads.js";
 
 /** A key and the IV of byte 0 of the stream. */
 export interface ObjectCipher {
@@ -129,7 +130,7 @@ export function forgetMasterKey(db: Db): void {
 }
 
 /** HMAC-SHA256's padded keys for the master key (RFC 2104), made once per key. */
-const pads = new WeakMap<Buffer, { inner: Buffer; outer: Buffer }>();
+const pads = new WeakMap<Buffer, HmacPads>();
 
 /**
  * HMAC-SHA256(master key, iv), computed as RFC 2104 defines it with two one-shot hashes over the
@@ -139,14 +140,7 @@ const pads = new WeakMap<Buffer, { inner: Buffer; outer: Buffer }>();
 function dataKey(master: Buffer, iv: Buffer): Buffer {
   let p = pads.get(master);
   if (!p) {
-    // The key is 32 bytes, shorter than SHA-256's 64-byte block: it is zero-padded, not hashed.
-    const inner = Buffer.alloc(64 + BLOCK, 0x36);
-    const outer = Buffer.alloc(64 + 32, 0x5c);
-    for (let i = 0; i < master.length; i++) {
-      inner[i] ^= master[i];
-      outer[i] ^= master[i];
-    }
-    p = { inner, outer };
+    p = hmacPads(master, BLOCK);
     pads.set(master, p);
   }
   if (iv.length !== BLOCK) return createHmac("sha256", master).update(iv).digest(); // IVs are 16 bytes; any other length the slow way
