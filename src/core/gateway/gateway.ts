@@ -1,6 +1,5 @@
 // The request pipeline, written out in order (DESIGN.md section 3). Every AWS request goes
 // through handle(); the numbered steps below are the whole story.
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { AwsError, internalError, isAwsError, notImplemented } from "../errors.js";
@@ -12,7 +11,9 @@ import { route, routeQuery } from "../routing/route.js";
 import { parseAuthorization, type ParsedAuth } from "../auth/parse-authorization.js";
 import { authenticate, type AuthResult } from "../auth/authenticate.js";
 import { authDialectFor, missingAuthenticationToken } from "../auth/auth-errors.js";
-import { checkDeferredSha256, decodeRequestBody, readAll } from "../http/decode-body.js";
+import { bufferedBody, checkDeferredSha256, decodeRequestBody, readAll } from "../http/decode-body.js";
+import { asReadable } from "../http/buffer-readable.js";
+import { requestBodySource, type GatewayRequest, type GatewayResponse } from "./http-types.js";
 import { loadedBytes } from "../blobs/blob-store.js";
 import { validateInput } from "../protocols/shared/validate.js";
 import { PROTOCOLS } from "../protocols/registry.js";
@@ -74,7 +75,8 @@ export class Gateway {
     return rt;
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** One request: node:http's pair, or the HTTP front's (core/server/http-front.ts), through the narrow types of http-types.ts. */
+  async handle(req: GatewayRequest, res: GatewayResponse): Promise<void> {
     // 1. Request context basics.
     const startedAt = process.hrtime.bigint();
     const requestId = newRequestId();
@@ -96,7 +98,7 @@ export class Gateway {
       if (raw instanceof Promise) raw = await raw;
       if (raw) {
         const endpoint = `http://${headers.host ?? `${this.nimbus.config.host}:${this.nimbus.port}`}`;
-        const r = await raw.hook.handle({ requestId, method: req.method ?? "GET", rawPath, rawQuery, headers, body: req, endpoint }, this.rawRuntime(raw.service));
+        const r = await raw.hook.handle({ requestId, method: req.method ?? "GET", rawPath, rawQuery, headers, body: asReadable(requestBodySource(req)), endpoint }, this.rawRuntime(raw.service));
         opName = raw.service;
         send(res, { status: r.status, headers: { ...r.headers, "x-amz-request-id": requestId }, body: r.body }, req.method === "HEAD");
         if (!req.readableEnded) req.resume();
@@ -135,7 +137,7 @@ export class Gateway {
       //    S3 stores Content-Encoding: gzip as metadata; every other service takes it as
       //    compression of the request. Query requests name the operation in the form body.
       const chunks = who?.chunkVerifier;
-      const decoded = decodeRequestBody(headers, req, {
+      const decoded = decodeRequestBody(headers, requestBodySource(req), {
         // Always the same members (undefined when unused): a conditional spread cost a copy per request.
         verifyChunkHash: chunks ? (h: string, sig: string) => chunks.verifyHash(h, sig) : undefined,
         verifyTrailer: chunks ? (t: string, sig: string) => chunks.verifyTrailer(t, sig) : undefined,
@@ -147,7 +149,7 @@ export class Gateway {
       let body: Buffer | undefined;
       let stream: Readable | undefined;
       if (routed.kind === "query") {
-        const formBody = await readAll(decoded.stream, this.nimbus.config.maxBodyBytes);
+        const formBody = bufferedBody(decoded, this.nimbus.config.maxBodyBytes) ?? (await readAll(decoded.stream, this.nimbus.config.maxBodyBytes));
         checkDeferredSha256(decoded, formBody);
         body = formBody;
         const form = new URLSearchParams(formBody.length ? formBody.toString("utf8") : rawQuery);
@@ -170,7 +172,8 @@ export class Gateway {
         else {
           // A request without a body (GET, HEAD, DELETE) is not waited on: its end only comes
           // through another turn of the event loop, and node:http drains it when we answer.
-          body = decoded.noBody ? EMPTY : await readAll(decoded.stream, this.nimbus.config.maxBodyBytes);
+          // A body the HTTP front read whole is taken as it is.
+          body = bufferedBody(decoded, this.nimbus.config.maxBodyBytes) ?? (decoded.noBody ? EMPTY : await readAll(decoded.stream, this.nimbus.config.maxBodyBytes));
           checkDeferredSha256(decoded, body);
         }
       }
@@ -245,7 +248,7 @@ class GatewayAuthorizeInfo implements AuthorizeInfo {
     readonly region: string,
     readonly protocol: ProtocolId,
     readonly headers: Record<string, string>,
-    private readonly req: IncomingMessage,
+    private readonly req: GatewayRequest,
   ) {}
 
   /** Read only by a policy condition on aws:SourceIp; asking the socket costs a getpeername call. */
@@ -275,7 +278,7 @@ class GatewayContext implements RequestContext {
     readonly store: DocStore,
     readonly endpoint: string,
     readonly headers: Record<string, string>,
-    private readonly res: ServerResponse,
+    private readonly res: GatewayResponse,
   ) {
     this.clock = nimbus.clock;
     this.accountId = principal.accountId;
@@ -292,8 +295,8 @@ class GatewayContext implements RequestContext {
 }
 
 /** Aborted when the client goes away before the answer (a long poll must not hide a message for nobody). */
-const signals = new WeakMap<ServerResponse, AbortSignal>();
-function abortOnClose(res: ServerResponse): AbortSignal {
+const signals = new WeakMap<GatewayResponse, AbortSignal>();
+function abortOnClose(res: GatewayResponse): AbortSignal {
   let signal = signals.get(res);
   if (!signal) {
     const ac = new AbortController();
@@ -306,7 +309,9 @@ function abortOnClose(res: ServerResponse): AbortSignal {
   return signal;
 }
 
-function lowerHeaders(req: IncomingMessage): Record<string, string> {
+function lowerHeaders(req: GatewayRequest): Record<string, string> {
+  // The HTTP front builds Nimbus's map itself.
+  if (req.joinedHeaders === true) return req.headers as Record<string, string>;
   // node:http has built req.headers already (its server reads req.headers.expect on every
   // request), with lower-cased names. It differs from what Nimbus needs only where a name
   // repeats (node drops some repeats and joins others with ", ", SigV4 joins with ",") and
@@ -382,7 +387,7 @@ function guessProtocol(headers: Record<string, string>, rawPath: string): Protoc
   return rawPath.startsWith("/20") ? PROTOCOLS.restJson1 : PROTOCOLS.restXml;
 }
 
-function send(res: ServerResponse, r: HttpResponse, head: boolean): void {
+function send(res: GatewayResponse, r: HttpResponse, head: boolean): void {
   const body = r.body;
   const headers = r.headers;
   if (body === undefined || head) {
@@ -401,6 +406,10 @@ function send(res: ServerResponse, r: HttpResponse, head: boolean): void {
       return;
     }
     body.on("error", (e) => res.destroy(e));
+    // A client gone mid-answer: the body (a blob's file) is closed now, not when collected.
+    res.once("close", () => {
+      if (!res.writableFinished) body.destroy();
+    });
     body.pipe(res);
     return;
   }

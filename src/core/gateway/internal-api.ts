@@ -3,7 +3,7 @@
 //   GET  /_nimbus/clock             Nimbus time; POST {"advance":"P30D"} moves it forward
 //   POST /_nimbus/state/reset       clean slate for all services, or {"service":"sqs"}
 //   POST /_nimbus/chaos             a fault a service injects, {"service":"ec2","action":...}
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { GatewayRequest, GatewayResponse } from "./http-types.js";
 import { parseDuration } from "../clock/clock.js";
 import { serviceIndex } from "../routing/route.js";
 import type { Nimbus } from "../server/nimbus.js";
@@ -13,7 +13,7 @@ const VERSION = "0.1.0";
 export class InternalApi {
   constructor(private readonly nimbus: Nimbus) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse, rawPath: string, _rawQuery: string): Promise<void> {
+  async handle(req: GatewayRequest, res: GatewayResponse, rawPath: string, _rawQuery: string): Promise<void> {
     const method = req.method ?? "GET";
     const body = method === "POST" ? await readJson(req) : undefined;
     if (body instanceof Error) return json(res, 400, { code: "ERR_BAD_JSON", message: body.message });
@@ -67,10 +67,15 @@ export class InternalApi {
   }
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString("utf8").trim();
+async function readJson(req: GatewayRequest): Promise<unknown> {
+  let bytes: Buffer;
+  if (req.bufferedBody !== undefined) bytes = req.bufferedBody;
+  else {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    bytes = Buffer.concat(chunks);
+  }
+  const text = bytes.toString("utf8").trim();
   if (!text) return undefined;
   try {
     return JSON.parse(text);
@@ -79,7 +84,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function json(res: ServerResponse, status: number, value: unknown): void {
+function json(res: GatewayResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
   res.end(body);

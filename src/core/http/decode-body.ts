@@ -13,7 +13,9 @@
 //      (`decompress`, from Smithy's @requestCompression) and the body is gzip.
 //
 // With none of them (the common case for JSON/query APIs) the request itself is returned:
-// zero copies, zero transforms.
+// zero copies, zero transforms. A body the HTTP front already read whole comes as a Buffer:
+// without stages it stays one (`buffered`), and only a stage or a streaming consumer makes it
+// a stream.
 import type { Readable, Writable } from "node:stream";
 import * as zlib from "node:zlib";
 import { hash } from "node:crypto";
@@ -25,6 +27,7 @@ import { ByteLimit, DEFAULT_MAX_DECOMPRESSED, gzipError, parseContentEncoding } 
 import { IntegrityStream, type IntegrityOptions } from "./integrity.js";
 import { link } from "./stream-link.js";
 import { isSha256Hex } from "./hex.js";
+import { BufferReadable } from "./buffer-readable.js";
 
 /** How the payload is signed, from x-amz-content-sha256. */
 export type PayloadMode =
@@ -87,7 +90,12 @@ export interface DecodeBodyOptions {
 
 export interface DecodedBody {
   /** The payload. Every failure (framing, signature, digest, size) arrives as a stream error. */
-  stream: Readable;
+  readonly stream: Readable;
+  /**
+   * The payload as a Buffer when the source was one and no stage was needed: read it instead
+   * of `stream` (which is then made on first use). Use `bufferedBody()` for the size check.
+   */
+  readonly buffered: Buffer | undefined;
   /** aws-chunked trailers (lower-cased names); `{}` when the body is not chunked. */
   trailers: Promise<Record<string, string>>;
   /** Present when the body is hashed; its result() is valid once `stream` has ended. */
@@ -122,7 +130,7 @@ const SUPPORTED_LIST = "[CRC32, CRC32C, CRC64NVME, MD5, SHA1, SHA256, SHA512, XX
  * @param headers lower-cased names (node:http's req.headers joined to strings).
  * @throws AwsError for headers S3 rejects before reading the body.
  */
-export function decodeRequestBody(headers: Record<string, string | undefined>, source: Readable, opts: DecodeBodyOptions = {}): DecodedBody {
+export function decodeRequestBody(headers: Record<string, string | undefined>, source: Readable | Buffer, opts: DecodeBodyOptions = {}): DecodedBody {
   const payloadMode = parsePayloadMode(headers["x-amz-content-sha256"]);
   const encoding = parseContentEncoding(headers["content-encoding"]);
   const chunked = encoding.awsChunked || payloadMode.kind === "streaming";
@@ -217,8 +225,15 @@ export function decodeRequestBody(headers: Record<string, string | undefined>, s
   if (sha256Claim !== undefined) (integrityOpts.contentSha256 = sha256Claim), claims++;
   const integrity = claims > 0 ? new IntegrityStream(integrityOpts) : undefined;
 
+  const trailers = decoder ? decoder.trailers : NO_TRAILERS;
+  // A whole body with no stage to go through stays a Buffer.
+  if (Buffer.isBuffer(source) && !decoder && !integrity && !gunzip) {
+    return new Decoded(undefined, source, trailers, integrity, payloadMode, declaredLength, encoding.stored, deferredSha256, source.length === 0);
+  }
+
   // 4. Link them, so that errors travel forward to `stream` (see stream-link.ts).
-  let out: Readable = source;
+  const input: Readable = Buffer.isBuffer(source) ? new BufferReadable(source) : source;
+  let out: Readable = input;
   let ownsOut = false;
   const append = (stage: Writable & Readable, mapError?: (e: Error) => Error): void => {
     link(out, stage, { ownsUpstream: ownsOut, ...(mapError ? { mapError } : {}) });
@@ -233,14 +248,42 @@ export function decodeRequestBody(headers: Record<string, string | undefined>, s
     append(new ByteLimit(opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED), gzipError);
     storedContentEncoding = undefined;
   }
-  const trailers = decoder ? decoder.trailers : NO_TRAILERS;
 
   // The gateway may answer before reading the body (auth fails first); a body error with no
   // listener would then be an uncaught exception. Consumers (pipeline, for await) attach their
   // own listeners and still receive every error.
-  if (out !== source) out.on("error", ignore);
-  // One shape for every answer (deferredSha256 undefined when nothing was deferred): a spread of an optional member cost a copy per request.
-  return { stream: out, trailers, integrity, payloadMode, declaredLength, storedContentEncoding, deferredSha256, noBody: bodiless && out === source };
+  if (out !== input) out.on("error", ignore);
+  return new Decoded(out, undefined, trailers, integrity, payloadMode, declaredLength, storedContentEncoding, deferredSha256, bodiless && out === input);
+}
+
+/**
+ * One shape for every answer (deferredSha256 undefined when nothing was deferred: a spread of
+ * an optional member cost a copy per request); a class so that `stream` can be a getter that
+ * wraps a buffered body only when someone asks for a stream.
+ */
+class Decoded implements DecodedBody {
+  constructor(
+    private made: Readable | undefined,
+    readonly buffered: Buffer | undefined,
+    readonly trailers: Promise<Record<string, string>>,
+    readonly integrity: IntegrityStream | undefined,
+    readonly payloadMode: PayloadMode,
+    readonly declaredLength: number | undefined,
+    readonly storedContentEncoding: string | undefined,
+    readonly deferredSha256: string | undefined,
+    readonly noBody: boolean,
+  ) {}
+
+  get stream(): Readable {
+    return (this.made ??= new BufferReadable(this.buffered!));
+  }
+}
+
+/** A buffered body (see DecodedBody.buffered) checked against the same limit readAll applies; undefined when the body is a stream. */
+export function bufferedBody(decoded: DecodedBody, limit: number, opts: ReadAllOptions = {}): Buffer | undefined {
+  const b = decoded.buffered;
+  if (b !== undefined && b.length > limit) throw (opts.tooLarge ?? requestTooLarge)(b.length, limit);
+  return b;
 }
 
 /** The check `deferPayloadHash` left to the caller: the buffered body against x-amz-content-sha256 (same error as the stream stage). */
