@@ -32,14 +32,32 @@ export interface InputPlan {
   queryParams: { name: string; lists: boolean } | undefined;
   boundQueryKeys: Set<string>;
   headers: Array<{ name: string; header: string; read: Read }>;
+  /**
+   * The header members by lower-cased header name, for shapes with many (HEADER_WALK_MIN) when
+   * no two share one (else undefined): the binder walks the request's headers (a dozen from an
+   * SDK) rather than looking up each of the shape's (PutObject has 45 header members, most absent).
+   */
+  headerByName: Map<string, { name: string; header: string; read: Read }> | undefined;
   prefixHeaders: Array<{ name: string; prefix: string }>;
   payload: Payload | undefined;
   /** Members not bound to the HTTP message: read from an XML body rooted at the input shape. */
   hasUnbound: boolean;
 }
 
+export interface OutputHeader {
+  name: string;
+  header: string;
+  write: (v: unknown) => string;
+}
+
 export interface OutputPlan {
-  headers: Array<{ name: string; header: string; write: (v: unknown) => string }>;
+  headers: OutputHeader[];
+  /**
+   * The header members by member name: the serializer walks the output's own keys (a
+   * GetObject output has ~10, its shape ~45 header members, and a lookup of each absent member
+   * on the handler's object was most of serializing a response).
+   */
+  headerByName: Map<string, OutputHeader>;
   prefixHeaders: Array<{ name: string; prefix: string }>;
   responseCode: string | undefined;
   payload: Payload | undefined;
@@ -164,11 +182,17 @@ function payloadOf(service: ServiceModel, name: string, member: MemberRef): Payl
   return { name, kind: "other" };
 }
 
+/**
+ * From how many header members on the binder walks the request's headers instead: an SDK sends
+ * a dozen or so, and below this the shape's own list is as short (GetObject: 11).
+ */
+const HEADER_WALK_MIN = 20;
+
 export function inputPlan(service: ServiceModel, shapeName: string): InputPlan {
   const shape = service.shapes[shapeName];
   let plan = inputPlans.get(shape);
   if (plan) return plan;
-  plan = { labels: [], queries: [], queryParams: undefined, boundQueryKeys: new Set(), headers: [], prefixHeaders: [], payload: undefined, hasUnbound: false };
+  plan = { labels: [], queries: [], queryParams: undefined, boundQueryKeys: new Set(), headers: [], headerByName: undefined, prefixHeaders: [], payload: undefined, hasUnbound: false };
   for (const name of Object.keys(shape.members)) {
     const m = shape.members[name];
     const tr = m.traits ?? {};
@@ -184,17 +208,29 @@ export function inputPlan(service: ServiceModel, shapeName: string): InputPlan {
     else if (tr.httpPayload) plan.payload = payloadOf(service, name, m);
     else if (!isHttpBound(tr)) plan.hasUnbound = true;
   }
+  const byName = new Map(plan.headers.map((h) => [h.header, h]));
+  if (byName.size === plan.headers.length && plan.headers.length >= HEADER_WALK_MIN) plan.headerByName = byName;
   inputPlans.set(shape, plan);
   return plan;
 }
 
-// Printable US-ASCII plus tab. Anything else S3 sends RFC 2047 encoded ("to make them
-// mail-safe"); node:http would otherwise send Latin-1 bytes or refuse the value.
-const HEADER_SAFE = /^[\t\x20-\x7e]*$/;
+/**
+ * Whether a header value is printable US-ASCII plus tab. Anything else S3 sends RFC 2047
+ * encoded ("to make them mail-safe"); node:http would otherwise send Latin-1 bytes or refuse
+ * the value. A loop: every response header goes through it, and for these short values it is
+ * cheaper than the regex /^[\t\x20-\x7e]*$/ it replaces.
+ */
+function headerSafe(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7e || (c < 0x20 && c !== 0x09)) return false;
+  }
+  return true;
+}
 
 /** A header value as sent: RFC 2047 (UTF-8, base64) when it is not printable US-ASCII. */
 export function headerValue(s: string): string {
-  return HEADER_SAFE.test(s) ? s : `=?UTF-8?B?${Buffer.from(s, "utf8").toString("base64")}?=`;
+  return headerSafe(s) ? s : `=?UTF-8?B?${Buffer.from(s, "utf8").toString("base64")}?=`;
 }
 
 function quoteItem(s: string): string {
@@ -222,6 +258,7 @@ export function outputPlan(service: ServiceModel, shapeName: string): OutputPlan
   const root = shape.traits?.xmlName ?? shapeName;
   plan = {
     headers: [],
+    headerByName: new Map(),
     prefixHeaders: [],
     responseCode: undefined,
     payload: undefined,
@@ -234,7 +271,11 @@ export function outputPlan(service: ServiceModel, shapeName: string): OutputPlan
   for (const name of Object.keys(shape.members)) {
     const m = shape.members[name];
     const tr = m.traits ?? {};
-    if (tr.httpHeader !== undefined) plan.headers.push({ name, header: tr.httpHeader, write: headerWriter(m) });
+    if (tr.httpHeader !== undefined) {
+      const h = { name, header: tr.httpHeader, write: headerWriter(m) };
+      plan.headers.push(h);
+      plan.headerByName.set(name, h);
+    }
     else if (tr.httpPrefixHeaders !== undefined) plan.prefixHeaders.push({ name, prefix: tr.httpPrefixHeaders });
     else if (tr.httpResponseCode) plan.responseCode = name;
     else if (tr.httpPayload) plan.payload = payloadOf(service, name, m);

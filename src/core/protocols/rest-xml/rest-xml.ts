@@ -27,9 +27,24 @@ function malformedXml(): AwsError {
   return new AwsError("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema", 400);
 }
 
-/** S3's extended request id, derived from the request id so header and error body agree. */
+/** Scratch bytes for extendedRequestId (a UUID request id: 43 bytes with the prefix). */
+const ID2_SCRATCH = Buffer.alloc(128);
+const ID2_PREFIX = "nimbus/";
+ID2_SCRATCH.write(ID2_PREFIX, 0, "latin1");
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
+/**
+ * S3's extended request id, derived from the request id so header and error body agree: the
+ * base64 of "nimbus/<id>"'s UTF-8 bytes. An ASCII id (every id Nimbus makes) is written into a
+ * scratch buffer behind the prefix and encoded from there: Buffer.from + toString allocated two
+ * objects per response (~2.7 µs, 2.5% of a 4 KiB GetObject's CPU; this is ~0.9 µs).
+ */
 export function extendedRequestId(requestId: string): string {
-  return Buffer.from(`nimbus/${requestId}`).toString("base64");
+  if (requestId.length > ID2_SCRATCH.length - ID2_PREFIX.length || !ASCII_ONLY.test(requestId)) {
+    return Buffer.from(`${ID2_PREFIX}${requestId}`).toString("base64");
+  }
+  const n = ID2_SCRATCH.write(requestId, ID2_PREFIX.length, "latin1");
+  return ID2_SCRATCH.toString("base64", 0, ID2_PREFIX.length + n);
 }
 
 function requestIdHeaders(meta: ResponseMeta, id2: string): Record<string, string> {
@@ -93,9 +108,17 @@ function bindHttp(plan: InputPlan, req: ProtocolRequest, out: Record<string, unk
       }
     }
   }
-  for (const h of plan.headers) {
-    const v = req.headers[h.header];
-    if (v !== undefined) out[h.name] = h.read(v);
+  const byName = plan.headerByName;
+  if (byName) {
+    for (const name in req.headers) {
+      const h = byName.get(name);
+      if (h !== undefined) out[h.name] = h.read(req.headers[name]);
+    }
+  } else {
+    for (const h of plan.headers) {
+      const v = req.headers[h.header];
+      if (v !== undefined) out[h.name] = h.read(v);
+    }
   }
   if (plan.prefixHeaders.length) {
     for (const p of plan.prefixHeaders) {
@@ -179,8 +202,11 @@ export const restXml: Protocol = {
     const outputShape = op.model.output;
     if (!outputShape || !output) return { status, headers };
     const plan = outputPlan(service, outputShape);
-    for (const h of plan.headers) {
-      const v = output[h.name];
+    // The output's own keys (symbols, such as RESPONSE_STATUS, are not enumerated by for-in).
+    for (const name in output) {
+      const h = plan.headerByName.get(name);
+      if (h === undefined) continue;
+      const v = output[name];
       if (v !== undefined && v !== null) headers[h.header] = headerValue(h.write(v));
     }
     for (const p of plan.prefixHeaders) {
