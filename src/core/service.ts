@@ -191,9 +191,10 @@ export interface ServiceDefinition {
   /** Drop all of this service's state (its own tables; the shared document rows are cleared by the chassis). */
   reset?(rt: ServiceRuntime): void;
   /**
-   * Every blob id this service's committed state references, read from `db` (a read-only
-   * snapshot). Required of any service that writes to the blob store: after a crash the
-   * orphan sweep (core/blobs/sweep.ts) removes every blob no service lists.
+   * Every blob id this service's committed state references, read from `db` in one
+   * synchronous pass (the sweep does not yield while iterating it, so the pass sees one state).
+   * Required of any service that writes to the blob store: after a crash the orphan sweep
+   * (core/blobs/sweep.ts) removes every blob no service lists.
    */
   blobRefs?(db: Db): Iterable<string>;
   /**

@@ -14,18 +14,21 @@ import { freshAccount, sdkConfig, startNimbus } from "../support/nimbus.js";
 const dataDir = mkdtempSync(join(tmpdir(), "nimbus-blob-sweep-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-/** Every blob: files under blobs/ and rows of nimbus_small_blobs / nimbus_blobs (small blobs live in the database). */
-function allBlobs(): string[] {
+/**
+ * Every blob: files under blobs/ and rows of nimbus_small_blobs / nimbus_blobs (small blobs live
+ * in the database). While a Nimbus runs, through its connection (it holds nimbus.db exclusively).
+ */
+function allBlobs(running?: Database.Database): string[] {
   const files = readdirSync(join(dataDir, "blobs"))
     .filter((d) => /^[0-9a-f]{2}$/.test(d))
     .flatMap((d) => readdirSync(join(dataDir, "blobs", d)));
-  const db = new Database(join(dataDir, "nimbus.db"), { readonly: true });
+  const db = running ?? new Database(join(dataDir, "nimbus.db"), { readonly: true });
   const rows = db.prepare("SELECT 'i' || n FROM nimbus_small_blobs UNION ALL SELECT id FROM nimbus_blobs").pluck().all() as string[];
-  db.close();
+  if (!running) db.close();
   return [...files, ...rows].sort();
 }
 
-const exists = (id: string): boolean => allBlobs().includes(id);
+const exists = (id: string, running?: Database.Database): boolean => allBlobs(running).includes(id);
 
 /**
  * An orphan file (what a crash between a large write and its commit leaves), or an orphan row:
@@ -82,8 +85,8 @@ describe("orphan blob sweep at start", () => {
     try {
       const result = await b.nimbus.blobSweep;
       expect(result).toEqual({ skipped: false, scanned: 8, removed: 4, stopped: false });
-      for (const id of orphans) expect(exists(id)).toBe(false);
-      expect(allBlobs()).toEqual(live);
+      for (const id of orphans) expect(exists(id, b.nimbus.db)).toBe(false);
+      expect(allBlobs(b.nimbus.db)).toEqual(live);
       const s3b = new S3Client(sdkConfig(b.endpoint, { accountId: account }));
       const get = async (Key: string) => (await s3b.send(new GetObjectCommand({ Bucket: "sweep", Key }))).Body!.transformToString();
       expect(await get("kept")).toBe("kept bytes");
@@ -102,7 +105,7 @@ describe("orphan blob sweep at start", () => {
     const c = await startNimbus({ dataDir });
     try {
       expect(await c.nimbus.blobSweep).toEqual({ skipped: true, scanned: 0, removed: 0, stopped: false });
-      expect(exists(planted)).toBe(true);
+      expect(exists(planted, c.nimbus.db)).toBe(true);
     } finally {
       await c.stop({ keepData: true });
     }

@@ -4,10 +4,11 @@
 // missing bytes; orphans are removed by the sweep (sweep.ts) on the next start.
 //
 // Two homes, chosen by size once the body has arrived or outgrown INLINE_MAX:
-// - small blobs (most objects) are rows of `nimbus_blobs` in nimbus.db, written through the
-//   store's own connection with synchronous=NORMAL: the insert does not fsync, but it lands
-//   in the same WAL as the caller's metadata commit, which is fsynced (synchronous=FULL on the
-//   main connection) and covers every earlier frame of the file. So the blob is durable exactly
+// - small blobs (most objects) are rows of `nimbus_small_blobs` in nimbus.db, on the one
+//   connection (core/state/database.ts). Inserted inside the caller's commit (deferInline),
+//   or alone without an fsync (withoutFsync: synchronous=NORMAL for that commit): it lands in
+//   the same WAL as the caller's metadata commit, which is fsynced and covers every earlier
+//   frame of the file. So the blob is durable exactly
 //   when the commit that references it is, and a 4 KiB PutObject costs one fsync, not a file
 //   creation, two fsyncs and an unlink (bench/s3.mjs). Ids start with "i": "i<n>", a row of
 //   nimbus_small_blobs keyed by the INTEGER n; or, written before that table, "i" and 32 hex
@@ -17,14 +18,14 @@
 // - large blobs stream to <data-dir>/blobs/tmp/<id>, are fsynced on the thread pool (a 1 GiB
 //   fsync must not stall the event loop), renamed to blobs/<id[0..2]>/<id>, and the directory
 //   is fsynced. Ids are 32 hex digits.
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { open, readdir, rename, unlink } from "node:fs/promises";
 import { once } from "node:events";
 import { join } from "node:path";
 import { randomHexPooled } from "./random.js";
 import { Readable, type Transform } from "node:stream";
-import type { Db } from "../state/database.js";
+import { withoutFsync, type Db } from "../state/database.js";
 
 export interface WrittenBlob {
   id: string;
@@ -205,20 +206,27 @@ export class BlobStore {
   /** fsync large blobs and their directories (off for an --ephemeral data directory, see core/state/database.ts). */
   private readonly durable: boolean;
 
-  /** `dataDir` must hold nimbus.db already (openDatabase made it, in WAL mode). */
-  constructor(dataDir: string, opts: { durable?: boolean } = {}) {
+  /**
+   * Blob files under `dataDir`/blobs, small blobs in `db`: nimbus.db's connection (openDatabase),
+   * the only one to the file (it is held with locking_mode=EXCLUSIVE).
+   */
+  constructor(dataDir: string, db: Db, opts: { durable?: boolean } = {}) {
     this.durable = opts.durable ?? true;
     this.dir = join(dataDir, "blobs");
     this.tmp = join(this.dir, "tmp");
     mkdirSync(this.tmp, { recursive: true });
-    this.db = new Database(join(dataDir, "nimbus.db"));
-    this.db.pragma("busy_timeout = 5000");
-    // Durability comes from the caller's fsynced commit on the main connection (see above).
-    this.db.pragma(this.durable ? "synchronous = NORMAL" : "synchronous = OFF");
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS nimbus_blobs (id TEXT PRIMARY KEY, bytes BLOB NOT NULL);
-      CREATE TABLE IF NOT EXISTS nimbus_small_blobs (n INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
-    `);
+    this.db = db;
+    // Created unsynced on a fresh data dir, like the chassis tables: empty, they hold nothing
+    // anyone was told is stored, and the first fsynced commit makes them durable.
+    const present = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('nimbus_blobs', 'nimbus_small_blobs')").pluck().get() as number;
+    if (present < 2) {
+      withoutFsync(db, () =>
+        db.exec(`
+          CREATE TABLE IF NOT EXISTS nimbus_blobs (id TEXT PRIMARY KEY, bytes BLOB NOT NULL);
+          CREATE TABLE IF NOT EXISTS nimbus_small_blobs (n INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
+        `),
+      );
+    }
     this.sql = {
       insert: this.db.prepare("INSERT INTO nimbus_small_blobs (n, bytes) VALUES (?, ?)"),
       get: this.db.prepare("SELECT bytes FROM nimbus_small_blobs WHERE n = ?").pluck(),
@@ -229,10 +237,6 @@ export class BlobStore {
       deleteOld: this.db.prepare("DELETE FROM nimbus_blobs WHERE id = ?"),
     };
     this.nextSmall = ((this.db.prepare("SELECT max(n) FROM nimbus_small_blobs").pluck().get() as number | null) ?? 0) + 1;
-  }
-
-  close(): void {
-    this.db.close();
   }
 
   private pathOf(id: string): string {
@@ -275,7 +279,8 @@ export class BlobStore {
         this.fresh?.add(id);
         const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
         if (opts.deferInline) return { id, size, inline: bytes };
-        this.sql.insert.run(n, bytes);
+        // No fsync of its own: the commit that references the id makes it durable (see the top).
+        withoutFsync(this.db, () => this.sql.insert.run(n, bytes));
         return { id, size };
       }
       const done = once(out, "close");
@@ -320,8 +325,7 @@ export class BlobStore {
    * Deletes the small blobs among `ids` through `db`, inside the caller's transaction that
    * dropped their last reference, and returns the others (files) for delete() after the commit.
    * The rows then go in the commit that unreferenced them: a rollback keeps them, and an
-   * overwrite costs one write transaction, not a second one on this store's connection (whose
-   * commit also made the main connection drop its page cache and read the pages again).
+   * overwrite costs one write transaction, not a second one after it.
    */
   dropInline(db: Db, ids: readonly string[]): string[] {
     const files: string[] = [];
@@ -401,10 +405,10 @@ export class BlobStore {
     this.forget(id);
     const p = (
       isInline(id)
-        ? // After the current synchronous code: a caller inside a transaction of the main
-          // connection (reset) holds the write lock this connection needs. Not fsynced: lost
-          // only in a crash, and then the sweep removes the row.
-          Promise.resolve().then(() => void (isNumbered(id) ? this.sql.delete.run(Number(id.slice(1))) : this.sql.deleteOld.run(id)))
+        ? // After the current synchronous code, so a caller's transaction (reset) has committed
+          // and this is a commit of its own. Not fsynced: lost only in a crash, and then the
+          // sweep removes the row.
+          Promise.resolve().then(() => void withoutFsync(this.db, () => (isNumbered(id) ? this.sql.delete.run(Number(id.slice(1))) : this.sql.deleteOld.run(id))))
         : unlink(this.pathOf(id)).catch((e: NodeJS.ErrnoException) => {
             if (e.code !== "ENOENT") throw e;
           })
@@ -444,10 +448,5 @@ export class BlobStore {
       const ids = (await readdir(join(this.dir, s))).filter((f) => FILE_ID.test(f));
       if (ids.length) yield ids;
     }
-  }
-
-  /** Every inline blob id, read from `db` (the sweep's snapshot). */
-  static inlineIds(db: Db): Iterable<string> {
-    return db.prepare("SELECT 'i' || n FROM nimbus_small_blobs UNION ALL SELECT id FROM nimbus_blobs").pluck().iterate() as Iterable<string>;
   }
 }

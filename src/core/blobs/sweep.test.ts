@@ -19,7 +19,7 @@ function setup(): { dataDir: string; db: Db; blobs: BlobStore } {
   dirs.push(dataDir);
   const db = openDatabase(dataDir);
   db.exec("CREATE TABLE refs (blob_id TEXT PRIMARY KEY)");
-  return { dataDir, db, blobs: new BlobStore(dataDir) };
+  return { dataDir, db, blobs: new BlobStore(dataDir, db) };
 }
 
 const refsOf = (service: string) => ({
@@ -57,7 +57,7 @@ describe("orphan blob sweep", () => {
     blobs.startTracking();
     const inFlight = await blobs.write(Buffer.from("being uploaded right now"));
 
-    const result = await sweepOrphanBlobs(blobs, dataDir, [refsOf("test")], () => false);
+    const result = await sweepOrphanBlobs(blobs, db, [refsOf("test")], () => false);
     expect(result).toEqual({ skipped: false, scanned: 5, removed: 3, stopped: false });
     expect(exists(blobs, kept.id)).toBe(true);
     expect(exists(blobs, keptFile.id)).toBe(true);
@@ -65,7 +65,6 @@ describe("orphan blob sweep", () => {
     expect(exists(blobs, orphan.id)).toBe(false);
     expect(exists(blobs, orphanFile.id)).toBe(false);
     expect(exists(blobs, planted)).toBe(false);
-    blobs.close();
     db.close();
   });
 
@@ -75,20 +74,64 @@ describe("orphan blob sweep", () => {
     const b = await blobs.write(Buffer.from("b"));
     db.prepare("INSERT INTO refs VALUES (?)").run(a.id);
     const other = { service: "other", refs: () => [b.id] };
-    const result = await sweepOrphanBlobs(blobs, dataDir, [refsOf("test"), other], () => false);
+    const result = await sweepOrphanBlobs(blobs, db, [refsOf("test"), other], () => false);
     expect(result).toMatchObject({ scanned: 2, removed: 0 });
     expect(exists(blobs, a.id) && exists(blobs, b.id)).toBe(true);
-    blobs.close();
+    db.close();
+  });
+
+  it("pages the blob tables while writes go on, and keeps a blob whose reference moves between tables meanwhile", async () => {
+    const { db, blobs } = setup();
+    db.exec("CREATE TABLE refs_old (blob_id TEXT PRIMARY KEY)");
+    // 12,000 small blobs (three pages), as a crashed run left them; every third is referenced.
+    const ids: string[] = [];
+    db.transaction(() => {
+      const insert = db.prepare("INSERT INTO nimbus_small_blobs (n, bytes) VALUES (?, ?)");
+      const ref = db.prepare("INSERT INTO refs VALUES (?)");
+      for (let n = 1; n <= 12_000; n++) {
+        insert.run(n, Buffer.from(`blob ${n}`));
+        ids.push(`i${n}`);
+        if (n % 3 === 0) ref.run(`i${n}`);
+      }
+    })();
+    // Requests while the sweep runs: each turn of the event loop, one committed write moves a
+    // reference from refs to refs_old (an object becoming an older version), in one transaction.
+    const move = db.transaction((id: string) => {
+      db.prepare("DELETE FROM refs WHERE blob_id = ?").run(id);
+      db.prepare("INSERT INTO refs_old VALUES (?)").run(id);
+    });
+    let moved = 0;
+    let sweeping = true;
+    const writer = (async () => {
+      while (sweeping) {
+        move(`i${12_000 - 3 * moved}`);
+        moved++;
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    const both = {
+      service: "test",
+      *refs(d: Db) {
+        for (const r of d.prepare("SELECT blob_id FROM refs UNION ALL SELECT blob_id FROM refs_old").iterate() as IterableIterator<{ blob_id: string }>) yield r.blob_id;
+      },
+    };
+    const result = await sweepOrphanBlobs(blobs, db, [both], () => false);
+    sweeping = false;
+    await writer;
+    expect(moved).toBeGreaterThan(1);
+    expect(result).toEqual({ skipped: false, scanned: 12_000, removed: 8_000, stopped: false });
+    const left = db.prepare("SELECT 'i' || n FROM nimbus_small_blobs ORDER BY n").pluck().all();
+    expect(left).toEqual(ids.filter((_, i) => (i + 1) % 3 === 0));
+    expect(db.prepare("SELECT count(*) FROM refs_old").pluck().get()).toBe(moved);
     db.close();
   });
 
   it("stops when asked and reports it, leaving the rest for the next start", async () => {
     const { dataDir, db, blobs } = setup();
     const ids = [(await blobs.write(Buffer.from("0"))).id, (await blobs.write(big())).id];
-    const result = await sweepOrphanBlobs(blobs, dataDir, [refsOf("test")], () => true);
+    const result = await sweepOrphanBlobs(blobs, db, [refsOf("test")], () => true);
     expect(result.stopped).toBe(true);
     for (const id of ids) expect(exists(blobs, id)).toBe(true);
-    blobs.close();
     db.close();
   });
 
@@ -99,7 +142,6 @@ describe("orphan blob sweep", () => {
     setCleanMark(db);
     expect(takeCleanMark(db)).toBe(true);
     expect(takeCleanMark(db)).toBe(false);
-    blobs.close();
     db.close();
   });
 
@@ -109,7 +151,6 @@ describe("orphan blob sweep", () => {
     for (const { id } of ids) void blobs.delete(id);
     await blobs.drain();
     for (const { id } of ids) expect(exists(blobs, id)).toBe(false);
-    blobs.close();
     db.close();
   });
 });
@@ -137,7 +178,6 @@ describe("blob store", () => {
     await blobs.delete(b.id);
     await expect(read(a.id)).rejects.toMatchObject({ code: "ENOENT" });
     await expect(read(b.id)).rejects.toMatchObject({ code: "ENOENT" });
-    blobs.close();
     db.close();
   });
 
@@ -170,12 +210,10 @@ describe("blob store", () => {
     expect(blobs.readSmall(old)).toBeNull();
     expect(blobs.readSmall(a.id)).toBeNull();
     expect(exists(blobs, file.id)).toBe(true);
-    blobs.close();
     // A store opened again starts above every small blob present.
-    const again = new BlobStore(dataDir);
+    const again = new BlobStore(dataDir, db);
     const c = await again.write(Buffer.from("third"));
     expect(Number(c.id.slice(1))).toBeGreaterThan(Number(b.id.slice(1)));
-    again.close();
     db.close();
   });
 
@@ -202,7 +240,6 @@ describe("blob store", () => {
     });
     await expect(blobs.write(failing)).rejects.toThrow("client went away");
     expect(readdirSync(join(blobs.dir, "tmp"))).toEqual([]);
-    blobs.close();
     db.close();
   });
 });

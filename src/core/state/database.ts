@@ -9,9 +9,18 @@
 //   region, listed in id order from the primary key: enough for queues, buckets, functions;
 // - its own tables, declared as numbered migrations (Migration[]) for hot or large data
 //   (SQS messages, S3 objects, DynamoDB items) that needs its own indexes.
+//
+// The connection openDatabase() returns is the only one to nimbus.db while Nimbus runs: it
+// holds the file with locking_mode=EXCLUSIVE, so a commit takes and drops no file locks (six
+// fcntl calls per transaction before) and the WAL index lives in this process's heap instead
+// of the -shm file's shared memory. The blob store and the orphan sweep use it too. A second
+// process opening the file (another Nimbus on the same data dir, a sqlite3 shell) gets
+// SQLITE_BUSY: Nimbus refuses to start with ERR_DATA_DIR_LOCKED; read a data dir with other
+// tools after Nimbus stopped.
 import Database from "better-sqlite3";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { NimbusError } from "../errors.js";
 
 export type Db = Database.Database;
 
@@ -28,15 +37,28 @@ export function openDatabase(dataDir: string, setup?: (db: Db) => void, opts: { 
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, "nimbus.db");
   const fresh = !existsSync(file);
-  const db = new Database(file);
-  // A new file is set up unsynced: switching it to WAL writes its first page through a
-  // rollback journal (four fsyncs), and the empty chassis tables hold nothing anyone was told
-  // is stored. A crash before the first acknowledged commit leaves a database the next start
-  // sets up again; that commit's fsync (synchronous=FULL) makes every earlier WAL frame
-  // durable with it.
-  db.pragma(fresh ? "synchronous = OFF" : "synchronous = FULL");
-  db.pragma("journal_mode = WAL");
-  db.pragma("busy_timeout = 5000");
+  // timeout: a process that still holds the file (one stopping) gets a second to let it go.
+  const db = new Database(file, { timeout: 1000 });
+  try {
+    // EXCLUSIVE before the first read: only then is the WAL index kept in heap memory (see the
+    // top of this file).
+    db.pragma("locking_mode = EXCLUSIVE");
+    // A new file is set up unsynced: switching it to WAL writes its first page through a
+    // rollback journal (four fsyncs), and the empty chassis tables hold nothing anyone was told
+    // is stored. A crash before the first acknowledged commit leaves a database the next start
+    // sets up again; that commit's fsync (synchronous=FULL) makes every earlier WAL frame
+    // durable with it.
+    db.pragma(fresh ? "synchronous = OFF" : "synchronous = FULL");
+    db.pragma("journal_mode = WAL");
+    // The first read takes the lock, if the pragmas did not (on a file already in WAL mode they may only read its header).
+    db.prepare("SELECT count(*) FROM sqlite_master").pluck().get();
+  } catch (e) {
+    db.close();
+    if ((e as { code?: string }).code === "SQLITE_BUSY") {
+      throw new NimbusError("ERR_DATA_DIR_LOCKED", `${dataDir} is in use by another process (another Nimbus on it, or a tool holding nimbus.db open); stop that one, or start this one with another --data-dir or --ephemeral`);
+    }
+    throw e;
+  }
   db.pragma("foreign_keys = ON");
   // One transaction: on a fresh data directory each CREATE would otherwise be its own commit.
   db.transaction(() => {
@@ -62,7 +84,31 @@ export function openDatabase(dataDir: string, setup?: (db: Db) => void, opts: { 
   })();
   if (fresh && durable) db.pragma("synchronous = FULL");
   if (!durable) db.pragma("synchronous = OFF");
+  if (durable) fsynced.add(db);
   return db;
+}
+
+/** Connections whose commits fsync (synchronous=FULL): every one but an --ephemeral data dir's. */
+const fsynced = new WeakSet<Db>();
+
+/**
+ * Runs fn, whose writes need no fsync of their own, outside any transaction: its commit is not
+ * fsynced (synchronous=NORMAL for the duration). Used for what the blob store writes ahead of
+ * the commit that references it (a small blob's row) and what it removes after one (a dropped
+ * blob's row): in WAL mode an fsync of the log makes every earlier frame durable, so such a
+ * row is durable exactly when the next fsynced commit is, which is all it needs (a row lost in
+ * a crash is an orphan the sweep removes, or one never referenced). Inside a transaction fn
+ * just runs: the caller's commit decides. (exec, not a prepared statement: SQLite applies
+ * PRAGMA synchronous when the statement is compiled, so re-running a prepared one does nothing.)
+ */
+export function withoutFsync<R>(db: Db, fn: () => R): R {
+  if (db.inTransaction || !fsynced.has(db)) return fn();
+  db.exec("PRAGMA synchronous = NORMAL");
+  try {
+    return fn();
+  } finally {
+    db.exec("PRAGMA synchronous = FULL");
+  }
 }
 
 /** Whether the service's tables are at the version its migrations reach (nothing to run). */

@@ -23,7 +23,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { describe, expect, it } from "vitest";
-import { useChildNimbus } from "../../support/child-nimbus.js";
+import { useChildNimbus, type ChildNimbus } from "../../support/child-nimbus.js";
 import { freshAccount, sdkConfig } from "../../support/nimbus.js";
 
 const MIB = 1024 * 1024;
@@ -158,6 +158,7 @@ describe("S3 durability under SIGKILL", () => {
 
     // Restart on the same data directory.
     const second = await nimbus.start(dataDir);
+    let running: ChildNimbus | undefined = second;
     try {
       const s3b = client(second.endpoint, account);
       // 1. Every acknowledged object reads back byte-identical, with its ETag and checksum.
@@ -196,34 +197,44 @@ describe("S3 durability under SIGKILL", () => {
       }
       expect(visibleUnacked).toBeLessThanOrEqual(unacked.length);
 
-      // 3. The orphan sweep runs after the crash: soon every blob file is referenced.
-      // Blobs are files under blobs/ (large) and rows of nimbus_small_blobs (small).
+      // 3. The orphan sweep runs after the crash: once it is done every blob is referenced.
+      // Blobs are files under blobs/ (large) and rows of nimbus_small_blobs (small). A running
+      // Nimbus holds nimbus.db exclusively, so it is read after a clean stop (SIGTERM), which
+      // records blobs.clean only when this run's sweep finished; a stop that cut the sweep
+      // short leaves the mark unset, and the next start sweeps again.
       const blobDir = join(dataDir, "blobs");
-      const blobsAndRefs = (): { blobs: string[]; refs: Set<string> } => {
+      const stopped = async (): Promise<{ clean: boolean; blobs: string[]; refs: Set<string> }> => {
+        const exited = new Promise((r) => running!.child.once("exit", r));
+        running!.child.kill("SIGTERM");
+        await exited;
+        running = undefined;
         const files = readdirSync(blobDir)
           .filter((d) => /^[0-9a-f]{2}$/.test(d))
           .flatMap((d) => readdirSync(join(blobDir, d)));
         const db = new Database(join(dataDir, "nimbus.db"), { readonly: true });
         try {
+          const clean = db.prepare("SELECT value FROM nimbus_meta WHERE key = 'blobs.clean'").pluck().get() === "1";
           const rows = db.prepare("SELECT 'i' || n FROM nimbus_small_blobs UNION ALL SELECT id FROM nimbus_blobs").pluck().all() as string[];
           const refs = db.prepare("SELECT blob_id FROM s3_objects UNION ALL SELECT blob_id FROM s3_parts UNION ALL SELECT blob_id FROM s3_versions WHERE delete_marker = 0").pluck().all() as string[];
-          return { blobs: [...files, ...rows], refs: new Set(refs) };
+          return { clean, blobs: [...files, ...rows], refs: new Set(refs) };
         } finally {
           db.close();
         }
       };
-      let stray: string[] = [];
-      for (let i = 0; i < 100; i++) {
-        const { blobs, refs } = blobsAndRefs();
-        stray = blobs.filter((f) => !refs.has(f));
-        if (stray.length === 0) break;
-        await new Promise((r) => setTimeout(r, 50));
+      let state = await stopped();
+      for (let i = 0; i < 5 && !state.clean; i++) {
+        running = await nimbus.start(dataDir);
+        await new Promise((r) => setTimeout(r, 200));
+        state = await stopped();
       }
-      expect(stray).toEqual([]);
+      expect(state.clean).toBe(true);
+      expect(state.blobs.filter((f) => !state.refs.has(f))).toEqual([]);
       expect(readdirSync(join(blobDir, "tmp"))).toEqual([]);
     } finally {
-      second.child.kill("SIGKILL");
-      await new Promise((r) => second.child.once("exit", r));
+      if (running) {
+        running.child.kill("SIGKILL");
+        await new Promise((r) => running!.child.once("exit", r));
+      }
     }
   }, 60_000);
 });

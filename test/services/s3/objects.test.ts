@@ -5,7 +5,6 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import Database from "better-sqlite3";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -250,13 +249,15 @@ describe("S3 objects", () => {
   });
 });
 
-/** Blobs: files on disk (outside tmp/) and small blobs kept in the database; every object owns exactly one. */
-function blobFiles(dataDir: string): number {
+/**
+ * Blobs: files on disk (outside tmp/) and small blobs kept in the database; every object owns
+ * exactly one. Read through the running Nimbus's connection: it holds nimbus.db exclusively.
+ */
+function blobFiles(server: TestNimbus): number {
+  const dataDir = server.dataDir;
   let count = 0;
   for (const d of readdirSync(join(dataDir, "blobs"))) if (d !== "tmp") count += readdirSync(join(dataDir, "blobs", d)).length;
-  const db = new Database(join(dataDir, "nimbus.db"), { readonly: true });
-  count += db.prepare("SELECT (SELECT count(*) FROM nimbus_small_blobs) + (SELECT count(*) FROM nimbus_blobs)").pluck().get() as number;
-  db.close();
+  count += server.nimbus.db.prepare("SELECT (SELECT count(*) FROM nimbus_small_blobs) + (SELECT count(*) FROM nimbus_blobs)").pluck().get() as number;
   return count;
 }
 
@@ -293,11 +294,11 @@ describe("S3 durability", () => {
       await s3.send(new CopyObjectCommand({ Bucket: B, Key: "b", CopySource: `${B}/a` }));
       await err(s3.send(new PutObjectCommand({ Bucket: B, Key: "a", Body: "refused", IfNoneMatch: "*" })));
       await err(s3.send(new PutObjectCommand({ Bucket: B, Key: "a", Body: "bad md5", ContentMD5: "1B2M2Y8AsgTpgAmY7PhCfg==" })));
-      expect(blobFiles(server.dataDir)).toBe(3);
+      expect(blobFiles(server)).toBe(3);
       await s3.send(new DeleteObjectsCommand({ Bucket: B, Delete: { Objects: [{ Key: "a" }, { Key: "b" }] } }));
-      expect(blobFiles(server.dataDir)).toBe(1);
+      expect(blobFiles(server)).toBe(1);
       await s3.send(new DeleteObjectCommand({ Bucket: B, Key: "c" }));
-      expect(blobFiles(server.dataDir)).toBe(0);
+      expect(blobFiles(server)).toBe(0);
     } finally {
       await server.stop();
     }
@@ -310,14 +311,14 @@ describe("S3 durability", () => {
       const { CreateBucketCommand, ListBucketsCommand } = await import("@aws-sdk/client-s3");
       await s3.send(new CreateBucketCommand({ Bucket: "reset-me" }));
       await s3.send(new PutObjectCommand({ Bucket: "reset-me", Key: "k", Body: "bytes" }));
-      expect(blobFiles(server.dataDir)).toBe(1);
+      expect(blobFiles(server)).toBe(1);
       const r = await fetch(`${server.endpoint}/_nimbus/state/reset`, { method: "POST", body: JSON.stringify({ service: "s3" }), headers: { "content-type": "application/json" } });
       expect(r.status).toBe(200);
       expect((await s3.send(new ListBucketsCommand({}))).Buckets ?? []).toEqual([]);
       await s3.send(new CreateBucketCommand({ Bucket: "reset-me" }));
       expect((await err(s3.send(new GetObjectCommand({ Bucket: "reset-me", Key: "k" })))).name).toBe("NoSuchKey");
       await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(blobFiles(server.dataDir)).toBe(0);
+      expect(blobFiles(server)).toBe(0);
     } finally {
       await server.stop();
     }
