@@ -2,7 +2,7 @@
 // registered services and the HTTP listener. createNimbus() prepares everything that
 // must exist before the first request; listen() opens the port.
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Server as NetServer } from "node:net";
 import { rmSync } from "node:fs";
 import { resolveConfig, type ConfigInput, type NimbusConfig } from "../../config/config.js";
 import { NimbusError } from "../errors.js";
@@ -16,6 +16,9 @@ import { setCleanMark, sweepOrphanBlobs, takeCleanMark, type SweepResult } from 
 import { scopeOf, type Principal, type ServiceDefinition, type ServiceEntry, type ServiceRuntime } from "../service.js";
 import { Gateway } from "../gateway/gateway.js";
 import { InternalApi } from "../gateway/internal-api.js";
+import type { GatewayRequest, GatewayResponse } from "../gateway/http-types.js";
+import { HttpFront } from "./http-front.js";
+import { KEEP_ALIVE_TIMEOUT_MS } from "./fast-exchange.js";
 import { InProcessClient } from "../client/in-process.js";
 import { PersistentCredentialRegistry } from "../auth/credentials.js";
 import { Authorizer } from "../iam/authorize.js";
@@ -50,6 +53,8 @@ export class Nimbus {
   readonly authorizer: Authorizer;
   port = 0;
   private server?: Server;
+  /** The lean HTTP/1.1 front (http-front.ts) in front of `server`; absent under NIMBUS_HTTP=node. */
+  private front?: HttpFront;
   private readonly gateway: Gateway;
   private readonly runtimes = new Map<string, ServiceRuntime>();
   private closed = false;
@@ -191,16 +196,21 @@ export class Nimbus {
   }
 
   async listen(): Promise<{ port: number; host: string }> {
-    const server = createServer({ keepAlive: true, keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    const handle = (req: GatewayRequest, res: GatewayResponse): void => {
       this.gateway.handle(req, res).catch((err) => {
         this.logError(err, "gateway");
         if (!res.headersSent) res.writeHead(500);
         res.end();
       });
-    });
+    };
+    const httpServer = createServer({ keepAlive: true, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, requestTimeout: 0 }, handle);
     // SDKs keep connections alive for a long time; don't let Node cut them first.
-    server.headersTimeout = 70_000;
-    this.server = server;
+    httpServer.headersTimeout = 70_000;
+    this.server = httpServer;
+    // The lean front serves the common request and hands node:http the rest; NIMBUS_HTTP=node
+    // serves everything through node:http (a switch for debugging, and an A/B for benches).
+    if (process.env.NIMBUS_HTTP !== "node") this.front = new HttpFront(handle, httpServer);
+    const server: NetServer = this.front ? this.front.server : httpServer;
     await new Promise<void>((resolve, reject) => {
       server.once("error", (err: NodeJS.ErrnoException) => {
         if (err.code === "EADDRINUSE") {
@@ -218,7 +228,8 @@ export class Nimbus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.server) {
+    if (this.front) await this.front.close();
+    else if (this.server) {
       const s = this.server;
       await new Promise<void>((resolve) => {
         s.close(() => resolve());

@@ -1,0 +1,237 @@
+// The HTTP front's request/response pair (http-front.ts): the gateway's narrow types
+// (core/gateway/http-types.ts) over a socket, without node:http's IncomingMessage and
+// ServerResponse machinery. The answer's head is the bytes node:http sends for the same
+// writeHead() (names as given, then Date, Connection, Keep-Alive, then Content-Length or
+// Transfer-Encoding as node adds them), so a client sees no difference.
+import { EventEmitter } from "node:events";
+import { STATUS_CODES, type OutgoingHttpHeaders } from "node:http";
+import type { Socket } from "node:net";
+import type { BufferedRequest, GatewayResponse } from "../gateway/http-types.js";
+
+const NO_RAW_HEADERS: readonly string[] = Object.freeze([]);
+
+/** A request whose head and body the front has read whole. */
+export class FastRequest implements BufferedRequest {
+  readonly rawHeaders = NO_RAW_HEADERS;
+  readonly joinedHeaders = true;
+  readonly readableEnded = true;
+
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    /** Lower-cased names, repeats joined with "," (Nimbus's map). */
+    readonly headers: Record<string, string>,
+    readonly socket: Socket,
+    readonly bufferedBody: Buffer,
+  ) {}
+
+  /** Nothing left to drain: the body was read before the request ran. */
+  resume(): this {
+    return this;
+  }
+}
+
+/** What a response needs of its connection (http-front.ts's Connection). */
+export interface ResponseSink {
+  readonly socket: Socket;
+  /** The response is written (or abandoned): answer the next request, or close. */
+  responseDone(res: FastResponse, keepAlive: boolean): void;
+}
+
+/** How long an idle keep-alive connection is kept (node:http's keepAliveTimeout as Nimbus sets it). */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** Node sends `Keep-Alive: timeout=<keepAliveTimeout in s>` on every keep-alive answer. */
+const KEEP_ALIVE_LINE = `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(KEEP_ALIVE_TIMEOUT_MS / 1000)}\r\n`;
+const CLOSE_LINE = "Connection: close\r\n";
+/** Node's check on header values (_http_common checkInvalidHeaderChar): a CR or LF would split the head. */
+const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/** Up to this size a Buffer body is copied behind the head (one write); above, head and body go out as a writev. */
+const COPY_BELOW = 16 * 1024;
+const LAST_CHUNK = "0\r\n\r\n";
+
+let dateSecond = -1;
+let dateLine = "";
+/** `Date: <IMF-fixdate>\r\n`, formatted once per second (node:http caches it the same way). */
+function dateHeaderLine(): string {
+  const now = Date.now();
+  const s = Math.floor(now / 1000);
+  if (s !== dateSecond) {
+    dateSecond = s;
+    dateLine = `Date: ${new Date(now).toUTCString()}\r\n`;
+  }
+  return dateLine;
+}
+
+export class FastResponse extends EventEmitter implements GatewayResponse {
+  statusCode = 200;
+  headersSent = false;
+  writableFinished = false;
+  writable = true;
+  writableNeedDrain = false;
+  /** The head, built by writeHead and sent with the first body bytes. */
+  private head: string | undefined;
+  private chunked = false;
+  private hasBody: boolean;
+  private keepAlive: boolean;
+  private closed = false;
+
+  constructor(
+    private readonly sink: ResponseSink,
+    headRequest: boolean,
+    keepAlive: boolean,
+  ) {
+    super();
+    this.hasBody = !headRequest;
+    this.keepAlive = keepAlive;
+  }
+
+  /** Builds the head as node:http's _storeHeader does; `knownLength` is end(data)'s length when writeHead was not called. */
+  writeHead(status: number, headers?: OutgoingHttpHeaders, knownLength?: number): this {
+    if (this.head !== undefined) throw Object.assign(new Error("Cannot write headers after they are sent to the client"), { code: "ERR_HTTP_HEADERS_SENT" });
+    this.statusCode = status;
+    if (status === 204 || status === 304 || (status >= 100 && status <= 199)) this.hasBody = false;
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "unknown"}\r\n`;
+    let contentLength = false;
+    let date = false;
+    let connection = false;
+    let te = false;
+    if (headers !== undefined) {
+      for (const name in headers) {
+        const value = headers[name];
+        if (value === undefined) continue;
+        if (Array.isArray(value)) {
+          for (let i = 0; i < value.length; i++) head += headerLine(name, String(value[i]));
+        } else head += headerLine(name, typeof value === "string" ? value : String(value));
+        // The headers node:http looks for (matchHeader): lengths, dates and connection handling.
+        if (name.length === 14 && name.toLowerCase() === "content-length") contentLength = true;
+        else if (name.length === 4 && name.toLowerCase() === "date") date = true;
+        else if (name.length === 10 && name.toLowerCase() === "connection") {
+          connection = true;
+          if (/\bclose\b/i.test(String(value))) this.keepAlive = false;
+        } else if (name.length === 17 && name.toLowerCase() === "transfer-encoding") {
+          te = true;
+          this.chunked = /\bchunked\b/i.test(String(value));
+        }
+      }
+    }
+    if (!date) head += dateHeaderLine();
+    if (!connection) head += this.keepAlive ? KEEP_ALIVE_LINE : CLOSE_LINE;
+    if (!contentLength && !te && this.hasBody) {
+      if (knownLength !== undefined) head += `Content-Length: ${knownLength}\r\n`;
+      else {
+        head += "Transfer-Encoding: chunked\r\n";
+        this.chunked = true;
+      }
+    }
+    this.head = head + "\r\n";
+    this.headersSent = true;
+    return this;
+  }
+
+  write(chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): boolean {
+    if (this.head === undefined) this.writeHead(this.statusCode);
+    const done = typeof encoding === "function" ? encoding : cb;
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk, typeof encoding === "string" ? encoding : "utf8") : chunk;
+    const socket = this.sink.socket;
+    let ok: boolean;
+    if (this.closed || socket.destroyed) ok = false;
+    else {
+      const head = this.takeHead();
+      socket.cork();
+      if (head !== "") socket.write(head, "latin1");
+      if (!this.hasBody || bytes.length === 0) ok = true;
+      else if (this.chunked) {
+        socket.write(`${bytes.length.toString(16)}\r\n`, "latin1");
+        socket.write(bytes);
+        ok = socket.write("\r\n", "latin1");
+      } else ok = socket.write(bytes);
+      socket.uncork();
+    }
+    if (done) process.nextTick(done);
+    if (!ok && !this.writableNeedDrain && !this.closed) {
+      this.writableNeedDrain = true;
+      socket.once("drain", () => {
+        this.writableNeedDrain = false;
+        this.emit("drain");
+      });
+    }
+    return ok;
+  }
+
+  end(data?: string | Uint8Array | (() => void), encoding?: BufferEncoding | (() => void), cb?: () => void): this {
+    if (this.writableFinished || this.closed) return this;
+    const done = typeof data === "function" ? data : typeof encoding === "function" ? encoding : cb;
+    const body = typeof data === "function" ? undefined : data;
+    const socket = this.sink.socket;
+    if (this.head === undefined) {
+      // Implicit head, as node:http's end(data) without writeHead: the length is known.
+      const length = body === undefined ? 0 : typeof body === "string" ? Buffer.byteLength(body, typeof encoding === "string" ? encoding : "utf8") : body.length;
+      this.writeHead(this.statusCode, undefined, length);
+    }
+    const head = this.takeHead();
+    if (!socket.destroyed) {
+      if (!this.hasBody || body === undefined || body.length === 0) socket.write(this.chunked && this.hasBody ? head + LAST_CHUNK : head, "latin1");
+      else if (this.chunked) {
+        const bytes = typeof body === "string" ? Buffer.from(body, typeof encoding === "string" ? encoding : "utf8") : body;
+        socket.cork();
+        socket.write(`${head}${bytes.length.toString(16)}\r\n`, "latin1");
+        socket.write(bytes);
+        socket.write(`\r\n${LAST_CHUNK}`, "latin1");
+        socket.uncork();
+      } else if (typeof body === "string") {
+        // Head and body in one buffer, one write: the head is latin1 (as node writes it), the body utf8.
+        const headLength = head.length;
+        const out = Buffer.allocUnsafe(headLength + Buffer.byteLength(body, typeof encoding === "string" ? encoding : "utf8"));
+        out.write(head, 0, "latin1");
+        out.write(body, headLength, typeof encoding === "string" ? encoding : "utf8");
+        socket.write(out);
+      } else if (body.length < COPY_BELOW) {
+        const out = Buffer.allocUnsafe(head.length + body.length);
+        out.write(head, 0, "latin1");
+        out.set(body, head.length);
+        socket.write(out);
+      } else {
+        socket.cork();
+        if (head !== "") socket.write(head, "latin1");
+        socket.write(body);
+        socket.uncork();
+      }
+    }
+    this.writableFinished = true;
+    this.writable = false;
+    if (done) process.nextTick(done);
+    this.emit("finish");
+    this.finishClose();
+    this.sink.responseDone(this, this.keepAlive);
+    return this;
+  }
+
+  destroy(error?: Error): this {
+    this.sink.socket.destroy(error);
+    return this;
+  }
+
+  /** The socket closed before the answer was written (client gone): the abort signal's cue. */
+  abandon(): void {
+    if (this.closed) return;
+    this.writable = false;
+    this.finishClose();
+  }
+
+  private finishClose(): void {
+    this.closed = true;
+    this.emit("close");
+  }
+
+  /** The head not written yet ("" once it was). */
+  private takeHead(): string {
+    const h = this.head ?? "";
+    this.head = "";
+    return h;
+  }
+}
+
+function headerLine(name: string, value: string): string {
+  if (INVALID_HEADER_VALUE.test(value)) throw Object.assign(new TypeError(`Invalid character in header content ["${name}"]`), { code: "ERR_INVALID_CHAR" });
+  return `${name}: ${value}\r\n`;
+}

@@ -1,0 +1,333 @@
+// A lean HTTP/1.1 front on node:net for the common request, with node:http behind it for
+// everything else (docs/architecture.md, "The HTTP front").
+//
+// Why: node:http's JavaScript (IncomingMessage/ServerResponse, header objects, stream
+// plumbing) was ~40 µs of CPU per request, a third of a Nimbus request; a head parser and a
+// one-write answer do the common case for a fraction of that.
+//
+// The fast path takes a request when all of it is plain: HTTP/1.1, a head that parses strictly
+// (a token method node knows, a printable target, token header names, values without control
+// characters, a Host), at most FAST_BODY_MAX bytes of Content-Length body (or none), and no
+// Transfer-Encoding, Expect or Upgrade. Its body is buffered whole (the gateway takes it as a
+// Buffer), the gateway runs, and the answer goes out in one write. Requests on a connection are
+// answered one at a time in order (pipelined ones wait in the buffer).
+//
+// Anything else hands the connection to the node:http server for the rest of its life
+// (chunked and aws-chunked uploads with Transfer-Encoding, Expect: 100-continue, big bodies,
+// HTTP/1.0, upgrades, malformed or oversized heads, which node answers 400 or 431): the socket
+// is given to node's 'connection' listener and the bytes already read are replayed through
+// its 'data' listener. Node's parser then reads the socket's handle directly (parser.consume),
+// so nothing read afterwards passes through here.
+import { METHODS, type Server as HttpServer } from "node:http";
+import { createServer, type Server as NetServer, type Socket } from "node:net";
+import { FastRequest, FastResponse, KEEP_ALIVE_TIMEOUT_MS, type ResponseSink } from "./fast-exchange.js";
+
+/** Largest body the fast path buffers; a bigger one streams through node:http. */
+export const FAST_BODY_MAX = 1024 * 1024;
+/** node:http's default --max-http-header-size: a longer head goes to node, which answers 431. */
+const HEAD_MAX = 16 * 1024;
+/** As node:http's headersTimeout in Nimbus: a head still incomplete after this is answered 408. */
+const HEADERS_TIMEOUT_MS = 70_000;
+const EMPTY = Buffer.alloc(0);
+const KNOWN_METHODS = new Set(METHODS);
+/** RFC 9110 token characters (header names). */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Control characters llhttp refuses in a header value (HTAB allowed). */
+const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+const TIMEOUT_408 = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n";
+
+export type FrontHandler = (req: FastRequest, res: FastResponse) => void;
+
+export class HttpFront {
+  /** The listening server; Nimbus listens on it and maps its errors. */
+  readonly server: NetServer;
+  private readonly connections = new Set<Connection>();
+
+  /** `node` gets the connections the fast path does not take; it is not listening itself. */
+  constructor(
+    private readonly handler: FrontHandler,
+    readonly node: HttpServer,
+  ) {
+    // allowHalfOpen: a client that sends its request and then shuts its side still gets the answer.
+    this.server = createServer({ allowHalfOpen: true, noDelay: true, keepAlive: true }, (socket) => {
+      this.connections.add(new Connection(this, socket));
+    });
+    // node:http tracks its connections (closeAllConnections, headersTimeout) from its own
+    // 'listening' event, which it never sees here.
+    this.server.once("listening", () => this.node.emit("listening"));
+  }
+
+  run(req: FastRequest, res: FastResponse): void {
+    this.handler(req, res);
+  }
+
+  forget(c: Connection): void {
+    this.connections.delete(c);
+  }
+
+  /** Stops listening and ends every connection, fast or handed to node:http. */
+  close(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      for (const c of this.connections) c.socket.destroy();
+      this.connections.clear();
+      // Not listening: close() only stops node's connection checks (no callback: it would get ERR_SERVER_NOT_RUNNING).
+      this.node.close();
+      this.node.closeAllConnections();
+    });
+  }
+}
+
+/** One client connection while the fast path serves it. */
+class Connection implements ResponseSink {
+  /** Bytes read and not yet consumed: one contiguous Buffer... */
+  private buf: Buffer = EMPTY;
+  /** ...plus the chunks of a body still arriving, joined once it is all there. */
+  private chunks: Buffer[] = [];
+  private chunked = 0;
+  /** Bytes `buf` (with `chunks`) must reach before parsing again: a parsed head's whole request. */
+  private need = 0;
+  /** How far `buf` was searched for the head's end, so a fragmented head is not searched again from the start. */
+  private scanned = 0;
+  /** When the current head's first byte arrived (0: none pending). */
+  private headStart = 0;
+  private current: FastResponse | null = null;
+  private processing = false;
+  private readEnded = false;
+  private gone = false;
+
+  constructor(
+    private readonly front: HttpFront,
+    readonly socket: Socket,
+  ) {
+    socket.on("data", this.onData);
+    socket.on("end", this.onEnd);
+    socket.on("close", this.onClose);
+    socket.on("error", ignore);
+    socket.on("timeout", this.onTimeout);
+    // One inactivity timer for the connection's life (re-armed by node on every read and
+    // write): an idle keep-alive connection is closed after node:http's keepAliveTimeout.
+    socket.setTimeout(KEEP_ALIVE_TIMEOUT_MS);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.need > 0 && this.buf.length + this.chunked + chunk.length < this.need) {
+      this.chunks.push(chunk);
+      this.chunked += chunk.length;
+      return;
+    }
+    this.buf = this.buf.length === 0 && this.chunked === 0 ? chunk : this.join(chunk);
+    if (this.current !== null) {
+      // A request is running: pipelined bytes wait; past a bound, stop reading until it is answered.
+      if (this.buf.length > FAST_BODY_MAX + HEAD_MAX) this.socket.pause();
+      return;
+    }
+    this.process();
+  };
+
+  private join(chunk: Buffer): Buffer {
+    const parts = [this.buf, ...this.chunks, chunk];
+    const size = this.buf.length + this.chunked + chunk.length;
+    this.chunks = [];
+    this.chunked = 0;
+    return Buffer.concat(parts, size);
+  }
+
+  /** Parses and runs the requests in `buf`, one at a time; re-entered from responseDone. */
+  private process(): void {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      while (this.current === null && !this.gone && this.buf.length > 0 && this.buf.length >= this.need) {
+        if (!this.next()) break;
+      }
+    } finally {
+      this.processing = false;
+    }
+    if (this.current === null && this.readEnded && !this.gone) this.finish();
+  }
+
+  /** Takes one request from `buf` if it is all there; false when more bytes are needed or the connection left the fast path. */
+  private next(): boolean {
+    const buf = this.buf;
+    // llhttp skips empty lines before a request line (RFC 9112 section 2.2).
+    let start = 0;
+    while (start + 1 < buf.length && buf[start] === 13 && buf[start + 1] === 10) start += 2;
+    const end = buf.indexOf("\r\n\r\n", Math.max(start, this.scanned - 3), "latin1");
+    if (end < 0) {
+      if (buf.length - start > HEAD_MAX) return this.handOff();
+      this.scanned = buf.length;
+      const now = Date.now();
+      if (this.headStart === 0) this.headStart = now;
+      else if (now - this.headStart > HEADERS_TIMEOUT_MS) this.timeout408();
+      return false;
+    }
+    if (end - start > HEAD_MAX) return this.handOff();
+    const head = buf.toString("latin1", start, end);
+
+    // 1. Request line: METHOD SP request-target SP HTTP/1.1.
+    let lineEnd = head.indexOf("\r\n");
+    if (lineEnd < 0) lineEnd = head.length;
+    const sp1 = head.indexOf(" ");
+    const sp2 = sp1 < 0 ? -1 : head.indexOf(" ", sp1 + 1);
+    if (sp1 <= 0 || sp2 < 0 || sp2 > lineEnd || lineEnd - sp2 !== 9 || !head.startsWith("HTTP/1.1", sp2 + 1)) return this.handOff();
+    const method = head.slice(0, sp1);
+    const url = head.slice(sp1 + 1, sp2);
+    if (!KNOWN_METHODS.has(method) || !printable(url)) return this.handOff();
+
+    // 2. Header lines: name ":" OWS value OWS; repeats joined with "," (what the gateway
+    //    made of node's rawHeaders). Anything the fast path does not serve goes to node.
+    const headers: Record<string, string> = {};
+    let contentLength = -1;
+    let keepAlive = true;
+    let host = false;
+    let pos = lineEnd + 2;
+    while (pos < head.length) {
+      let le = head.indexOf("\r\n", pos);
+      if (le < 0) le = head.length;
+      const colon = head.indexOf(":", pos);
+      if (colon <= pos || colon > le) return this.handOff();
+      const rawName = head.slice(pos, colon);
+      if (!TOKEN.test(rawName)) return this.handOff();
+      let a = colon + 1;
+      let b = le;
+      while (a < b && isOws(head.charCodeAt(a))) a++;
+      while (b > a && isOws(head.charCodeAt(b - 1))) b--;
+      const value = head.slice(a, b);
+      if (BAD_VALUE.test(value)) return this.handOff();
+      const name = rawName.toLowerCase();
+      switch (name) {
+        case "content-length": {
+          if (!/^\d{1,16}$/.test(value)) return this.handOff();
+          const n = Number(value);
+          if ((contentLength >= 0 && n !== contentLength) || n > FAST_BODY_MAX) return this.handOff();
+          contentLength = n;
+          break;
+        }
+        case "transfer-encoding":
+        case "expect":
+        case "upgrade":
+          return this.handOff();
+        case "connection": {
+          const tokens = value.toLowerCase();
+          if (tokens.includes("upgrade")) return this.handOff();
+          if (/(^|[\s,])close($|[\s,])/.test(tokens)) keepAlive = false;
+          break;
+        }
+        case "host":
+          host = true;
+          break;
+      }
+      const prev = headers[name];
+      // typeof, not undefined: a header named like an Object.prototype member ("constructor").
+      headers[name] = typeof prev === "string" ? `${prev},${value}` : value;
+      pos = le + 2;
+    }
+    // Node 20 answers an HTTP/1.1 request without Host with 400 (requireHostHeader).
+    if (!host) return this.handOff();
+
+    // 3. The body: all of it must be here.
+    const bodyStart = end + 4;
+    const total = bodyStart + (contentLength < 0 ? 0 : contentLength);
+    if (buf.length < total) {
+      this.need = total;
+      return false;
+    }
+    const body = total === bodyStart ? EMPTY : buf.subarray(bodyStart, total);
+    this.buf = total === buf.length ? EMPTY : buf.subarray(total);
+    this.need = 0;
+    this.scanned = 0;
+    this.headStart = 0;
+
+    // 4. Run it.
+    const res = new FastResponse(this, method === "HEAD", keepAlive);
+    this.current = res;
+    this.front.run(new FastRequest(method, url, headers, this.socket, body), res);
+    return true;
+  }
+
+  responseDone(res: FastResponse, keepAlive: boolean): void {
+    if (res !== this.current) return;
+    this.current = null;
+    if (this.gone) return;
+    if (!keepAlive) {
+      this.finish();
+      return;
+    }
+    if (this.socket.isPaused()) this.socket.resume();
+    this.process();
+  }
+
+  /** Ends the connection once what was written has gone out. */
+  private finish(): void {
+    this.gone = true;
+    this.front.forget(this);
+    this.socket.end();
+  }
+
+  private readonly onEnd = (): void => {
+    this.readEnded = true;
+    if (this.current === null && !this.processing) this.process();
+  };
+
+  private readonly onClose = (): void => {
+    this.gone = true;
+    this.front.forget(this);
+    const res = this.current;
+    this.current = null;
+    res?.abandon();
+  };
+
+  private readonly onTimeout = (): void => {
+    // A request still running (a long poll, a slow handler) is not timed out: node:http's requestTimeout is 0.
+    if (this.current !== null || this.gone) return;
+    // A body still arriving is waited for, as node:http does (no body timeout).
+    if (this.need > 0) return;
+    if (this.buf.length > 0) this.timeout408();
+    else this.socket.destroy();
+  };
+
+  private timeout408(): void {
+    this.gone = true;
+    this.front.forget(this);
+    this.socket.end(TIMEOUT_408, "latin1");
+  }
+
+  /** Gives the connection to node:http, with the bytes read so far; returns false (nothing more for the fast path). */
+  private handOff(): boolean {
+    const socket = this.socket;
+    this.gone = true;
+    this.front.forget(this);
+    socket.off("data", this.onData);
+    socket.off("end", this.onEnd);
+    socket.off("close", this.onClose);
+    socket.off("error", ignore);
+    socket.off("timeout", this.onTimeout);
+    socket.setTimeout(0);
+    const pending = this.chunked > 0 ? this.join(EMPTY) : this.buf;
+    this.buf = EMPTY;
+    if (socket.isPaused()) socket.resume();
+    this.front.node.emit("connection", socket);
+    // Node's parser reads the handle itself from now on; what this side already read reaches
+    // it through the data listener it just added.
+    if (pending.length > 0) socket.emit("data", pending);
+    if (this.readEnded) socket.emit("end");
+    return false;
+  }
+}
+
+function isOws(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** A request-target of visible ASCII only (llhttp refuses controls and spaces there). */
+function printable(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+function ignore(): void {}
