@@ -48,7 +48,8 @@ export class HttpFront {
     private readonly handler: FrontHandler,
     readonly node: HttpServer,
   ) {
-    // allowHalfOpen: a client that sends its request and then shuts its side still gets the answer.
+    // allowHalfOpen: a handed-off socket must be what node:http's own server makes (it decides
+    // itself what a client's FIN means); the fast path ends the connection on it (onEnd).
     this.server = createServer({ allowHalfOpen: true, noDelay: true, keepAlive: true }, (socket) => {
       this.connections.add(new Connection(this, socket));
     });
@@ -93,7 +94,6 @@ class Connection implements ResponseSink {
   private headStart = 0;
   private current: FastResponse | null = null;
   private processing = false;
-  private readEnded = false;
   private gone = false;
 
   constructor(
@@ -144,7 +144,6 @@ class Connection implements ResponseSink {
     } finally {
       this.processing = false;
     }
-    if (this.current === null && this.readEnded && !this.gone) this.finish();
   }
 
   /** Takes one request from `buf` if it is all there; false when more bytes are needed or the connection left the fast path. */
@@ -265,9 +264,12 @@ class Connection implements ResponseSink {
     this.socket.end();
   }
 
+  /**
+   * The client shut its side: as node:http (httpAllowHalfOpen false) the connection ends, and a
+   * request still running sees its response close unfinished (a long poll stops waiting).
+   */
   private readonly onEnd = (): void => {
-    this.readEnded = true;
-    if (this.current === null && !this.processing) this.process();
+    if (!this.gone) this.finish();
   };
 
   private readonly onClose = (): void => {
@@ -311,7 +313,6 @@ class Connection implements ResponseSink {
     // Node's parser reads the handle itself from now on; what this side already read reaches
     // it through the data listener it just added.
     if (pending.length > 0) socket.emit("data", pending);
-    if (this.readEnded) socket.emit("end");
     return false;
   }
 }
