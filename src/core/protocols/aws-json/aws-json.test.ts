@@ -344,6 +344,54 @@ describe("awsJson request edge cases", () => {
     expect(input.EndTime.getTime()).toBe(1700000000250);
   });
 
+  // The walk that turns base64 into bytes is skipped when the text holds none of the keys
+  // it converts (B, BS for DynamoDB); these are the cases where it must still run.
+  it("converts blobs wherever the text may hold their keys, and only there", () => {
+    const ddb = model("dynamodb");
+    const put = { name: "PutItem", model: ddb.operations.PutItem! };
+    const parse = (body: string) => awsJson1_0.parseRequest(req(body), ddb, put) as any;
+    const plain = parse('{"TableName":"t","Item":{"pk":{"S":"a"},"n":{"N":"1"},"m":{"M":{"x":{"SS":["B"]}}}}}');
+    expect(plain.Item).toEqual({ pk: { S: "a" }, n: { N: "1" }, m: { M: { x: { SS: ["B"] } } } });
+    const bin = parse('{"TableName":"t","Item":{"pk":{"S":"a"},"l":{"L":[{"M":{"b":{"B":"AAEC"}}},{"BS":["AQ==","Ag=="]}]}}}');
+    expect(Buffer.isBuffer(bin.Item.l.L[0].M.b.B)).toBe(true);
+    expect([...bin.Item.l.L[0].M.b.B]).toEqual([0, 1, 2]);
+    expect(bin.Item.l.L[1].BS.map((b: Buffer) => [...b])).toEqual([[1], [2]]);
+    // A key spelled with a \u escape is still a B.
+    const escaped = parse('{"TableName":"t","Item":{"pk":{"\\u0042":"AAEC"}}}');
+    expect([...escaped.Item.pk.B]).toEqual([0, 1, 2]);
+    // Timestamps of another service, at the top level.
+    const cw = model("cloudwatch");
+    const stats = awsJson1_0.parseRequest(req('{"Namespace":"n","MetricName":"m","StartTime":1700000000,"EndTime":1700000060,"Period":60}'), cw, {
+      name: "GetMetricStatistics",
+      model: cw.operations.GetMetricStatistics!,
+    }) as any;
+    expect(stats.StartTime).toBeInstanceOf(Date);
+    expect(stats.EndTime.getTime()).toBe(1700000060000);
+  });
+
+  it("validates AttributeValue unions member by member (type errors, nulls, several members)", () => {
+    const ddb = model("dynamodb");
+    const put = { name: "PutItem", model: ddb.operations.PutItem! };
+    const check = (body: string) => {
+      const input = awsJson1_0.parseRequest(req(body), ddb, put) as Record<string, unknown>;
+      validateInput(ddb, "PutItem", input, "awsJson1_0");
+      return input as any;
+    };
+    expect(() => check('{"TableName":"t","Item":{"pk":{"S":5}}}')).toThrowError(
+      expect.objectContaining({ code: "SerializationException", message: "NUMBER_VALUE cannot be converted to String" }),
+    );
+    expect(() => check('{"TableName":"t","Item":{"pk":{"M":{"x":{"L":[{"N":true}]}}}}}')).toThrowError(
+      expect.objectContaining({ code: "SerializationException", message: "BOOLEAN_VALUE cannot be converted to String" }),
+    );
+    // A null member is dropped (the handler then sees an empty AttributeValue).
+    expect(check('{"TableName":"t","Item":{"pk":{"S":null}}}').Item.pk).toEqual({});
+    // Two members: each is checked, the first type error in model order wins.
+    expect(() => check('{"TableName":"t","Item":{"pk":{"N":"1","S":7}}}')).toThrowError(
+      expect.objectContaining({ message: "NUMBER_VALUE cannot be converted to String" }),
+    );
+    expect(check('{"TableName":"t","Item":{"pk":{"S":"a","N":"1"}}}').Item.pk).toEqual({ S: "a", N: "1" });
+  });
+
   it("uses a shape id __type for 1.0 and a bare one for 1.1", () => {
     const ddb = model("dynamodb");
     const e1 = awsJson1_0.serializeError(new AwsError("ResourceNotFoundException", "Requested resource not found"), ddb, undefined, { requestId: "r" });

@@ -19,9 +19,56 @@
 import type { AwsError } from "../../errors.js";
 import type { ProtocolId, ServiceModel } from "../../model/types.js";
 import type { HttpResponse, OperationRef, Protocol, ProtocolRequest, ResponseMeta } from "../types.js";
-import { fillIdempotencyTokens, readJsonBody, stringifyJson, writeStruct } from "../shared/json-codec.js";
+import {
+  fillIdempotencyTokens,
+  fixNonFinite,
+  hasNonFiniteLiteral,
+  parseJsonDocument,
+  readJsonBody,
+  readStruct,
+  stringifyJson,
+  writeStruct,
+} from "../shared/json-codec.js";
 import { errorShapeId, queryErrorHeader, resolveError } from "../shared/json-errors.js";
-import { structNode } from "../shared/json-shapes.js";
+import { structNode, type ShapeNode, type StructNode } from "../shared/json-shapes.js";
+
+/**
+ * The quoted member names (`"B"`) under which an input structure's parsed JSON can hold a
+ * value the walk converts (blob, timestamp), whatever the nesting: a body whose text holds
+ * none of them has nothing to convert, and its walk is skipped. DynamoDB's items are maps of
+ * AttributeValue unions whose B and BS are blobs: every PutItem and GetItem walked each value
+ * of its item to find none (most items hold no binaries).
+ */
+const leafKeys = new WeakMap<StructNode, string[]>();
+
+function convertibleKeys(root: StructNode): string[] {
+  let keys = leafKeys.get(root);
+  if (keys) return keys;
+  const found = new Set<string>();
+  const seen = new Set<StructNode>();
+  const visit = (s: StructNode): void => {
+    if (seen.has(s)) return;
+    seen.add(s);
+    for (const m of s.walkRpc) {
+      let n: ShapeNode = m.node;
+      while (n.kind === "list" || n.kind === "map") n = n.kind === "list" ? n.member : n.value;
+      if (n.kind === "structure" || n.kind === "union") visit(n);
+      else found.add(JSON.stringify(m.name));
+    }
+  };
+  visit(root);
+  keys = [...found];
+  leafKeys.set(root, keys);
+  return keys;
+}
+
+/** Whether the walk may convert something in `text` (a \u escape could spell a key: walked). */
+function mayConvert(root: StructNode, text: string): boolean {
+  if (text.includes("\\u")) return true;
+  const keys = convertibleKeys(root);
+  for (let i = 0; i < keys.length; i++) if (text.includes(keys[i]!)) return true;
+  return false;
+}
 
 /**
  * An output carrying this symbol with a string is answered with that string as its JSON body,
@@ -41,7 +88,17 @@ function makeAwsJson(id: "awsJson1_0" | "awsJson1_1", version: "1.0" | "1.1"): P
       const inputName = op.model.input;
       if (!inputName) return readJsonBody(undefined, req.body, false);
       const node = structNode(service, inputName);
-      const doc = readJsonBody(node, req.body, false);
+      // readJsonBody's steps, with the walk skipped when the text has nothing it converts.
+      const body = req.body;
+      if (body === undefined || body.length === 0) {
+        const empty = {};
+        fillIdempotencyTokens(node, empty);
+        return empty;
+      }
+      const text = typeof body === "string" ? body : body.toString("utf8");
+      const doc = parseJsonDocument(text);
+      if (node.needsRpc && mayConvert(node, text)) readStruct(node, doc, false);
+      if (hasNonFiniteLiteral(text)) fixNonFinite(node, doc);
       fillIdempotencyTokens(node, doc);
       return doc;
     },
