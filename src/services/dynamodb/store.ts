@@ -156,6 +156,8 @@ export const migrations: readonly Migration[] = [
 
 /** How much item text the item cache holds (DynamoStore, "item cache"). */
 const CACHE_BYTES = 16 * 1024 * 1024;
+/** How many keys the written-sizes map holds before it starts over (DynamoStore, "written sizes"). */
+const SIZES_MAX = 200_000;
 
 export interface KeyElement {
   AttributeName: string;
@@ -255,6 +257,7 @@ export class DynamoStore {
       deleteItems: p("DELETE FROM ddb_items WHERE table_id = ?"),
       names: p("SELECT name FROM ddb_tables WHERE account = ? AND region = ? AND name > ? ORDER BY name LIMIT ?"),
       getItem: p("SELECT item, size FROM ddb_items WHERE table_id = ? AND hk = ? AND rk = ?").raw(true),
+      getSize: p("SELECT size FROM ddb_items WHERE table_id = ? AND hk = ? AND rk = ?").raw(true),
       // Every writer has read the row it replaces: a new item is a plain INSERT, a replaced one
       // an UPDATE (an upsert pays a failed insert's search before its update).
       insertItem: p("INSERT INTO ddb_items (table_id, hk, rk, item, size) VALUES (?, ?, ?, ?, ?)"),
@@ -393,7 +396,7 @@ export class DynamoStore {
   private readonly cached = new Map<string, [string, number]>();
   private cachedBytes = 0;
 
-  private cacheKey(tableId: number, hk: Buffer, rk: Buffer): string {
+  cacheKey(tableId: number, hk: Buffer, rk: Buffer): string {
     return `${tableId}:${hk.length}:${hk.toString("latin1")}${rk.toString("latin1")}`;
   }
 
@@ -419,6 +422,32 @@ export class DynamoStore {
   private forgetAll(): void {
     this.cached.clear();
     this.cachedBytes = 0;
+    this.sizes.clear();
+  }
+
+  // ------------------------------------------------------------ written sizes
+  // A PutItem that needs nothing of the row it replaces but its size (no condition, no
+  // ReturnValues, no index, stream, TTL, PITR or replica hook) still read the row with a
+  // SELECT: ~7% of a PutItem's CPU, since a write drops its key from the item cache. So the
+  // size of each row this process committed is kept by key (sizeOf answers from it):
+  // - a write sets its key's entry to -1 (unknown) at once, so later reads in its
+  //   transaction, and after a rollback, go to the database;
+  // - the commit (commitCounts) sets the entry to the committed size (a delete leaves -1).
+  // Only numbers change once a key is in the map (Map.set of an existing key keeps the entry):
+  // unlike cached rows, nothing a write allocates outlives it. Bounded by SIZES_MAX entries.
+  private readonly sizes = new Map<string, number>();
+
+  /**
+   * The size of the row at a key as this transaction sees it, undefined when there is none
+   * (for writers that need only that: PutItem without condition, ReturnValues or hooks).
+   */
+  sizeOf(tableId: number, k: string, hk: Buffer, rk: Buffer): number | undefined {
+    const known = this.sizes.get(k);
+    if (known !== undefined && known >= 0) return known;
+    const hit = this.cached.get(k);
+    if (hit) return hit[1];
+    const r = this.s.getSize.get(tableId, hk, rk) as [number] | undefined;
+    return r === undefined ? undefined : r[0];
   }
 
   getItem(tableId: number, hk: Buffer, rk: Buffer): ItemRow | undefined {
@@ -437,11 +466,19 @@ export class DynamoStore {
   putItem(tableId: number, hk: Buffer, rk: Buffer, item: string, size: number, old: ItemRow | undefined): void {
     const h = this.hooks.get(tableId)?.hooks;
     if (h) h.write(this, hk, rk, old?.item, item);
-    const k = this.cacheKey(tableId, hk, rk);
+    this.writeRow(tableId, this.cacheKey(tableId, hk, rk), hk, rk, item, size, old === undefined ? undefined : old.size);
+  }
+
+  /**
+   * Writes an item of a table without hooks, replacing the row sizeOf(k) answered for (its
+   * size; undefined: none). Callers check hooksOf(tableId) first.
+   */
+  writeRow(tableId: number, k: string, hk: Buffer, rk: Buffer, item: string, size: number, oldSize: number | undefined): void {
     this.forgetKey(k);
-    if (old) this.s.updateItem.run(item, size, tableId, hk, rk);
+    this.sizes.set(k, -1);
+    if (oldSize !== undefined) this.s.updateItem.run(item, size, tableId, hk, rk);
     else this.s.insertItem.run(tableId, hk, rk, item, size);
-    this.count(tableId, old ? 0 : 1, size - (old?.size ?? 0));
+    this.count(tableId, oldSize !== undefined ? 0 : 1, size - (oldSize ?? 0), k, size);
   }
 
   /** Deletes an item; `identity` marks a delete made by DynamoDB itself (TTL) in its stream record. */
@@ -450,8 +487,9 @@ export class DynamoStore {
     if (h) h.write(this, hk, rk, old.item, undefined, identity);
     const k = this.cacheKey(tableId, hk, rk);
     this.forgetKey(k);
+    this.sizes.set(k, -1);
     this.s.delItem.run(tableId, hk, rk);
-    this.count(tableId, -1, -old.size);
+    this.count(tableId, -1, -old.size, k, -1);
   }
 
   // ------------------------------------------------------------ item counts
@@ -466,13 +504,14 @@ export class DynamoStore {
   //   per flush), so that a crash, which loses the deltas, leaves it marked: start()
   //   (recountDirty) counts its items again. A clean stop flushes and leaves none marked.
   // Readers (liveCounts) add the pending and in-transaction deltas to the row.
-  private readonly txLog: Array<{ id: number; items: number; bytes: number; marks: boolean }> = [];
+  /** k and size: the written key and its new size (-1: deleted), for the sizes map at commit. */
+  private readonly txLog: Array<{ id: number; items: number; bytes: number; marks: boolean; k: string; size: number }> = [];
   private readonly pending = new Map<number, [number, number]>();
   /** Tables whose counts_dirty is set in the database (committed). */
   private readonly marked = new Set<number>();
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
-  private count(tableId: number, items: number, bytes: number): void {
+  private count(tableId: number, items: number, bytes: number, k: string, size: number): void {
     // Outside a transaction (autocommit) the write is committed already.
     const committed = !this.db.inTransaction;
     let marks = false;
@@ -480,7 +519,7 @@ export class DynamoStore {
       this.s.markDirty.run(tableId);
       marks = true;
     }
-    this.txLog.push({ id: tableId, items, bytes, marks });
+    this.txLog.push({ id: tableId, items, bytes, marks, k, size });
     if (committed) this.commitCounts();
   }
 
@@ -490,8 +529,10 @@ export class DynamoStore {
 
   private commitCounts(): void {
     if (this.txLog.length === 0) return;
+    if (this.sizes.size > SIZES_MAX) this.sizes.clear();
     for (const e of this.txLog) {
       if (e.marks) this.marked.add(e.id);
+      if (e.size >= 0) this.sizes.set(e.k, e.size);
       const c = this.pending.get(e.id);
       if (c) {
         c[0] += e.items;

@@ -8,6 +8,7 @@ import {
   DeleteItemCommand,
   DescribeTableCommand,
   DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
@@ -84,6 +85,65 @@ describe("ItemCount and TableSizeBytes", () => {
       }
     } finally {
       await first.stop().catch(() => {});
+    }
+  });
+
+  // A PutItem without condition or ReturnValues on a table without hooks takes the replaced
+  // row's size from what this process committed last at that key (store.ts, "written sizes"),
+  // not from a SELECT: these replace the same keys after every kind of write and rollback.
+  it("count replaced items right when the old row's size comes from the last commit", async () => {
+    const n = await startNimbus();
+    const c = new DynamoDBClient(sdkConfig(n.endpoint, { accountId: freshAccount() }));
+    try {
+      await createTable(c, "sized", ["pk", "S"]);
+      const put = (pk: string, v?: string) => c.send(new PutItemCommand({ TableName: "sized", Item: { pk: S(pk), ...(v === undefined ? {} : { v: S(v) }) } }));
+      // {pk: "a"} 3 bytes; {pk: "a", v: "xxxx"} 3 + 1 + 4 = 8.
+      await put("a");
+      await put("a", "xxxx");
+      await put("a", "xx");
+      expect(await counts(c, "sized")).toEqual([1, 6]);
+
+      // A cancelled transaction that wrote "a" (12 bytes) leaves "a" at 6: the next plain put
+      // replaces 6 bytes, not 12.
+      const cancelled = await failure(
+        c.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              { Put: { TableName: "sized", Item: { pk: S("a"), v: S("x".repeat(8)) } } },
+              { Put: { TableName: "sized", Item: { pk: S("zz") }, ConditionExpression: "attribute_exists(pk)" } },
+            ],
+          }),
+        ),
+      );
+      expect(cancelled.name).toBe("TransactionCanceledException");
+      expect(await counts(c, "sized")).toEqual([1, 6]);
+      await put("a", "xxx");
+      expect(await counts(c, "sized")).toEqual([1, 7]);
+
+      // An update and a delete change the row behind the plain puts' backs.
+      await c.send(new UpdateItemCommand({ TableName: "sized", Key: { pk: S("a") }, UpdateExpression: "SET v = :v", ExpressionAttributeValues: { ":v": S("x".repeat(20)) } }));
+      expect(await counts(c, "sized")).toEqual([1, 24]);
+      await put("a");
+      expect(await counts(c, "sized")).toEqual([1, 3]);
+      await c.send(new DeleteItemCommand({ TableName: "sized", Key: { pk: S("a") } }));
+      expect(await counts(c, "sized")).toEqual([0, 0]);
+      await put("a", "x");
+      expect(await counts(c, "sized")).toEqual([1, 5]);
+
+      // Writes of one key sent together commit in one group: each replaces the one before it.
+      const settled = await Promise.allSettled([put("a", "y".repeat(10)), put("a", "y".repeat(3)), put("b"), put("a", "y".repeat(6)), put("b", "yy")]);
+      expect(settled.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "fulfilled", "fulfilled"]);
+      // a: 3 + 1 + 6 = 10; b: 3 + 1 + 2 = 6.
+      expect(await counts(c, "sized")).toEqual([2, 16]);
+      const got = await c.send(new GetItemCommand({ TableName: "sized", Key: { pk: S("a") }, ReturnConsumedCapacity: "TOTAL" }));
+      expect(got.Item).toEqual({ pk: S("a"), v: S("y".repeat(6)) });
+
+      // ReturnValues ALL_OLD still reads the replaced item itself.
+      const old = await c.send(new PutItemCommand({ TableName: "sized", Item: { pk: S("b") }, ReturnValues: "ALL_OLD" }));
+      expect(old.Attributes).toEqual({ pk: S("b"), v: S("yy") });
+      expect(await counts(c, "sized")).toEqual([2, 13]);
+    } finally {
+      await n.stop();
     }
   });
 });

@@ -14,17 +14,20 @@ const ENUMS: Record<string, { path: string; values: string[] }> = {
 };
 
 /** Checks the named enum members of an input (those absent pass). */
-export function checkEnums(input: object, names: string[], prefix = ""): void {
-  const errors: string[] = [];
-  for (const n of names) {
+export function checkEnums(input: object, names: readonly string[], prefix = ""): void {
+  // The list of failures is made only when there is one (this runs on every item request).
+  let errors: string[] | undefined;
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!;
     const v = (input as Record<string, unknown>)[n];
+    if (v === undefined || v === null) continue;
     const e = ENUMS[n];
-    if (v === undefined || v === null || !e) continue;
+    if (!e) continue;
     if (!e.values.includes(v as string)) {
-      errors.push(`Value '${String(v)}' at '${prefix}${e.path}' failed to satisfy constraint: Member must satisfy enum value set: [${e.values.join(", ")}]`);
+      (errors ??= []).push(`Value '${String(v)}' at '${prefix}${e.path}' failed to satisfy constraint: Member must satisfy enum value set: [${e.values.join(", ")}]`);
     }
   }
-  if (errors.length) throw validation(`${errors.length} validation error${errors.length > 1 ? "s" : ""} detected: ${errors.join("; ")}`);
+  if (errors) throw validation(`${errors.length} validation error${errors.length > 1 ? "s" : ""} detected: ${errors.join("; ")}`);
 }
 
 /** Limit and similar integer members that must be at least 1 (or 0 for Segment). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addNumbers, compareNumbers, encodeKey, fromStored, itemSize, normalizeNumber, normalizeValue, parseNumber, toStored, valuesEqual } from "./values.js";
+import { addNumbers, compareNumbers, encodeKey, fromStored, itemSize, normalizeItem, normalizeNumber, normalizeValue, parseNumber, toStored, valuesEqual, type Tally } from "./values.js";
 
 describe("numbers", () => {
   it("normalizes to plain decimal", () => {
@@ -105,5 +105,32 @@ describe("values", () => {
   it("sizes items by names and values", () => {
     expect(itemSize({ id: { S: "abc" } })).toBe(5);
     expect(itemSize({ n: { N: "123" } })).toBe(1 + 3);
+  });
+});
+
+describe("normalizeItem's tally", () => {
+  it("counts itemSize of the normalized item and finds binaries at any depth", () => {
+    const item = {
+      pk: { S: "héllo" },
+      n: { N: "001.50" },
+      neg: { N: "-12e3" },
+      ns: { NS: ["1", "10.0", "-3"] },
+      ss: { SS: ["a", "bé"] },
+      t: { BOOL: true },
+      z: { NULL: true },
+      l: { L: [{ S: "x" }, { N: "0" }, { M: { deep: { L: [] } } }] },
+      m: { M: { "ké": { S: "v" }, inner: { M: {} } } },
+    };
+    const tally: Tally = { size: 0, binary: false };
+    const normalized = normalizeItem(item, tally);
+    expect(normalized.n).toEqual({ N: "1.5" });
+    expect(tally.size).toBe(itemSize(normalized));
+    expect(tally.binary).toBe(false);
+    const bin: Tally = { size: 0, binary: false };
+    const withBytes = normalizeItem({ pk: { S: "a" }, m: { M: { l: { L: [{ B: new Uint8Array([1, 2, 3]) }] } } } }, bin);
+    expect(bin).toEqual({ size: itemSize(withBytes), binary: true });
+    const set: Tally = { size: 0, binary: false };
+    normalizeItem({ bs: { BS: [new Uint8Array([1]), new Uint8Array([2, 3])] } }, set);
+    expect(set).toEqual({ size: 2 + 3, binary: true });
   });
 });

@@ -277,8 +277,18 @@ const SET_NAMES: Record<string, string> = { SS: "string set ", NS: "number set "
 /** AWS nests documents (lists and maps) at most 32 levels deep. */
 const MAX_DEPTH = 32;
 
-/** Validates a value from a request and returns it normalized (numbers canonical). */
-export function normalizeValue(v: AV, depth = 0): AV {
+/**
+ * What normalizeItem can count in the same walk: the item's size as AWS counts it (itemSize)
+ * and whether it holds a binary (toStored then needs its replacer). A PutItem walked its item
+ * three times for these (normalize, size, binary check).
+ */
+export interface Tally {
+  size: number;
+  binary: boolean;
+}
+
+/** Validates a value from a request and returns it normalized (numbers canonical); adds its valueSize to `tally`. */
+export function normalizeValue(v: AV, depth = 0, tally?: Tally): AV {
   if (depth > MAX_DEPTH) throw validation("Nesting Levels have exceeded supported limits");
   if (v === null || typeof v !== "object") throw validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
   const t = firstType(v);
@@ -292,15 +302,25 @@ export function normalizeValue(v: AV, depth = 0): AV {
   }
   switch (t!) {
     case "S":
+      if (tally) tally.size += Buffer.byteLength(v.S!, "utf8");
+      return v;
     case "B":
+      if (tally) {
+        tally.size += v.B!.byteLength;
+        tally.binary = true;
+      }
+      return v;
     case "BOOL":
+      if (tally) tally.size += 1;
       return v;
     case "NULL":
       if (v.NULL !== true) throw validation("One or more parameter values were invalid: Null attribute value types must have the value of true");
+      if (tally) tally.size += 1;
       return v;
     case "N": {
       // Kept as sent when already canonical (most are), as S, B and BOOL values are.
       const n = normalizeNumber(v.N!);
+      if (tally) tally.size += numberSize(n);
       return n === v.N ? v : { N: n };
     }
     case "SS":
@@ -314,21 +334,38 @@ export function normalizeValue(v: AV, depth = 0): AV {
         const shown = t === "BS" ? keys : (arr as string[]);
         throw validation(`One or more parameter values were invalid: Input collection [${shown.join(", ")}] contains duplicates.`);
       }
-      return { [t]: vals } as AV;
+      const out = { [t]: vals } as AV;
+      if (tally) {
+        tally.size += valueSize(out);
+        if (t === "BS") tally.binary = true;
+      }
+      return out;
     }
-    case "L":
-      return { L: v.L!.map((x) => normalizeValue(x, depth + 1)) };
+    case "L": {
+      // 3 bytes, and 1 per element besides the element's own size (valueSize).
+      if (tally) tally.size += 3 + v.L!.length;
+      return { L: v.L!.map((x) => normalizeValue(x, depth + 1, tally)) };
+    }
     case "M": {
+      // 3 bytes, and per entry its name's bytes and 1 besides the value's own size.
+      if (tally) tally.size += 3;
       const out: Record<string, AV> = {};
-      for (const [k, x] of Object.entries(v.M!)) out[k] = normalizeValue(x, depth + 1);
+      for (const [k, x] of Object.entries(v.M!)) {
+        if (tally) tally.size += Buffer.byteLength(k, "utf8") + 1;
+        out[k] = normalizeValue(x, depth + 1, tally);
+      }
       return { M: out };
     }
   }
 }
 
-export function normalizeItem(item: Record<string, AV>): Item {
+/** Validates and normalizes an item; with a tally, also counts its itemSize and binaries. */
+export function normalizeItem(item: Record<string, AV>, tally?: Tally): Item {
   const out: Item = {};
-  for (const k in item) out[k] = normalizeValue(item[k]);
+  for (const k in item) {
+    if (tally) tally.size += Buffer.byteLength(k, "utf8");
+    out[k] = normalizeValue(item[k], 0, tally);
+  }
   return out;
 }
 
@@ -417,10 +454,10 @@ export function encodeKey(v: AV): Buffer {
 
 // ---------------------------------------------------------------- stored JSON form
 
-/** JSON for storage: binaries become base64 strings under their B/BS keys. */
-export function toStored(item: Item): string {
+/** JSON for storage: binaries become base64 strings under their B/BS keys (`binary`: whether the item holds any, when known). */
+export function toStored(item: Item, binary?: boolean): string {
   // A replacer makes JSON.stringify several times slower: only items holding binaries need one.
-  if (!hasBinary(item)) return JSON.stringify(item);
+  if (!(binary ?? hasBinary(item))) return JSON.stringify(item);
   // An attribute or map key may itself be named "B" or "BS": only byte values are converted.
   return JSON.stringify(item, (k, v) => {
     if (k === "B" && isBytes(v)) return { $b: bytesToB64(v) };

@@ -15,13 +15,13 @@ import type {
 } from "@aws-sdk/client-dynamodb";
 import { AwsError } from "../../../core/errors.js";
 import type { RequestContext } from "../../../core/service.js";
-import { ddb, itemKeyOf, keyOf, rawOutput, refsOf, resolveTable } from "../common.js";
+import { ddb, itemKeyOf, keyOf, rawItemOutput, refsOf, resolveTable } from "../common.js";
 import { consumed, readUnits, writeUnits } from "../engine/capacity.js";
 import { groupCommit } from "../engine/commit.js";
 import { applyUpdate, evaluate, project } from "../engine/evaluate.js";
 import { checkEnums } from "../engine/params.js";
 import { parseCondition, parseProjection, parseUpdate, type Condition, type Path, type UpdateAction } from "../engine/parser.js";
-import { fromStored, itemSize, MAX_ITEM_SIZE, normalizeItem, toStored, validation, type AV, type Item } from "../engine/values.js";
+import { fromStored, itemSize, MAX_ITEM_SIZE, normalizeItem, toStored, validation, type AV, type Item, type Tally } from "../engine/values.js";
 import { attributesToGet, attributeUpdates, checkExpressionParams, expectedCondition, type LegacyCondition, type LegacyUpdate } from "../legacy/legacy.js";
 import type { TableRecord } from "../store.js";
 
@@ -38,6 +38,12 @@ export function checkSize(item: Item): number {
 }
 
 const WRITE_ENUMS = ["ReturnValues", "ReturnConsumedCapacity", "ReturnItemCollectionMetrics", "ReturnValuesOnConditionCheckFailure", "ConditionalOperator"];
+const GET_ENUMS = ["ReturnConsumedCapacity"];
+// The expression and legacy parameters each operation checks (checkExpressionParams).
+const CONDITION_EXPR = ["ConditionExpression"];
+const CONDITION_LEGACY = ["Expected", "ConditionalOperator"];
+const PROJECTION_EXPR = ["ProjectionExpression"];
+const PROJECTION_LEGACY = ["AttributesToGet"];
 
 /** PutItem and DeleteItem return only the old item: AWS's own wording for anything else. */
 function onlyAllOld(rv: string | undefined): void {
@@ -111,18 +117,30 @@ function capacity(mode: string | undefined, t: TableRecord, units: number, kind:
 
 /** A validated PutItem (shared with batch and transaction writes). */
 export function preparePut(t: TableRecord, input: { Item?: Record<string, unknown> } & ConditionInput): PreparedWrite {
-  checkExpressionParams(input, ["ConditionExpression"], ["Expected", "ConditionalOperator"]);
-  const item = normalizeItem((input.Item ?? {}) as Record<string, AV>);
+  checkExpressionParams(input, CONDITION_EXPR, CONDITION_LEGACY);
+  // One walk validates and normalizes the item, counts its size and finds its binaries.
+  const tally: Tally = { size: 0, binary: false };
+  const item = normalizeItem((input.Item ?? {}) as Record<string, AV>, tally);
   const key = itemKeyOf(t, item);
-  const size = checkSize(item);
+  const size = tally.size;
+  if (size > MAX_ITEM_SIZE) throw validation("Item size has exceeded the maximum allowed size");
   const refs = refsOf(input, input.ConditionExpression !== undefined);
   const condition = prepareCondition(input, refs);
   refs.checkUnused();
-  const stored = toStored(item);
+  const stored = toStored(item, tally.binary);
+  // Nothing looks at the replaced item (no condition, no ReturnValues ALL_OLD): unless the
+  // table has hooks (indexes, stream, TTL, PITR, replicas), its size is all the write needs.
+  const needsOld = condition !== undefined || (input as { ReturnValues?: string }).ReturnValues === "ALL_OLD";
   return {
     key,
     run(ctx) {
       const store = ddb(ctx);
+      if (!needsOld && store.hooksOf(t.id) === undefined) {
+        const k = store.cacheKey(t.id, key.hk, key.rk);
+        const oldSize = store.sizeOf(t.id, k, key.hk, key.rk);
+        store.writeRow(t.id, k, key.hk, key.rk, stored, size, oldSize);
+        return { old: undefined, oldSize, next: item, newSize: size };
+      }
       const row = store.getItem(t.id, key.hk, key.rk);
       // The old item is parsed only when something looks at it (a condition, ReturnValues).
       let old = row && condition ? fromStored(row.item) : undefined;
@@ -141,8 +159,8 @@ export function preparePut(t: TableRecord, input: { Item?: Record<string, unknow
 }
 
 export function GetItem(input: GetItemInput, ctx: RequestContext): GetItemOutput {
-  checkEnums(input, ["ReturnConsumedCapacity"]);
-  checkExpressionParams(input, ["ProjectionExpression"], ["AttributesToGet"]);
+  checkEnums(input, GET_ENUMS);
+  checkExpressionParams(input, PROJECTION_EXPR, PROJECTION_LEGACY);
   const t = resolveTable(ctx, input.TableName);
   const key = keyOf(t, input.Key as Record<string, AV>);
   const refs = refsOf(input, input.ProjectionExpression !== undefined);
@@ -152,7 +170,7 @@ export function GetItem(input: GetItemInput, ctx: RequestContext): GetItemOutput
   const cap = capacity(input.ReturnConsumedCapacity, t, readUnits(row?.size, input.ConsistentRead), "read");
   if (!row) return cap;
   // The stored JSON is the wire JSON unless the item holds binaries ({"$b": ...} when stored).
-  if (!paths && !row.item.includes('"$b"')) return rawOutput(cap, { Item: row.item }) as GetItemOutput;
+  if (!paths && ctx.protocol !== "internal" && !row.item.includes('"$b"')) return rawItemOutput(row.item, cap) as GetItemOutput;
   const item = fromStored(row.item);
   return { Item: (paths ? project(item, paths) : item) as GetItemOutput["Item"], ...cap };
 }
@@ -173,7 +191,7 @@ export function DeleteItem(input: DeleteItemInput, ctx: RequestContext): Promise
 }
 
 export function prepareDelete(t: TableRecord, input: { Key?: Record<string, unknown> } & ConditionInput): PreparedWrite {
-  checkExpressionParams(input, ["ConditionExpression"], ["Expected", "ConditionalOperator"]);
+  checkExpressionParams(input, CONDITION_EXPR, CONDITION_LEGACY);
   const key = keyOf(t, input.Key as Record<string, AV>);
   const refs = refsOf(input, input.ConditionExpression !== undefined);
   const condition = prepareCondition(input, refs);
