@@ -69,6 +69,35 @@ describe("canonical headers", () => {
     expect(canonicalHeaderValue("plain")).toBe("plain");
   });
 
+  it("turns any whitespace into a space, as the JS SDK's trim().replace(/\\s+/g, \" \") does", () => {
+    // A lone vertical tab, form feed or no-break space is whitespace too (JavaScript's \s).
+    expect(canonicalHeaderValue("a\vb")).toBe("a b");
+    expect(canonicalHeaderValue("a\fb")).toBe("a b");
+    expect(canonicalHeaderValue("a\u00a0b")).toBe("a b");
+    expect(canonicalHeaderValue("a\tb")).toBe("a b");
+    expect(canonicalHeaderValue("a b c")).toBe("a b c");
+    expect(canonicalHeaderValue("")).toBe("");
+    for (const v of ["a\vb", " x", "x ", "a  b", "a\u2028b", "a\r\nb", "\u00a0"]) expect(canonicalHeaderValue(v)).toBe(v.trim().replace(/\s+/g, " "));
+  });
+
+  it("a value is trimmed the same whether or not the same list saw it clean before", () => {
+    // The per-list memo of the last clean value must not keep a later value that needs trimming as it is.
+    const list = ["host", "user-agent", "x-amz-date"];
+    const a = { host: "h", "user-agent": "ua/1 os/linux", "x-amz-date": "20260101T000000Z" };
+    expect(canonicalHeaders(a, list)).toBe("host:h\nuser-agent:ua/1 os/linux\nx-amz-date:20260101T000000Z\n");
+    expect(canonicalHeaders({ ...a, "user-agent": " ua/1  os/linux " }, list)).toBe("host:h\nuser-agent:ua/1 os/linux\nx-amz-date:20260101T000000Z\n");
+    expect(canonicalHeaders({ ...a, "user-agent": "ua/1\tos/linux" }, list)).toBe("host:h\nuser-agent:ua/1 os/linux\nx-amz-date:20260101T000000Z\n");
+    expect(canonicalHeaders({ ...a, "user-agent": "ua/1 os/linux" }, list)).toBe("host:h\nuser-agent:ua/1 os/linux\nx-amz-date:20260101T000000Z\n");
+    expect(canonicalHeaders({ host: "h" }, list)).toBe("host:h\nuser-agent:\nx-amz-date:\n");
+    expect(canonicalHeaders({}, [])).toBe("");
+    // The same list in a whole canonical request.
+    const req = { method: "GET", rawPath: "/", rawQuery: "", headers: { ...a, "user-agent": "ua/1   os/linux" } };
+    expect(buildCanonicalRequest(req, list, "UNSIGNED-PAYLOAD", { s3: false, presigned: false })).toBe(
+      "GET\n/\n\nhost:h\nuser-agent:ua/1 os/linux\nx-amz-date:20260101T000000Z\n\nhost;user-agent;x-amz-date\nUNSIGNED-PAYLOAD",
+    );
+    expect(buildCanonicalRequest({ ...req, headers: {} }, [], "UNSIGNED-PAYLOAD", { s3: false, presigned: false })).toBe("GET\n/\n\n\n\nUNSIGNED-PAYLOAD");
+  });
+
   it("joins a header sent several times with a comma", () => {
     expect(canonicalHeaders({ "my-header1": ["value2", " value2 ", "value1"], host: "h" }, ["host", "my-header1"])).toBe(
       "host:h\nmy-header1:value2,value2,value1\n",
