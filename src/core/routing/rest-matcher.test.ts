@@ -28,5 +28,9 @@ describe("RestMatcher over S3's templates", () => {
 
   it("decodes labels and keeps the key's slashes", () => {
     expect(m.match("GET", "/b/a%20b/c", new Map(), {})).toEqual({ operation: "GetObject", labels: { Bucket: "b", Key: "a b/c" } });
+    // Without an escape the label is the text itself; a malformed escape is kept as sent.
+    expect(m.match("GET", "/b/a+b/c", new Map(), {})).toEqual({ operation: "GetObject", labels: { Bucket: "b", Key: "a+b/c" } });
+    expect(m.match("GET", "/b/100%zz/%C3%BC", new Map(), {})).toEqual({ operation: "GetObject", labels: { Bucket: "b", Key: "100%zz/%C3%BC" } });
+    expect(m.match("GET", "/b/%C3%BC", new Map(), {})).toEqual({ operation: "GetObject", labels: { Bucket: "b", Key: "ü" } });
   });
 });

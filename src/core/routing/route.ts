@@ -119,7 +119,7 @@ export function route(r: RouteInput): RouteResult {
   const model = loadModel(service);
   let rawPath = r.rawPath;
   if (model.addressing?.bucket === "virtual-host-or-path") {
-    const bucket = virtualHostBucket(h.host ?? "", r.baseDomains);
+    const bucket = cachedVirtualHostBucket(h.host ?? "", r.baseDomains);
     if (bucket) rawPath = "/" + bucket + (rawPath === "/" ? "" : rawPath);
   }
   const m = matcherFor(model).match(r.method, rawPath, r.query, h);
@@ -143,6 +143,29 @@ function pickRest(services: string[], r: RouteInput): string | undefined {
 function methodNotAllowed(service: string, method: string): AwsError {
   if (service === "s3") return new AwsError("MethodNotAllowed", "The specified method is not allowed against this resource.", 405, { fields: { Method: method, ResourceType: "SERVICE" } });
   return new AwsError("UnknownOperationException", `No ${service} operation matches ${method} on this path.`, 404);
+}
+
+/**
+ * virtualHostBucket's answers by Host header, for the base domains they were computed with
+ * (a request's Host is one of a few values: two regexes and a lower-casing per request were
+ * ~1% of a GetObject). Bounded: Host headers come from clients.
+ */
+const hostBuckets = new Map<string, string | null>();
+let hostBucketsFor: readonly string[] | undefined;
+const HOST_BUCKETS_MAX = 1024;
+
+function cachedVirtualHostBucket(hostHeader: string, baseDomains: readonly string[]): string | undefined {
+  if (hostBucketsFor !== baseDomains) {
+    hostBuckets.clear();
+    hostBucketsFor = baseDomains;
+  }
+  let b = hostBuckets.get(hostHeader);
+  if (b === undefined) {
+    b = virtualHostBucket(hostHeader, baseDomains) ?? null;
+    if (hostBuckets.size >= HOST_BUCKETS_MAX) hostBuckets.clear();
+    hostBuckets.set(hostHeader, b);
+  }
+  return b ?? undefined;
 }
 
 /** `mybucket.localhost`, `mybucket.s3.localhost`, `my.bucket.s3.us-east-1.example.test` -> bucket name. */

@@ -6,8 +6,9 @@ import { Readable } from "node:stream";
 import { AwsError } from "../../errors.js";
 import type { ServiceModel } from "../../model/types.js";
 import type { ProtocolRequest } from "../types.js";
-import { headerValue, splitHeaderList } from "./http-bindings.js";
+import { headerValue, inputPlan, splitHeaderList } from "./http-bindings.js";
 import { restXml } from "./index.js";
+import { extendedRequestId } from "./rest-xml.js";
 
 const model: ServiceModel = {
   service: "test",
@@ -234,5 +235,50 @@ describe("restXml errors", () => {
     expect(nm.status).toBe(304);
     expect(nm.body).toBeUndefined();
     expect(nm.headers.ETag).toBe('"e"');
+  });
+});
+
+// Shapes with many header members (PutObject has 45) are bound by walking the request's
+// headers against a name map; the others by looking each member up. Both must bind the same.
+describe("restXml header binding paths", () => {
+  const names = Array.from({ length: 24 }, (_, i) => `H${i}`);
+  const wide: ServiceModel = {
+    ...model,
+    operations: { Wide: { input: "WideInput", output: "WideOutput", http: { method: "PUT", uri: "/w", code: 200 } } },
+    shapes: {
+      WideInput: {
+        type: "structure",
+        members: {
+          ...Object.fromEntries(names.map((n, i) => [n, { target: i % 2 ? "number" : "string", traits: { httpHeader: `X-Wide-${n}` } }])),
+          Meta: { target: { type: "map", key: { target: "string" }, value: { target: "string" } }, traits: { httpPrefixHeaders: "x-meta-" } },
+        },
+      },
+      WideOutput: {
+        type: "structure",
+        members: Object.fromEntries(names.map((n, i) => [n, { target: i % 2 ? "number" : "string", traits: { httpHeader: `X-Wide-${n}` } }])),
+      },
+    },
+  } as ServiceModel;
+  const wideOp = { name: "Wide", model: wide.operations.Wide };
+
+  it("walks the request's headers for a wide shape and binds what the member walk would", () => {
+    expect(inputPlan(wide, "WideInput").headerByName).toBeDefined();
+    expect(inputPlan(model, "BindingsInput").headerByName).toBeUndefined();
+    const headers: Record<string, string> = { host: "h", "x-wide-h0": "zero", "x-wide-h3": "3", "x-wide-h23": "23", "x-meta-a": "b", "x-unknown": "u" };
+    expect(restXml.parseRequest(req({ method: "PUT", rawPath: "/w", headers }), wide, wideOp)).toEqual({ H0: "zero", H3: 3, H23: 23, Meta: { a: "b" } });
+    expect(() => restXml.parseRequest(req({ method: "PUT", rawPath: "/w", headers: { "x-wide-h1": "one" } }), wide, wideOp)).toThrow(AwsError);
+  });
+
+  it("writes the output's own header members, whatever else the output holds", () => {
+    const out = restXml.serializeResponse({ H2: "two", H5: 5, Unmodeled: "x", H7: undefined, H9: null, [Symbol("s")]: "s" } as Record<string, unknown>, wide, { name: "Wide", model: { ...wide.operations.Wide, input: undefined } }, meta);
+    expect(out.headers).toEqual({ "x-amz-request-id": "rid-1", "x-amz-id-2": extendedRequestId("rid-1"), "x-amzn-RequestId": "rid-1", "X-Wide-H2": "two", "X-Wide-H5": "5" });
+  });
+
+  it("x-amz-id-2 is the base64 of nimbus/<id> for any id; header values outside printable ASCII are RFC 2047", () => {
+    for (const id of ["rid-1", "8e9f2c1e-1111-2222-3333-444455556666", "é-ü", "x".repeat(300), ""]) {
+      expect(extendedRequestId(id)).toBe(Buffer.from(`nimbus/${id}`).toString("base64"));
+    }
+    expect(headerValue("a\tb ~")).toBe("a\tb ~");
+    for (const v of ["a\x7fb", "a\nb", "\x00", "ü"]) expect(headerValue(v)).toBe(`=?UTF-8?B?${Buffer.from(v, "utf8").toString("base64")}?=`);
   });
 });

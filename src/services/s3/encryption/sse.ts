@@ -185,6 +185,11 @@ export async function readyCipher(ctx: RequestContext, c: ObjectCipher | undefin
   return { key: await kmsPlaintextKey(ctx, kms), iv: c.iv };
 }
 
+/** Whether readyCipher has nothing to fetch (no cipher, or not SSE-KMS): the caller need not await it. */
+export function cipherIsReady(c: ObjectCipher | undefined): boolean {
+  return (c as PendingCipher | undefined)?.kms === undefined;
+}
+
 /** readCipher, then readyCipher. */
 export async function openCipher(ctx: RequestContext, o: Pick<StoredObject, "headers">, k: SseCustomerKey, prefix?: string): Promise<ObjectCipher | undefined> {
   return readyCipher(ctx, readCipher(ctx, o, k, prefix));

@@ -36,7 +36,7 @@ import { archiveMembers, checkReadable, checkStorageClass, noteAccess, restoreHe
 import { expirationHeader } from "../lifecycle/expiration-header.js";
 import { alignedRange, decryptBytes, decrypting, type ObjectCipher } from "../encryption/cipher.js";
 import { loadedBlob, type ChunkObserver, type WrittenBlob } from "../../../core/blobs/blob-store.js";
-import { readCipher, readyCipher, sseMembers, storedSse, writeEncryption, type SseRequest } from "../encryption/sse.js";
+import { cipherIsReady, readCipher, readyCipher, sseMembers, storedSse, writeEncryption, type SseRequest } from "../encryption/sse.js";
 import { deleteBlocked, lockedError, lockMembers, lockOnWrite, type LockRequest } from "../object-lock/lock.js";
 import { markDeleteMarker, markForReplication, replicationMembers } from "../replication/engine.js";
 
@@ -151,8 +151,8 @@ function requestedChecksum(input: PutObjectRequest, ctx: RequestContext): { algo
 export function checksumMembers(checksums: Record<string, string>, type: "FULL_OBJECT" | "COMPOSITE" = "FULL_OBJECT"): Record<string, string> {
   const out: Record<string, string> = {};
   let any = false;
-  for (const [alg, v] of Object.entries(checksums)) {
-    out[`Checksum${alg}`] = v;
+  for (const alg in checksums) {
+    out[`Checksum${alg}`] = checksums[alg];
     any = true;
   }
   if (any) out.ChecksumType = type;
@@ -299,7 +299,11 @@ export const PutObject: Handler<PutObjectRequest, PutObjectOutput> = async (inpu
     emitS3Event(ctx, committedTo, { eventName: putEventName(input), key, size: row.size, eTag: row.etag, versionId: row.versionId, sequencer: row.seq, ...requestInfo(ctx) });
   }
   const expiration = expirationHeader(ctx, committedTo, row);
-  return { ETag: row.etag, ...checksumMembers(row.checksums), ...versionIdMember(committedTo, row.versionId), ...(expiration ? { Expiration: expiration } : {}), ...sseMembers(storedSse(row), true) } as PutObjectOutput;
+  const out: PutObjectOutput = { ETag: row.etag };
+  Object.assign(out, checksumMembers(row.checksums));
+  if (committedTo.versioning !== undefined) out.VersionId = row.versionId;
+  if (expiration) out.Expiration = expiration;
+  return Object.assign(out, sseMembers(storedSse(row), true));
 };
 
 /** A parsed Range header: inclusive byte offsets, or undefined when the header is to be ignored. */
@@ -375,14 +379,26 @@ function plaintextOf(bytes: Buffer, cipher: ObjectCipher, offset: number, skip: 
  * gone (replaced between the metadata read and the open): the caller reads the row again.
  */
 export function openBlob(ctx: RequestContext, id: string, range?: { start: number; end: number }, cipher?: ObjectCipher): Promise<Readable | undefined> {
+  const small = openSmallBlob(ctx, id, range, cipher);
+  if (small !== undefined) return Promise.resolve(small ?? undefined);
+  return openBlobFile(ctx, id, range, cipher);
+}
+
+/**
+ * openBlob's synchronous part: a small blob is read whole into memory (held: a concurrent
+ * delete cannot harm it): deciphered in one call, it goes out in one write (the gateway's
+ * send) instead of through two pipes. null: the blob is gone; undefined: not a small blob.
+ */
+function openSmallBlob(ctx: RequestContext, id: string, range: { start: number; end: number } | undefined, cipher: ObjectCipher | undefined): Readable | null | undefined {
   // An encrypted blob is read from the cipher block holding the range's first byte.
   const at = cipher ? alignedRange(range) : { range, offset: 0, skip: 0 };
-  // A small blob is read whole into memory (held: a concurrent delete cannot harm it):
-  // deciphered in one call, it goes out in one write (the gateway's send) instead of through
-  // two pipes.
   const bytes = ctx.blobs.readSmall(id, at.range);
-  if (bytes === null) return Promise.resolve(undefined);
-  if (bytes !== undefined) return Promise.resolve(loadedBlob(cipher ? plaintextOf(bytes, cipher, at.offset, at.skip, !range) : bytes));
+  if (bytes === null || bytes === undefined) return bytes;
+  return loadedBlob(cipher ? plaintextOf(bytes, cipher, at.offset, at.skip, !range) : bytes);
+}
+
+function openBlobFile(ctx: RequestContext, id: string, range: { start: number; end: number } | undefined, cipher: ObjectCipher | undefined): Promise<Readable | undefined> {
+  const at = cipher ? alignedRange(range) : { range, offset: 0, skip: 0 };
   const stream = ctx.blobs.read(id, at.range);
   return new Promise((resolve, reject) => {
     const onReady = (): void => {
@@ -406,8 +422,12 @@ async function readObject(input: ReadInput, ctx: RequestContext, withBody: boole
   for (let attempt = 1; ; attempt++) {
     const out = readObjectOnce(input, ctx, withBody);
     if (!withBody) return out;
-    const { id, range, cipher } = out.Body as unknown as { id: string; range?: { start: number; end: number }; cipher?: ObjectCipher };
-    const body = await openBlob(ctx, id, range, await readyCipher(ctx, cipher));
+    const { id, range, cipher: pending } = out.Body as unknown as { id: string; range?: { start: number; end: number }; cipher?: ObjectCipher };
+    // No await where nothing is pending (each is a microtask turn): an SSE-KMS key comes from
+    // KMS, a blob file is opened; a small blob is already in hand.
+    const cipher = cipherIsReady(pending) ? pending : await readyCipher(ctx, pending);
+    const small = openSmallBlob(ctx, id, range, cipher);
+    const body = small !== undefined ? (small ?? undefined) : await openBlobFile(ctx, id, range, cipher);
     if (body) {
       out.Body = body as unknown as GetObjectOutput["Body"];
       return out;
@@ -465,8 +485,9 @@ function readObjectOnce(input: ReadInput, ctx: RequestContext, withBody: boolean
     ETag: o.etag,
     ContentType: input.ResponseContentType ?? h.ContentType,
     Metadata: o.metadata,
-    ...versionIdMember(bucket, o.versionId),
   };
+  // (versionIdMember, without a spread in the literal: this runs for every GET and HEAD.)
+  if (bucket.versioning !== undefined) out.VersionId = o.versionId;
   const enc = input.ResponseContentEncoding ?? h.ContentEncoding;
   if (enc !== undefined) out.ContentEncoding = enc;
   const disp = input.ResponseContentDisposition ?? h.ContentDisposition;
@@ -501,7 +522,11 @@ function readObjectOnce(input: ReadInput, ctx: RequestContext, withBody: boolean
     out.ContentRange = `bytes ${range.start}-${range.end}/${o.size}`;
     out[RESPONSE_STATUS] = 206;
   }
-  Object.assign(out, sseMembers(storedSse(o)), lockMembers(o), replicationMembers(o));
+  const sse = storedSse(o);
+  if (sse) Object.assign(out, sseMembers(sse));
+  const stored = h as { lock?: unknown; replication?: unknown };
+  if (stored.lock !== undefined) Object.assign(out, lockMembers(o));
+  if (stored.replication !== undefined) Object.assign(out, replicationMembers(o));
   if (withBody) out.Body = { id: o.blobId, range, cipher } as unknown as GetObjectOutput["Body"];
   return out;
 }
