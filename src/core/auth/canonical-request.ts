@@ -268,6 +268,15 @@ export function sha256Hex(data: string | Buffer): string {
   return hash("sha256", v, "hex");
 }
 
+/**
+ * The hex SHA-256 of a request body, for a request that signs it without sending
+ * x-amz-content-sha256 (boto3 and the aws CLI outside S3): one crypto.hash call (createHash
+ * made a Hash object per request and measured several times its cost), none for an empty body.
+ */
+export function payloadSha256(body: Buffer): string {
+  return body.length === 0 ? EMPTY_SHA256 : hash("sha256", body, "hex");
+}
+
 /** Steps 2 and 3: hash the canonical request and build the string to sign. */
 export function buildStringToSign(algorithm: string, date: string, scope: string, canonicalRequest: string): string {
   return algorithm + "\n" + date + "\n" + scope + "\n" + sha256Hex(canonicalRequest);

@@ -1,6 +1,5 @@
 // The request pipeline, written out in order (DESIGN.md section 3). Every AWS request goes
 // through handle(); the numbered steps below are the whole story.
-import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { AwsError, internalError, isAwsError, notImplemented } from "../errors.js";
 import { requestId as newRequestId } from "../clock/clock.js";
@@ -10,6 +9,7 @@ import type { HttpResponse, Protocol, ProtocolRequest } from "../protocols/types
 import { route, routeQuery } from "../routing/route.js";
 import { parseAuthorization, type ParsedAuth } from "../auth/parse-authorization.js";
 import { authenticate, type AuthResult } from "../auth/authenticate.js";
+import { payloadSha256 } from "../auth/canonical-request.js";
 import { authDialectFor, missingAuthenticationToken } from "../auth/auth-errors.js";
 import { bufferedBody, checkDeferredSha256, decodeRequestBody, readAll } from "../http/decode-body.js";
 import { asReadable } from "../http/buffer-readable.js";
@@ -180,7 +180,7 @@ export class Gateway {
 
       // 4. Authentication, second pass: an issued key on a request that signs the SHA-256 of
       //     its body without saying so in a header (every SDK outside S3).
-      who ??= authenticate(authReq, auth, this.nimbus.credentials, this.nimbus.clock.date(), createHash("sha256").update(body ?? EMPTY).digest("hex"), authOpts);
+      who ??= authenticate(authReq, auth, this.nimbus.credentials, this.nimbus.clock.date(), payloadSha256(body ?? EMPTY), authOpts);
       const region = model.global ? "us-east-1" : who.region || this.nimbus.config.defaultRegion;
       if (who.principal.type === "anonymous" && !ANONYMOUS_ALLOWED.has(`${model.service}:${opName}`) && model.service !== "s3") {
         throw missingAuthenticationToken(authDialectFor(model.signingName, protocolId));
