@@ -170,7 +170,11 @@ export class FastResponse extends EventEmitter implements GatewayResponse {
     }
     const head = this.takeHead();
     if (!socket.destroyed) {
-      if (!this.hasBody || body === undefined || body.length === 0) socket.write(this.chunked && this.hasBody ? head + LAST_CHUNK : head, "latin1");
+      if (!this.hasBody || body === undefined || body.length === 0) {
+        // Nothing left but the head (when no write() sent it) and a chunked body's last chunk.
+        const rest = this.chunked && this.hasBody ? head + LAST_CHUNK : head;
+        if (rest !== "") socket.write(rest, "latin1");
+      }
       else if (this.chunked) {
         const bytes = typeof body === "string" ? Buffer.from(body, typeof encoding === "string" ? encoding : "utf8") : body;
         socket.cork();
