@@ -215,6 +215,22 @@ describe("dates", () => {
       expect(c.regionSet).toBeUndefined();
     });
 
+    it("never answers one client's prefix for another's (the last prefix is compared whole)", () => {
+      // Same length, one character apart (the access key), alternating, then past the cache's size.
+      const of = (k: string, region: string) => `AWS4-HMAC-SHA256 Credential=${k}/20260101/${region}/sqs/aws4_request, SignedHeaders=host;x-amz-date, `;
+      for (let round = 0; round < 3; round++) {
+        for (const [k, region] of [["AKIDLAST1", "eu-west-1"], ["AKIDLAST2", "eu-west-1"], ["AKIDLAST2", "eu-west-2"], ["AKIDLAST1", "eu-west-1"]]) {
+          const a = parseAuthorization({ authorization: of(k, region) + `Signature=${k}${round}`, "x-amz-date": "20260101T101010Z" }, "");
+          expect(a).toMatchObject({ kind: "sigv4", accessKeyId: k, region, signature: `${k}${round}` });
+        }
+      }
+      for (let i = 0; i < 300; i++) {
+        const k = `AKIDMANY${String(i).padStart(3, "0")}`;
+        for (let j = 0; j < 2; j++) expect(parseAuthorization({ authorization: of(k, "us-east-1") + "Signature=ab" }, "").accessKeyId).toBe(k);
+      }
+      expect(parseAuthorization({ authorization: of("AKIDLAST1", "eu-west-1") + "Signature=cd" }, "")).toMatchObject({ accessKeyId: "AKIDLAST1", region: "eu-west-1", signature: "cd" });
+    });
+
     it("does not cache a prefix naming an unknown algorithm or lacking SignedHeaders", () => {
       const bad = "AWS4-HMAC-SHA512 Credential=K/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=ab";
       for (let i = 0; i < 2; i++) expect(parseAuthorization({ authorization: bad }, "").malformed).toEqual({ reason: "unsupported-algorithm" });
