@@ -3,6 +3,8 @@
 // the bottleneck for throughput, so we read the *server's* CPU time from /proc.
 //   npm run build && node bench/pipeline.mjs [requests]
 //   NIMBUS_B=<another checkout, built> node bench/pipeline.mjs   (A/B: both builds in one run)
+//   NIMBUS_B_ENV=NIMBUS_HTTP=node node bench/pipeline.mjs   (B: this build, or NIMBUS_B's, with
+//     these environment variables, space-separated NAME=value: the HTTP front against node:http)
 // Target (issue 2): Nimbus CPU/request <= 2x the bare server's, for SQS SendMessage and STS
 // GetCallerIdentity.
 //
@@ -30,11 +32,12 @@ process.emitWarning = () => {};
 const N = Number(process.argv[2] ?? 3000);
 const WARMUP = Number(process.env.WARMUP ?? 4000);
 const BATCH = Number(process.env.BATCH ?? 50);
-const B_DIR = process.env.NIMBUS_B;
+const B_ENV = Object.fromEntries((process.env.NIMBUS_B_ENV ?? "").split(" ").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+const B_DIR = process.env.NIMBUS_B ?? (process.env.NIMBUS_B_ENV ? "." : undefined);
 const base = { region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" }, maxAttempts: 1 };
 
-const startNimbus = (dir, dataDir) =>
-  spawnServer([join(dir, "bin/nimbus.js"), "start", "--port", "0", ...(dataDir ? ["--data-dir", dataDir] : ["--ephemeral"])], /ready on (http:\/\/[^\s]+)/);
+const startNimbus = (dir, dataDir, env = {}) =>
+  spawnServer([join(dir, "bin/nimbus.js"), "start", "--port", "0", ...(dataDir ? ["--data-dir", dataDir] : ["--ephemeral"])], /ready on (http:\/\/[^\s]+)/, env);
 // Two modes of the same build, measured in the same rounds: --ephemeral (the data directory
 // is removed at exit, so commits skip the fsync: core/state/database.ts) and a data directory
 // (every acknowledged write fsynced). The first is the pipeline's cost; the second adds the
@@ -42,7 +45,7 @@ const startNimbus = (dir, dataDir) =>
 const durableDir = mkdtempSync(join(tmpdir(), "nimbus-bench-durable-"));
 const nimbusA = await startNimbus(".");
 const nimbusD = await startNimbus(".", durableDir);
-const nimbusB = B_DIR ? await startNimbus(B_DIR) : undefined;
+const nimbusB = B_DIR ? await startNimbus(B_DIR, undefined, B_ENV) : undefined;
 
 /**
  * The durability floor: CPU of one fsynced SQLite commit (WAL, synchronous=FULL, as
