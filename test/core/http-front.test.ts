@@ -273,6 +273,14 @@ describe("the HTTP front", () => {
     expect((await noColon.read()).status).toBe(400);
     await noColon.closedByServer();
 
+    // A control character in a value and a bare LF: node's parser refuses both.
+    for (const head of ["GET /_nimbus/health HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n", "GET /_nimbus/health HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n"]) {
+      const ctl = new Raw(n.port);
+      ctl.write(head);
+      expect((await ctl.read()).status).toBe(400);
+      await ctl.closedByServer();
+    }
+
     const big = new Raw(n.port);
     big.write(`GET /_nimbus/health HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(17 * 1024)}\r\n\r\n`);
     const g = await big.read();
