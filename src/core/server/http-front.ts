@@ -306,7 +306,12 @@ class Connection implements ResponseSink {
     this.socket.end(TIMEOUT_408, "latin1");
   }
 
-  /** Gives the connection to node:http, with the bytes read so far; returns false (nothing more for the fast path). */
+  /**
+   * Gives the connection to node:http, with the bytes read so far; returns false (nothing more
+   * for the fast path). TODO(perf): the connection stays node's after its slow request (an SDK
+   * socket that once sent a >1 MiB or 100-continue upload); taking it back between requests
+   * needs node's parser to stop consuming the handle.
+   */
   private handOff(): boolean {
     const socket = this.socket;
     this.gone = true;
