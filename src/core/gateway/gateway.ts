@@ -11,7 +11,7 @@ import { parseAuthorization, type ParsedAuth } from "../auth/parse-authorization
 import { authenticate, type AuthResult } from "../auth/authenticate.js";
 import { payloadSha256 } from "../auth/canonical-request.js";
 import { authDialectFor, missingAuthenticationToken } from "../auth/auth-errors.js";
-import { bufferedBody, checkDeferredSha256, decodeRequestBody, readAll } from "../http/decode-body.js";
+import { bufferedBody, checkDeferredSha256, decodeRequestBody, readAll, type DecodedBody } from "../http/decode-body.js";
 import { asReadable } from "../http/buffer-readable.js";
 import { requestBodySource, type GatewayRequest, type GatewayResponse } from "./http-types.js";
 import { loadedBytes } from "../blobs/blob-store.js";
@@ -149,7 +149,7 @@ export class Gateway {
       let body: Buffer | undefined;
       let stream: Readable | undefined;
       if (routed.kind === "query") {
-        const formBody = bufferedBody(decoded, this.nimbus.config.maxBodyBytes) ?? (await readAll(decoded.stream, this.nimbus.config.maxBodyBytes));
+        const formBody = await wholeBody(decoded, this.nimbus.config.maxBodyBytes);
         checkDeferredSha256(decoded, formBody);
         body = formBody;
         const form = new URLSearchParams(formBody.length ? formBody.toString("utf8") : rawQuery);
@@ -170,10 +170,8 @@ export class Gateway {
       if (body === undefined) {
         if (hasStreamingInput(model, opModel)) stream = decoded.stream;
         else {
-          // A request without a body (GET, HEAD, DELETE) is not waited on: its end only comes
-          // through another turn of the event loop, and node:http drains it when we answer.
-          // A body the HTTP front read whole is taken as it is.
-          body = bufferedBody(decoded, this.nimbus.config.maxBodyBytes) ?? (decoded.noBody ? EMPTY : await readAll(decoded.stream, this.nimbus.config.maxBodyBytes));
+          const whole = wholeBody(decoded, this.nimbus.config.maxBodyBytes);
+          body = whole instanceof Promise ? await whole : whole;
           checkDeferredSha256(decoded, body);
         }
       }
@@ -385,6 +383,15 @@ function guessProtocol(headers: Record<string, string>, rawPath: string): Protoc
   if (headers["x-amz-target"]) return PROTOCOLS[(headers["content-type"] ?? "").includes("1.1") ? "awsJson1_1" : "awsJson1_0"];
   if ((headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")) return PROTOCOLS.awsQuery;
   return rawPath.startsWith("/20") ? PROTOCOLS.restJson1 : PROTOCOLS.restXml;
+}
+
+/**
+ * A request's whole body. A body the HTTP front read whole is taken as it is; a request without
+ * a body (GET, HEAD, DELETE) is not waited on: its end only comes through another turn of the
+ * event loop, and node:http drains it when we answer.
+ */
+function wholeBody(decoded: DecodedBody, limit: number): Buffer | Promise<Buffer> {
+  return bufferedBody(decoded, limit) ?? (decoded.noBody ? EMPTY : readAll(decoded.stream, limit));
 }
 
 function send(res: GatewayResponse, r: HttpResponse, head: boolean): void {
