@@ -45,7 +45,8 @@ const client = (endpoint) => new DynamoDBClient({ ...base, endpoint });
 // NIMBUS_ENTRY runs another build of the entry point (a private bundle while others rebuild dist/);
 // NIMBUS_B_ENTRY adds a second ephemeral Nimbus of another build to the PutItem and GetItem
 // rounds (an A/B on the same noise: its line prints B/A, the median of per-round ratios);
-// NIMBUS_NODE_ARGS adds node flags (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+// NIMBUS_NODE_ARGS adds node flags (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof");
+// NET_FLOOR=1 adds bench/net-floor-server.mjs to the PutItem and GetItem rounds.
 const nodeArgs = process.env.NIMBUS_NODE_ARGS ? process.env.NIMBUS_NODE_ARGS.split(" ") : [];
 const entry = process.env.NIMBUS_ENTRY ?? "bin/nimbus.js";
 const { child: nimbus, url } = await spawnServer([...nodeArgs, entry, "start", "--port", "0", "--ephemeral"], /ready on (http:\/\/[^\s]+)/);
@@ -179,12 +180,24 @@ try {
       { name: "dynalite", client: dc, pid: dynalite.pid },
     ];
     if (bClient) targets.push({ name: "B", client: bClient, pid: nimbusB.child.pid });
+    // NET_FLOOR=1: the same bytes from a bare node:net server (bench/net-floor-server.mjs), the
+    // least a request can cost any Node server on this machine.
+    const netFloor = process.env.NET_FLOOR
+      ? await spawnServer(["bench/net-floor-server.mjs"], /ready on (http:\/\/[^\s]+)/, { CANNED_BODY: answer.body.toString("base64"), CANNED_HEADERS: JSON.stringify(headers) })
+      : undefined;
+    if (netFloor) {
+      children.push(netFloor.child);
+      const fc = client(netFloor.url);
+      await op(fc, 0);
+      targets.push({ name: "netFloor", client: fc, pid: netFloor.child.pid });
+    }
     // Writes: the same build on a data dir (every commit fsynced) and a bare fsynced commit.
     const floor = writes ? commitFloor() : undefined;
     if (writes) targets.push({ name: "durable", client: durc, pid: durable.pid }, { name: "floor", ...floor });
     const m = Object.fromEntries((await alternate(targets, op, N)).map((r, j) => [targets[j].name, r]));
     floor?.close();
     bare.kill();
+    netFloor?.child.kill();
     const { nimbus: n, bare: b, dynalite: d } = m;
     const vsBare = pairRatio(n, b);
     const vsDyn = pairRatio(d, n);
@@ -195,6 +208,12 @@ try {
     console.log(
       `         nimbus/bare ${vsBare.toFixed(2)}x (target <= 2x; median of ${n.rounds.length} rounds, ratio of sums ${(n.mean / b.mean).toFixed(2)}x), dynalite/nimbus ${vsDyn.toFixed(2)}x (target >= 2x), dynalite/bare ${pairRatio(d, b).toFixed(2)}x, nimbus - bare ${us(n.mean - b.mean)}`,
     );
+    if (m.netFloor) {
+      const f = m.netFloor;
+      console.log(
+        `         node:net floor ${us(f.mean)} CPU/req: floor/bare ${pairRatio(f, b).toFixed(2)}x, nimbus/floor ${pairRatio(n, f).toFixed(2)}x, dynalite/floor ${pairRatio(d, f).toFixed(2)}x (the most any Node server answering these bytes could show against dynalite)`,
+      );
+    }
     if (m.B) {
       console.log(`         NIMBUS_B_ENTRY (ephemeral): ${us(m.B.mean)} CPU/req, B/bare ${pairRatio(m.B, b).toFixed(2)}x, B/A ${pairRatio(m.B, n).toFixed(3)}x (median of per-round ratios; ratio of sums ${(m.B.mean / n.mean).toFixed(3)}x)`);
     }
