@@ -137,6 +137,13 @@ export class Gateway {
       //    S3 stores Content-Encoding: gzip as metadata; every other service takes it as
       //    compression of the request. Query requests name the operation in the form body.
       const chunks = who?.chunkVerifier;
+      // The routed operation's model, looked up once (not yet `model`: an error before step 4 is answered without it).
+      let routedModel: ServiceModel | undefined;
+      let routedOp: ServiceModel["operations"][string] | undefined;
+      if (routed.kind !== "query") {
+        routedModel = loadModel(routed.service);
+        routedOp = routedModel.operations[routed.operation];
+      }
       const decoded = decodeRequestBody(headers, requestBodySource(req), {
         // Always the same members (undefined when unused): a conditional spread cost a copy per request.
         verifyChunkHash: chunks ? (h: string, sig: string) => chunks.verifyHash(h, sig) : undefined,
@@ -144,7 +151,7 @@ export class Gateway {
         decompress: routed.kind === "query" || routed.service !== "s3",
         verifyPayloadHash: (routed.kind === "operation" && routed.service === "s3") || who === undefined || who.verified,
         // A body read whole is hashed once as a buffer, not through a stream stage.
-        deferPayloadHash: routed.kind === "query" || !streamsInput(routed.service, routed.operation),
+        deferPayloadHash: routedOp === undefined || !hasStreamingInput(routedModel!, routedOp),
       });
       let body: Buffer | undefined;
       let stream: Readable | undefined;
@@ -161,7 +168,7 @@ export class Gateway {
         }
         routed = { kind: "operation", service, protocol: loadModel(service).protocols.includes("ec2Query") ? "ec2Query" : "awsQuery", operation: action, rawPath };
       }
-      model = loadModel(routed.service);
+      model = routedModel ?? loadModel(routed.service);
       const protocolId: ProtocolId = routed.protocol;
       protocol = PROTOCOLS[protocolId];
       opName = routed.operation;
@@ -368,13 +375,6 @@ function hasStreamingInput(model: ServiceModel, op: ServiceModel["operations"][s
     streamingInput.set(op, v);
   }
   return v;
-}
-
-/** Whether a routed operation takes a streaming payload (false for an operation the model lacks: it fails later). */
-function streamsInput(service: string, operation: string): boolean {
-  const model = loadModel(service);
-  const op = model.operations[operation];
-  return op !== undefined && hasStreamingInput(model, op);
 }
 
 /** Unroutable requests still get an AWS-shaped error in the protocol they most look like. */

@@ -130,7 +130,14 @@ const SUPPORTED_LIST = "[CRC32, CRC32C, CRC64NVME, MD5, SHA1, SHA256, SHA512, XX
  * @param headers lower-cased names (node:http's req.headers joined to strings).
  * @throws AwsError for headers S3 rejects before reading the body.
  */
-export function decodeRequestBody(headers: Record<string, string | undefined>, source: Readable | Buffer, opts: DecodeBodyOptions = {}): DecodedBody {
+export function decodeRequestBody(headers: Record<string, string | undefined>, source: Readable | Buffer, opts: DecodeBodyOptions = NO_OPTIONS): DecodedBody {
+  // A whole body with no stage possible (the JSON and query APIs' common case) is answered
+  // straight away: the general path below built a dozen arrays, objects and strings to find
+  // nothing to do.
+  if (Buffer.isBuffer(source)) {
+    const plain = plainBuffered(headers, source, opts);
+    if (plain !== undefined) return plain;
+  }
   const payloadMode = parsePayloadMode(headers["x-amz-content-sha256"]);
   const encoding = parseContentEncoding(headers["content-encoding"]);
   const chunked = encoding.awsChunked || payloadMode.kind === "streaming";
@@ -256,6 +263,50 @@ export function decodeRequestBody(headers: Record<string, string | undefined>, s
   return new Decoded(out, undefined, trailers, integrity, payloadMode, declaredLength, storedContentEncoding, deferredSha256, bodiless && out === input);
 }
 
+const NO_OPTIONS: DecodeBodyOptions = Object.freeze({});
+const UNSIGNED: PayloadMode = Object.freeze({ kind: "unsigned" });
+
+/**
+ * decodeRequestBody's answer for a Buffer that needs no stage: no Content-Encoding (so neither
+ * aws-chunked nor gzip), no Content-MD5 or checksum header, no checksum to compute, and an
+ * x-amz-content-sha256 that is absent, UNSIGNED-PAYLOAD or a hex hash that is either not
+ * checked or deferred (with one in lower case already). The same answer the general path gives
+ * for these headers; undefined when it must run (anything else, errors included).
+ */
+function plainBuffered(headers: Record<string, string | undefined>, source: Buffer, opts: DecodeBodyOptions): Decoded | undefined {
+  if (headers["content-encoding"] !== undefined || headers["content-md5"] !== undefined || headers["x-amz-sdk-checksum-algorithm"] !== undefined) return undefined;
+  if (opts.wantChecksums !== undefined && opts.wantChecksums.length > 0) return undefined;
+  for (const name in headers) {
+    if (name.length >= 15 && name.charCodeAt(14) === 0x2d && name.startsWith("x-amz-checksum-") && headers[name] !== undefined && !NOT_CHECKSUM_VALUES.has(name)) return undefined;
+  }
+  const sha = headers["x-amz-content-sha256"];
+  let payloadMode = UNSIGNED;
+  let deferredSha256: string | undefined;
+  if (sha !== undefined && sha !== "UNSIGNED-PAYLOAD") {
+    if (!isLowerSha256Hex(sha)) return undefined;
+    payloadMode = { kind: "sha256", hex: sha };
+    if (opts.verifyPayloadHash !== false) {
+      const cl = headers["content-length"];
+      const bodiless = cl === "0" || (cl === undefined && headers["transfer-encoding"] === undefined);
+      if (!(bodiless && sha === EMPTY_SHA256)) {
+        if (!opts.deferPayloadHash) return undefined;
+        deferredSha256 = sha;
+      }
+    }
+  }
+  return new Decoded(undefined, source, NO_TRAILERS, undefined, payloadMode, parseLength(headers["content-length"]), undefined, deferredSha256, source.length === 0);
+}
+
+/** 64 hex digits in lower case (what the SDKs send); a hash with capitals goes the general way. */
+function isLowerSha256Hex(v: string): boolean {
+  if (v.length !== 64) return false;
+  for (let i = 0; i < 64; i++) {
+    const c = v.charCodeAt(i);
+    if ((c < 0x30 || c > 0x39) && (c < 0x61 || c > 0x66)) return false;
+  }
+  return true;
+}
+
 /**
  * One shape for every answer (deferredSha256 undefined when nothing was deferred: a spread of
  * an optional member cost a copy per request); a class so that `stream` can be a getter that
@@ -346,9 +397,21 @@ export function readAll(stream: Readable, limit: number, opts: ReadAllOptions = 
 function ignore(): void {}
 
 function parseLength(v: string | undefined): number | undefined {
-  if (v === undefined || !/^\d{1,16}$/.test(v.trim())) return undefined;
-  const n = Number(v.trim());
-  return Number.isSafeInteger(n) ? n : undefined;
+  if (v === undefined) return undefined;
+  // Plain digits (every client's Content-Length) without the regex and the two trims.
+  const n = v.length;
+  if (n > 0 && n <= 15) {
+    let i = 0;
+    while (i < n) {
+      const c = v.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) break;
+      i++;
+    }
+    if (i === n) return Number(v);
+  }
+  if (!/^\d{1,16}$/.test(v.trim())) return undefined;
+  const x = Number(v.trim());
+  return Number.isSafeInteger(x) ? x : undefined;
 }
 
 function parseTrailerHeader(v: string | undefined): string[] {

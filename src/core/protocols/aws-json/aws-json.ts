@@ -71,6 +71,30 @@ function mayConvert(root: StructNode, text: string): boolean {
 }
 
 /**
+ * What parsing an operation's input needs, found once per operation model: the input's node,
+ * and one pattern that matches wherever mayConvert or hasNonFiniteLiteral could say yes (a
+ * `\u` escape, a quoted convertible key, `"NaN"`, `Infinity"`). Most bodies match nothing: one
+ * regular expression test instead of a substring scan per key and literal (five for DynamoDB:
+ * 1.1-1.7 µs against 0.2-0.3 µs on a PutItem's text).
+ */
+interface InputPlan {
+  node: StructNode;
+  mayNeedWork: RegExp;
+}
+const inputPlans = new WeakMap<object, InputPlan>();
+
+function inputPlan(service: ServiceModel, op: OperationRef, inputName: string): InputPlan {
+  let plan = inputPlans.get(op.model);
+  if (plan === undefined) {
+    const node = structNode(service, inputName);
+    const literals = ["\\u", ...convertibleKeys(node), '"NaN"', 'Infinity"'];
+    plan = { node, mayNeedWork: new RegExp(literals.map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")) };
+    inputPlans.set(op.model, plan);
+  }
+  return plan;
+}
+
+/**
  * An output carrying this symbol with a string is answered with that string as its JSON body,
  * as is: a service whose stored records are already wire JSON (DynamoDB items) skips the parse,
  * walk and stringify of values it never looks at. The output's ordinary members must hold the
@@ -87,7 +111,8 @@ function makeAwsJson(id: "awsJson1_0" | "awsJson1_1", version: "1.0" | "1.1"): P
     parseRequest(req: ProtocolRequest, service: ServiceModel, op: OperationRef): Record<string, unknown> {
       const inputName = op.model.input;
       if (!inputName) return readJsonBody(undefined, req.body, false);
-      const node = structNode(service, inputName);
+      const plan = inputPlan(service, op, inputName);
+      const node = plan.node;
       // readJsonBody's steps, with the walk skipped when the text has nothing it converts.
       const body = req.body;
       if (body === undefined || body.length === 0) {
@@ -97,9 +122,11 @@ function makeAwsJson(id: "awsJson1_0" | "awsJson1_1", version: "1.0" | "1.1"): P
       }
       const text = typeof body === "string" ? body : body.toString("utf8");
       const doc = parseJsonDocument(text);
-      if (node.needsRpc && mayConvert(node, text)) readStruct(node, doc, false);
-      if (hasNonFiniteLiteral(text)) fixNonFinite(node, doc);
-      fillIdempotencyTokens(node, doc);
+      if (plan.mayNeedWork.test(text)) {
+        if (node.needsRpc && mayConvert(node, text)) readStruct(node, doc, false);
+        if (hasNonFiniteLiteral(text)) fixNonFinite(node, doc);
+      }
+      if (node.tokens.length > 0) fillIdempotencyTokens(node, doc);
       return doc;
     },
 
