@@ -28,6 +28,8 @@ export const FAST_BODY_MAX = 1024 * 1024;
 const HEAD_MAX = 16 * 1024;
 /** As node:http's headersTimeout in Nimbus: a head still incomplete after this is answered 408. */
 const HEADERS_TIMEOUT_MS = 70_000;
+/** How often idle connections are looked at: one is closed 65 to 70 s after its last read or answer. */
+const SWEEP_MS = 5_000;
 const EMPTY = Buffer.alloc(0);
 const KNOWN_METHODS = new Set(METHODS);
 /** RFC 9110 token characters (header names): 1 lower-case or other, 2 upper-case letter, 0 not a token character. */
@@ -43,20 +45,43 @@ const TIMEOUT_408 = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n";
 
 export type FrontHandler = (req: FastRequest, res: FastResponse) => void;
 
+/** The front's timeouts (tests shorten them). */
+export interface FrontTimeouts {
+  /** An idle keep-alive connection (no request running, none arriving) is closed after this. */
+  readonly keepAliveMs: number;
+  /** A head still incomplete this long after its first byte is answered 408. */
+  readonly headersMs: number;
+  /** How often connections are checked: both timeouts fire up to this much late, never early. */
+  readonly sweepMs: number;
+}
+
+const DEFAULT_TIMEOUTS: FrontTimeouts = { keepAliveMs: KEEP_ALIVE_TIMEOUT_MS, headersMs: HEADERS_TIMEOUT_MS, sweepMs: SWEEP_MS };
+
 export class HttpFront {
   /** The listening server; Nimbus listens on it and maps its errors. */
   readonly server: NetServer;
   private readonly connections = new Set<Connection>();
+  /**
+   * One coarse timer for every connection, running while there are any, instead of a socket
+   * timeout each: node re-arms a socket's timer on every read and every write (a timer-list
+   * remove and insert, twice per request); here a request only sets a flag.
+   */
+  private sweeper: NodeJS.Timeout | undefined;
 
   /** `node` gets the connections the fast path does not take; it is not listening itself. */
   constructor(
     private readonly handler: FrontHandler,
     readonly node: HttpServer,
+    readonly timeouts: FrontTimeouts = DEFAULT_TIMEOUTS,
   ) {
     // allowHalfOpen: a handed-off socket must be what node:http's own server makes (it decides
     // itself what a client's FIN means); the fast path ends the connection on it (onEnd).
     this.server = createServer({ allowHalfOpen: true, noDelay: true, keepAlive: true }, (socket) => {
       this.connections.add(new Connection(this, socket));
+      if (this.sweeper === undefined) {
+        this.sweeper = setInterval(this.sweep, this.timeouts.sweepMs);
+        this.sweeper.unref();
+      }
     });
     // node:http tracks its connections (closeAllConnections, headersTimeout) from its own
     // 'listening' event, which it never sees here.
@@ -69,7 +94,16 @@ export class HttpFront {
 
   forget(c: Connection): void {
     this.connections.delete(c);
+    if (this.connections.size === 0 && this.sweeper !== undefined) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
+
+  private readonly sweep = (): void => {
+    const now = Date.now();
+    for (const c of this.connections) c.sweep(now);
+  };
 
   /** Stops listening and ends every connection, fast or handed to node:http. */
   close(): Promise<void> {
@@ -77,6 +111,8 @@ export class HttpFront {
       this.server.close(() => resolve());
       for (const c of this.connections) c.socket.destroy();
       this.connections.clear();
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
       // Not listening: close() only stops node's connection checks (no callback: it would get ERR_SERVER_NOT_RUNNING).
       this.node.close();
       this.node.closeAllConnections();
@@ -100,6 +136,9 @@ class Connection implements ResponseSink {
   private current: FastResponse | null = null;
   private processing = false;
   private gone = false;
+  /** Set by every read and every answer; the sweep clears it, noting when it last saw it set. */
+  private active = true;
+  private lastActive = Date.now();
 
   constructor(
     private readonly front: HttpFront,
@@ -109,13 +148,10 @@ class Connection implements ResponseSink {
     socket.on("end", this.onEnd);
     socket.on("close", this.onClose);
     socket.on("error", ignore);
-    socket.on("timeout", this.onTimeout);
-    // One inactivity timer for the connection's life (re-armed by node on every read and
-    // write): an idle keep-alive connection is closed after node:http's keepAliveTimeout.
-    socket.setTimeout(KEEP_ALIVE_TIMEOUT_MS);
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    this.active = true;
     if (this.need > 0 && this.buf.length + this.chunked + chunk.length < this.need) {
       this.chunks.push(chunk);
       this.chunked += chunk.length;
@@ -163,7 +199,7 @@ class Connection implements ResponseSink {
       this.scanned = buf.length;
       const now = Date.now();
       if (this.headStart === 0) this.headStart = now;
-      else if (now - this.headStart > HEADERS_TIMEOUT_MS) this.timeout408();
+      else if (now - this.headStart > this.front.timeouts.headersMs) this.timeout408();
       return false;
     }
     if (end - start > HEAD_MAX) return this.handOff();
@@ -259,6 +295,7 @@ class Connection implements ResponseSink {
   responseDone(res: FastResponse, keepAlive: boolean): void {
     if (res !== this.current) return;
     this.current = null;
+    this.active = true;
     if (this.gone) return;
     if (!keepAlive) {
       this.finish();
@@ -291,14 +328,24 @@ class Connection implements ResponseSink {
     res?.abandon();
   };
 
-  private readonly onTimeout = (): void => {
+  /**
+   * The front's periodic look (HttpFront.sweep): what a socket timeout re-armed by every read
+   * and write would do, as node:http's keepAliveTimeout and headersTimeout.
+   */
+  sweep(now: number): void {
+    if (this.active) {
+      this.active = false;
+      this.lastActive = now;
+    }
     // A request still running (a long poll, a slow handler) is not timed out: node:http's requestTimeout is 0.
     if (this.current !== null || this.gone) return;
+    const t = this.front.timeouts;
+    if (this.headStart !== 0 && now - this.headStart > t.headersMs) return this.timeout408();
     // A body still arriving is waited for, as node:http does (no body timeout).
-    if (this.need > 0) return;
+    if (this.need > 0 || now - this.lastActive < t.keepAliveMs) return;
     if (this.buf.length > 0) this.timeout408();
     else this.socket.destroy();
-  };
+  }
 
   private timeout408(): void {
     this.gone = true;
@@ -320,8 +367,6 @@ class Connection implements ResponseSink {
     socket.off("end", this.onEnd);
     socket.off("close", this.onClose);
     socket.off("error", ignore);
-    socket.off("timeout", this.onTimeout);
-    socket.setTimeout(0);
     const pending = this.chunked > 0 ? this.join(EMPTY) : this.buf;
     this.buf = EMPTY;
     if (socket.isPaused()) socket.resume();
