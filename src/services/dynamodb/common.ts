@@ -4,7 +4,7 @@ import { AwsError } from "../../core/errors.js";
 import type { RequestContext } from "../../core/service.js";
 import { dynamoStore, type DynamoStore, type TableRecord } from "./store.js";
 import { Refs } from "./engine/parser.js";
-import { encodeKey, fromStored, normalizeValue, typeOf, validation, type AV, type Item } from "./engine/values.js";
+import { encodeKeyString, fromStored, normalizeValue, typeOf, validation, type AV, type Item } from "./engine/values.js";
 import { RAW_JSON_BODY } from "../../core/protocols/aws-json/aws-json.js";
 
 export function ddb(ctx: RequestContext): DynamoStore {
@@ -66,6 +66,31 @@ export interface KeyBytes {
   key: Item;
 }
 
+/**
+ * A request's key (keyOf, itemKeyOf): its encoded bytes as latin1 strings (`hs`, `rs`, what the
+ * store's item cache is keyed by), and as Buffers made only when asked (SQL binds them). A
+ * GetItem answered from the item cache no longer allocates a Buffer for its key, nor decodes
+ * two back into strings for the cache's key.
+ */
+export class ItemKey implements KeyBytes {
+  private h: Buffer | undefined;
+  private r: Buffer | undefined;
+
+  constructor(
+    readonly hs: string,
+    readonly rs: string,
+    readonly key: Item,
+  ) {}
+
+  get hk(): Buffer {
+    return (this.h ??= Buffer.from(this.hs, "latin1"));
+  }
+
+  get rk(): Buffer {
+    return (this.r ??= this.rs === "" ? NO_BYTES : Buffer.from(this.rs, "latin1"));
+  }
+}
+
 const MAX_HASH_KEY = 2048;
 const MAX_RANGE_KEY = 1024;
 
@@ -80,7 +105,7 @@ function checkKeyValue(name: string, v: AV, range: boolean): void {
 }
 
 /** A Key parameter (GetItem, DeleteItem, UpdateItem, ExclusiveStartKey): exactly the key attributes. */
-export function keyOf(t: TableRecord, key: Record<string, AV> | undefined): KeyBytes {
+export function keyOf(t: TableRecord, key: Record<string, AV> | undefined): ItemKey {
   const k = key ?? {};
   // Counted with for-in and the parts visited without an array: this runs on every item request.
   let names = 0;
@@ -89,13 +114,13 @@ export function keyOf(t: TableRecord, key: Record<string, AV> | undefined): KeyB
   const out: Item = {};
   const hv = keyPart(t.hash, k, false);
   out[t.hash.name] = hv;
-  let rk = NO_BYTES;
+  let rs = "";
   if (t.range) {
     const rv = keyPart(t.range, k, true);
     out[t.range.name] = rv;
-    rk = encodeKey(rv);
+    rs = encodeKeyString(rv);
   }
-  return { hk: encodeKey(hv), rk, key: out };
+  return new ItemKey(encodeKeyString(hv), rs, out);
 }
 
 function keyPart(part: { name: string; type: string }, k: Record<string, AV>, range: boolean): AV {
@@ -111,20 +136,28 @@ function keyPart(part: { name: string; type: string }, k: Record<string, AV>, ra
 const NO_BYTES: Buffer = Buffer.alloc(0);
 
 /** The key of a whole item (PutItem): AWS's "Missing the key" / "Type mismatch" messages. */
-export function itemKeyOf(t: TableRecord, item: Item): KeyBytes {
+export function itemKeyOf(t: TableRecord, item: Item): ItemKey {
   const out: Item = {};
-  for (const part of [t.hash, t.range]) {
-    if (!part) continue;
-    const v = item[part.name];
-    if (v === undefined) throw validation(`One or more parameter values were invalid: Missing the key ${part.name} in the item`);
-    const actual = typeOf(v);
-    if (actual !== part.type) {
-      throw validation(`One or more parameter values were invalid: Type mismatch for key ${part.name} expected: ${part.type} actual: ${actual}`);
-    }
-    checkKeyValue(part.name, v, part === t.range);
-    out[part.name] = v;
+  const hv = itemKeyPart(t.hash, item, false);
+  out[t.hash.name] = hv;
+  let rs = "";
+  if (t.range) {
+    const rv = itemKeyPart(t.range, item, true);
+    out[t.range.name] = rv;
+    rs = encodeKeyString(rv);
   }
-  return { hk: encodeKey(out[t.hash.name]), rk: t.range ? encodeKey(out[t.range.name]) : NO_BYTES, key: out };
+  return new ItemKey(encodeKeyString(hv), rs, out);
+}
+
+function itemKeyPart(part: { name: string; type: string }, item: Item, range: boolean): AV {
+  const v = item[part.name];
+  if (v === undefined) throw validation(`One or more parameter values were invalid: Missing the key ${part.name} in the item`);
+  const actual = typeOf(v);
+  if (actual !== part.type) {
+    throw validation(`One or more parameter values were invalid: Type mismatch for key ${part.name} expected: ${part.type} actual: ${actual}`);
+  }
+  checkKeyValue(part.name, v, range);
+  return v;
 }
 
 /** The key attributes of a stored item. */

@@ -400,6 +400,24 @@ export class DynamoStore {
     return `${tableId}:${hk.length}:${hk.toString("latin1")}${rk.toString("latin1")}`;
   }
 
+  /** cacheKey of a key whose bytes are at hand as latin1 strings (common.ts ItemKey): the same string, without Buffers. */
+  cacheKeyOf(tableId: number, hs: string, rs: string): string {
+    return `${tableId}:${hs.length}:${hs}${rs}`;
+  }
+
+  /**
+   * getItem's row as [item, size], for a reader that needs nothing else (GetItem): the cached
+   * entry itself when there is one (no row object), the key's Buffers asked for only on a miss.
+   */
+  readItem(tableId: number, k: string, key: { hk: Buffer; rk: Buffer }): readonly [string, number] | undefined {
+    const hit = this.cached.get(k);
+    if (hit) return hit;
+    const r = this.s.getItem.get(tableId, key.hk, key.rk) as [string, number] | undefined;
+    if (!r) return undefined;
+    if (!this.db.inTransaction) this.remember(k, r[0], r[1]);
+    return r;
+  }
+
   private remember(k: string, item: string, size: number): void {
     this.forgetKey(k);
     this.cached.set(k, [item, size]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addNumbers, compareNumbers, encodeKey, fromStored, itemSize, normalizeItem, normalizeNumber, normalizeValue, parseNumber, toStored, valuesEqual, type Tally } from "./values.js";
+import { addNumbers, compareNumbers, encodeKey, encodeKeyString, fromStored, itemSize, normalizeItem, normalizeNumber, normalizeValue, parseNumber, toStored, valuesEqual, type Tally } from "./values.js";
 
 describe("numbers", () => {
   it("normalizes to plain decimal", () => {
@@ -132,5 +132,24 @@ describe("normalizeItem's tally", () => {
     const set: Tally = { size: 0, binary: false };
     normalizeItem({ bs: { BS: [new Uint8Array([1]), new Uint8Array([2, 3])] } }, set);
     expect(set).toEqual({ size: 2 + 3, binary: true });
+  });
+});
+
+describe("encodeKeyString", () => {
+  it("is encodeKey's bytes as latin1, for S (ASCII and not), N of every sign and B", () => {
+    const vals = [
+      { S: "abc" },
+      { S: "é😀x" },
+      { S: "\u007f\u0080" },
+      { N: "0" },
+      { N: "-0.00" },
+      { N: "12.5" },
+      { N: "-12.5" },
+      { N: "1e-100" },
+      { N: "-9.99e125" },
+      { N: "123456789012345678901234567890" },
+      { B: new Uint8Array([0, 255, 1]) },
+    ];
+    for (const v of vals) expect(encodeKeyString(v)).toBe(encodeKey(v).toString("latin1"));
   });
 });

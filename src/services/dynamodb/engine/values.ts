@@ -452,6 +452,28 @@ export function encodeKey(v: AV): Buffer {
   throw validation("The provided key element does not match the schema");
 }
 
+/**
+ * encodeKey's bytes as a latin1 string (one char per byte), without a Buffer: what the item
+ * cache is keyed by. A string of ASCII characters is its own UTF-8 bytes.
+ */
+export function encodeKeyString(v: AV): string {
+  const s = v.S;
+  if (s !== undefined) {
+    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.from(s, "utf8").toString("latin1");
+    return s;
+  }
+  if (v.N !== undefined) {
+    const d = parseNumber(v.N);
+    if (d.sign === 0) return "\x01";
+    const e = d.exp + 129;
+    if (d.sign > 0) return "\x02" + String.fromCharCode(e) + d.digits;
+    let out = "\x00" + String.fromCharCode(255 - e);
+    for (let i = 0; i < d.digits.length; i++) out += String.fromCharCode(0x39 - d.digits.charCodeAt(i) + 0x30);
+    return out + "\xff";
+  }
+  return encodeKey(v).toString("latin1");
+}
+
 // ---------------------------------------------------------------- stored JSON form
 
 /** JSON for storage: binaries become base64 strings under their B/BS keys (`binary`: whether the item holds any, when known). */

@@ -136,7 +136,7 @@ export function preparePut(t: TableRecord, input: { Item?: Record<string, unknow
     run(ctx) {
       const store = ddb(ctx);
       if (!needsOld && store.hooksOf(t.id) === undefined) {
-        const k = store.cacheKey(t.id, key.hk, key.rk);
+        const k = store.cacheKeyOf(t.id, key.hs, key.rs);
         const oldSize = store.sizeOf(t.id, k, key.hk, key.rk);
         store.writeRow(t.id, k, key.hk, key.rk, stored, size, oldSize);
         return { old: undefined, oldSize, next: item, newSize: size };
@@ -166,12 +166,14 @@ export function GetItem(input: GetItemInput, ctx: RequestContext): GetItemOutput
   const refs = refsOf(input, input.ProjectionExpression !== undefined);
   const paths = input.ProjectionExpression !== undefined ? parseProjection(input.ProjectionExpression, refs) : attributesToGet(input.AttributesToGet);
   refs.checkUnused();
-  const row = ddb(ctx).getItem(t.id, key.hk, key.rk);
-  const cap = capacity(input.ReturnConsumedCapacity, t, readUnits(row?.size, input.ConsistentRead), "read");
+  const store = ddb(ctx);
+  const row = store.readItem(t.id, store.cacheKeyOf(t.id, key.hs, key.rs), key);
+  const cap = capacity(input.ReturnConsumedCapacity, t, readUnits(row?.[1], input.ConsistentRead), "read");
   if (!row) return cap;
+  const text = row[0];
   // The stored JSON is the wire JSON unless the item holds binaries ({"$b": ...} when stored).
-  if (!paths && ctx.protocol !== "internal" && !row.item.includes('"$b"')) return rawItemOutput(row.item, cap) as GetItemOutput;
-  const item = fromStored(row.item);
+  if (!paths && ctx.protocol !== "internal" && !text.includes('"$b"')) return rawItemOutput(text, cap) as GetItemOutput;
+  const item = fromStored(text);
   return { Item: (paths ? project(item, paths) : item) as GetItemOutput["Item"], ...cap };
 }
 
