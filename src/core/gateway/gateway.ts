@@ -221,7 +221,6 @@ export class Gateway {
         region,
         who.principal,
         this.nimbus.storeFor(model.service, who.principal.accountId, region, model.global === true),
-        `http://${headers.host ?? `${this.nimbus.config.host}:${this.nimbus.port}`}`,
         headers,
         res,
       );
@@ -270,6 +269,7 @@ class GatewayContext implements RequestContext {
   readonly blobs: BlobStore;
   readonly events: EventBus;
   readonly client: InProcessClient;
+  private readonly nimbus: Nimbus;
 
   constructor(
     readonly requestId: string,
@@ -281,16 +281,21 @@ class GatewayContext implements RequestContext {
     readonly region: string,
     readonly principal: Principal,
     readonly store: DocStore,
-    readonly endpoint: string,
     readonly headers: Record<string, string>,
     private readonly res: GatewayResponse,
   ) {
+    this.nimbus = nimbus;
     this.clock = nimbus.clock;
     this.accountId = principal.accountId;
     this.db = nimbus.db;
     this.blobs = nimbus.blobs;
     this.events = nimbus.events;
     this.client = nimbus.client;
+  }
+
+  /** Made on first use: few handlers read it, and a string per request is not free. */
+  get endpoint(): string {
+    return `http://${this.headers.host ?? `${this.nimbus.config.host}:${this.nimbus.port}`}`;
   }
 
   /** Made on first use: only long polls need it, and an AbortController per request is not free. */

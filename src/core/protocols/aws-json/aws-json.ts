@@ -120,7 +120,8 @@ function makeAwsJson(id: "awsJson1_0" | "awsJson1_1", version: "1.0" | "1.1"): P
         fillIdempotencyTokens(node, empty);
         return empty;
       }
-      const text = typeof body === "string" ? body : body.toString("utf8");
+      // toString() without arguments is Buffer's direct UTF-8 path (an encoding argument is dispatched).
+      const text = typeof body === "string" ? body : body.toString();
       const doc = parseJsonDocument(text);
       if (plan.mayNeedWork.test(text)) {
         if (node.needsRpc && mayConvert(node, text)) readStruct(node, doc, false);
@@ -135,7 +136,9 @@ function makeAwsJson(id: "awsJson1_0" | "awsJson1_1", version: "1.0" | "1.1"): P
       const outputName = op.model.output;
       const raw = output ? (output as Record<symbol, unknown>)[RAW_JSON_BODY] : undefined;
       if (typeof raw === "string") body = raw;
-      else if (output && outputName) {
+      else if (output && isEmptyObject(output)) {
+        // Nothing to write (a PutItem without ReturnValues or capacity): no walk, no stringify.
+      } else if (output && outputName) {
         const node = structNode(service, outputName);
         body = stringifyJson(node.needsRpc ? writeStruct(node, output, false) : output);
       } else if (output) {
@@ -166,6 +169,11 @@ function makeAwsJson(id: "awsJson1_0" | "awsJson1_1", version: "1.0" | "1.1"): P
       return { status: r.status, headers, body: stringifyJson(doc) };
     },
   };
+}
+
+function isEmptyObject(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
 }
 
 export const awsJson1_0: Protocol = makeAwsJson("awsJson1_0", "1.0");
