@@ -328,13 +328,18 @@ export function normalizeValue(v: AV, depth = 0, tally?: Tally): AV {
     case "BS": {
       const arr = (v as Record<string, unknown[]>)[t];
       if (arr.length === 0) throw validation(`One or more parameter values were invalid: An ${SET_NAMES[t]} may not be empty`);
-      const vals = t === "NS" ? (arr as string[]).map(normalizeNumber) : arr;
-      const keys = vals.map((x) => (t === "BS" ? b64(x as Uint8Array) : (x as string)));
-      if (new Set(keys).size !== keys.length) {
+      let vals = arr;
+      if (t === "NS") {
+        const ns = (arr as string[]).map(normalizeNumber);
+        for (let i = 0; i < ns.length; i++) if (ns[i] !== arr[i]) vals = ns;
+      }
+      const keys = t === "BS" ? vals.map((x) => b64(x as Uint8Array)) : (vals as string[]);
+      if (hasDuplicate(keys)) {
         const shown = t === "BS" ? keys : (arr as string[]);
         throw validation(`One or more parameter values were invalid: Input collection [${shown.join(", ")}] contains duplicates.`);
       }
-      const out = { [t]: vals } as AV;
+      // The value itself when nothing changed and it holds nothing else (see `only`).
+      const out = vals === arr && only(v) ? v : ({ [t]: vals } as AV);
       if (tally) {
         tally.size += valueSize(out);
         if (t === "BS") tally.binary = true;
@@ -343,30 +348,63 @@ export function normalizeValue(v: AV, depth = 0, tally?: Tally): AV {
     }
     case "L": {
       // 3 bytes, and 1 per element besides the element's own size (valueSize).
-      if (tally) tally.size += 3 + v.L!.length;
-      return { L: v.L!.map((x) => normalizeValue(x, depth + 1, tally)) };
+      const l = v.L!;
+      if (tally) tally.size += 3 + l.length;
+      const out = new Array<AV>(l.length);
+      let same = true;
+      for (let i = 0; i < l.length; i++) if ((out[i] = normalizeValue(l[i], depth + 1, tally)) !== l[i]) same = false;
+      return same && only(v) ? v : { L: out };
     }
     case "M": {
       // 3 bytes, and per entry its name's bytes and 1 besides the value's own size.
       if (tally) tally.size += 3;
+      const m = v.M!;
       const out: Record<string, AV> = {};
-      for (const [k, x] of Object.entries(v.M!)) {
+      let same = true;
+      for (const k in m) {
         if (tally) tally.size += Buffer.byteLength(k, "utf8") + 1;
-        out[k] = normalizeValue(x, depth + 1, tally);
+        const x = m[k];
+        if ((out[k] = normalizeValue(x, depth + 1, tally)) !== x) same = false;
       }
-      return { M: out };
+      return same && only(v) ? v : { M: out };
     }
   }
 }
 
-/** Validates and normalizes an item; with a tally, also counts its itemSize and binaries. */
+/**
+ * Whether a value holds nothing but its one type member: a set, list or map whose members came
+ * through unchanged is then kept as sent, not copied (JSON.stringify of the request's own
+ * objects, as JSON.parse built them, is also faster than of copies built key by key). A value
+ * with other members is copied, which drops them, as before.
+ */
+function only(v: AV): boolean {
+  let n = 0;
+  for (const _ in v) n++;
+  return n === 1;
+}
+
+/** Whether a set's members repeat (a nested loop for the small sets most items hold, no Set). */
+function hasDuplicate(keys: readonly string[]): boolean {
+  const n = keys.length;
+  if (n > 16) return new Set(keys).size !== n;
+  for (let i = 1; i < n; i++) for (let j = 0; j < i; j++) if (keys[i] === keys[j]) return true;
+  return false;
+}
+
+/**
+ * Validates and normalizes an item; with a tally, also counts its itemSize and binaries. The
+ * item itself is answered when every value came through unchanged (the common case): callers
+ * own the request's objects and do not write into either.
+ */
 export function normalizeItem(item: Record<string, AV>, tally?: Tally): Item {
   const out: Item = {};
+  let same = true;
   for (const k in item) {
     if (tally) tally.size += Buffer.byteLength(k, "utf8");
-    out[k] = normalizeValue(item[k], 0, tally);
+    const v = item[k];
+    if ((out[k] = normalizeValue(v, 0, tally)) !== v) same = false;
   }
-  return out;
+  return same ? item : out;
 }
 
 // ---------------------------------------------------------------- size
