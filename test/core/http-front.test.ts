@@ -273,8 +273,16 @@ describe("the HTTP front", () => {
     expect((await noColon.read()).status).toBe(400);
     await noColon.closedByServer();
 
-    // A control character in a value and a bare LF: node's parser refuses both.
-    for (const head of ["GET /_nimbus/health HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n", "GET /_nimbus/health HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n"]) {
+    // A control character in a value, a bare LF and a bare CR (in a header line, the request
+    // line or the last line): node's parser refuses them all.
+    for (const head of [
+      "GET /_nimbus/health HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n",
+      "GET /_nimbus/health HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n",
+      "GET /_nimbus/health HTTP/1.1\nHost: x\r\n\r\n",
+      "GET /_nimbus/health HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n",
+      "GET /_nimbus/health\r HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /_nimbus/health HTTP/1.1\r\nHost: x\r\nX-A: b\r\r\n\r\n",
+    ]) {
       const ctl = new Raw(n.port);
       ctl.write(head);
       expect((await ctl.read()).status).toBe(400);
@@ -347,6 +355,31 @@ describe("the HTTP front", () => {
       expect(two.headers["transfer-encoding"]).toBe("chunked");
       expect(held[1].closedUnfinished).toBe(false);
       d.destroy();
+    } finally {
+      await front.close();
+    }
+  });
+
+  it("hands the gateway lower-cased names, values without OWS, repeats joined with ','", async () => {
+    const front = new HttpFront((req, res) => {
+      const body = JSON.stringify({ own: Object.keys(req.headers).sort(), headers: req.headers, proto: Object.getPrototypeOf(req.headers) === Object.prototype });
+      res.writeHead(200, { "content-type": "application/json" }).end(body);
+    }, createServer());
+    await new Promise<void>((r) => front.server.listen(0, "127.0.0.1", () => r()));
+    const port = (front.server.address() as AddressInfo).port;
+    try {
+      const c = new Raw(port);
+      const ask = async (lines: string) => {
+        c.write(`GET / HTTP/1.1\r\nHost: x\r\n${lines}\r\n`);
+        return JSON.parse((await c.read()).body.toString()) as { own: string[]; headers: Record<string, string>; proto: boolean };
+      };
+      const plain = await ask("X-Amz-Date:\t20261123T000000Z \r\nx-empty:\r\nContent-Length: 0\r\n");
+      expect(plain).toEqual({ own: ["content-length", "host", "x-amz-date", "x-empty"], headers: { host: "x", "x-amz-date": "20261123T000000Z", "x-empty": "", "content-length": "0" }, proto: true });
+      const repeated = await ask("X-A: 1\r\nx-b: b\r\nx-a:  2 \r\nConstructor: c\r\n__proto__: p\r\nX-A: 3\r\n");
+      expect(repeated).toEqual({ own: ["constructor", "host", "x-a", "x-b"], headers: { host: "x", "x-a": "1,2,3", "x-b": "b", constructor: "c" }, proto: true });
+      // The connection goes on: the next head has its own map.
+      expect((await ask("X-A: 4\r\n")).headers).toEqual({ host: "x", "x-a": "4" });
+      c.destroy();
     } finally {
       await front.close();
     }
