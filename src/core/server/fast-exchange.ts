@@ -49,20 +49,30 @@ const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const COPY_BELOW = 16 * 1024;
 const LAST_CHUNK = "0\r\n\r\n";
 
-let dateSecond = -1;
-let dateLine = "";
-/** `Date: <IMF-fixdate>\r\n`, formatted once per second (node:http caches it the same way). */
+let dateLine: string | undefined;
+function resetDate(): void {
+  dateLine = undefined;
+}
+/**
+ * `Date: <IMF-fixdate>\r\n`, formatted when first needed in a second and forgotten when the
+ * second ends, as node:http's utcDate() does: no clock read per answer.
+ */
 function dateHeaderLine(): string {
-  const now = Date.now();
-  const s = Math.floor(now / 1000);
-  if (s !== dateSecond) {
-    dateSecond = s;
-    dateLine = `Date: ${new Date(now).toUTCString()}\r\n`;
+  if (dateLine === undefined) {
+    const d = new Date();
+    dateLine = `Date: ${d.toUTCString()}\r\n`;
+    setTimeout(resetDate, 1000 - d.getMilliseconds()).unref();
   }
   return dateLine;
 }
 
-export class FastResponse extends EventEmitter implements GatewayResponse {
+/**
+ * An EventEmitter (the gateway listens for "close", a piped body for "drain" and more) that
+ * skips EventEmitter's constructor: its listener map is made by the first on()/once(), which
+ * most answers never call (EventEmitter's methods all take a missing map as an empty one).
+ */
+export interface FastResponse extends EventEmitter {}
+export class FastResponse implements GatewayResponse {
   statusCode = 200;
   headersSent = false;
   writableFinished = false;
@@ -80,7 +90,6 @@ export class FastResponse extends EventEmitter implements GatewayResponse {
     headRequest: boolean,
     keepAlive: boolean,
   ) {
-    super();
     this.hasBody = !headRequest;
     this.keepAlive = keepAlive;
   }
@@ -234,6 +243,8 @@ export class FastResponse extends EventEmitter implements GatewayResponse {
     return h;
   }
 }
+
+Object.setPrototypeOf(FastResponse.prototype, EventEmitter.prototype);
 
 function headerLine(name: string, value: string): string {
   if (INVALID_HEADER_VALUE.test(value)) throw Object.assign(new TypeError(`Invalid character in header content ["${name}"]`), { code: "ERR_INVALID_CHAR" });
