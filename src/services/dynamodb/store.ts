@@ -298,12 +298,20 @@ export class DynamoStore {
   // per database, so a restart starts empty. ItemCount and TableSizeBytes are read live.
   private readonly records = new Map<string, TableRecord>();
 
+  /** The last record table() answered from the cache, and its names: a run of requests on one table skip building the Map's key. */
+  private last: { account: string; region: string; name: string; rec: TableRecord } | undefined;
+
   table(account: string, region: string, name: string): TableRecord | undefined {
     const cacheable = !this.db.inTransaction;
+    const last = this.last;
+    if (cacheable && last !== undefined && last.name === name && last.account === account && last.region === region) return last.rec;
     const ck = `${account}\0${region}\0${name}`;
     if (cacheable) {
       const hit = this.records.get(ck);
-      if (hit) return hit;
+      if (hit) {
+        this.last = { account, region, name, rec: hit };
+        return hit;
+      }
     }
     const r = this.s.table.get(account, region, name) as TableRow | undefined;
     if (!r) return undefined;
@@ -326,6 +334,7 @@ export class DynamoStore {
   /** Forgets the cached record of a table (any change to its metadata or existence). */
   private forget(account: string, region: string, name: string): void {
     this.records.delete(`${account}\0${region}\0${name}`);
+    this.last = undefined;
   }
 
   /** Writes a table's metadata (the hooks follow on the next table()). */
@@ -343,6 +352,7 @@ export class DynamoStore {
 
   deleteTable(id: number): void {
     for (const [k, r] of this.records) if (r.id === id) this.records.delete(k);
+    this.last = undefined;
     this.prepared("DELETE FROM ddb_index_items WHERE table_id = ?").run(id);
     this.prepared("DELETE FROM ddb_ttl WHERE table_id = ?").run(id);
     this.prepared("DELETE FROM ddb_pitr_log WHERE table_id = ?").run(id);
@@ -670,6 +680,7 @@ export class DynamoStore {
     });
     this.hooks.clear();
     this.records.clear();
+    this.last = undefined;
     this.pending.clear();
     this.marked.clear();
     this.forgetAll();
