@@ -220,7 +220,7 @@ export class Gateway {
         protocolId,
         region,
         who.principal,
-        this.nimbus.storeFor(model.service, who.principal.accountId, region, model.global === true),
+        model.global === true,
         headers,
         res,
       );
@@ -270,6 +270,7 @@ class GatewayContext implements RequestContext {
   readonly events: EventBus;
   readonly client: InProcessClient;
   private readonly nimbus: Nimbus;
+  private docStore: DocStore | undefined;
 
   constructor(
     readonly requestId: string,
@@ -280,7 +281,7 @@ class GatewayContext implements RequestContext {
     readonly protocol: ProtocolId,
     readonly region: string,
     readonly principal: Principal,
-    readonly store: DocStore,
+    private readonly global: boolean,
     readonly headers: Record<string, string>,
     private readonly res: GatewayResponse,
   ) {
@@ -291,6 +292,11 @@ class GatewayContext implements RequestContext {
     this.blobs = nimbus.blobs;
     this.events = nimbus.events;
     this.client = nimbus.client;
+  }
+
+  /** Made on first use, as endpoint: many handlers (DynamoDB's, SQS's) never read it. */
+  get store(): DocStore {
+    return (this.docStore ??= this.nimbus.storeFor(this.service, this.accountId, this.region, this.global));
   }
 
   /** Made on first use: few handlers read it, and a string per request is not free. */
