@@ -50,6 +50,15 @@ describe("validateInput", () => {
     expect(one.status).toBe(400);
   });
 
+  it("map entries in paths: the key in lowerCamel paths, the 1-based entry in query paths", () => {
+    const input = { RequestItems: { t1: [{ PutRequest: { Item: { a: { S: "x" } } } }], t2: [{ DeleteRequest: { Key: {} } }, { PutRequest: {} }] } };
+    const e = fail(dynamodb, "BatchWriteItem", input, "awsJson1_0");
+    expect(e.message).toBe("1 validation error detected: Value null at 'requestItems.t2.2.member.putRequest.item' failed to satisfy constraint: Member must not be null");
+    // The query-style path (EC2's wording, asked of the same model) numbers the map's entries.
+    const q = fail(dynamodb, "BatchWriteItem", input, "ec2Query");
+    expect(q.message).toBe("The request must contain the parameter RequestItems.entry.2.value.member.2.PutRequest.Item");
+  });
+
   it("coral-query: IAM/STS answer ValidationError", () => {
     const e = fail(iam, "CreateUser", {}, "awsQuery");
     expect(e.code).toBe("ValidationError");

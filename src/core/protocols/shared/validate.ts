@@ -56,8 +56,12 @@ interface Missing {
   query: string;
 }
 
-/** A path step: a struct member, a 1-based list position, or a map entry (key, 1-based position). */
-type Step = MemberNode | number | { key: string; n: number };
+/**
+ * A path step: a struct member or a 1-based list position (a positive number). A map entry is
+ * two steps, its key (a string) then its 1-based position negated: no object per entry (an
+ * item of a DynamoDB PutItem is a map, and its M values are maps too).
+ */
+type Step = MemberNode | number | string;
 
 interface Ctx {
   missing: Missing[];
@@ -142,11 +146,12 @@ function paths(steps: Step[], last?: MemberNode): Missing {
   const all = last ? [...steps, last] : steps;
   for (const s of all) {
     if (typeof s === "number") {
-      camel += `.${s}.member`;
-      query += `.member.${s}`;
-    } else if ("key" in s) {
-      camel += `.${s.key}`;
-      query += `.entry.${s.n}.value`;
+      if (s > 0) {
+        camel += `.${s}.member`;
+        query += `.member.${s}`;
+      } else query += `.entry.${-s}.value`;
+    } else if (typeof s === "string") {
+      camel += `.${s}`;
     } else {
       camel += camel ? `.${s.camel}` : s.camel;
       query += query ? `.${s.name}` : s.name;
@@ -258,8 +263,9 @@ function checkValue(node: ShapeNode, v: unknown, ctx: Ctx): void {
         n++;
         const x = v[key];
         if (x == null) continue;
-        path.push({ key, n });
+        path.push(key, -n);
         checkValue(value, x, ctx);
+        path.pop();
         path.pop();
         if (ctx.typeError) return;
       }
