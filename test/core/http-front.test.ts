@@ -377,8 +377,15 @@ describe("the HTTP front", () => {
       expect(plain).toEqual({ own: ["content-length", "host", "x-amz-date", "x-empty"], headers: { host: "x", "x-amz-date": "20261123T000000Z", "x-empty": "", "content-length": "0" }, proto: true });
       const repeated = await ask("X-A: 1\r\nx-b: b\r\nx-a:  2 \r\nConstructor: c\r\n__proto__: p\r\nX-A: 3\r\n");
       expect(repeated).toEqual({ own: ["constructor", "host", "x-a", "x-b"], headers: { host: "x", "x-a": "1,2,3", "x-b": "b", constructor: "c" }, proto: true });
-      // The connection goes on: the next head has its own map.
+      // The connection goes on: each head has its own map, whatever names the previous one had
+      // on the same lines (the front reuses a name seen on the same line of the last head).
       expect((await ask("X-A: 4\r\n")).headers).toEqual({ host: "x", "x-a": "4" });
+      expect((await ask("X-AB: 5\r\n")).headers).toEqual({ host: "x", "x-ab": "5" });
+      expect((await ask("X-A: 6\r\n")).headers).toEqual({ host: "x", "x-a": "6" });
+      expect((await ask("X-A:7\r\nx-a: 8\r\n")).headers).toEqual({ host: "x", "x-a": "7,8" });
+      // A space before the colon is not the name seen before: node refuses the head.
+      c.write("GET / HTTP/1.1\r\nHost: x\r\nX-A : 9\r\n\r\n");
+      expect((await c.read()).status).toBe(400);
       c.destroy();
     } finally {
       await front.close();

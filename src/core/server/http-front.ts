@@ -31,6 +31,8 @@ const HEADERS_TIMEOUT_MS = 70_000;
 /** How often idle connections are looked at: one is closed 65 to 70 s after its last read or answer. */
 const SWEEP_MS = 5_000;
 const EMPTY = Buffer.alloc(0);
+/** How many header names of a connection's previous head are remembered (Connection.lastRaw). */
+const MAX_REMEMBERED_NAMES = 32;
 /** The end of a head, as a Buffer: searching with a string needle converts it on every call. */
 const HEAD_END = Buffer.from("\r\n\r\n", "latin1");
 const KNOWN_METHODS = new Set(METHODS);
@@ -133,6 +135,14 @@ class Connection implements ResponseSink {
   private current: FastResponse | null = null;
   private processing = false;
   private gone = false;
+  /**
+   * The previous head's header names, as sent and as keys, by line: a client sends the same
+   * names in the same order on every request, and a name found again here is neither checked
+   * nor sliced and lowered again, and its key is a string V8 has already internalized (a new
+   * string as a property key is hashed and looked up first).
+   */
+  private lastRaw: string[] = [];
+  private lastKeys: string[] = [];
   /** Set by every read and every answer; the sweep clears it, noting when it last saw it set. */
   private active = true;
   private lastActive = Date.now();
@@ -223,18 +233,32 @@ class Connection implements ResponseSink {
     while (pos < head.length) {
       const le = lineEndOf(head, pos);
       if (le < 0) return this.handOff();
-      // The name: a token up to the colon, lower-cased only when it has a capital (most SDKs
-      // send lower-case names). Characters are read from `buf` (head[i] is buf[start + i]):
+      // The name: the previous head's name on this line followed by a colon (lastRaw), or a
+      // token up to the colon, lower-cased only when it has a capital (most SDKs send
+      // lower-case names). Characters are read from `buf` (head[i] is buf[start + i]):
       // indexing a Buffer costs a third of charCodeAt here.
-      let i = pos;
-      let upper = false;
-      for (; i < le; i++) {
-        const t = TOKEN_CHAR[buf[start + i]];
-        if (t === 0) break;
-        if (t === 2) upper = true;
+      let i: number;
+      let name: string;
+      const known = this.lastRaw[names];
+      if (known !== undefined && buf[start + pos + known.length] === 58 && head.startsWith(known, pos)) {
+        i = pos + known.length;
+        name = this.lastKeys[names];
+      } else {
+        i = pos;
+        let upper = false;
+        for (; i < le; i++) {
+          const t = TOKEN_CHAR[buf[start + i]];
+          if (t === 0) break;
+          if (t === 2) upper = true;
+        }
+        if (i === pos || i === le || buf[start + i] !== 58 /* : */) return this.handOff();
+        const raw = head.slice(pos, i);
+        name = upper ? raw.toLowerCase() : raw;
+        if (names < MAX_REMEMBERED_NAMES) {
+          this.lastRaw[names] = raw;
+          this.lastKeys[names] = name;
+        }
       }
-      if (i === pos || i === le || buf[start + i] !== 58 /* : */) return this.handOff();
-      const name = upper ? head.slice(pos, i).toLowerCase() : head.slice(pos, i);
       // The value, without the OWS around it. A control character (HTAB aside) goes to node,
       // which refuses it: CR and LF were checked by lineEndOf and the request line's
       // characters above, so this is the head's one check for the others.
