@@ -509,6 +509,15 @@ export class DynamoStore {
     this.count(tableId, oldSize !== undefined ? 0 : 1, size - (oldSize ?? 0), k, size);
   }
 
+  /**
+   * Whether writeRow of this table may run alone, outside a transaction (SQLite's autocommit):
+   * no transaction is open and the table's counts_dirty mark is committed already, so the write
+   * is the only statement (count() then runs none: its counts are committed in memory at once).
+   */
+  canWriteAlone(tableId: number): boolean {
+    return !this.db.inTransaction && this.marked.has(tableId);
+  }
+
   /** Deletes an item; `identity` marks a delete made by DynamoDB itself (TTL) in its stream record. */
   deleteItem(tableId: number, hk: Buffer, rk: Buffer, old: ItemRow, identity?: WriteIdentity): void {
     const h = this.hooks.get(tableId)?.hooks;

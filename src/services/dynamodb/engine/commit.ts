@@ -49,8 +49,14 @@ function runIn<R>(db: Db, fn: () => R): R {
 /** How the writes of a database were committed (for tests and benches: lone vs grouped). */
 export const commitCounts = { direct: 0, groups: 0, grouped: 0 };
 
-/** Runs `fn` inside a durable transaction, alone or shared with the writes queued beside it. */
-export function groupCommit<R>(db: Db, fn: () => R): Promise<R> {
+/**
+ * Runs `fn` inside a durable transaction, alone or shared with the writes queued beside it.
+ * `single`, when given, is tried first for a lone write: a write that is one SQL statement
+ * (a PutItem of a table without hooks) runs it outside any transaction, in SQLite's autocommit,
+ * which commits it as atomically and durably (the same synchronous setting) without BEGIN and
+ * COMMIT; it answers undefined, having done nothing, when it cannot, and `fn` runs instead.
+ */
+export function groupCommit<R>(db: Db, fn: () => R, single?: () => R | undefined): Promise<R> {
   let s = states.get(db);
   if (!s) {
     s = { queue: undefined, directThisTurn: false };
@@ -62,6 +68,10 @@ export function groupCommit<R>(db: Db, fn: () => R): Promise<R> {
     setImmediate(endTurn, s);
     commitCounts.direct++;
     try {
+      if (single !== undefined) {
+        const r = single();
+        if (r !== undefined) return Promise.resolve(r);
+      }
       return Promise.resolve(runIn(db, fn));
     } catch (e) {
       return Promise.reject(e);

@@ -65,6 +65,11 @@ export interface PreparedWrite {
   run(ctx: RequestContext): WriteResult;
 }
 
+/** A prepared PutItem: also runAlone, the write as one statement outside a transaction when it is one (groupCommit's `single`). */
+export interface PreparedPut extends PreparedWrite {
+  runAlone(ctx: RequestContext): WriteResult | undefined;
+}
+
 type ConditionInput = {
   ConditionExpression?: string;
   Expected?: Record<string, unknown>;
@@ -100,8 +105,7 @@ export function PutItem(input: PutItemInput, ctx: RequestContext): Promise<PutIt
   onlyAllOld(input.ReturnValues);
   const t = resolveTable(ctx, input.TableName);
   const write = preparePut(t, input);
-  return groupCommit(ctx.db, () => {
-    const r = write.run(ctx);
+  const answer = (r: WriteResult): PutItemOutput => {
     // Built member by member (three spreads of mostly empty objects cost a copy each).
     const out: PutItemOutput = {};
     if (input.ReturnValues === "ALL_OLD" && r.old) out.Attributes = r.old as PutItemOutput["Attributes"];
@@ -109,7 +113,15 @@ export function PutItem(input: PutItemInput, ctx: RequestContext): Promise<PutIt
     if (c) out.ConsumedCapacity = c as PutItemOutput["ConsumedCapacity"];
     if (input.ReturnItemCollectionMetrics === "SIZE") Object.assign(out, collectionMetrics(ctx, t, input.ReturnItemCollectionMetrics, write.key.key, write.key.hk));
     return out;
-  });
+  };
+  return groupCommit(
+    ctx.db,
+    () => answer(write.run(ctx)),
+    () => {
+      const r = write.runAlone(ctx);
+      return r === undefined ? undefined : answer(r);
+    },
+  );
 }
 
 function capacity(mode: string | undefined, t: TableRecord, units: number, kind: "read" | "write"): { ConsumedCapacity?: never } {
@@ -118,7 +130,7 @@ function capacity(mode: string | undefined, t: TableRecord, units: number, kind:
 }
 
 /** A validated PutItem (shared with batch and transaction writes). */
-export function preparePut(t: TableRecord, input: { Item?: Record<string, unknown> } & ConditionInput): PreparedWrite {
+export function preparePut(t: TableRecord, input: { Item?: Record<string, unknown> } & ConditionInput): PreparedPut {
   checkExpressionParams(input, CONDITION_EXPR, CONDITION_LEGACY);
   // One walk validates and normalizes the item, counts its size and finds its binaries.
   const tally: Tally = { size: 0, binary: false };
@@ -135,6 +147,15 @@ export function preparePut(t: TableRecord, input: { Item?: Record<string, unknow
   const needsOld = condition !== undefined || (input as { ReturnValues?: string }).ReturnValues === "ALL_OLD";
   return {
     key,
+    runAlone(ctx) {
+      // Nothing read, no hooks, and the write would be the transaction's only statement.
+      const store = ddb(ctx);
+      if (needsOld || store.hooksOf(t.id) !== undefined || !store.canWriteAlone(t.id)) return undefined;
+      const k = store.cacheKeyOf(t.id, key.hs, key.rs);
+      const oldSize = store.sizeOf(t.id, k, key.hk, key.rk);
+      store.writeRow(t.id, k, key.hk, key.rk, stored, size, oldSize);
+      return { old: undefined, oldSize, next: item, newSize: size };
+    },
     run(ctx) {
       const store = ddb(ctx);
       if (!needsOld && store.hooksOf(t.id) === undefined) {
