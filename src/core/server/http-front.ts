@@ -10,7 +10,9 @@
 // characters, a Host), at most FAST_BODY_MAX bytes of Content-Length body (or none), and no
 // Transfer-Encoding, Expect or Upgrade. Its body is buffered whole (the gateway takes it as a
 // Buffer), the gateway runs, and the answer goes out in one write. Requests on a connection are
-// answered one at a time in order (pipelined ones wait in the buffer).
+// answered one at a time in order (pipelined ones wait in the buffer). node:http's
+// keepAliveTimeout and headersTimeout are kept by one sweep of all connections (HttpFront.sweep),
+// not a socket timer each.
 //
 // Anything else hands the connection to the node:http server for the rest of its life
 // (chunked and aws-chunked uploads with Transfer-Encoding, Expect: 100-continue, big bodies,
