@@ -143,6 +143,37 @@ describe("decodeRequestBody: composition", () => {
     expect((r.error as AwsError).fields.S3ComputedContentSHA256).toBe(hex);
   });
 
+  it("a body read whole (a Buffer) stays one only when no stage is needed, and its claims are still checked otherwise", async () => {
+    const body = Buffer.from('{"TableName":"t"}');
+    const hex = createHash("sha256").update(body).digest("hex");
+    const wrong = createHash("sha256").update("x").digest("hex");
+    // Nothing to check: the Buffer itself, its length from Content-Length.
+    const plain = decodeRequestBody({ "content-length": String(body.length) }, body);
+    expect(plain.buffered).toBe(body);
+    expect(plain.payloadMode).toEqual({ kind: "unsigned" });
+    expect(plain.declaredLength).toBe(body.length);
+    expect(plain.noBody).toBe(false);
+    // A hash nobody verifies is kept as the mode; one to verify is deferred, or checked by a stage.
+    expect(decodeRequestBody({ "x-amz-content-sha256": wrong }, body, { verifyPayloadHash: false }).buffered).toBe(body);
+    const deferred = decodeRequestBody({ "x-amz-content-sha256": hex }, body, { deferPayloadHash: true });
+    expect([deferred.buffered, deferred.deferredSha256]).toEqual([body, hex]);
+    const staged = decodeRequestBody({ "x-amz-content-sha256": wrong }, body);
+    expect(staged.buffered).toBeUndefined();
+    expect(((await collect(staged.stream)).error as AwsError).code).toBe("XAmzContentSHA256Mismatch");
+    // Capitals: the same claim, in lower case.
+    expect(decodeRequestBody({ "x-amz-content-sha256": hex.toUpperCase() }, body, { deferPayloadHash: true }).deferredSha256).toBe(hex);
+    // A checksum header, Content-MD5 or Content-Encoding on a Buffer still goes through its stage.
+    const crc = decodeRequestBody({ "x-amz-checksum-crc32": "AAAAAA==" }, body);
+    expect(crc.buffered).toBeUndefined();
+    expect(((await collect(crc.stream)).error as AwsError).code).toBe("BadDigest");
+    expect(decodeRequestBody({ "content-md5": createHash("md5").update(body).digest("base64") }, body).integrity).toBeDefined();
+    const gz = decodeRequestBody({ "content-encoding": "gzip" }, gzipSync(body), { decompress: true });
+    expect((await readAll(gz.stream, 1024)).equals(body)).toBe(true);
+    // And the header checks are the same: a bare x-amz-checksum- is refused.
+    expect(syncError(() => decodeRequestBody({ "x-amz-checksum-": "x" }, body)).code).toBe("InvalidRequest");
+    expect(decodeRequestBody({ "x-amz-checksum-algorithm": "CRC32" }, body).buffered).toBe(body);
+  });
+
   it("gunzips only when the operation takes compressed requests", async () => {
     const json = Buffer.from(JSON.stringify({ Namespace: "App", MetricData: Array.from({ length: 500 }, (_, i) => ({ MetricName: `m${i}` })) }));
     const gz = gzipSync(json);
