@@ -551,6 +551,14 @@ export class DynamoStore {
   private count(tableId: number, items: number, bytes: number, k: string, size: number): void {
     // Outside a transaction (autocommit) the write is committed already.
     const committed = !this.db.inTransaction;
+    if (committed && this.txLog.length === 0 && this.marked.has(tableId)) {
+      // A lone write of a marked table (canWriteAlone): committed already, counted at once
+      // without a log entry (what commitCounts does with a log of one).
+      if (this.sizes.size > SIZES_MAX) this.sizes.clear();
+      if (size >= 0) this.sizes.set(k, size);
+      this.addPending(tableId, items, bytes);
+      return;
+    }
     let marks = false;
     if (!this.marked.has(tableId) && !this.txLog.some((e) => e.id === tableId && e.marks)) {
       this.s.markDirty.run(tableId);
@@ -570,13 +578,18 @@ export class DynamoStore {
     for (const e of this.txLog) {
       if (e.marks) this.marked.add(e.id);
       if (e.size >= 0) this.sizes.set(e.k, e.size);
-      const c = this.pending.get(e.id);
-      if (c) {
-        c[0] += e.items;
-        c[1] += e.bytes;
-      } else this.pending.set(e.id, [e.items, e.bytes]);
+      this.addPending(e.id, e.items, e.bytes);
     }
     this.txLog.length = 0;
+  }
+
+  /** Adds committed deltas to pending; flushCounts writes them a second after the first. */
+  private addPending(id: number, items: number, bytes: number): void {
+    const c = this.pending.get(id);
+    if (c) {
+      c[0] += items;
+      c[1] += bytes;
+    } else this.pending.set(id, [items, bytes]);
     this.flushTimer ??= setTimeout(() => {
       this.flushTimer = undefined;
       this.flushCounts();

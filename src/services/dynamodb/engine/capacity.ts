@@ -8,8 +8,9 @@
 
 export type CapacityMode = "TOTAL" | "INDEXES" | "NONE" | undefined;
 
-export function writeUnits(...sizes: Array<number | undefined>): number {
-  const size = Math.max(0, ...sizes.map((s) => s ?? 0));
+export function writeUnits(a?: number, b?: number): number {
+  // Two arguments, not a rest array mapped and spread: this runs on every write.
+  const size = Math.max(0, a ?? 0, b ?? 0);
   return Math.max(1, Math.ceil(size / 1024));
 }
 

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { commitCounts, groupCommit } from "./commit.js";
+import { commitCounts, commitsAlone, groupCommit } from "./commit.js";
 
 describe("groupCommit", () => {
   let dir: string;
@@ -48,6 +48,30 @@ describe("groupCommit", () => {
     expect(rows()).toContain("e");
     await lone;
     expect(commitCounts.direct - before.direct).toBe(2);
+  });
+
+  it("commitsAlone claims the turn as groupCommit's lone path does: once per turn, never beside a queue or in a transaction", async () => {
+    await nextTurn();
+    const before = commitCounts.direct;
+    expect(commitsAlone(db)).toBe(true);
+    // The caller committed alone: a second write of the turn, claimed or through groupCommit, queues.
+    expect(commitsAlone(db)).toBe(false);
+    const queued = groupCommit(db, insert("q"));
+    expect(rows()).toEqual([]);
+    expect(await queued).toBe(1);
+    expect(commitCounts.direct - before).toBe(1);
+    await nextTurn();
+    // A write queued in this turn: none may claim it.
+    const lone = groupCommit(db, insert("r"));
+    const second = groupCommit(db, insert("s"));
+    expect(commitsAlone(db)).toBe(false);
+    await Promise.all([lone, second]);
+    await nextTurn();
+    db.exec("BEGIN");
+    expect(commitsAlone(db)).toBe(false);
+    db.exec("COMMIT");
+    expect(commitsAlone(db)).toBe(true);
+    expect(rows()).toEqual(["q", "r", "s"]);
   });
 
   it("rolls back a failing write alone, in a group and alone", async () => {

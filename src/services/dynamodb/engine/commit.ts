@@ -57,16 +57,9 @@ export const commitCounts = { direct: 0, groups: 0, grouped: 0 };
  * COMMIT; it answers undefined, having done nothing, when it cannot, and `fn` runs instead.
  */
 export function groupCommit<R>(db: Db, fn: () => R, single?: () => R | undefined): Promise<R> {
-  let s = states.get(db);
-  if (!s) {
-    s = { queue: undefined, directThisTurn: false };
-    states.set(db, s);
-  }
+  const s = stateOf(db);
   // 1. Alone: commit now.
-  if (s.queue === undefined && !s.directThisTurn && !db.inTransaction) {
-    s.directThisTurn = true;
-    setImmediate(endTurn, s);
-    commitCounts.direct++;
+  if (commitsAloneIn(db, s)) {
     try {
       if (single !== undefined) {
         const r = single();
@@ -79,13 +72,45 @@ export function groupCommit<R>(db: Db, fn: () => R, single?: () => R | undefined
   }
   // 2. In company: queue for the check phase.
   return new Promise<R>((resolve, reject) => {
-    const st = s!;
+    const st = s;
     if (st.queue === undefined) {
       st.queue = [];
       setImmediate(flush, db, st);
     }
     st.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
   });
+}
+
+function stateOf(db: Db): CommitState {
+  let s = states.get(db);
+  if (!s) {
+    s = { queue: undefined, directThisTurn: false };
+    states.set(db, s);
+  }
+  return s;
+}
+
+function commitsAloneIn(db: Db, s: CommitState): boolean {
+  if (s.queue !== undefined || s.directThisTurn || db.inTransaction) return false;
+  s.directThisTurn = true;
+  setImmediate(endTurn, s);
+  commitCounts.direct++;
+  return true;
+}
+
+/**
+ * groupCommit's step 1 for a caller that runs its write itself (PutItem, which then builds no
+ * closures): true when a write may commit now, alone, and the turn is marked as having had one
+ * (as groupCommit would); the caller must then commit at once, in autocommit or runWrite.
+ * False: the write must go through groupCommit (it queues).
+ */
+export function commitsAlone(db: Db): boolean {
+  return commitsAloneIn(db, stateOf(db));
+}
+
+/** Runs fn in a transaction the way groupCommit's lone path does (the store's runner). */
+export function runWrite<R>(db: Db, fn: () => R): R {
+  return runIn(db, fn);
 }
 
 function endTurn(s: CommitState): void {

@@ -15,15 +15,15 @@ import type {
 } from "@aws-sdk/client-dynamodb";
 import { AwsError } from "../../../core/errors.js";
 import type { RequestContext } from "../../../core/service.js";
-import { ddb, itemKeyOf, keyOf, rawItemOutput, refsOf, resolveTable } from "../common.js";
+import { ddb, itemKeyOf, keyOf, rawItemOutput, refsOf, resolveTable, type ItemKey } from "../common.js";
 import { consumed, readUnits, writeUnits } from "../engine/capacity.js";
-import { groupCommit } from "../engine/commit.js";
+import { commitsAlone, groupCommit, runWrite } from "../engine/commit.js";
 import { applyUpdate, evaluate, project } from "../engine/evaluate.js";
 import { checkEnums } from "../engine/params.js";
 import { parseCondition, parseProjection, parseUpdate, type Condition, type Path, type UpdateAction } from "../engine/parser.js";
 import { fromStored, itemSize, MAX_ITEM_SIZE, normalizeItem, toStored, validation, type AV, type Item, type Tally } from "../engine/values.js";
 import { attributesToGet, attributeUpdates, checkExpressionParams, expectedCondition, type LegacyCondition, type LegacyUpdate } from "../legacy/legacy.js";
-import type { TableRecord } from "../store.js";
+import type { DynamoStore, TableRecord } from "../store.js";
 
 export function conditionFailed(old: Item | undefined, returnOld: string | undefined): AwsError {
   return new AwsError("ConditionalCheckFailedException", "The conditional request failed", undefined, {
@@ -81,6 +81,8 @@ type ConditionInput = {
 
 export function prepareCondition(input: ConditionInput, refs: ReturnType<typeof refsOf>): Condition | undefined {
   if (input.ConditionExpression !== undefined) return parseCondition(input.ConditionExpression, "ConditionExpression", refs);
+  // Neither member (most writes): no condition, and nothing for expectedCondition to check.
+  if (input.Expected === undefined && input.ConditionalOperator === undefined) return undefined;
   return expectedCondition(input.Expected as Record<string, LegacyCondition> | undefined, input.ConditionalOperator);
 }
 
@@ -104,24 +106,40 @@ export function PutItem(input: PutItemInput, ctx: RequestContext): Promise<PutIt
   checkEnums(input, WRITE_ENUMS);
   onlyAllOld(input.ReturnValues);
   const t = resolveTable(ctx, input.TableName);
-  const write = preparePut(t, input);
-  const answer = (r: WriteResult): PutItemOutput => {
-    // Built member by member (three spreads of mostly empty objects cost a copy each).
-    const out: PutItemOutput = {};
-    if (input.ReturnValues === "ALL_OLD" && r.old) out.Attributes = r.old as PutItemOutput["Attributes"];
-    const c = consumed(input.ReturnConsumedCapacity, t.meta.name, writeUnits(r.oldSize, r.newSize), "write");
-    if (c) out.ConsumedCapacity = c as PutItemOutput["ConsumedCapacity"];
-    if (input.ReturnItemCollectionMetrics === "SIZE") Object.assign(out, collectionMetrics(ctx, t, input.ReturnItemCollectionMetrics, write.key.key, write.key.hk));
-    return out;
-  };
+  const p = validatePut(t, input);
+  // 1. A lone write that needs only the replaced row's size, of a table without hooks: written
+  //    here (groupCommit's lone path, inline), with no PreparedPut, closures or WriteResult.
+  const store = ddb(ctx);
+  if (!p.needsOld && store.hooksOf(t.id) === undefined && commitsAlone(ctx.db)) {
+    try {
+      const oldSize = store.canWriteAlone(t.id) ? writeSized(store, t, p) : runWrite(ctx.db, () => writeSized(store, t, p));
+      return Promise.resolve(putOutput(input, ctx, t, p, oldSize, undefined));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  // 2. Anything else, or in company: through groupCommit.
   return groupCommit(
     ctx.db,
-    () => answer(write.run(ctx)),
     () => {
-      const r = write.runAlone(ctx);
-      return r === undefined ? undefined : answer(r);
+      const r = runPut(ctx, t, p, input);
+      return putOutput(input, ctx, t, p, r.oldSize, r);
+    },
+    () => {
+      const r = runPutAlone(ctx, t, p);
+      return r === undefined ? undefined : putOutput(input, ctx, t, p, r.oldSize, r);
     },
   );
+}
+
+/** PutItem's answer, built member by member (three spreads of mostly empty objects cost a copy each). */
+function putOutput(input: PutItemInput, ctx: RequestContext, t: TableRecord, p: PutPlan, oldSize: number | undefined, r: WriteResult | undefined): PutItemOutput {
+  const out: PutItemOutput = {};
+  if (r !== undefined && input.ReturnValues === "ALL_OLD" && r.old) out.Attributes = r.old as PutItemOutput["Attributes"];
+  const c = consumed(input.ReturnConsumedCapacity, t.meta.name, writeUnits(oldSize, p.size), "write");
+  if (c) out.ConsumedCapacity = c as PutItemOutput["ConsumedCapacity"];
+  if (input.ReturnItemCollectionMetrics === "SIZE") Object.assign(out, collectionMetrics(ctx, t, input.ReturnItemCollectionMetrics, p.key.key, p.key.hk));
+  return out;
 }
 
 function capacity(mode: string | undefined, t: TableRecord, units: number, kind: "read" | "write"): { ConsumedCapacity?: never } {
@@ -129,55 +147,83 @@ function capacity(mode: string | undefined, t: TableRecord, units: number, kind:
   return (c ? { ConsumedCapacity: c } : {}) as { ConsumedCapacity?: never };
 }
 
-/** A validated PutItem (shared with batch and transaction writes). */
-export function preparePut(t: TableRecord, input: { Item?: Record<string, unknown> } & ConditionInput): PreparedPut {
+/**
+ * A validated PutItem: the normalized item, its stored text, size and key, its condition. One
+ * object per request, which is also the Tally normalizeItem fills (size, binary).
+ */
+class PutPlan implements Tally {
+  size = 0;
+  binary = false;
+  key!: ItemKey;
+  item!: Item;
+  stored = "";
+  condition: Condition | undefined = undefined;
+  /** Something looks at the replaced item (a condition, ReturnValues ALL_OLD). */
+  needsOld = false;
+}
+
+function validatePut(t: TableRecord, input: { Item?: Record<string, unknown> } & ConditionInput): PutPlan {
   checkExpressionParams(input, CONDITION_EXPR, CONDITION_LEGACY);
   // One walk validates and normalizes the item, counts its size and finds its binaries.
-  const tally: Tally = { size: 0, binary: false };
-  const item = normalizeItem((input.Item ?? {}) as Record<string, AV>, tally);
-  const key = itemKeyOf(t, item);
-  const size = tally.size;
-  if (size > MAX_ITEM_SIZE) throw validation("Item size has exceeded the maximum allowed size");
+  const p = new PutPlan();
+  const item = normalizeItem((input.Item ?? {}) as Record<string, AV>, p);
+  p.item = item;
+  p.key = itemKeyOf(t, item);
+  if (p.size > MAX_ITEM_SIZE) throw validation("Item size has exceeded the maximum allowed size");
   const refs = refsOf(input, input.ConditionExpression !== undefined);
-  const condition = prepareCondition(input, refs);
+  p.condition = prepareCondition(input, refs);
   refs.checkUnused();
-  const stored = toStored(item, tally.binary);
+  p.stored = toStored(item, p.binary);
   // Nothing looks at the replaced item (no condition, no ReturnValues ALL_OLD): unless the
   // table has hooks (indexes, stream, TTL, PITR, replicas), its size is all the write needs.
-  const needsOld = condition !== undefined || (input as { ReturnValues?: string }).ReturnValues === "ALL_OLD";
+  p.needsOld = p.condition !== undefined || (input as { ReturnValues?: string }).ReturnValues === "ALL_OLD";
+  return p;
+}
+
+/** The write of a plan that needs only the replaced row's size (no needsOld, no hooks): that size. */
+function writeSized(store: DynamoStore, t: TableRecord, p: PutPlan): number | undefined {
+  const key = p.key;
+  const k = store.cacheKeyOf(t.id, key.hs, key.rs);
+  const oldSize = store.sizeOf(t.id, k, key.hk, key.rk);
+  store.writeRow(t.id, k, key.hk, key.rk, p.stored, p.size, oldSize);
+  return oldSize;
+}
+
+/** The write as one statement outside a transaction, when it is one (groupCommit's `single`); undefined: not done. */
+function runPutAlone(ctx: RequestContext, t: TableRecord, p: PutPlan): WriteResult | undefined {
+  // Nothing read, no hooks, and the write would be the transaction's only statement.
+  const store = ddb(ctx);
+  if (p.needsOld || store.hooksOf(t.id) !== undefined || !store.canWriteAlone(t.id)) return undefined;
+  return { old: undefined, oldSize: writeSized(store, t, p), next: p.item, newSize: p.size };
+}
+
+/** The write inside the caller's transaction. */
+function runPut(ctx: RequestContext, t: TableRecord, p: PutPlan, input: ConditionInput): WriteResult {
+  const store = ddb(ctx);
+  if (!p.needsOld && store.hooksOf(t.id) === undefined) return { old: undefined, oldSize: writeSized(store, t, p), next: p.item, newSize: p.size };
+  const key = p.key;
+  const row = store.getItem(t.id, key.hk, key.rk);
+  // The old item is parsed only when something looks at it (a condition, ReturnValues).
+  let old = row && p.condition ? fromStored(row.item) : undefined;
+  check(p.condition, old, input);
+  store.putItem(t.id, key.hk, key.rk, p.stored, p.size, row);
   return {
-    key,
-    runAlone(ctx) {
-      // Nothing read, no hooks, and the write would be the transaction's only statement.
-      const store = ddb(ctx);
-      if (needsOld || store.hooksOf(t.id) !== undefined || !store.canWriteAlone(t.id)) return undefined;
-      const k = store.cacheKeyOf(t.id, key.hs, key.rs);
-      const oldSize = store.sizeOf(t.id, k, key.hk, key.rk);
-      store.writeRow(t.id, k, key.hk, key.rk, stored, size, oldSize);
-      return { old: undefined, oldSize, next: item, newSize: size };
+    get old() {
+      return row ? (old ??= fromStored(row.item)) : undefined;
     },
-    run(ctx) {
-      const store = ddb(ctx);
-      if (!needsOld && store.hooksOf(t.id) === undefined) {
-        const k = store.cacheKeyOf(t.id, key.hs, key.rs);
-        const oldSize = store.sizeOf(t.id, k, key.hk, key.rk);
-        store.writeRow(t.id, k, key.hk, key.rk, stored, size, oldSize);
-        return { old: undefined, oldSize, next: item, newSize: size };
-      }
-      const row = store.getItem(t.id, key.hk, key.rk);
-      // The old item is parsed only when something looks at it (a condition, ReturnValues).
-      let old = row && condition ? fromStored(row.item) : undefined;
-      check(condition, old, input);
-      store.putItem(t.id, key.hk, key.rk, stored, size, row);
-      return {
-        get old() {
-          return row ? (old ??= fromStored(row.item)) : undefined;
-        },
-        oldSize: row?.size,
-        next: item,
-        newSize: size,
-      };
-    },
+    oldSize: row?.size,
+    next: p.item,
+    newSize: p.size,
+  };
+}
+
+/** A validated PutItem (shared with batch and transaction writes). */
+export function preparePut(t: TableRecord, input: { Item?: Record<string, unknown> } & ConditionInput): PreparedPut {
+  const p = validatePut(t, input);
+  return {
+    key: p.key,
+    runAlone: (ctx) => runPutAlone(ctx, t, p),
+    run: (ctx) => runPut(ctx, t, p, input),
   };
 }
 
