@@ -108,13 +108,25 @@ export function validateInput(service: ServiceModel, opName: string, input: Reco
   const inputName = service.operations[opName]?.input;
   if (!inputName) return;
   const node = structNode(service, inputName);
-  const json = protocol !== "awsQuery" && protocol !== "ec2Query";
-  const ctx: Ctx = { missing: [], typeError: undefined, json, path: [] };
+  // One context for every call (the walk is synchronous and calls nothing outside this file):
+  // its arrays keep their backing stores, which a fresh pair grew again on every request.
+  const ctx = sharedCtx;
+  ctx.missing.length = 0;
+  ctx.path.length = 0;
+  ctx.typeError = undefined;
+  ctx.json = protocol !== "awsQuery" && protocol !== "ec2Query";
   checkStruct(node, input, ctx);
-  if (ctx.typeError) throw ctx.typeError;
+  const typeError = ctx.typeError;
+  if (typeError) {
+    ctx.typeError = undefined;
+    throw typeError;
+  }
   if (ctx.missing.length === 0) return;
-  throw missingError(service, validationWordingFor(service, protocol), ctx.missing);
+  const missing = ctx.missing.slice();
+  ctx.missing.length = 0;
+  throw missingError(service, validationWordingFor(service, protocol), missing);
 }
+const sharedCtx: Ctx = { missing: [], typeError: undefined, json: true, path: [] };
 
 function missingError(service: ServiceModel, wording: ValidationWording, missing: Missing[]): AwsError {
   switch (wording) {
