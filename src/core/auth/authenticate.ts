@@ -21,7 +21,7 @@ import {
 import { type ChunkVerifier, createChunkVerifier } from "./chunk-signature.js";
 import { ANONYMOUS_PRINCIPAL, type CredentialResolver, type ResolvedCredentials, rootPrincipalFor } from "./credentials.js";
 import { type ParsedAuth, headerValue } from "./parse-authorization.js";
-import { checkShape, checkSignedRequest } from "./request-checks.js";
+import { type CheckOptions, checkShape, checkSignedRequest } from "./request-checks.js";
 import { verifySigV4Signature } from "./sigv4.js";
 import { deriveSigV4aKeyPair, verifySigV4aSignature } from "./sigv4a.js";
 import { AwsError } from "../errors.js";
@@ -53,6 +53,9 @@ export interface AuthResult {
 }
 
 const DEFAULT_REGION = "us-east-1";
+
+/** The last result for a key Nimbus did not issue (see authenticate). */
+let lastRoot: AuthResult | undefined;
 
 /**
  * Authenticates a request.
@@ -93,19 +96,24 @@ export function authenticate(
   const sigv4a = parsed.kind === "sigv4a" || parsed.kind === "presigned-sigv4a";
   const region = parsed.region || defaultRegion;
   // Shape, time, scope and signed-header checks need no secret: they apply to every key.
-  checkSignedRequest(req, parsed, now, { dialect, skewNow: opts.skewNow });
+  // The options are CheckOptions as they are when they name the dialect (the gateway's always do).
+  checkSignedRequest(req, parsed, now, opts.dialect !== undefined ? (opts as CheckOptions) : { dialect, skewNow: opts.skewNow });
 
   const creds = resolver.resolve(parsed.accessKeyId);
   if (creds === undefined) {
+    // A client's requests repeat their key, region and token: the last answer is given again
+    // (nobody writes to an AuthResult or its principal), not a principal, its ARN and a result per request.
+    const last = lastRoot;
+    if (last !== undefined && last.accessKeyId === parsed.accessKeyId && last.region === region && last.sessionToken === parsed.securityToken) return last;
     const principal = rootPrincipalFor(parsed.accessKeyId);
-    return {
+    return (lastRoot = {
       principal,
       accountId: principal.accountId,
       region,
       verified: false,
       accessKeyId: parsed.accessKeyId,
       sessionToken: parsed.securityToken,
-    };
+    });
   }
 
   checkSessionToken(parsed, creds, now, dialect);
