@@ -193,7 +193,7 @@ export class Gateway {
 
       // 5. Parse into typed input, then validate it against the model with AWS's wording.
       const preq: ProtocolRequest = { method: req.method ?? "GET", rawPath: routed.rawPath, query, headers, body: body ?? (stream ? undefined : EMPTY), stream, labels: routed.labels };
-      const op = { name: opName, model: opModel };
+      const op = opRefFor(opName, opModel);
       // Awaited only when it is a promise: most parsers and handlers answer synchronously, and
       // each await suspends and resumes handle() through a microtask.
       const parsed = protocol.parseRequest(preq, model, op);
@@ -374,6 +374,14 @@ function decodeQueryComponent(s: string): string {
   } catch {
     return s;
   }
+}
+
+/** The { name, model } pair parse and serialize take, made once per operation model (neither writes to it). */
+const opRefs = new WeakMap<object, { name: string; model: ServiceModel["operations"][string] }>();
+function opRefFor(name: string, model: ServiceModel["operations"][string]): { name: string; model: ServiceModel["operations"][string] } {
+  let ref = opRefs.get(model);
+  if (ref === undefined || ref.name !== name) opRefs.set(model, (ref = { name, model }));
+  return ref;
 }
 
 /** Whether the operation's input has a streaming payload; computed once per operation model. */
