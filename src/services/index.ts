@@ -6,6 +6,12 @@
 // ServiceEntry), so start-up does not grow with the number of services.
 import type { ServiceEntry } from "../core/service.js";
 
+// The cheap claim tests below run on every request while their service is not loaded: ASCII
+// case-insensitive regex tests (what toLowerCase() then a substring test answer for these
+// ASCII words) allocate no lower-cased copy.
+const LAMBDA_URL_HOST = /\.lambda-url\./i;
+const MULTIPART_FORM = /^multipart\/form-data/i;
+
 export const SERVICES: Record<string, ServiceEntry> = {
   cloudwatch: { load: async () => (await import("./cloudwatch/service.js")).cloudwatch, wakeOn: ["metric"] },
   "cloudwatch-logs": { load: async () => (await import("./cloudwatch-logs/service.js")).cloudwatchLogs },
@@ -16,13 +22,13 @@ export const SERVICES: Record<string, ServiceEntry> = {
   iam: { load: async () => (await import("./iam/service.js")).iam },
   kms: { load: async () => (await import("./kms/service.js")).kms },
   // The same test as lambda/url-http.ts's claims: function URLs by host name or under /_lambda-url/.
-  lambda: { load: async () => (await import("./lambda/service.js")).lambda, mayClaimHttp: (_method, rawPath, headers) => (headers.host ?? "").toLowerCase().includes(".lambda-url.") || rawPath.startsWith("/_lambda-url/") },
+  lambda: { load: async () => (await import("./lambda/service.js")).lambda, mayClaimHttp: (_method, rawPath, headers) => LAMBDA_URL_HOST.test(headers.host ?? "") || rawPath.startsWith("/_lambda-url/") },
   s3: {
     load: async () => (await import("./s3/service.js")).s3,
     // A superset of s3/access/raw-http.ts's claims: CORS preflight, browser POST uploads, website endpoints.
     mayClaimHttp: (method, rawPath, headers) =>
       method === "OPTIONS" ||
-      (method === "POST" && (headers["content-type"] ?? "").toLowerCase().startsWith("multipart/form-data")) ||
+      (method === "POST" && MULTIPART_FORM.test(headers["content-type"] ?? "")) ||
       ((method === "GET" || method === "HEAD") && (rawPath.startsWith("/_website/") || (headers.host ?? "").includes(".s3-website"))),
   },
   "s3-control": { load: async () => (await import("./s3-control/service.js")).s3Control },
