@@ -69,6 +69,9 @@ function unknownOperation(): AwsError {
   return new AwsError("UnknownOperationException", "The requested operation is not recognized by any Nimbus service.", 400);
 }
 
+/** The last awsJson answer of route(), with what it was computed from. */
+let lastJson: { target: string; contentType: string | undefined; rawPath: string; lookups: object; result: RouteResult } | undefined;
+
 export function route(r: RouteInput): RouteResult {
   const l = getLookups();
   const h = r.headers;
@@ -84,13 +87,20 @@ export function route(r: RouteInput): RouteResult {
   // 2. awsJson
   const target = h["x-amz-target"];
   if (target) {
+    // A client repeats its target, content type and path: the last answer is given again (it
+    // depends on nothing else; nobody writes to a RouteResult), not two slices, a Map lookup
+    // hashing a fresh string and a result per request.
+    const last = lastJson;
+    if (last !== undefined && last.target === target && last.contentType === h["content-type"] && last.rawPath === r.rawPath && last.lookups === l) return last.result;
     const dot = target.lastIndexOf(".");
     const service = dot > 0 ? l.byTarget.get(target.slice(0, dot)) : undefined;
     if (!service) throw unknownOperation();
     const protocols = l.entries[service].protocols;
     const ct = h["content-type"] ?? "";
     const protocol: ProtocolId = ct.includes("1.1") ? "awsJson1_1" : ct.includes("1.0") ? "awsJson1_0" : (protocols.find((p) => p.startsWith("awsJson")) as ProtocolId);
-    return { kind: "operation", service, protocol, operation: target.slice(dot + 1), rawPath: r.rawPath };
+    const result: RouteResult = { kind: "operation", service, protocol, operation: target.slice(dot + 1), rawPath: r.rawPath };
+    lastJson = { target, contentType: h["content-type"], rawPath: r.rawPath, lookups: l, result };
+    return result;
   }
 
   // 3. Query: a form POST, or a GET carrying Action in the query string.
