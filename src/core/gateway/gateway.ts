@@ -6,10 +6,10 @@ import { requestId as newRequestId } from "../clock/clock.js";
 import { loadModel } from "../model/load.js";
 import type { ProtocolId, ServiceModel } from "../model/types.js";
 import type { HttpResponse, Protocol, ProtocolRequest } from "../protocols/types.js";
-import { route, routeQuery } from "../routing/route.js";
+import { route, routeQuery, type RouteResult } from "../routing/route.js";
 import { parseAuthorization, type ParsedAuth } from "../auth/parse-authorization.js";
-import { authenticate, type AuthResult } from "../auth/authenticate.js";
-import { payloadSha256 } from "../auth/canonical-request.js";
+import { authenticate, type AuthenticateOptions, type AuthResult } from "../auth/authenticate.js";
+import { type AuthRequest, payloadSha256 } from "../auth/canonical-request.js";
 import { authDialectFor, missingAuthenticationToken } from "../auth/auth-errors.js";
 import { bufferedBody, checkDeferredSha256, decodeRequestBody, readAll, type DecodedBody } from "../http/decode-body.js";
 import { asReadable } from "../http/buffer-readable.js";
@@ -18,7 +18,7 @@ import { loadedBytes } from "../blobs/blob-store.js";
 import { validateInput } from "../protocols/shared/validate.js";
 import { PROTOCOLS } from "../protocols/registry.js";
 import type { Nimbus } from "../server/nimbus.js";
-import type { Principal, RawHttpHook, RawHttpRuntime, RequestContext, ServiceEntry } from "../service.js";
+import type { Principal, RawHttpHook, RawHttpRuntime, RequestContext, ServiceDefinition, ServiceEntry } from "../service.js";
 import type { Clock } from "../clock/clock.js";
 import type { EventBus } from "../events/bus.js";
 import type { Db } from "../state/database.js";
@@ -75,170 +75,335 @@ export class Gateway {
     return rt;
   }
 
-  /** One request: node:http's pair, or the HTTP front's (core/server/http-front.ts), through the narrow types of http-types.ts. */
-  async handle(req: GatewayRequest, res: GatewayResponse): Promise<void> {
-    // 1. Request context basics.
-    const startedAt = process.hrtime.bigint();
-    const requestId = newRequestId();
-    const url = req.url ?? "/";
-    const q = url.indexOf("?");
-    const rawPath = q < 0 ? url : url.slice(0, q);
-    const rawQuery = q < 0 ? "" : url.slice(q + 1);
-    const headers = lowerHeaders(req);
-    const meta = { requestId, host: headers.host };
-
-    let protocol: Protocol | undefined;
-    let model: ServiceModel | undefined;
-    let opName: string | undefined;
+  /**
+   * One request: node:http's pair, or the HTTP front's (core/server/http-front.ts), through the
+   * narrow types of http-types.ts. Not an async function: the steps below run synchronously
+   * until one of them meets a promise (a service to load, a body still arriving, an
+   * asynchronous parser or handler), and only then does resume() continue them with awaits. An
+   * async handle() allocated its frame (~70 registers, ~700 bytes) on every request, also those
+   * that never wait: most awsJson requests.
+   */
+  handle(req: GatewayRequest, res: GatewayResponse): Promise<void> {
+    let st: PipelineState;
     try {
-      // Nimbus's own API lives beside AWS's on the same port.
-      if (rawPath.startsWith("/_nimbus/")) return await this.nimbus.internalApi.handle(req, res, rawPath, rawQuery);
-      // HTTP a service serves outside its model (S3 website endpoints, POST uploads, CORS preflight).
-      let raw = this.rawHookFor(req.method ?? "GET", rawPath, headers);
-      if (raw instanceof Promise) raw = await raw;
-      if (raw) {
-        const endpoint = `http://${headers.host ?? `${this.nimbus.config.host}:${this.nimbus.port}`}`;
-        const r = await raw.hook.handle({ requestId, method: req.method ?? "GET", rawPath, rawQuery, headers, body: asReadable(requestBodySource(req)), endpoint }, this.rawRuntime(raw.service));
-        opName = raw.service;
-        send(res, { status: r.status, headers: { ...r.headers, "x-amz-request-id": requestId }, body: r.body }, req.method === "HEAD");
-        if (!req.readableEnded) req.resume();
-        return;
-      }
-
-      const query = parseQuery(rawQuery);
-      // Most requests outside S3 have no query string: one shared empty map (nothing writes to it).
-      const queryMap = query.length === 0 ? NO_QUERY : toMap(query);
-
-      // 2. Routing: which service, protocol and operation. Cheap auth parse first: the SigV4
-      //    scope names the service for query and REST requests.
-      const auth: ParsedAuth = parseAuthorization(headers, queryMap);
-      let routed = route({ method: req.method ?? "GET", rawPath, query: queryMap, headers, signingName: auth.service, baseDomains: this.nimbus.config.baseDomains });
-
-      // 3a. Authentication, first pass (DESIGN.md's step 4, moved forward where it can be):
-      //     keys Nimbus did not issue need no secret, and a request that states its payload
-      //     hash (S3, presigned URLs) is verified before its body is read, so a signed chunk
-      //     stream can be checked chunk by chunk against the seed signature. Signature age is
-      //     checked against wall time (clients sign with their own clock), expiry of
-      //     Nimbus-issued credentials against Nimbus time.
-      const method = req.method ?? "GET";
-      const authReq = { method, rawPath, rawQuery, headers };
-      // Nimbus time is wall time unless the clock was moved: then one Date serves as both.
-      const nimbusNow = this.nimbus.clock.date();
-      const authOpts = {
-        defaultRegion: this.nimbus.config.defaultRegion,
-        skewNow: this.nimbus.clock.offset() === 0 ? nimbusNow : new Date(),
-        dialect: authDialectFor(auth.service, routed.protocol),
-      };
-      const needsBodyHash =
-        headers["x-amz-content-sha256"] === undefined && !auth.presigned && auth.accessKeyId !== "" && this.nimbus.credentials.resolve(auth.accessKeyId) !== undefined;
-      let who: AuthResult | undefined = needsBodyHash ? undefined : authenticate(authReq, auth, this.nimbus.credentials, nimbusNow, undefined, authOpts);
-
-      // 3b. Body decoding: aws-chunked framing (chunk signatures verified), checksums, gzip.
-      //    S3 stores Content-Encoding: gzip as metadata; every other service takes it as
-      //    compression of the request. Query requests name the operation in the form body.
-      const chunks = who?.chunkVerifier;
-      // The routed operation's model, looked up once (not yet `model`: an error before step 4 is answered without it).
-      let routedModel: ServiceModel | undefined;
-      let routedOp: ServiceModel["operations"][string] | undefined;
-      if (routed.kind !== "query") {
-        routedModel = loadModel(routed.service);
-        routedOp = routedModel.operations[routed.operation];
-      }
-      const decoded = decodeRequestBody(headers, requestBodySource(req), {
-        // Always the same members (undefined when unused): a conditional spread cost a copy per request.
-        verifyChunkHash: chunks ? (h: string, sig: string) => chunks.verifyHash(h, sig) : undefined,
-        verifyTrailer: chunks ? (t: string, sig: string) => chunks.verifyTrailer(t, sig) : undefined,
-        decompress: routed.kind === "query" || routed.service !== "s3",
-        verifyPayloadHash: (routed.kind === "operation" && routed.service === "s3") || who === undefined || who.verified,
-        // A body read whole is hashed once as a buffer, not through a stream stage.
-        deferPayloadHash: routedOp === undefined || !hasStreamingInput(routedModel!, routedOp),
-      });
-      let body: Buffer | undefined;
-      let stream: Readable | undefined;
-      if (routed.kind === "query") {
-        const formBody = await wholeBody(decoded, this.nimbus.config.maxBodyBytes);
-        checkDeferredSha256(decoded, formBody);
-        body = formBody;
-        const form = new URLSearchParams(formBody.length ? formBody.toString("utf8") : rawQuery);
-        const action = form.get("Action");
-        const service = action ? routeQuery(routed.candidates, action, form.get("Version") ?? undefined) : undefined;
-        if (!action || !service) {
-          protocol = PROTOCOLS[routed.protocol];
-          throw new AwsError("InvalidAction", `The action ${action ?? "(none)"} is not valid for this web service.`, 400);
-        }
-        routed = { kind: "operation", service, protocol: loadModel(service).protocols.includes("ec2Query") ? "ec2Query" : "awsQuery", operation: action, rawPath };
-      }
-      model = routedModel ?? loadModel(routed.service);
-      const protocolId: ProtocolId = routed.protocol;
-      protocol = PROTOCOLS[protocolId];
-      opName = routed.operation;
-      const opModel = model.operations[opName];
-      if (!opModel) throw new AwsError(protocolId.startsWith("aws") ? "InvalidAction" : "UnknownOperationException", `The action ${opName} is not valid for this web service.`, 400);
-      if (body === undefined) {
-        if (hasStreamingInput(model, opModel)) stream = decoded.stream;
-        else {
-          const whole = wholeBody(decoded, this.nimbus.config.maxBodyBytes);
-          body = whole instanceof Promise ? await whole : whole;
-          checkDeferredSha256(decoded, body);
-        }
-      }
-
-      // 4. Authentication, second pass: an issued key on a request that signs the SHA-256 of
-      //     its body without saying so in a header (every SDK outside S3).
-      who ??= authenticate(authReq, auth, this.nimbus.credentials, this.nimbus.clock.date(), payloadSha256(body ?? EMPTY), authOpts);
-      const region = model.global ? "us-east-1" : who.region || this.nimbus.config.defaultRegion;
-      if (who.principal.type === "anonymous" && !ANONYMOUS_ALLOWED.has(`${model.service}:${opName}`) && model.service !== "s3") {
-        throw missingAuthenticationToken(authDialectFor(model.signingName, protocolId));
-      }
-
-      // 5. Parse into typed input, then validate it against the model with AWS's wording.
-      const preq: ProtocolRequest = { method: req.method ?? "GET", rawPath: routed.rawPath, query, headers, body: body ?? (stream ? undefined : EMPTY), stream, labels: routed.labels };
-      const op = opRefFor(opName, opModel);
-      // Awaited only when it is a promise: most parsers and handlers answer synchronously, and
-      // each await suspends and resumes handle() through a microtask.
-      const parsed = protocol.parseRequest(preq, model, op);
-      const input = parsed instanceof Promise ? await parsed : parsed;
-      validateInput(model, opName, input, protocolId);
-
-      // A service's module, tables and workers are set up on its first request (Nimbus.load).
-      let service = this.nimbus.services.get(model.service);
-      if (service === undefined && this.nimbus.registry[model.service] !== undefined) service = await this.nimbus.load(model.service);
-
-      // 6. Authorize (core/iam/authorize.ts): IAM principals against their policies and the
-      //    resource's policy; roots only where a resource policy could deny them.
-      this.nimbus.authorizer.authorize(who.principal, model, opName, input, new GatewayAuthorizeInfo(region, protocolId, headers, req));
-
-      // 7. The handler.
-      const handler = service?.handlers[opName];
-      if (!handler) throw notImplemented(model.service, opName);
-      const ctx = new GatewayContext(
-        requestId,
-        startedAt,
-        this.nimbus,
-        model.service,
-        opName,
-        protocolId,
-        region,
-        who.principal,
-        model.global === true,
-        headers,
-        res,
-      );
-      const result = handler(input, ctx);
-      const output = result instanceof Promise ? await result : result;
-
-      // 8. Serialize in the protocol of the request.
-      send(res, protocol.serializeResponse(output ?? undefined, model, op, meta), req.method === "HEAD");
+      st = new PipelineState(req, res, process.hrtime.bigint(), newRequestId());
     } catch (err) {
-      const awsErr = isAwsError(err) ? err : (this.nimbus.logError(err, opName), internalError());
-      const p = protocol ?? guessProtocol(headers, rawPath);
-      send(res, p.serializeError(awsErr, model, opName && model ? { name: opName, model: model.operations[opName] } : undefined, meta), req.method === "HEAD");
-      // Drain what the client still sends so the connection can be reused.
-      if (!req.readableEnded) req.resume();
-    } finally {
-      // 9. Finalizers: request log.
-      this.nimbus.logRequest(req.method ?? "GET", url, res.statusCode, opName, startedAt);
+      // Before the steps, as before the try of an async handle(): a rejection, not an answer.
+      return Promise.reject(err);
     }
+    try {
+      for (let i = 0; i < STEPS; i++) {
+        const r = this.step(i, st);
+        if (r === undefined) continue;
+        if (r === STOP) break;
+        return this.resume(st, r, i + 1);
+      }
+    } catch (err) {
+      try {
+        this.fail(st, err);
+      } catch (again) {
+        this.finish(st);
+        return Promise.reject(again);
+      }
+    }
+    this.finish(st);
+    return DONE;
+  }
+
+  /** The steps after one answered a promise, as handle() runs them. */
+  private async resume(st: PipelineState, pending: Promise<Step>, next: number): Promise<void> {
+    try {
+      let r = await pending;
+      for (let i = next; r !== STOP && i < STEPS; i++) {
+        const s = this.step(i, st);
+        r = s instanceof Promise ? await s : s;
+      }
+    } catch (err) {
+      this.fail(st, err);
+    } finally {
+      this.finish(st);
+    }
+  }
+
+  private step(i: number, st: PipelineState): Step | Promise<Step> {
+    switch (i) {
+      case 0:
+        return this.front(st);
+      case 1:
+        return this.prepare(st);
+      case 2:
+        return this.operation(st);
+      case 3:
+        return this.authenticateAndParse(st);
+      case 4:
+        return this.service(st);
+      default:
+        return this.invoke(st);
+    }
+  }
+
+  /** Nimbus's own API, and HTTP a service serves outside its model. */
+  private front(st: PipelineState): Step | Promise<Step> {
+    const { req, res, rawPath, rawQuery, headers } = st;
+    // Nimbus's own API lives beside AWS's on the same port.
+    if (rawPath.startsWith("/_nimbus/")) return this.nimbus.internalApi.handle(req, res, rawPath, rawQuery).then(stop);
+    // HTTP a service serves outside its model (S3 website endpoints, POST uploads, CORS preflight).
+    const raw = this.rawHookFor(req.method ?? "GET", rawPath, headers);
+    if (raw instanceof Promise) return raw.then((r) => (r ? this.serveRaw(st, r) : undefined));
+    return raw ? this.serveRaw(st, raw) : undefined;
+  }
+
+  private async serveRaw(st: PipelineState, raw: RawClaim): Promise<Step> {
+    const { req, res, requestId, rawPath, rawQuery, headers } = st;
+    const endpoint = `http://${headers.host ?? `${this.nimbus.config.host}:${this.nimbus.port}`}`;
+    const r = await raw.hook.handle({ requestId, method: req.method ?? "GET", rawPath, rawQuery, headers, body: asReadable(requestBodySource(req)), endpoint }, this.rawRuntime(raw.service));
+    st.opName = raw.service;
+    send(res, { status: r.status, headers: { ...r.headers, "x-amz-request-id": requestId }, body: r.body }, req.method === "HEAD");
+    if (!req.readableEnded) req.resume();
+    return STOP;
+  }
+
+  private prepare(st: PipelineState): Step | Promise<Step> {
+    const { req, rawPath, rawQuery, headers } = st;
+    const query = parseQuery(rawQuery);
+    st.query = query;
+    // Most requests outside S3 have no query string: one shared empty map (nothing writes to it).
+    const queryMap = query.length === 0 ? NO_QUERY : toMap(query);
+
+    // 2. Routing: which service, protocol and operation. Cheap auth parse first: the SigV4
+    //    scope names the service for query and REST requests.
+    const auth: ParsedAuth = parseAuthorization(headers, queryMap);
+    st.auth = auth;
+    const routed = route({ method: req.method ?? "GET", rawPath, query: queryMap, headers, signingName: auth.service, baseDomains: this.nimbus.config.baseDomains });
+    st.routed = routed;
+
+    // 3a. Authentication, first pass (DESIGN.md's step 4, moved forward where it can be):
+    //     keys Nimbus did not issue need no secret, and a request that states its payload
+    //     hash (S3, presigned URLs) is verified before its body is read, so a signed chunk
+    //     stream can be checked chunk by chunk against the seed signature. Signature age is
+    //     checked against wall time (clients sign with their own clock), expiry of
+    //     Nimbus-issued credentials against Nimbus time.
+    const method = req.method ?? "GET";
+    const authReq = { method, rawPath, rawQuery, headers };
+    st.authReq = authReq;
+    // Nimbus time is wall time unless the clock was moved: then one Date serves as both.
+    const nimbusNow = this.nimbus.clock.date();
+    const authOpts = {
+      defaultRegion: this.nimbus.config.defaultRegion,
+      skewNow: this.nimbus.clock.offset() === 0 ? nimbusNow : new Date(),
+      dialect: authDialectFor(auth.service, routed.protocol),
+    };
+    st.authOpts = authOpts;
+    const needsBodyHash =
+      headers["x-amz-content-sha256"] === undefined && !auth.presigned && auth.accessKeyId !== "" && this.nimbus.credentials.resolve(auth.accessKeyId) !== undefined;
+    const who = needsBodyHash ? undefined : authenticate(authReq, auth, this.nimbus.credentials, nimbusNow, undefined, authOpts);
+    st.who = who;
+
+    // 3b. Body decoding: aws-chunked framing (chunk signatures verified), checksums, gzip.
+    //    S3 stores Content-Encoding: gzip as metadata; every other service takes it as
+    //    compression of the request. Query requests name the operation in the form body.
+    const chunks = who?.chunkVerifier;
+    // The routed operation's model, looked up once (not yet `model`: an error before step 4 is answered without it).
+    let routedModel: ServiceModel | undefined;
+    let routedOp: ServiceModel["operations"][string] | undefined;
+    if (routed.kind !== "query") {
+      routedModel = loadModel(routed.service);
+      routedOp = routedModel.operations[routed.operation];
+    }
+    st.routedModel = routedModel;
+    const decoded = decodeRequestBody(headers, requestBodySource(req), {
+      // Always the same members (undefined when unused): a conditional spread cost a copy per request.
+      verifyChunkHash: chunks ? (h: string, sig: string) => chunks.verifyHash(h, sig) : undefined,
+      verifyTrailer: chunks ? (t: string, sig: string) => chunks.verifyTrailer(t, sig) : undefined,
+      decompress: routed.kind === "query" || routed.service !== "s3",
+      verifyPayloadHash: (routed.kind === "operation" && routed.service === "s3") || who === undefined || who.verified,
+      // A body read whole is hashed once as a buffer, not through a stream stage.
+      deferPayloadHash: routedOp === undefined || !hasStreamingInput(routedModel!, routedOp),
+    });
+    st.decoded = decoded;
+    if (routed.kind === "query") {
+      const formBody = wholeBody(decoded, this.nimbus.config.maxBodyBytes);
+      return formBody instanceof Promise ? formBody.then((b) => this.form(st, b)) : this.form(st, formBody);
+    }
+    return undefined;
+  }
+
+  /** A query request's operation, from its form body (or its query string). */
+  private form(st: PipelineState, formBody: Buffer): Step {
+    const routed = st.routed!;
+    if (routed.kind !== "query") return undefined;
+    checkDeferredSha256(st.decoded!, formBody);
+    st.body = formBody;
+    const form = new URLSearchParams(formBody.length ? formBody.toString("utf8") : st.rawQuery);
+    const action = form.get("Action");
+    const service = action ? routeQuery(routed.candidates, action, form.get("Version") ?? undefined) : undefined;
+    if (!action || !service) {
+      st.protocol = PROTOCOLS[routed.protocol];
+      throw new AwsError("InvalidAction", `The action ${action ?? "(none)"} is not valid for this web service.`, 400);
+    }
+    st.routed = { kind: "operation", service, protocol: loadModel(service).protocols.includes("ec2Query") ? "ec2Query" : "awsQuery", operation: action, rawPath: st.rawPath };
+    return undefined;
+  }
+
+  private operation(st: PipelineState): Step | Promise<Step> {
+    const routed = st.routed!;
+    if (routed.kind === "query") throw new TypeError("unreachable: a query request without its operation");
+    const model = st.routedModel ?? loadModel(routed.service);
+    st.model = model;
+    const protocolId: ProtocolId = routed.protocol;
+    st.protocolId = protocolId;
+    st.protocol = PROTOCOLS[protocolId];
+    const opName = routed.operation;
+    st.opName = opName;
+    const opModel = model.operations[opName];
+    if (!opModel) throw new AwsError(protocolId.startsWith("aws") ? "InvalidAction" : "UnknownOperationException", `The action ${opName} is not valid for this web service.`, 400);
+    st.opModel = opModel;
+    if (st.body === undefined) {
+      const decoded = st.decoded!;
+      if (hasStreamingInput(model, opModel)) st.stream = decoded.stream;
+      else {
+        const whole = wholeBody(decoded, this.nimbus.config.maxBodyBytes);
+        if (whole instanceof Promise) return whole.then((b) => bodyRead(st, b));
+        return bodyRead(st, whole);
+      }
+    }
+    return undefined;
+  }
+
+  private authenticateAndParse(st: PipelineState): Step | Promise<Step> {
+    const { req, headers, body, stream } = st;
+    const model = st.model!;
+    const opName = st.opName!;
+    const protocolId = st.protocolId!;
+    const routed = st.routed as Extract<RouteResult, { kind: "operation" }>;
+    // 4. Authentication, second pass: an issued key on a request that signs the SHA-256 of
+    //     its body without saying so in a header (every SDK outside S3).
+    const who = (st.who ??= authenticate(st.authReq!, st.auth!, this.nimbus.credentials, this.nimbus.clock.date(), payloadSha256(body ?? EMPTY), st.authOpts));
+    st.region = model.global ? "us-east-1" : who.region || this.nimbus.config.defaultRegion;
+    if (who.principal.type === "anonymous" && !ANONYMOUS_ALLOWED.has(`${model.service}:${opName}`) && model.service !== "s3") {
+      throw missingAuthenticationToken(authDialectFor(model.signingName, protocolId));
+    }
+
+    // 5. Parse into typed input, then validate it against the model with AWS's wording.
+    const preq: ProtocolRequest = { method: req.method ?? "GET", rawPath: routed.rawPath, query: st.query!, headers, body: body ?? (stream ? undefined : EMPTY), stream, labels: routed.labels };
+    const op = opRefFor(opName, st.opModel!);
+    st.op = op;
+    // Awaited only when it is a promise: most parsers and handlers answer synchronously, and
+    // each await suspends and resumes the pipeline through a microtask.
+    const parsed = st.protocol!.parseRequest(preq, model, op);
+    if (parsed instanceof Promise) return parsed.then((input) => void (st.input = input));
+    st.input = parsed;
+    return undefined;
+  }
+
+  private service(st: PipelineState): Step | Promise<Step> {
+    const model = st.model!;
+    validateInput(model, st.opName!, st.input!, st.protocolId!);
+    // A service's module, tables and workers are set up on its first request (Nimbus.load).
+    const service = this.nimbus.services.get(model.service);
+    st.service = service;
+    if (service === undefined && this.nimbus.registry[model.service] !== undefined) return this.nimbus.load(model.service).then((s) => void (st.service = s));
+    return undefined;
+  }
+
+  private invoke(st: PipelineState): Step | Promise<Step> {
+    const { req, res, headers } = st;
+    const model = st.model!;
+    const opName = st.opName!;
+    const protocolId = st.protocolId!;
+    const who = st.who!;
+    const region = st.region!;
+    const input = st.input!;
+    // 6. Authorize (core/iam/authorize.ts): IAM principals against their policies and the
+    //    resource's policy; roots only where a resource policy could deny them.
+    this.nimbus.authorizer.authorize(who.principal, model, opName, input, new GatewayAuthorizeInfo(region, protocolId, headers, req));
+
+    // 7. The handler.
+    const handler = st.service?.handlers[opName];
+    if (!handler) throw notImplemented(model.service, opName);
+    const ctx = new GatewayContext(st.requestId, st.startedAt, this.nimbus, model.service, opName, protocolId, region, who.principal, model.global === true, headers, res);
+    const result = handler(input, ctx);
+    if (result instanceof Promise) return result.then((output) => respond(st, output));
+    return respond(st, result);
+  }
+
+  /** The error answer, in the protocol of the request (or the one it most looks like). */
+  private fail(st: PipelineState, err: unknown): void {
+    const { req, res, model, opName } = st;
+    const awsErr = isAwsError(err) ? err : (this.nimbus.logError(err, opName), internalError());
+    const p = st.protocol ?? guessProtocol(st.headers, st.rawPath);
+    send(res, p.serializeError(awsErr, model, opName && model ? { name: opName, model: model.operations[opName] } : undefined, st.meta), req.method === "HEAD");
+    // Drain what the client still sends so the connection can be reused.
+    if (!req.readableEnded) req.resume();
+  }
+
+  /** 9. Finalizers: request log. */
+  private finish(st: PipelineState): void {
+    this.nimbus.logRequest(st.req.method ?? "GET", st.url, st.res.statusCode, st.opName, st.startedAt);
+  }
+}
+
+/** A step's answer: go on (undefined), or the request is answered (STOP). */
+type Step = undefined | typeof STOP;
+const STOP = Symbol("answered");
+const STEPS = 6;
+const DONE = Promise.resolve();
+const stop = (): Step => STOP;
+
+function bodyRead(st: PipelineState, body: Buffer): Step {
+  st.body = body;
+  checkDeferredSha256(st.decoded!, body);
+  return undefined;
+}
+
+/** 8. Serialize in the protocol of the request. */
+function respond(st: PipelineState, output: unknown): Step {
+  send(st.res, st.protocol!.serializeResponse((output ?? undefined) as never, st.model!, st.op!, st.meta), st.req.method === "HEAD");
+  return STOP;
+}
+
+/** What the steps of one request share (one object of one shape, where an async handle() kept locals in its frame). */
+class PipelineState {
+  // 1. Request context basics.
+  readonly url: string;
+  readonly rawPath: string;
+  readonly rawQuery: string;
+  readonly headers: Record<string, string>;
+  readonly meta: { requestId: string; host: string | undefined };
+  protocol: Protocol | undefined = undefined;
+  model: ServiceModel | undefined = undefined;
+  opName: string | undefined = undefined;
+  query: Array<[string, string]> | undefined = undefined;
+  auth: ParsedAuth | undefined = undefined;
+  routed: RouteResult | undefined = undefined;
+  authReq: AuthRequest | undefined = undefined;
+  authOpts: AuthenticateOptions | undefined = undefined;
+  who: AuthResult | undefined = undefined;
+  routedModel: ServiceModel | undefined = undefined;
+  decoded: DecodedBody | undefined = undefined;
+  body: Buffer | undefined = undefined;
+  stream: Readable | undefined = undefined;
+  protocolId: ProtocolId | undefined = undefined;
+  opModel: ServiceModel["operations"][string] | undefined = undefined;
+  region: string | undefined = undefined;
+  op: { name: string; model: ServiceModel["operations"][string] } | undefined = undefined;
+  input: Record<string, unknown> | undefined = undefined;
+  service: ServiceDefinition | undefined = undefined;
+
+  constructor(
+    readonly req: GatewayRequest,
+    readonly res: GatewayResponse,
+    readonly startedAt: bigint,
+    readonly requestId: string,
+  ) {
+    const url = req.url ?? "/";
+    this.url = url;
+    const q = url.indexOf("?");
+    this.rawPath = q < 0 ? url : url.slice(0, q);
+    this.rawQuery = q < 0 ? "" : url.slice(q + 1);
+    const headers = lowerHeaders(req);
+    this.headers = headers;
+    this.meta = { requestId, host: headers.host };
   }
 }
 
