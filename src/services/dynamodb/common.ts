@@ -111,12 +111,17 @@ export function keyOf(t: TableRecord, key: Record<string, AV> | undefined): Item
   let names = 0;
   for (const _ in k) names++;
   if (names !== (t.range ? 2 : 1)) throw keyMismatch();
+  return assembleKey(t, k, keyPart);
+}
+
+/** The key attributes of `src` as one ItemKey, each read and checked by `part` (a module function: no closure per call). */
+function assembleKey(t: TableRecord, src: Record<string, AV>, part: (p: { name: string; type: string }, src: Record<string, AV>, range: boolean) => AV): ItemKey {
   const out: Item = {};
-  const hv = keyPart(t.hash, k, false);
+  const hv = part(t.hash, src, false);
   out[t.hash.name] = hv;
   let rs = "";
   if (t.range) {
-    const rv = keyPart(t.range, k, true);
+    const rv = part(t.range, src, true);
     out[t.range.name] = rv;
     rs = encodeKeyString(rv);
   }
@@ -137,16 +142,7 @@ const NO_BYTES: Buffer = Buffer.alloc(0);
 
 /** The key of a whole item (PutItem): AWS's "Missing the key" / "Type mismatch" messages. */
 export function itemKeyOf(t: TableRecord, item: Item): ItemKey {
-  const out: Item = {};
-  const hv = itemKeyPart(t.hash, item, false);
-  out[t.hash.name] = hv;
-  let rs = "";
-  if (t.range) {
-    const rv = itemKeyPart(t.range, item, true);
-    out[t.range.name] = rv;
-    rs = encodeKeyString(rv);
-  }
-  return new ItemKey(encodeKeyString(hv), rs, out);
+  return assembleKey(t, item, itemKeyPart);
 }
 
 function itemKeyPart(part: { name: string; type: string }, item: Item, range: boolean): AV {
