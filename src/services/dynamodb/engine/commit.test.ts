@@ -89,32 +89,6 @@ describe("groupCommit", () => {
     expect(rows()).toEqual(["x", "y"]);
   });
 
-  it("runs a lone write's single statement outside a transaction, and its transaction when single declines; a queued write never asks single", async () => {
-    await nextTurn();
-    const seen: boolean[] = [];
-    const single = (k: string) => () => {
-      seen.push(db.inTransaction);
-      return db.prepare("INSERT INTO t (k) VALUES (?)").run(k).changes;
-    };
-    const inTx = (k: string) => () => {
-      seen.push(db.inTransaction);
-      return insert(k)();
-    };
-    expect(await groupCommit(db, inTx("fn-a"), single("one-a"))).toBe(1);
-    // Queued behind it in the same turn: the group's transaction, single untouched.
-    const queued = groupCommit(db, inTx("fn-b"), single("one-b"));
-    expect(await queued).toBe(1);
-    await nextTurn();
-    // single declines (undefined, nothing done): fn runs in its transaction.
-    expect(await groupCommit(db, inTx("fn-c"), () => undefined)).toBe(1);
-    expect(rows()).toEqual(["fn-b", "fn-c", "one-a"]);
-    expect(seen).toEqual([false, true, true]);
-    // A single statement that fails rejects, and nothing of it stays.
-    await nextTurn();
-    await expect(groupCommit(db, inTx("never"), single("one-a"))).rejects.toThrow(/UNIQUE/);
-    expect(rows()).toEqual(["fn-b", "fn-c", "one-a"]);
-  });
-
   it("queues a write made while a transaction is open", async () => {
     await nextTurn();
     const before = { ...commitCounts };

@@ -51,20 +51,14 @@ export const commitCounts = { direct: 0, groups: 0, grouped: 0 };
 
 /**
  * Runs `fn` inside a durable transaction, alone or shared with the writes queued beside it.
- * `single`, when given, is tried first for a lone write: a write that is one SQL statement
- * (a PutItem of a table without hooks) runs it outside any transaction, in SQLite's autocommit,
- * which commits it as atomically and durably (the same synchronous setting) without BEGIN and
- * COMMIT; it answers undefined, having done nothing, when it cannot, and `fn` runs instead.
+ * (A lone PutItem that is one SQL statement runs it in SQLite's autocommit instead, through
+ * commitsAlone: as atomic and durable, the same synchronous setting, without BEGIN and COMMIT.)
  */
-export function groupCommit<R>(db: Db, fn: () => R, single?: () => R | undefined): Promise<R> {
+export function groupCommit<R>(db: Db, fn: () => R): Promise<R> {
   const s = stateOf(db);
   // 1. Alone: commit now.
   if (commitsAloneIn(db, s)) {
     try {
-      if (single !== undefined) {
-        const r = single();
-        if (r !== undefined) return Promise.resolve(r);
-      }
       return Promise.resolve(runIn(db, fn));
     } catch (e) {
       return Promise.reject(e);

@@ -65,11 +65,6 @@ export interface PreparedWrite {
   run(ctx: RequestContext): WriteResult;
 }
 
-/** A prepared PutItem: also runAlone, the write as one statement outside a transaction when it is one (groupCommit's `single`). */
-export interface PreparedPut extends PreparedWrite {
-  runAlone(ctx: RequestContext): WriteResult | undefined;
-}
-
 type ConditionInput = {
   ConditionExpression?: string;
   Expected?: Record<string, unknown>;
@@ -119,17 +114,10 @@ export function PutItem(input: PutItemInput, ctx: RequestContext): Promise<PutIt
     }
   }
   // 2. Anything else, or in company: through groupCommit.
-  return groupCommit(
-    ctx.db,
-    () => {
-      const r = runPut(ctx, t, p, input);
-      return putOutput(input, ctx, t, p, r.oldSize, r);
-    },
-    () => {
-      const r = runPutAlone(ctx, t, p);
-      return r === undefined ? undefined : putOutput(input, ctx, t, p, r.oldSize, r);
-    },
-  );
+  return groupCommit(ctx.db, () => {
+    const r = runPut(ctx, t, p, input);
+    return putOutput(input, ctx, t, p, r.oldSize, r);
+  });
 }
 
 /** PutItem's answer, built member by member (three spreads of mostly empty objects cost a copy each). */
@@ -189,14 +177,6 @@ function writeSized(store: DynamoStore, t: TableRecord, p: PutPlan): number | un
   return oldSize;
 }
 
-/** The write as one statement outside a transaction, when it is one (groupCommit's `single`); undefined: not done. */
-function runPutAlone(ctx: RequestContext, t: TableRecord, p: PutPlan): WriteResult | undefined {
-  // Nothing read, no hooks, and the write would be the transaction's only statement.
-  const store = ddb(ctx);
-  if (p.needsOld || store.hooksOf(t.id) !== undefined || !store.canWriteAlone(t.id)) return undefined;
-  return { old: undefined, oldSize: writeSized(store, t, p), next: p.item, newSize: p.size };
-}
-
 /** The write inside the caller's transaction. */
 function runPut(ctx: RequestContext, t: TableRecord, p: PutPlan, input: ConditionInput): WriteResult {
   const store = ddb(ctx);
@@ -218,11 +198,10 @@ function runPut(ctx: RequestContext, t: TableRecord, p: PutPlan, input: Conditio
 }
 
 /** A validated PutItem (shared with batch and transaction writes). */
-export function preparePut(t: TableRecord, input: { Item?: Record<string, unknown> } & ConditionInput): PreparedPut {
+export function preparePut(t: TableRecord, input: { Item?: Record<string, unknown> } & ConditionInput): PreparedWrite {
   const p = validatePut(t, input);
   return {
     key: p.key,
-    runAlone: (ctx) => runPutAlone(ctx, t, p),
     run: (ctx) => runPut(ctx, t, p, input),
   };
 }
