@@ -209,6 +209,60 @@ describe("the HTTP front", () => {
     c.destroy();
   });
 
+  it("keeps every body whole when connections' reads interleave (one read buffer serves them all)", async () => {
+    // Four connections, each sending a ~150 KB SendMessage (several reads' worth) followed in
+    // the same stream by a small one, their bytes written round-robin in 20 KB slices: a body
+    // or pipelined request kept past a read must not be the next read's bytes.
+    const sqs = new SQSClient(sdkConfig(n.endpoint, { accountId: freshAccount() }));
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `interleave-${randomBytes(4).toString("hex")}` }));
+    const account = QueueUrl!.split("/")[3];
+    const send = (body: string) => queryRequest(account, "sqs", `Action=SendMessage&Version=2012-11-05&QueueUrl=${encodeURIComponent(QueueUrl!)}&MessageBody=${body}`);
+    const conns = Array.from({ length: 4 }, () => {
+      const big = randomBytes(75_000).toString("hex");
+      const small = randomBytes(8).toString("hex");
+      return { c: new Raw(n.port), bodies: [big, small], bytes: Buffer.from(send(big) + send(small), "latin1") };
+    });
+    for (let off = 0; conns.some((x) => off < x.bytes.length); off += 20_000) {
+      for (const x of conns) if (off < x.bytes.length) await new Promise<void>((r) => x.c.socket.write(x.bytes.subarray(off, off + 20_000), () => r()));
+    }
+    for (const x of conns) {
+      for (const body of x.bodies) {
+        const a = await x.c.read();
+        expect(a.status, a.body.toString()).toBe(200);
+        expect(a.body.toString()).toContain(`<MD5OfMessageBody>${createHash("md5").update(body).digest("hex")}</MD5OfMessageBody>`);
+      }
+      x.c.destroy();
+    }
+
+    // S3 PutObject keeps its body past the read that completed it (the blob is written after
+    // an await): two uploads in 20 KB slices, then each object read back whole.
+    const s3 = new S3Client({ ...sdkConfig(n.endpoint, { accountId: account }), forcePathStyle: true });
+    const Bucket = `interleave-${randomBytes(5).toString("hex")}`;
+    await s3.send(new CreateBucketCommand({ Bucket }));
+    const putRequest = (Key: string, data: Buffer) => {
+      const date = amzDate();
+      const head =
+        `PUT /${Bucket}/${Key} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Date: ${date}\r\nX-Amz-Content-Sha256: UNSIGNED-PAYLOAD\r\n` +
+        `Authorization: AWS4-HMAC-SHA256 Credential=${account}/${date.slice(0, 8)}/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=${"ab".repeat(32)}\r\n` +
+        `Content-Length: ${data.length}\r\n\r\n`;
+      return Buffer.concat([Buffer.from(head, "latin1"), data]);
+    };
+    const puts = ["a", "b"].map((Key) => {
+      const data = randomBytes(300_000);
+      return { c: new Raw(n.port), Key, data, bytes: putRequest(Key, data) };
+    });
+    for (let off = 0; puts.some((x) => off < x.bytes.length); off += 20_000) {
+      for (const x of puts) if (off < x.bytes.length) await new Promise<void>((r) => x.c.socket.write(x.bytes.subarray(off, off + 20_000), () => r()));
+    }
+    for (const x of puts) {
+      const a = await x.c.read();
+      expect(a.status, a.body.toString()).toBe(200);
+      x.c.destroy();
+      const got = await s3.send(new GetObjectCommand({ Bucket, Key: x.Key }));
+      expect(Buffer.from(await got.Body!.transformToByteArray()).equals(x.data)).toBe(true);
+    }
+  });
+
   it("closes after answering a request that says Connection: close", async () => {
     const c = new Raw(n.port);
     const account = freshAccount();
