@@ -462,7 +462,9 @@ function parsePresignedV2(q: Record<string, string>): ParsedAuth {
  */
 export function parseAuthorization(headers: HeaderMap, query: string | ReadonlyMap<string, string>): ParsedAuth {
   const authorization = headerValue(headers, "authorization");
-  const q = authQueryParams(query);
+  // No query at all (most requests outside S3): authQueryParams is not called, a Map's
+  // iterator not made (and its large body, entered for nothing, never tiered up in V8).
+  const q = (typeof query === "string" ? query.length === 0 : query.size === 0) ? undefined : authQueryParams(query);
   const queryAuth = q !== undefined && (q["X-Amz-Algorithm"] !== undefined || q["Signature"] !== undefined);
   if (authorization !== undefined && authorization.length > 0) {
     const out = parseHeaderAuth(authorization, headers);

@@ -52,6 +52,14 @@ function isSigv4a(auth: ParsedAuth): boolean {
 
 /** Refusals of the claim's shape: algorithm, missing components or parameters; undefined when well formed. */
 export function checkShape(auth: ParsedAuth, dialect: AuthDialect): AwsError | undefined {
+  // Well formed (every request of a working client): a small function V8 optimizes and
+  // inlines; the refusals below are a function of their own (a large one entered only for its
+  // first lines stays in baseline code).
+  if (auth.malformed === undefined && auth.conflictingMechanisms !== true) return undefined;
+  return refuseShape(auth, dialect);
+}
+
+function refuseShape(auth: ParsedAuth, dialect: AuthDialect): AwsError | undefined {
   const s3 = dialect === "s3";
   if (s3 && auth.conflictingMechanisms) {
     return s3InvalidArgument(ONE_MECHANISM, "Authorization", auth.authorization);

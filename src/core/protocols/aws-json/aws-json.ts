@@ -84,13 +84,15 @@ interface InputPlan {
 const inputPlans = new WeakMap<object, InputPlan>();
 
 function inputPlan(service: ServiceModel, op: OperationRef, inputName: string): InputPlan {
-  let plan = inputPlans.get(op.model);
-  if (plan === undefined) {
-    const node = structNode(service, inputName);
-    const literals = ["\\u", ...convertibleKeys(node), '"NaN"', 'Infinity"'];
-    plan = { node, mayNeedWork: new RegExp(literals.map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")) };
-    inputPlans.set(op.model, plan);
-  }
+  // The lookup alone, small enough for V8 to optimize and inline; the making apart.
+  return inputPlans.get(op.model) ?? makeInputPlan(service, op, inputName);
+}
+
+function makeInputPlan(service: ServiceModel, op: OperationRef, inputName: string): InputPlan {
+  const node = structNode(service, inputName);
+  const literals = ["\\u", ...convertibleKeys(node), '"NaN"', 'Infinity"'];
+  const plan = { node, mayNeedWork: new RegExp(literals.map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")) };
+  inputPlans.set(op.model, plan);
   return plan;
 }
 
