@@ -70,4 +70,37 @@ describe("nimbus.db", () => {
     expect(eph.pragma("synchronous", { simple: true })).toBe(0);
     eph.close();
   });
+
+  it("an --ephemeral database keeps its rollback journal in memory: no WAL, and rollbacks still undo everything", () => {
+    const dir = tempDir();
+    const db = openDatabase(dir, undefined, { durable: false });
+    expect(db.pragma("journal_mode", { simple: true })).toBe("memory");
+    expect(db.pragma("locking_mode", { simple: true })).toBe("exclusive");
+    const put = db.prepare("INSERT INTO nimbus_meta (key, value) VALUES (?, ?)");
+    const keys = (): unknown[] => db.prepare("SELECT key FROM nimbus_meta ORDER BY key").pluck().all();
+    put.run("a", "1");
+    // A failed transaction leaves nothing of itself; a savepoint rolled back inside a committed one, only its own part.
+    expect(() =>
+      db.transaction(() => {
+        put.run("b", "2");
+        throw new Error("failed");
+      })(),
+    ).toThrow("failed");
+    db.transaction(() => {
+      put.run("c", "3");
+      try {
+        db.transaction(() => {
+          put.run("d", "4");
+          throw new Error("inner");
+        })();
+      } catch {
+        // the savepoint alone rolls back
+      }
+    })();
+    // A statement that fails midway (the second row's key conflicts) undoes its first row.
+    expect(() => db.exec("INSERT INTO nimbus_meta (key, value) VALUES ('e', '5'), ('a', '6')")).toThrow(/UNIQUE/);
+    expect(keys()).toEqual(["a", "c"]);
+    expect(existsSync(join(dir, "nimbus.db-wal"))).toBe(false);
+    db.close();
+  });
 });
