@@ -284,7 +284,7 @@ function parseHeaderAuth(authorization: string, headers: HeaderMap): ParsedAuth 
   // 1. The text after the last ", Signature=" is the signature when it holds no comma (it is
   //    then the header's last component) and is not blank; the prefix before it was parsed
   //    (and found to name no Signature of its own) when it is in the cache.
-  const at = authorization.lastIndexOf(SIGNATURE_PART);
+  const at = signaturePartAt(authorization);
   if (at > 0) {
     const signature = authorization.slice(at + SIGNATURE_PART.length).trim();
     if (signature.length > 0 && signature.indexOf(",") < 0) {
@@ -324,6 +324,18 @@ function parseHeaderAuth(authorization: string, headers: HeaderMap): ParsedAuth 
     }
   }
   return parseHeaderAuthText(authorization, headers);
+}
+
+/**
+ * authorization.lastIndexOf(", Signature="), looked for first where a SigV4 signature (64 hex
+ * digits) puts it: String.prototype.lastIndexOf is a call into the runtime (a quarter of
+ * parseHeaderAuth's samples in perf). The guess is the last occurrence when the text after it
+ * holds no comma (every occurrence holds one); otherwise the search decides.
+ */
+function signaturePartAt(authorization: string): number {
+  const guess = authorization.length - SIGNATURE_PART.length - 64;
+  if (guess > 0 && authorization.startsWith(SIGNATURE_PART, guess) && authorization.indexOf(",", guess + 1) < 0) return guess;
+  return authorization.lastIndexOf(SIGNATURE_PART);
 }
 
 /** A ParsedAuth from a cached prefix: the per-request parts (date, token, region set) read as parseHeaderAuthText reads them. */

@@ -315,6 +315,8 @@ class Connection implements ResponseSink {
         case "upgrade":
           return this.handOff();
         case "connection": {
+          // What the SDKs send: no lower-casing copy or regular expressions for it.
+          if (value === "keep-alive") break;
           const tokens = value.toLowerCase();
           if (tokens.includes("upgrade")) return this.handOff();
           if (/(^|[\s,])close($|[\s,])/.test(tokens)) keepAlive = false;
