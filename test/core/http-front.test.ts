@@ -437,6 +437,24 @@ describe("the HTTP front", () => {
       expect((await ask("X-AB: 5\r\n")).headers).toEqual({ host: "x", "x-ab": "5" });
       expect((await ask("X-A: 6\r\n")).headers).toEqual({ host: "x", "x-a": "6" });
       expect((await ask("X-A:7\r\nx-a: 8\r\n")).headers).toEqual({ host: "x", "x-a": "7,8" });
+      // The same names on the same lines as the previous head (the map then comes from a maker
+      // for those names): this head's values, the names in order, nothing of the last head.
+      const order = async (lines: string) => {
+        c.write(`GET / HTTP/1.1\r\nHost: x\r\n${lines}\r\n`);
+        const r = JSON.parse((await c.read()).body.toString()) as { headers: Record<string, string> };
+        return Object.entries(r.headers);
+      };
+      expect(await order("X-One: 1\r\nx-two: 2\r\n")).toEqual([["host", "x"], ["x-one", "1"], ["x-two", "2"]]);
+      expect(await order("X-One: 3\r\nx-two: 4\r\n")).toEqual([["host", "x"], ["x-one", "3"], ["x-two", "4"]]);
+      expect(await order("X-One: 5\r\nx-two: 6\r\n")).toEqual([["host", "x"], ["x-one", "5"], ["x-two", "6"]]);
+      expect(await order("X-One: 7\r\n")).toEqual([["host", "x"], ["x-one", "7"]]);
+      expect(await order("X-One: 8\r\nx-two: 9\r\nx-three: 10\r\n")).toEqual([["host", "x"], ["x-one", "8"], ["x-two", "9"], ["x-three", "10"]]);
+      expect(await order("X-One: 8\r\nx-two: 9\r\nx-three: 11\r\n")).toEqual([["host", "x"], ["x-one", "8"], ["x-two", "9"], ["x-three", "11"]]);
+      expect(await order("X-One: 8\r\nx-two: 9\r\nx-one: 12\r\n")).toEqual([["host", "x"], ["x-one", "8,12"], ["x-two", "9"]]);
+      expect(await order("X-One: 8\r\nx-two: 9\r\nx-one: 13\r\n")).toEqual([["host", "x"], ["x-one", "8,13"], ["x-two", "9"]]);
+      const proto = await ask("__proto__: p\r\n");
+      expect(proto).toEqual({ own: ["host"], headers: { host: "x" }, proto: true });
+      expect(await ask("__proto__: q\r\n")).toEqual({ own: ["host"], headers: { host: "x" }, proto: true });
       // A space before the colon is not the name seen before: node refuses the head.
       c.write("GET / HTTP/1.1\r\nHost: x\r\nX-A : 9\r\n\r\n");
       expect((await c.read()).status).toBe(400);

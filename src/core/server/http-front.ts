@@ -156,6 +156,16 @@ class Connection implements ResponseSink {
    */
   private lastRaw: string[] = [];
   private lastKeys: string[] = [];
+  /**
+   * The header map's maker for the names of lastKeys[0, madeFor) (headerMaker), and this
+   * head's values by line: a head with the same names as the previous one gets its map from
+   * an object literal (one allocation, every property in the object, one shape) instead of a
+   * store per name into an empty object (a megamorphic keyed store and a shape transition
+   * each, the property array grown twice).
+   */
+  private maker: HeaderMaker | undefined = undefined;
+  private madeFor = 0;
+  private readonly values: string[] = [];
   /** Set by every read and every answer; the sweep clears it, noting when it last saw it set. */
   private active = true;
   private lastActive = Date.now();
@@ -255,8 +265,10 @@ class Connection implements ResponseSink {
 
     // 2. Header lines: name ":" OWS value OWS; repeats joined with "," (what the gateway
     //    made of node's rawHeaders). Anything the fast path does not serve goes to node.
-    let headers: Record<string, string> = {};
+    const values = this.values;
     let names = 0;
+    /** Every name so far is the previous head's on the same line. */
+    let same = true;
     let contentLength = -1;
     let keepAlive = true;
     let host = false;
@@ -275,6 +287,7 @@ class Connection implements ResponseSink {
         i = pos + known.length;
         name = this.lastKeys[names];
       } else {
+        same = false;
         i = pos;
         let upper = false;
         for (; i < le; i++) {
@@ -326,13 +339,27 @@ class Connection implements ResponseSink {
           host = true;
           break;
       }
-      // Stored without looking first (a keyed load per name cost more than the count below).
-      headers[name] = value;
+      values[names] = value;
       names++;
       pos = le + 2;
     }
-    // A name that came twice (or "__proto__"): the map again, repeats joined.
-    if (Object.keys(headers).length !== names) headers = joinRepeats(head, lineEnd + 2);
+    let headers: Record<string, string>;
+    if (same && names === this.madeFor && this.maker !== undefined) headers = this.maker(values);
+    else {
+      headers = {};
+      const keys = this.lastKeys;
+      this.maker = undefined;
+      if (names <= MAX_REMEMBERED_NAMES) {
+        // Stored without looking first (a keyed load per name cost more than the count below).
+        for (let k = 0; k < names; k++) headers[keys[k]] = values[k];
+        // A name that came twice (or "__proto__"): the map again, repeats joined; no maker.
+        if (Object.keys(headers).length !== names) headers = joinRepeats(head, lineEnd + 2);
+        else {
+          this.maker = headerMaker(keys, names);
+          this.madeFor = names;
+        }
+      } else headers = joinRepeats(head, lineEnd + 2);
+    }
     // Node 20 answers an HTTP/1.1 request without Host with 400 (requireHostHeader).
     if (!host) return this.handOff();
 
@@ -491,6 +518,38 @@ function lineEndOf(head: string, pos: number): number {
   const cr = head.indexOf("\r", pos);
   if (lf < 0) return cr < 0 ? head.length : -1;
   return cr === lf - 1 ? cr : -1;
+}
+
+/** Makes a header map from a head's values by line (Connection.values), for one list of names. */
+type HeaderMaker = (values: readonly string[]) => Record<string, string>;
+/** Makers by their names joined with ":" (never in a name), shared by connections: clients send the same few lists. */
+const makers = new Map<string, HeaderMaker | null>();
+const MAKERS_MAX = 256;
+
+/**
+ * A function returning an object literal with the names as keys, in order, and the values by
+ * position: V8 builds such a literal from one template, every property in the object itself.
+ * The names are lower-case token characters (checked by the head parse), none "__proto__" and
+ * none repeated (the caller's Object.keys count), so each is a plain own property, as the
+ * stores into an empty object made them. None where code cannot be made from strings (node
+ * --disallow-code-generation-from-strings): the stores then.
+ */
+function headerMaker(keys: readonly string[], n: number): HeaderMaker | undefined {
+  let id = "";
+  for (let k = 0; k < n; k++) id += k === 0 ? keys[k] : `:${keys[k]}`;
+  let maker = makers.get(id);
+  if (maker === undefined) {
+    let body = "return {";
+    for (let k = 0; k < n; k++) body += `${k === 0 ? "" : ","}${JSON.stringify(keys[k])}:v[${k}]`;
+    try {
+      maker = new Function("v", `${body}};`) as HeaderMaker;
+    } catch {
+      maker = null;
+    }
+    if (makers.size >= MAKERS_MAX) makers.clear();
+    makers.set(id, maker);
+  }
+  return maker ?? undefined;
 }
 
 /** The header map of a head already checked, a repeated name's values joined with "," (what the gateway made of node's rawHeaders). */
