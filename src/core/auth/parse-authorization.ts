@@ -103,7 +103,12 @@ export const SIGV4A_ALGORITHM = "AWS4-ECDSA-P256-SHA256";
 const PRESIGN_PARAMS = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Expires"] as const;
 
 function empty(kind: AuthKind): ParsedAuth {
+  // authorization and securityToken are in the literal (undefined until set): every header
+  // parse sets them, and a member added after the literal was a shape transition and a
+  // property array allocated per request.
   return {
+    authorization: undefined,
+    securityToken: undefined,
     kind,
     algorithm: "",
     accessKeyId: "",
