@@ -348,9 +348,14 @@ function fromPrefix(p: HeaderAuthPrefix, authorization: string, signature: strin
   const out = empty(p.kind);
   out.algorithm = p.algorithm;
   out.authorization = authorization;
-  out.rawDate = headerValue(headers, "x-amz-date") ?? headerValue(headers, "date") ?? "";
+  // The headers read here, not through headerValue: a load in a helper shared by every
+  // header name is megamorphic (perf: KeyedLoadIC_Megamorphic in parseHeaderAuth), a load of
+  // a constant name here keeps its own feedback.
+  const amzDate = headers["x-amz-date"];
+  out.rawDate = (amzDate === undefined || typeof amzDate === "string" ? amzDate : amzDate.join(",")) ?? headerValue(headers, "date") ?? "";
   out.date = normalizeAmzDate(out.rawDate);
-  out.securityToken = headerValue(headers, "x-amz-security-token");
+  const token = headers["x-amz-security-token"];
+  out.securityToken = token === undefined || typeof token === "string" ? token : token.join(",");
   out.credential = p.credential;
   out.scopeParts = p.scopeParts;
   out.accessKeyId = p.accessKeyId;

@@ -322,7 +322,7 @@ class Connection implements ResponseSink {
       const value = head.slice(a, b);
       switch (name) {
         case "content-length": {
-          if (!/^\d{1,16}$/.test(value)) return this.handOff();
+          if (!decimalDigits(value)) return this.handOff();
           const n = Number(value);
           if ((contentLength >= 0 && n !== contentLength) || n > FAST_BODY_MAX) return this.handOff();
           contentLength = n;
@@ -583,6 +583,16 @@ function joinRepeats(head: string, from: number): Record<string, string> {
     pos = le + 2;
   }
   return headers;
+}
+
+/** /^\d{1,16}$/ as a loop (a regular expression call per request showed in perf). */
+function decimalDigits(v: string): boolean {
+  if (v.length === 0 || v.length > 16) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 function isOws(c: number): boolean {
