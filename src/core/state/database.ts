@@ -2,14 +2,12 @@
 // durable: synchronous=FULL fsyncs the WAL on every commit. Except under --ephemeral, where
 // the data directory is removed at exit: nothing there survives a restart by design, so an
 // fsync would protect nothing and costs the request ~100-250 µs of kernel CPU on a virtio
-// disk (bench/pipeline.mjs prints both modes). Such a database is not even nimbus.db: it is
-// SQLite's private temporary database (an empty file name), with synchronous=OFF and its
-// rollback journal in memory (journal_mode=MEMORY). Its pages live in the page cache and a
-// commit writes none of them (SQLite writes a temporary database's pages only when a quarter
-// of its cache is dirty, to a file of its own in the system's temp directory, removed at
-// close), so memory stays bounded by the cache while a lone DynamoDB PutItem's statement
-// costs what it costs in :memory: (6.3 -> ~3 us against WAL; the WAL frame's two writes, the
-// WAL index and the checkpoints gone). Transactions and savepoints still roll back whole.
+// disk (bench/pipeline.mjs prints both modes); such a database runs with synchronous=OFF
+// and keeps its rollback journal in memory instead of a WAL (journal_mode=MEMORY): a commit
+// then writes its pages into the file, without a WAL frame's two writes, the WAL index's
+// upkeep and a checkpoint every thousand frames (a lone DynamoDB PutItem's statement 6.3 ->
+// 2.9 us). Transactions and savepoints still roll back whole (from the journal in memory);
+// only a crash mid-commit could leave the file torn, and nothing opens an ephemeral file again.
 //
 // Two ways for a service to keep state:
 // - the document store (DocStore): JSON documents by (kind, id), scoped by account and
@@ -37,8 +35,7 @@ export type Migration = (db: Db) => void;
 /**
  * Opens (creating if need be) nimbus.db with the chassis tables; `setup` runs in the same
  * transaction (tables other chassis parts keep, such as issued credentials). `durable: false`
- * (an --ephemeral data directory): SQLite's private temporary database instead, no fsync (see
- * the top of this file).
+ * (an --ephemeral data directory) commits without fsync.
  */
 export function openDatabase(dataDir: string, setup?: (db: Db) => void, opts: { durable?: boolean } = {}): Db {
   const durable = opts.durable ?? true;
@@ -46,7 +43,7 @@ export function openDatabase(dataDir: string, setup?: (db: Db) => void, opts: { 
   const file = join(dataDir, "nimbus.db");
   const fresh = !existsSync(file);
   // timeout: a process that still holds the file (one stopping) gets a second to let it go.
-  const db = new Database(durable ? file : "", { timeout: 1000 });
+  const db = new Database(file, { timeout: 1000 });
   try {
     // EXCLUSIVE before the first read: only then is the WAL index kept in heap memory (see the
     // top of this file).
