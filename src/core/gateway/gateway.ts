@@ -183,9 +183,8 @@ export class Gateway {
     //     stream can be checked chunk by chunk against the seed signature. Signature age is
     //     checked against wall time (clients sign with their own clock), expiry of
     //     Nimbus-issued credentials against Nimbus time.
-    const method = req.method ?? "GET";
-    const authReq = { method, rawPath, rawQuery, headers };
-    st.authReq = authReq;
+    // The pipeline state is the AuthRequest (method, rawPath, rawQuery, headers): no object for it per request.
+    const authReq: AuthRequest = st;
     // Nimbus time is wall time unless the clock was moved: then one Date serves as both.
     const nimbusNow = this.nimbus.clock.date();
     const authOpts = {
@@ -278,7 +277,7 @@ export class Gateway {
     const routed = st.routed as Extract<RouteResult, { kind: "operation" }>;
     // 4. Authentication, second pass: an issued key on a request that signs the SHA-256 of
     //     its body without saying so in a header (every SDK outside S3).
-    const who = (st.who ??= authenticate(st.authReq!, st.auth!, this.nimbus.credentials, this.nimbus.clock.date(), payloadSha256(body ?? EMPTY), st.authOpts));
+    const who = (st.who ??= authenticate(st, st.auth!, this.nimbus.credentials, this.nimbus.clock.date(), payloadSha256(body ?? EMPTY), st.authOpts));
     st.region = model.global ? "us-east-1" : who.region || this.nimbus.config.defaultRegion;
     if (who.principal.type === "anonymous" && !ANONYMOUS_ALLOWED.has(`${model.service}:${opName}`) && model.service !== "s3") {
       throw missingAuthenticationToken(authDialectFor(model.signingName, protocolId));
@@ -363,8 +362,9 @@ function respond(st: PipelineState, output: unknown): Step {
 }
 
 /** What the steps of one request share (one object of one shape, where an async handle() kept locals in its frame). */
-class PipelineState {
+class PipelineState implements AuthRequest {
   // 1. Request context basics.
+  readonly method: string;
   readonly url: string;
   readonly rawPath: string;
   readonly rawQuery: string;
@@ -376,7 +376,6 @@ class PipelineState {
   query: Array<[string, string]> | undefined = undefined;
   auth: ParsedAuth | undefined = undefined;
   routed: RouteResult | undefined = undefined;
-  authReq: AuthRequest | undefined = undefined;
   authOpts: AuthenticateOptions | undefined = undefined;
   who: AuthResult | undefined = undefined;
   routedModel: ServiceModel | undefined = undefined;
@@ -396,6 +395,7 @@ class PipelineState {
     readonly startedAt: bigint,
     readonly requestId: string,
   ) {
+    this.method = req.method ?? "GET";
     const url = req.url ?? "/";
     this.url = url;
     const q = url.indexOf("?");
