@@ -97,21 +97,19 @@ function collectionMetrics(ctx: RequestContext, t: TableRecord, mode: string | u
   return { ItemCollectionMetrics: { ItemCollectionKey: { [t.hash.name]: key[t.hash.name] }, SizeEstimateRangeGB: [Math.floor(gb), Math.ceil(gb) || 1] } };
 }
 
-export function PutItem(input: PutItemInput, ctx: RequestContext): Promise<PutItemOutput> {
+export function PutItem(input: PutItemInput, ctx: RequestContext): PutItemOutput | Promise<PutItemOutput> {
   checkEnums(input, WRITE_ENUMS);
   onlyAllOld(input.ReturnValues);
   const t = resolveTable(ctx, input.TableName);
   const p = validatePut(t, input);
   // 1. A lone write that needs only the replaced row's size, of a table without hooks: written
-  //    here (groupCommit's lone path, inline), with no PreparedPut, closures or WriteResult.
+  //    here (groupCommit's lone path, inline), with no PreparedPut, closures or WriteResult,
+  //    and answered as GetItem is, without a promise: committed already, the gateway answers
+  //    it in the same call (no promise, no microtask hop).
   const store = ddb(ctx);
   if (!p.needsOld && store.hooksOf(t.id) === undefined && commitsAlone(ctx.db)) {
-    try {
-      const oldSize = store.canWriteAlone(t.id) ? writeSized(store, t, p) : runWrite(ctx.db, () => writeSized(store, t, p));
-      return Promise.resolve(putOutput(input, ctx, t, p, oldSize, undefined));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const oldSize = store.canWriteAlone(t.id) ? writeSized(store, t, p) : runWrite(ctx.db, () => writeSized(store, t, p));
+    return putOutput(input, ctx, t, p, oldSize, undefined);
   }
   // 2. Anything else, or in company: through groupCommit.
   return groupCommit(ctx.db, () => {
