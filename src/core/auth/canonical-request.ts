@@ -12,6 +12,7 @@
 // (RFC 3986 dot segments, empty segments dropped) and URI-encodes the already-encoded path
 // again ("double encoding").
 import { hash } from "node:crypto";
+import { HAS_DIRECT_METHODS, type DirectBuffer } from "../http/direct-buffer.js";
 import { type HeaderMap, headerValue } from "./parse-authorization.js";
 import { isSha256Hex } from "../http/hex.js";
 
@@ -246,11 +247,8 @@ export function buildCanonicalRequest(
   return out + form.tail + payloadHash;
 }
 
-/** Buffer's unchecked UTF-8 writer (no encoding or argument parsing; what `write` ends up calling). */
-type FastWrite = Buffer & { utf8Write(s: string, offset: number): number };
-const FAST_WRITE = typeof (Buffer.prototype as Partial<FastWrite>).utf8Write === "function";
 /** Where canonical requests are encoded before hashing (reused: hashing is synchronous). */
-const SCRATCH = Buffer.allocUnsafeSlow(16 * 1024) as FastWrite;
+const SCRATCH = Buffer.allocUnsafeSlow(16 * 1024) as DirectBuffer;
 let scratchView: Buffer | undefined;
 
 /**
@@ -260,7 +258,7 @@ let scratchView: Buffer | undefined;
  * the canonical request's hashing; valgrind: 1,900 instructions less per request).
  */
 export function sha256Hex(data: string | Buffer): string {
-  if (typeof data !== "string" || !FAST_WRITE || data.length * 3 > SCRATCH.length) return hash("sha256", data, "hex");
+  if (typeof data !== "string" || !HAS_DIRECT_METHODS || data.length * 3 > SCRATCH.length) return hash("sha256", data, "hex");
   const n = SCRATCH.utf8Write(data, 0);
   // A run of requests of one client has canonical requests of one length: the view is reused.
   let v = scratchView;

@@ -7,6 +7,7 @@ import { EventEmitter } from "node:events";
 import { STATUS_CODES, type OutgoingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
 import type { BufferedRequest, GatewayResponse } from "../gateway/http-types.js";
+import type { DirectBuffer } from "../http/direct-buffer.js";
 
 const NO_RAW_HEADERS: readonly string[] = Object.freeze([]);
 
@@ -197,13 +198,13 @@ export class FastResponse implements GatewayResponse {
         const out = Buffer.allocUnsafe(headLength + (utf8 ? Buffer.byteLength(body) : Buffer.byteLength(body, encoding)));
         // Buffer's own latin1Write/utf8Write: write() dispatches on its encoding argument first
         // (JS:*write ~1% of a PutItem in perf).
-        (out as DirectWrites).latin1Write(head, 0);
-        if (utf8) (out as DirectWrites).utf8Write(body, headLength);
+        (out as DirectBuffer).latin1Write(head, 0);
+        if (utf8) (out as DirectBuffer).utf8Write(body, headLength);
         else out.write(body, headLength, encoding);
         socket.write(out);
       } else if (body.length < COPY_BELOW) {
         const out = Buffer.allocUnsafe(head.length + body.length);
-        (out as DirectWrites).latin1Write(head, 0);
+        (out as DirectBuffer).latin1Write(head, 0);
         out.set(body, head.length);
         socket.write(out);
       } else {
@@ -248,9 +249,6 @@ export class FastResponse implements GatewayResponse {
 }
 
 Object.setPrototypeOf(FastResponse.prototype, EventEmitter.prototype);
-
-/** Buffer methods node has on every Buffer (write() calls them after its argument checks) and its typings leave out. */
-type DirectWrites = Buffer & { latin1Write(s: string, offset: number): number; utf8Write(s: string, offset: number): number };
 
 function headerLine(name: string, value: string): string {
   if (!validHeaderValue(value)) throw Object.assign(new TypeError(`Invalid character in header content ["${name}"]`), { code: "ERR_INVALID_CHAR" });

@@ -25,6 +25,7 @@
 // keeps past its read callback is copied out first.
 import { METHODS, type Server as HttpServer } from "node:http";
 import { createServer, Socket, type Server as NetServer } from "node:net";
+import { latin1Slice } from "../http/direct-buffer.js";
 import { FastRequest, FastResponse, KEEP_ALIVE_TIMEOUT_MS, type ResponseSink } from "./fast-exchange.js";
 
 /** Largest body the fast path buffers; a bigger one streams through node:http. */
@@ -244,7 +245,7 @@ class Connection implements ResponseSink {
     // indexOf and toString wrappers (their argument checks were ~2% of a PutItem in perf).
     const from = Math.max(start, this.scanned - 3);
     const stop = Math.min(buf.length, start + HEAD_MAX + 4);
-    const text = from < stop ? latin1(buf, from, stop) : "";
+    const text = from < stop ? latin1Slice(buf, from, stop) : "";
     const at = text.indexOf("\r\n\r\n");
     const end = at < 0 ? -1 : from + at;
     if (end < 0) {
@@ -256,7 +257,7 @@ class Connection implements ResponseSink {
       return false;
     }
     if (end - start > HEAD_MAX) return this.handOff();
-    const head = from === start ? text.slice(0, at) : latin1(buf, start, end);
+    const head = from === start ? text.slice(0, at) : latin1Slice(buf, start, end);
 
     // 1. Request line: METHOD SP request-target SP HTTP/1.1.
     const lineEnd = lineEndOf(head, 0);
@@ -504,14 +505,6 @@ function adopt(accepted: Socket, onRead: (n: number, read: Buffer) => void): Soc
   inner._server = null;
   inner._handle = null;
   return socket;
-}
-
-/**
- * `buf[from, to)` as latin1 text: Buffer's own latin1Slice (what toString("latin1", from, to)
- * calls after its argument checks; not in node's typings).
- */
-function latin1(buf: Buffer, from: number, to: number): string {
-  return (buf as unknown as { latin1Slice(from: number, to: number): string }).latin1Slice(from, to);
 }
 
 /** A copy of `buf[from, to)` in memory of its own (Buffer's pool for small ones). */
