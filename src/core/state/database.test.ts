@@ -71,7 +71,7 @@ describe("nimbus.db", () => {
     eph.close();
   });
 
-  it("an --ephemeral database keeps its rollback journal in memory: no WAL, and rollbacks still undo everything", () => {
+  it("an --ephemeral database is in memory: no file, no WAL, and rollbacks still undo everything", () => {
     const dir = tempDir();
     const db = openDatabase(dir, undefined, { durable: false });
     expect(db.pragma("journal_mode", { simple: true })).toBe("memory");
@@ -101,6 +101,7 @@ describe("nimbus.db", () => {
     expect(() => db.exec("INSERT INTO nimbus_meta (key, value) VALUES ('e', '5'), ('a', '6')")).toThrow(/UNIQUE/);
     expect(keys()).toEqual(["a", "c"]);
     expect(existsSync(join(dir, "nimbus.db-wal"))).toBe(false);
+    expect(existsSync(join(dir, "nimbus.db"))).toBe(false);
     db.close();
   });
 });

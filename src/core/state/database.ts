@@ -2,12 +2,17 @@
 // durable: synchronous=FULL fsyncs the WAL on every commit. Except under --ephemeral, where
 // the data directory is removed at exit: nothing there survives a restart by design, so an
 // fsync would protect nothing and costs the request ~100-250 µs of kernel CPU on a virtio
-// disk (bench/pipeline.mjs prints both modes); such a database runs with synchronous=OFF
-// and keeps its rollback journal in memory instead of a WAL (journal_mode=MEMORY): a commit
-// then writes its pages into the file, without a WAL frame's two writes, the WAL index's
-// upkeep and a checkpoint every thousand frames (a lone DynamoDB PutItem's statement 6.3 ->
-// 2.9 us). Transactions and savepoints still roll back whole (from the journal in memory);
-// only a crash mid-commit could leave the file torn, and nothing opens an ephemeral file again.
+// disk (bench/pipeline.mjs prints both modes). Such a database is an in-memory one
+// (`:memory:`, journal_mode=MEMORY, synchronous=OFF): no WAL frame's two writes, no WAL index
+// upkeep, no checkpoints (a lone DynamoDB PutItem's statement 6.3 -> 2.9 us, session 9, with
+// the rollback journal in memory and the pages still written to nimbus.db), and, since session
+// 10, no page write either: a commit into a file pwrite()s its pages into the kernel's page
+// cache, 2.7% of a socket PutItem's samples; PutItem 5-8% less CPU (bench A/B in both
+// positions); SQLite's private temporary database (""), which spills to a file past its cache,
+// measured 2% dearer than `:memory:`. Transactions and savepoints still roll back whole. The
+// cost: an ephemeral server keeps its state (and small blobs, up to 64 KiB each) in SQLite's
+// memory, outside V8's heap, not in the page cache; larger blobs are still files in the
+// (temporary) data directory, and nothing outlives the process by design.
 //
 // Two ways for a service to keep state:
 // - the document store (DocStore): JSON documents by (kind, id), scoped by account and
@@ -41,9 +46,10 @@ export function openDatabase(dataDir: string, setup?: (db: Db) => void, opts: { 
   const durable = opts.durable ?? true;
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, "nimbus.db");
-  const fresh = !existsSync(file);
+  const fresh = !durable || !existsSync(file);
   // timeout: a process that still holds the file (one stopping) gets a second to let it go.
-  const db = new Database(file, { timeout: 1000 });
+  // Ephemeral: in memory (the top of this file).
+  const db = new Database(durable ? file : ":memory:", { timeout: 1000 });
   try {
     // EXCLUSIVE before the first read: only then is the WAL index kept in heap memory (see the
     // top of this file).
