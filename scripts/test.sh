@@ -6,9 +6,14 @@ cd "$(dirname "$0")/.."
 
 # 1. Debian packages the client tests drive: the aws CLI and boto3 speak the old query
 #    protocol, which the SDK v3 no longer does; nftables for EC2's security groups.
+#    Debian's own binaries, checked by path: a machine may also have a pip-installed aws CLI v1
+#    and a newer boto3 in another python3 on PATH (pyenv), which speak other protocols
+#    (CloudWatch in CBOR, SQS in JSON) and lack v2 options (--cli-binary-format, logs tail);
+#    the tests drive /usr/bin/aws and /usr/bin/python3 first (test/clients/support.ts), and EC2
+#    instances run the host's /usr/bin/python3.
 need=()
-command -v aws >/dev/null 2>&1 || need+=(awscli)
-python3 -c 'import boto3' >/dev/null 2>&1 || need+=(python3-boto3)
+[ -x /usr/bin/aws ] || need+=(awscli)
+{ [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import boto3'; } >/dev/null 2>&1 || need+=(python3-boto3)
 # EC2 instances: nftables enforces security groups inside Nimbus's network namespaces.
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 # EBS volumes: mkfs.ext4 in the tests' user data; losetup / fsfreeze / nsenter to attach and snapshot.
