@@ -51,6 +51,39 @@ describe("PutItem / GetItem / DeleteItem", () => {
     expect((await c.send(new GetItemCommand({ TableName, Key: { pk: { S: "nobody" }, sk: { N: "1" } } }))).Item).toBeUndefined();
   });
 
+  it("stores an item as the request sent it only when that is the item: spacing, an inner Item, key order, and a null member the model check removed", async () => {
+    const c = await setup();
+    // The SDK sends compact JSON; this body is rewritten before signing, as another client
+    // (boto3: spaces; a hand-written one: a null member) would send it.
+    let body = "";
+    c.middlewareStack.add(
+      (next) => async (args) => {
+        const req = args.request as { body?: string; headers: Record<string, string> };
+        if (body && req.headers["x-amz-target"] === "DynamoDB_20120810.PutItem") {
+          req.body = body;
+          req.headers["content-length"] = String(Buffer.byteLength(body));
+        }
+        return next(args);
+      },
+      { step: "build", name: "rewriteBody" },
+    );
+    const stored = (pk: string): string => n.nimbus.db.prepare("SELECT item FROM ddb_items WHERE item LIKE ?").pluck().get(`%${pk}%`) as string;
+    body = `{"TableName": "items", "Item": {"pk": {"S": "spaced"}, "sk": {"N": "1"}, "2": {"S": "two"}, "1": {"S": "one"}, "in": {"M": {"Item": {"S": "{]"}}}}}`;
+    await c.send(new PutItemCommand({ TableName, Item: { pk: { S: "x" }, sk: { N: "0" } } }));
+    const spaced = (await c.send(new GetItemCommand({ TableName, Key: { pk: { S: "spaced" }, sk: { N: "1" } } }))).Item!;
+    expect(spaced).toEqual({ pk: { S: "spaced" }, sk: { N: "1" }, "1": { S: "one" }, "2": { S: "two" }, in: { M: { Item: { S: "{]" } } } });
+    expect(JSON.parse(stored("spaced"))).toEqual(JSON.parse(body).Item);
+    // A null member is dropped from the parsed value (the model check), so the text is not the item.
+    body = `{"TableName":"items","Item":{"pk":{"S":"dropped"},"sk":{"N":"1"},"v":{"S":"kept","N":null}}}`;
+    await c.send(new PutItemCommand({ TableName, Item: { pk: { S: "x" }, sk: { N: "0" } } }));
+    expect((await c.send(new GetItemCommand({ TableName, Key: { pk: { S: "dropped" }, sk: { N: "1" } } }))).Item!.v).toEqual({ S: "kept" });
+    expect(JSON.parse(stored("dropped")).v).toEqual({ S: "kept" });
+    // Numbers rewritten by normalization are stored rewritten.
+    body = `{"TableName":"items","Item":{"pk":{"S":"num"},"sk":{"N":"1"},"v":{"N":"01.50"}}}`;
+    await c.send(new PutItemCommand({ TableName, Item: { pk: { S: "x" }, sk: { N: "0" } } }));
+    expect(JSON.parse(stored('"num"')).v).toEqual({ N: "1.5" });
+  });
+
   it("projects nested paths with ExpressionAttributeNames", async () => {
     const c = await setup();
     await c.send(

@@ -104,6 +104,19 @@ function makeInputPlan(service: ServiceModel, op: OperationRef, inputName: strin
  */
 export const RAW_JSON_BODY = Symbol.for("nimbus.rawJsonBody");
 
+// The inverse for inputs: the text the last request document was parsed from, so that a
+// service storing part of its input as JSON (DynamoDB's PutItem, the item) can take that part
+// of the text (json-codec.ts memberText) instead of JSON.stringify of what was just parsed from
+// it. One document, not a map: a handler asks for its own input while it runs, synchronously
+// after the parse (a later request's parse answers undefined, and the caller stringifies).
+let lastDoc: object | undefined;
+let lastText: string | undefined;
+
+/** The JSON text `doc` was parsed from, when it is the last awsJson request document parsed. */
+export function requestJsonText(doc: object): string | undefined {
+  return doc === lastDoc ? lastText : undefined;
+}
+
 function makeAwsJson(id: "awsJson1_0" | "awsJson1_1", version: "1.0" | "1.1"): Protocol {
   const contentType = `application/x-amz-json-${version}`;
   const namespacedType = version === "1.0";
@@ -130,6 +143,8 @@ function makeAwsJson(id: "awsJson1_0" | "awsJson1_1", version: "1.0" | "1.1"): P
         if (hasNonFiniteLiteral(text)) fixNonFinite(node, doc);
       }
       if (node.tokens.length > 0) fillIdempotencyTokens(node, doc);
+      lastDoc = doc;
+      lastText = text;
       return doc;
     },
 

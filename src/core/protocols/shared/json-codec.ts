@@ -96,6 +96,54 @@ export function parseJsonDocument(body: Buffer | string | undefined): Record<str
   return doc as Record<string, unknown>;
 }
 
+/**
+ * The text of the top-level object member `name` of a JSON document `text` (which JSON.parse
+ * accepted), when that value is an object: the exact characters the parsed value came from.
+ * Undefined when the text holds a backslash (an escape could hide a quote, or spell the name),
+ * when the member is absent, appears twice (JSON.parse keeps the last) or is not an object.
+ * Without escapes a string ends at the next quote, so the scan jumps from quote to quote and
+ * counts brackets between them.
+ */
+export function memberText(text: string, name: string): string | undefined {
+  if (text.indexOf("\\") >= 0) return undefined;
+  const n = text.length;
+  let depth = 0;
+  let start = -1;
+  let end = -1;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      const close = text.indexOf('"', i + 1);
+      if (close < 0) return undefined;
+      // A key of the top-level object: a string at depth 1 followed by a colon.
+      if (depth === 1 && close - i - 1 === name.length && text.startsWith(name, i + 1)) {
+        let j = close + 1;
+        while (j < n && isJsonSpace(text.charCodeAt(j))) j++;
+        if (j < n && text.charCodeAt(j) === 58 /* : */) {
+          if (start >= 0) return undefined; // a second member of that name
+          j++;
+          while (j < n && isJsonSpace(text.charCodeAt(j))) j++;
+          if (text.charCodeAt(j) !== 123 /* { */) return undefined;
+          start = j;
+          depth++;
+          i = j;
+          continue;
+        }
+      }
+      i = close;
+    } else if (c === 123 /* { */ || c === 91 /* [ */) depth++;
+    else if (c === 125 /* } */ || c === 93 /* ] */) {
+      depth--;
+      if (depth === 1 && start >= 0 && end < 0) end = i + 1;
+    }
+  }
+  return start >= 0 && end > start ? text.slice(start, end) : undefined;
+}
+
+function isJsonSpace(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Date);
 }

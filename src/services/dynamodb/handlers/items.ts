@@ -14,6 +14,8 @@ import type {
   UpdateItemOutput,
 } from "@aws-sdk/client-dynamodb";
 import { AwsError } from "../../../core/errors.js";
+import { requestJsonText } from "../../../core/protocols/aws-json/aws-json.js";
+import { memberText } from "../../../core/protocols/shared/json-codec.js";
 import type { RequestContext } from "../../../core/service.js";
 import { ddb, itemKeyOf, keyOf, rawItemOutput, refsOf, resolveTable, type ItemKey } from "../common.js";
 import { consumed, readUnits, writeUnits } from "../engine/capacity.js";
@@ -159,11 +161,26 @@ function validatePut(t: TableRecord, input: { Item?: Record<string, unknown> } &
   const refs = refsOf(input, input.ConditionExpression !== undefined);
   p.condition = prepareCondition(input, refs);
   refs.checkUnused();
-  p.stored = toStored(item, p.binary);
+  p.stored = (item === input.Item && !p.binary && sentItemText(input)) || toStored(item, p.binary);
   // Nothing looks at the replaced item (no condition, no ReturnValues ALL_OLD): unless the
   // table has hooks (indexes, stream, TTL, PITR, replicas), its size is all the write needs.
   p.needsOld = p.condition !== undefined || (input as { ReturnValues?: string }).ReturnValues === "ALL_OLD";
   return p;
+}
+
+/**
+ * The item's JSON as the request sent it, when that is what toStored would write: the item came
+ * through normalizeItem unchanged (no number or set rewritten, nothing dropped), holds no
+ * binaries (stored as {$b} objects), and the text has no `null` (the model check deletes null
+ * members from the parsed objects, which the text still holds). memberText declines escapes
+ * and a repeated Item. What is stored may then keep the client's whitespace and key order
+ * (JSON.parse of it gives the same item). JSON.stringify of the item was 3.6% of a socket
+ * PutItem's samples; the scan jumps from quote to quote.
+ */
+function sentItemText(input: object): string | undefined {
+  const text = requestJsonText(input);
+  if (text === undefined || text.indexOf("null") >= 0) return undefined;
+  return memberText(text, "Item");
 }
 
 /** The write of a plan that needs only the replaced row's size (no needsOld, no hooks): that size. */
