@@ -95,11 +95,23 @@ export function openDatabase(dataDir: string, setup?: (db: Db) => void, opts: { 
   })();
   if (fresh && durable) db.pragma("synchronous = FULL");
   if (durable) fsynced.add(db);
+  else unsynced.add(db);
   return db;
 }
 
 /** Connections whose commits fsync (synchronous=FULL): every one but an --ephemeral data dir's. */
 const fsynced = new WeakSet<Db>();
+
+/** Connections openDatabase opened for an --ephemeral data dir: in memory, never fsynced. */
+const unsynced = new WeakSet<Db>();
+
+/**
+ * Whether a commit on the connection may fsync: false only for an --ephemeral database from
+ * openDatabase (any other connection is assumed to, as a WAL with synchronous=FULL does).
+ */
+export function commitsFsync(db: Db): boolean {
+  return !unsynced.has(db);
+}
 
 /**
  * Runs fn, whose writes need no fsync of their own, outside any transaction: its commit is not

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openDatabase } from "../../../core/state/database.js";
 import { commitCounts, commitsAlone, groupCommit } from "./commit.js";
 
 describe("groupCommit", () => {
@@ -87,6 +88,25 @@ describe("groupCommit", () => {
     const settled = await Promise.allSettled(group);
     expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect(rows()).toEqual(["x", "y"]);
+  });
+
+  it("on a database that never fsyncs (--ephemeral), commits every write of a turn at once", async () => {
+    const eph = openDatabase(mkdtempSync(join(tmpdir(), "ddb-commit-eph-")), (d) => d.exec("CREATE TABLE t (k TEXT PRIMARY KEY)"), { durable: false });
+    try {
+      await nextTurn();
+      const before = { ...commitCounts };
+      const put = (k: string) => () => eph.prepare("INSERT INTO t (k) VALUES (?)").run(k).changes;
+      const writes = ["a", "b", "c"].map((k) => groupCommit(eph, put(k)));
+      // No queue for the check phase: all three are committed before the first await.
+      expect(eph.prepare("SELECT count(*) FROM t").pluck().get()).toBe(3);
+      expect(await Promise.all(writes)).toEqual([1, 1, 1]);
+      expect(commitsAlone(eph)).toBe(true);
+      expect(commitsAlone(eph)).toBe(true);
+      expect(commitCounts.direct - before.direct).toBe(5);
+      expect(commitCounts.groups - before.groups).toBe(0);
+    } finally {
+      eph.close();
+    }
   });
 
   it("queues a write made while a transaction is open", async () => {
