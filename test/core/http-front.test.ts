@@ -331,6 +331,8 @@ describe("the HTTP front", () => {
     // line or the last line): node's parser refuses them all.
     for (const head of [
       "GET /_nimbus/health HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n",
+      "GET /_nimbus/health HTTP/1.1\r\nHost: x\r\nX-A: a\x7fb\r\n\r\n",
+      "GET /_nimbus/health HTTP/1.1\r\nHost: x\x1f\r\n\r\n",
       "GET /_nimbus/health HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n",
       "GET /_nimbus/health HTTP/1.1\nHost: x\r\n\r\n",
       "GET /_nimbus/health HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n",
