@@ -13,7 +13,7 @@ Options for start:
   --port <n>            port to listen on (default 4566; NIMBUS_PORT)
   --host <addr>         address to listen on (default 127.0.0.1; NIMBUS_HOST)
   --data-dir <dir>      where state lives (default ./.nimbus; NIMBUS_DATA_DIR)
-  --ephemeral           keep state in a temp dir removed at exit
+  --ephemeral           keep state in memory and a temp dir, gone at exit
   --base-domain <d>     extra host name for S3 virtual-host addressing (NIMBUS_BASE_DOMAINS)
 
 Point any AWS client at it: AWS_ENDPOINT_URL=http://localhost:4566 with any access key.
