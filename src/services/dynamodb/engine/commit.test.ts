@@ -91,7 +91,8 @@ describe("groupCommit", () => {
   });
 
   it("on a database that never fsyncs (--ephemeral), commits every write of a turn at once", async () => {
-    const eph = openDatabase(mkdtempSync(join(tmpdir(), "ddb-commit-eph-")), (d) => d.exec("CREATE TABLE t (k TEXT PRIMARY KEY)"), { durable: false });
+    const ephDir = mkdtempSync(join(tmpdir(), "ddb-commit-eph-"));
+    const eph = openDatabase(ephDir, (d) => d.exec("CREATE TABLE t (k TEXT PRIMARY KEY)"), { durable: false });
     try {
       await nextTurn();
       const before = { ...commitCounts };
@@ -106,6 +107,7 @@ describe("groupCommit", () => {
       expect(commitCounts.groups - before.groups).toBe(0);
     } finally {
       eph.close();
+      rmSync(ephDir, { recursive: true, force: true });
     }
   });
 
