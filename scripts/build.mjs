@@ -10,32 +10,11 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { bundleOptions } from "./build/bundle-options.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const shim = fileURLToPath(new URL("./build/sqlite-bindings.cjs", import.meta.url));
 
-await build({
-  absWorkingDir: root,
-  entryPoints: ["src/cli/main.ts"],
-  outfile: "dist/nimbus.cjs",
-  bundle: true,
-  platform: "node",
-  format: "cjs",
-  target: "node20",
-  define: { "import.meta.url": "__nimbusModuleUrl" },
-  banner: { js: "'use strict'; var __nimbusModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  logLevel: "warning",
-  plugins: [
-    {
-      name: "sqlite-bindings",
-      setup(b) {
-        // better-sqlite3's `bindings` becomes the shim; the shim's own fallback stays a runtime require.
-        b.onResolve({ filter: /^bindings$/ }, (args) => (args.importer === shim ? { path: "bindings", external: true } : { path: shim }));
-        b.onResolve({ filter: /^better-sqlite3\/package\.json$/ }, (args) => ({ path: args.path, external: true }));
-      },
-    },
-  ],
-});
+await build(bundleOptions(root, "dist/nimbus.cjs"));
 
 const cache = spawnSync(process.execPath, ["bin/nimbus.js", "--code-cache"], { cwd: root, stdio: "inherit" });
 process.exit(cache.status ?? 1);
