@@ -129,16 +129,26 @@ export function writeFunctionLogs(
   if (process.env.NIMBUS_LAMBDA_LOGS === "off") return;
   const [, , , region, account] = c.FunctionArn!.split(":");
   const end = ctx.clock.now();
+  const events = invocationLogEvents(c, version, requestId, r, end);
+  writerFor(ctx.client).add(account, region, `/aws/lambda/${c.FunctionName}`, r.logStream ?? logStreamName(end, version), events);
+}
+
+/** One invocation's events: START, the function's lines, END and REPORT; `end` is the Nimbus time it ended. */
+export function invocationLogEvents(c: FunctionConfiguration, version: string, requestId: string, r: InvokeResult, end: number): LogEvent[] {
   const start = Math.round(end - r.durationMs);
   const memory = c.MemorySize ?? 128;
   const ms = (x: number) => x.toFixed(2);
   const events: LogEvent[] = [{ timestamp: start, message: `START RequestId: ${requestId} Version: ${version}\n` }];
   // The function's own output: one event per line; node's lines carry their own time, and a
   // multi-line message (newlines sent as \r by the runtime, as AWS's does) stays one event.
+  // Their wall times move onto the Nimbus clock by one offset, taken once: read per line, a
+  // millisecond ticking between two lines gave the later line the earlier time, and lines
+  // printed in the same millisecond came back out of order.
+  const offset = end - Date.now();
   for (const line of r.logs.split("\n")) {
     if (line === "") continue;
     const m = NODE_LINE.exec(line);
-    const ts = m ? Date.parse(m[1]) + (end - Date.now()) : start;
+    const ts = m ? Date.parse(m[1]) + offset : start;
     const text = line.replace(/\r/g, "\n");
     events.push({ timestamp: Number.isFinite(ts) ? Math.round(ts) : start, message: `${text.length > MAX_LINE ? text.slice(0, MAX_LINE) : text}\n` });
   }
@@ -147,5 +157,5 @@ export function writeFunctionLogs(
     timestamp: end,
     message: `REPORT RequestId: ${requestId}\tDuration: ${ms(r.durationMs)} ms\tBilled Duration: ${Math.max(1, Math.ceil(r.durationMs))} ms\tMemory Size: ${memory} MB\tMax Memory Used: ${r.maxMemoryMb ?? memory} MB\t${r.initMs !== undefined ? `Init Duration: ${ms(r.initMs)} ms\t` : ""}\n`,
   });
-  writerFor(ctx.client).add(account, region, `/aws/lambda/${c.FunctionName}`, r.logStream ?? logStreamName(end, version), events);
+  return events;
 }
