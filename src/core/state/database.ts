@@ -46,6 +46,7 @@ export function openDatabase(dataDir: string, setup?: (db: Db) => void, opts: { 
   const durable = opts.durable ?? true;
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, "nimbus.db");
+  // Ephemeral counts as fresh: a new in-memory database, never synced.
   const fresh = !durable || !existsSync(file);
   // timeout: a process that still holds the file (one stopping) gets a second to let it go.
   // Ephemeral: in memory (the top of this file).
@@ -59,7 +60,7 @@ export function openDatabase(dataDir: string, setup?: (db: Db) => void, opts: { 
     // is stored. A crash before the first acknowledged commit leaves a database the next start
     // sets up again; that commit's fsync (synchronous=FULL) makes every earlier WAL frame
     // durable with it.
-    db.pragma(fresh || !durable ? "synchronous = OFF" : "synchronous = FULL");
+    db.pragma(fresh ? "synchronous = OFF" : "synchronous = FULL");
     db.pragma(durable ? "journal_mode = WAL" : "journal_mode = MEMORY");
     // The first read takes the lock, if the pragmas did not (on a file already in WAL mode they may only read its header).
     db.prepare("SELECT count(*) FROM sqlite_master").pluck().get();
