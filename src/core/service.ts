@@ -172,10 +172,21 @@ export interface RawHttpHook {
   handle(req: RawHttpRequest, rt: RawHttpRuntime): Promise<RawHttpResponse>;
 }
 
+/**
+ * An awsJson operation's input read from the request body's bytes without JSON.parse, for the
+ * forms it knows; undefined for anything else, and the gateway parses and checks the body as
+ * usual. What it answers must be an input the model check (validateInput) accepts as it
+ * stands, as the general parse would have given it: the gateway skips both for it. Errors are
+ * never its business: a body it cannot vouch for is simply not its to read.
+ */
+export type FastInput = (body: Buffer) => object | undefined;
+
 export interface ServiceDefinition {
   /** The @aws-sdk/client-<name> suffix; also the models/<name>.json file. */
   name: string;
   handlers: Record<string, Handler>;
+  /** Readers of an operation's common request straight from its JSON body bytes (see FastInput). */
+  fastInputs?: Record<string, FastInput>;
   /** Numbered migrations for the service's own tables (beyond the shared document store). */
   migrations?: readonly Migration[];
   /** Started after migrations, before the listener accepts requests; must be quick. */

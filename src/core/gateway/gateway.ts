@@ -287,6 +287,17 @@ export class Gateway {
     const preq: ProtocolRequest = { method: req.method ?? "GET", rawPath: routed.rawPath, query: st.query!, headers, body: body ?? (stream ? undefined : EMPTY), stream, labels: routed.labels };
     const op = opRefFor(opName, st.opModel!);
     st.op = op;
+    // 5a. A loaded service's reader of this operation's common JSON body (ServiceDefinition
+    //     fastInputs): its input needs neither the parse nor the model check (service()).
+    if (body !== undefined && (protocolId === "awsJson1_0" || protocolId === "awsJson1_1")) {
+      const fast = this.nimbus.services.get(model.service)?.fastInputs?.[opName];
+      const input = fast === undefined ? undefined : fast(body);
+      if (input !== undefined) {
+        st.input = input as Record<string, unknown>;
+        st.checked = true;
+        return undefined;
+      }
+    }
     // Awaited only when it is a promise: most parsers and handlers answer synchronously, and
     // each await suspends and resumes the pipeline through a microtask.
     const parsed = st.protocol!.parseRequest(preq, model, op);
@@ -297,7 +308,7 @@ export class Gateway {
 
   private service(st: PipelineState): Step | Promise<Step> {
     const model = st.model!;
-    validateInput(model, st.opName!, st.input!, st.protocolId!);
+    if (!st.checked) validateInput(model, st.opName!, st.input!, st.protocolId!);
     // A service's module, tables and workers are set up on its first request (Nimbus.load).
     const service = this.nimbus.services.get(model.service);
     st.service = service;
@@ -387,6 +398,8 @@ class PipelineState implements AuthRequest {
   region: string | undefined = undefined;
   op: { name: string; model: ServiceModel["operations"][string] } | undefined = undefined;
   input: Record<string, unknown> | undefined = undefined;
+  /** The input came from a service's fast reader, which answers only model-valid inputs. */
+  checked = false;
   service: ServiceDefinition | undefined = undefined;
 
   constructor(

@@ -21,6 +21,7 @@ import { ddb, itemKeyOf, keyOf, rawItemOutput, refsOf, resolveTable, type ItemKe
 import { consumed, readUnits, writeUnits } from "../engine/capacity.js";
 import { commitsAlone, groupCommit, runWrite } from "../engine/commit.js";
 import { applyUpdate, evaluate, project } from "../engine/evaluate.js";
+import { ScannedPut } from "../engine/item-scan.js";
 import { checkEnums } from "../engine/params.js";
 import { parseCondition, parseProjection, parseUpdate, type Condition, type Path, type UpdateAction } from "../engine/parser.js";
 import { fromStored, itemSize, MAX_ITEM_SIZE, normalizeItem, toStored, validation, type AV, type Item, type Tally } from "../engine/values.js";
@@ -100,6 +101,10 @@ function collectionMetrics(ctx: RequestContext, t: TableRecord, mode: string | u
 }
 
 export function PutItem(input: PutItemInput, ctx: RequestContext): PutItemOutput | Promise<PutItemOutput> {
+  if ((input as object) instanceof ScannedPut) {
+    const out = putScanned(input as unknown as ScannedPut, ctx);
+    if (out !== undefined) return out;
+  }
   checkEnums(input, WRITE_ENUMS);
   onlyAllOld(input.ReturnValues);
   const t = resolveTable(ctx, input.TableName);
@@ -110,7 +115,7 @@ export function PutItem(input: PutItemInput, ctx: RequestContext): PutItemOutput
   //    it in the same call (no promise, no microtask hop).
   const store = ddb(ctx);
   if (!p.needsOld && store.hooksOf(t.id) === undefined && commitsAlone(ctx.db)) {
-    const oldSize = store.canWriteAlone(t.id) ? writeSized(store, t, p) : runWrite(ctx.db, () => writeSized(store, t, p));
+    const oldSize = store.canWriteAlone(t.id) ? writeSized(store, t, p.key, p.stored, p.size) : runWrite(ctx.db, () => writeSized(store, t, p.key, p.stored, p.size));
     return putOutput(input, ctx, t, p, oldSize, undefined);
   }
   // 2. Anything else, or in company: through groupCommit.
@@ -118,6 +123,36 @@ export function PutItem(input: PutItemInput, ctx: RequestContext): PutItemOutput
     const r = runPut(ctx, t, p, input);
     return putOutput(input, ctx, t, p, r.oldSize, r);
   });
+}
+
+/**
+ * 0. A body scanPutItem read (TableName and Item alone; every value model-valid and as
+ *    normalizeItem keeps it; its size counted): written as step 1 writes, keyed by its
+ *    top-level attributes, its text stored as sent. Undefined for anything step 1 would not
+ *    take (hooks, company) or a key attribute that is not a top-level S or N: the general path,
+ *    which parses the item (ScannedPut.Item), and words any error, then takes it. The checks
+ *    run in the general path's order (the table, the key, then the size), and normalizeItem,
+ *    which comes first there, has nothing to say about a scanned item.
+ */
+function putScanned(s: ScannedPut, ctx: RequestContext): PutItemOutput | undefined {
+  const t = resolveTable(ctx, s.TableName);
+  const store = ddb(ctx);
+  if (store.hooksOf(t.id) !== undefined || !commitsAlone(ctx.db)) return undefined;
+  const hash = s.scalar(t.hash.name);
+  if (hash === undefined) return undefined;
+  const keyItem: Item = {};
+  keyItem[t.hash.name] = hash;
+  if (t.range) {
+    const range = s.scalar(t.range.name);
+    if (range === undefined) return undefined;
+    keyItem[t.range.name] = range;
+  }
+  const key = itemKeyOf(t, keyItem);
+  if (s.size > MAX_ITEM_SIZE) throw validation("Item size has exceeded the maximum allowed size");
+  if (store.canWriteAlone(t.id)) writeSized(store, t, key, s.itemText, s.size);
+  else runWrite(ctx.db, () => writeSized(store, t, key, s.itemText, s.size));
+  // No ReturnValues, ReturnConsumedCapacity or ReturnItemCollectionMetrics: nothing to answer.
+  return {};
 }
 
 /** PutItem's answer, built member by member (three spreads of mostly empty objects cost a copy each). */
@@ -178,24 +213,24 @@ function validatePut(t: TableRecord, input: { Item?: Record<string, unknown> } &
  * PutItem's samples; the scan jumps from quote to quote.
  */
 function sentItemText(input: object): string | undefined {
+  if (input instanceof ScannedPut) return input.itemText;
   const text = requestJsonText(input);
   if (text === undefined || text.indexOf("null") >= 0) return undefined;
   return memberText(text, "Item");
 }
 
-/** The write of a plan that needs only the replaced row's size (no needsOld, no hooks): that size. */
-function writeSized(store: DynamoStore, t: TableRecord, p: PutPlan): number | undefined {
-  const key = p.key;
+/** The write of an item whose write needs only the replaced row's size (no needsOld, no hooks): that size. */
+function writeSized(store: DynamoStore, t: TableRecord, key: ItemKey, stored: string, size: number): number | undefined {
   const k = store.cacheKeyOf(t.id, key.hs, key.rs);
   const oldSize = store.sizeOf(t.id, k, key.hk, key.rk);
-  store.writeRow(t.id, k, key.hk, key.rk, p.stored, p.size, oldSize);
+  store.writeRow(t.id, k, key.hk, key.rk, stored, size, oldSize);
   return oldSize;
 }
 
 /** The write inside the caller's transaction. */
 function runPut(ctx: RequestContext, t: TableRecord, p: PutPlan, input: ConditionInput): WriteResult {
   const store = ddb(ctx);
-  if (!p.needsOld && store.hooksOf(t.id) === undefined) return { old: undefined, oldSize: writeSized(store, t, p), next: p.item, newSize: p.size };
+  if (!p.needsOld && store.hooksOf(t.id) === undefined) return { old: undefined, oldSize: writeSized(store, t, p.key, p.stored, p.size), next: p.item, newSize: p.size };
   const key = p.key;
   const row = store.getItem(t.id, key.hk, key.rk);
   // The old item is parsed only when something looks at it (a condition, ReturnValues).
