@@ -284,7 +284,6 @@ export class Gateway {
     }
 
     // 5. Parse into typed input, then validate it against the model with AWS's wording.
-    const preq: ProtocolRequest = { method: req.method ?? "GET", rawPath: routed.rawPath, query: st.query!, headers, body: body ?? (stream ? undefined : EMPTY), stream, labels: routed.labels };
     const op = opRefFor(opName, st.opModel!);
     st.op = op;
     // 5a. A loaded service's reader of this operation's common JSON body (ServiceDefinition
@@ -298,6 +297,7 @@ export class Gateway {
         return undefined;
       }
     }
+    const preq: ProtocolRequest = { method: req.method ?? "GET", rawPath: routed.rawPath, query: st.query!, headers, body: body ?? (stream ? undefined : EMPTY), stream, labels: routed.labels };
     // Awaited only when it is a promise: most parsers and handlers answer synchronously, and
     // each await suspends and resumes the pipeline through a microtask.
     const parsed = st.protocol!.parseRequest(preq, model, op);

@@ -16,7 +16,7 @@ import {
   UpdateTable,
 } from "./handlers/tables.js";
 import { DeleteItem, GetItem, PutItem, UpdateItem } from "./handlers/items.js";
-import { scanPutItem } from "./engine/item-scan.js";
+import { scanGetItem, scanPutItem } from "./engine/item-scan.js";
 import { Query, Scan } from "./handlers/query.js";
 import { BatchGetItem, BatchWriteItem } from "./handlers/batch.js";
 import { TransactGetItems, TransactWriteItems } from "./handlers/transactions.js";
@@ -73,8 +73,8 @@ export const dynamodb = defineService({
     ListGlobalTables,
     UpdateGlobalTable,
   },
-  // PutItem's common body read without JSON.parse (engine/item-scan.ts).
-  fastInputs: { PutItem: scanPutItem },
+  // PutItem's and GetItem's common bodies read without JSON.parse (engine/item-scan.ts).
+  fastInputs: { PutItem: scanPutItem, GetItem: scanGetItem },
   migrations,
   // Stream records are announced on the event bus with Nimbus time; the TTL sweeper follows the clock.
   start(rt: ServiceRuntime) {

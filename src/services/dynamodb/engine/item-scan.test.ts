@@ -5,11 +5,12 @@ import { describe, expect, it } from "vitest";
 import type { ServiceModel } from "../../../core/model/types.js";
 import { awsJson1_0 } from "../../../core/protocols/aws-json/aws-json.js";
 import { validateInput } from "../../../core/protocols/shared/validate.js";
-import { scanPutItem } from "./item-scan.js";
+import { scanGetItem, scanPutItem } from "./item-scan.js";
 import { normalizeItem, type AV, type Tally } from "./values.js";
 
 const model = JSON.parse(readFileSync(new URL("../../../../models/dynamodb.json", import.meta.url), "utf8")) as ServiceModel;
 const op = { name: "PutItem", model: model.operations.PutItem! };
+const getOp = { name: "GetItem", model: model.operations.GetItem! };
 
 /** The general path's verdict: the parsed, checked input and its normalized item, or why not. */
 function general(text: string): { doc: Record<string, unknown>; same: boolean; tally: Tally } | string {
@@ -172,5 +173,78 @@ describe("scanPutItem", () => {
     }
     // Most random bodies break some rule; enough are taken for the comparison to mean something.
     expect(taken).toBeGreaterThan(N / 10);
+  });
+});
+
+/** GetItem's general path: the parsed and checked input, or why not. */
+function generalGet(text: string): Record<string, unknown> | string {
+  try {
+    const doc = awsJson1_0.parseRequest({ method: "POST", rawPath: "/", query: [], headers: {}, body: Buffer.from(text) }, model, getOp) as Record<string, unknown>;
+    validateInput(model, "GetItem", doc, "awsJson1_0");
+    return doc;
+  } catch (e) {
+    return `rejected: ${(e as Error).message}`;
+  }
+}
+
+/** Asserts scanGetItem of `text` is undefined or the very input the general path makes; answers whether it was taken. */
+function agreeGet(text: string): boolean {
+  const s = scanGetItem(Buffer.from(text));
+  if (s === undefined) return false;
+  const g = generalGet(text);
+  if (typeof g === "string") throw new Error(`scan accepted what the general path refuses (${g}): ${text}`);
+  expect(s, text).toEqual(g);
+  expect(Object.keys(s).sort(), text).toEqual(Object.keys(g).sort());
+  return true;
+}
+
+describe("scanGetItem", () => {
+  it("reads TableName, Key and ConsistentRead as JSON.parse does", () => {
+    for (const t of [
+      `{"Key":{"pk":{"N":"5"}},"TableName":"bench"}`,
+      `{"TableName":"bench","Key":{"pk":{"S":"a"},"sk":{"N":"-1.5"}},"ConsistentRead":true}`,
+      ` {"ConsistentRead" : false , "Key" : { "pk" : {"S":""} } , "TableName":"t.1-x_y"}\n`,
+    ]) expect(agreeGet(t), t).toBe(true);
+    expect(scanGetItem(Buffer.from(`{"TableName":"bench","Key":{"pk":{"S":"a"}},"ConsistentRead":true}`))).toEqual({ TableName: "bench", Key: { pk: { S: "a" } }, ConsistentRead: true });
+  });
+
+  it("declines every other form", () => {
+    for (const t of [
+      `{"TableName":"bench","Key":{}}`,
+      `{"TableName":"bench","Key":{"a":{"S":"1"},"b":{"S":"2"},"c":{"S":"3"}}}`,
+      `{"TableName":"bench","Key":{"pk":{"B":"YQ=="}}}`,
+      `{"TableName":"bench","Key":{"pk":{"M":{}}}}`,
+      `{"TableName":"bench","Key":{"pk":{"SS":["a"]}}}`,
+      `{"TableName":"bench","Key":{"pk":{"N":"1.0"}}}`,
+      `{"TableName":"bench","Key":{"pk":{"S":"a"},"pk":{"S":"b"}}}`,
+      `{"TableName":"bench","Key":{"pk":{"S":"a"}},"ConsistentRead":"true"}`,
+      `{"TableName":"bench","Key":{"pk":{"S":"a"}},"ConsistentRead":null}`,
+      `{"TableName":"bench","Key":{"pk":{"S":"a"}},"ConsistentRead":true,"ConsistentRead":false}`,
+      `{"TableName":"bench","Key":{"pk":{"S":"a"}},"ProjectionExpression":"a"}`,
+      `{"TableName":"bench","Key":{"pk":{"S":"a"}},"Item":{}}`,
+      `{"TableName":"bench","Item":{"pk":{"S":"a"}}}`,
+      `{"TableName":"bench"}`,
+      `{"Key":{"pk":{"S":"a"}}}`,
+    ]) expect(scanGetItem(Buffer.from(t)), t).toBeUndefined();
+    // A PutItem body is not a GetItem body, nor the other way round.
+    expect(scanPutItem(Buffer.from(`{"TableName":"bench","Key":{"pk":{"S":"a"}}}`))).toBeUndefined();
+  });
+
+  it("agrees with the general path on random bodies", () => {
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+    const VALUES = ['{"S":"a"}', '{"S":""}', '{"N":"1"}', '{"N":"-0.5"}', '{"N":"01"}', '{"S":"é"}', '{"B":"YQ=="}', '{"S":"a","N":"1"}', "{}", "null", '{"M":{}}', '{"NULL":true}', '{"S":"q\\"x"}'];
+    let taken = 0;
+    for (let k = 0; k < 3000; k++) {
+      const good = ['{"S":"a"}', '{"N":"7"}'];
+      const key = Array.from({ length: pick([0, 1, 1, 1, 2, 2, 3]) }, () => `"${pick(["pk", "sk", "a", ""])}":${rnd() < 0.5 ? pick(good) : pick(VALUES)}`).join(",");
+      const members = [`"TableName":${pick(['"bench"', '"ab"', '"a b"', "1"])}`, `"Key":{${key}}`];
+      if (rnd() < 0.4) members.push(`"ConsistentRead":${pick(["true", "false", '"yes"', "null"])}`);
+      if (rnd() < 0.05) members.push(`"${pick(["Key", "TableName", "AttributesToGet"])}":${pick(['"x"', "[]", "{}"])}`);
+      if (rnd() < 0.5) members.reverse();
+      if (agreeGet(`{${members.join(pick([",", " , ", ",\n"]))}}`)) taken++;
+    }
+    expect(taken).toBeGreaterThan(300);
   });
 });

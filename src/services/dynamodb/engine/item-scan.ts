@@ -1,5 +1,6 @@
-// PutItem's common request read straight from its bytes: `{"TableName": ..., "Item": {...}}`
-// and nothing else, every value in the form the general path keeps as sent. One pass over the
+// PutItem's and GetItem's common requests read straight from their bytes:
+// `{"TableName": ..., "Item": {...}}` and `{"TableName": ..., "Key": {...}}` (with at most
+// ConsistentRead), every value in the form the general path keeps as sent. One pass over the
 // body checks the item as the model check (core/protocols/validate.ts) and normalizeItem would,
 // counts its size as AWS does (values.ts itemSize) and notes where its top-level strings and
 // numbers are (a key is one of them), without JSON.parse building the item's objects.
@@ -7,18 +8,21 @@
 // Why: a socket PutItem spent ~5% of its server CPU in JSON.parse of the body, and as much
 // again in the model check, normalizeItem and memberText walking what it built; and on this
 // machine every microsecond before the answer is written costs about 1.3 µs of server CPU (the
-// client has gone idle by then, and waking it takes an IPI: docs/architecture.md, "Latency is
-// CPU"). The gateway skips its model check for an input a fast reader answered (service.ts,
-// FastInput), so the scan must accept only what the general path would accept and keep as sent:
+// client has gone idle by then, and waking it takes an IPI: docs/architecture.md, "latency is
+// CPU here"). The gateway skips its model check for an input a fast reader answered
+// (core/service.ts, FastInput), so the scan must accept only what the general path would
+// accept and keep as sent:
 //
-//   1. The body is one object with exactly the members TableName and Item, once each, in any
-//      order, with JSON whitespace anywhere.
+//   1. The body is one object with exactly the members TableName and Item (GetItem: TableName
+//      and Key, and ConsistentRead true or false), once each, in any order, with JSON
+//      whitespace anywhere.
 //   2. Every string is ASCII without a backslash or a control character: a string then ends at
 //      the next quote, is its own UTF-8 bytes, and JSON.parse gives exactly its characters.
 //   3. TableName is 1-255 of [A-Za-z0-9_.-] (a name the model's 1-1024 accepts; an ARN is
 //      left to the general path).
 //   4. Every attribute value is an object with exactly one member, one of S, N, SS, NS, M, L,
 //      BOOL, NULL (B and BS are left to the general path: they are base64 and stored as {$b}).
+//      A Key holds one or two attributes, each an S or N.
 //   5. Numbers are canonical, as normalizeNumber keeps them: no "+", no leading or trailing
 //      zero, no exponent, not "-0", at most 38 digits (so within AWS's range as well).
 //   6. Sets are not empty and hold no repeats (canonical numbers repeat exactly when their
@@ -86,61 +90,104 @@ let lastTo = 0;
 
 /** A PutItem body read without JSON.parse, or undefined for anything outside the rules above. */
 export function scanPutItem(body: Buffer): ScannedPut | undefined {
+  const scalars: number[] = [];
+  if (!scan(body, PUT, scalars)) return undefined;
+  return new ScannedPut(table!, body.toString("latin1", mapFrom, mapTo), mapSize, body, scalars);
+}
+
+/**
+ * A GetItem body read without JSON.parse: `{"TableName", "Key"}` and at most `ConsistentRead`
+ * (true or false), the key one or two S or N attributes under the same rules. Answers the
+ * input JSON.parse would (the same members and values), or undefined. GetItem's handler takes
+ * it as any other input; the gain is the parse and the model check skipped.
+ */
+export function scanGetItem(body: Buffer): Record<string, unknown> | undefined {
+  const scalars = getScalars;
+  scalars.length = 0;
+  if (!scan(body, GET, scalars)) return undefined;
+  // Every key attribute a string or number (top counts the key's names): anything else, and a
+  // third attribute, is the general path's to word (keyOf's "The provided key element does not
+  // match the schema").
+  const count = scalars.length / 5;
+  if (count === 0 || count > 2 || top !== 2 * count) return undefined;
+  const key: Record<string, unknown> = {};
+  for (let k = 0; k < scalars.length; k += 5) {
+    const text = body.toString("latin1", scalars[k + 3]!, scalars[k + 4]!);
+    key[body.toString("latin1", scalars[k]!, scalars[k + 1]!)] = scalars[k + 2] === 0 ? { S: text } : { N: text };
+  }
+  return consistent === 2 ? { TableName: table, Key: key } : { TableName: table, Key: key, ConsistentRead: consistent === 1 };
+}
+
+const PUT = 0;
+const GET = 1;
+const getScalars: number[] = [];
+const EMPTY = Buffer.alloc(0);
+// What scan() found: the table name, the Item's or Key's range and size, ConsistentRead (0
+// false, 1 true, 2 absent).
+let table: string | undefined;
+let mapFrom = -1;
+let mapTo = -1;
+let mapSize = 0;
+let consistent = 2;
+
+/**
+ * The body's top-level members as `op` takes them (PUT: TableName and Item; GET: TableName, Key
+ * and ConsistentRead), each at most once, the map's top-level S and N attributes noted in
+ * `scalars`. False for anything else.
+ */
+function scan(body: Buffer, op: number, scalars: number[]): boolean {
   b = body;
   n = body.length;
   i = 0;
   top = 0;
+  table = undefined;
+  mapFrom = -1;
+  consistent = 2;
   try {
-    return scanBody(body);
+    return members(op, scalars) && table !== undefined && mapFrom >= 0;
   } finally {
     b = EMPTY;
   }
 }
 
-const EMPTY = Buffer.alloc(0);
-
-function scanBody(body: Buffer): ScannedPut | undefined {
+function members(op: number, scalars: number[]): boolean {
   ws();
-  if (b[i] !== 123 /* { */) return undefined;
+  if (b[i] !== 123 /* { */) return false;
   i++;
   ws();
-  let table: string | undefined;
-  let itemFrom = -1;
-  let itemTo = -1;
-  let size = 0;
-  let scalars: number[] = [];
   for (;;) {
     const ks = i + 1;
     const ke = str();
-    if (ke < 0) return undefined;
-    if (!colon()) return undefined;
+    if (ke < 0 || !colon()) return false;
     if (same(ks, ke, "TableName")) {
-      if (table !== undefined) return undefined;
+      if (table !== undefined) return false;
       const vs = i + 1;
       const ve = str();
-      if (ve < 0 || !tableName(vs, ve)) return undefined;
-      table = body.toString("latin1", vs, ve);
-    } else if (same(ks, ke, "Item")) {
-      if (itemFrom >= 0) return undefined;
-      itemFrom = i;
-      scalars = [];
-      size = item(scalars);
-      if (size < 0) return undefined;
-      itemTo = i;
-    } else return undefined;
+      if (ve < 0 || !tableName(vs, ve)) return false;
+      table = b.toString("latin1", vs, ve);
+    } else if (op === PUT ? same(ks, ke, "Item") : same(ks, ke, "Key")) {
+      if (mapFrom >= 0) return false;
+      mapFrom = i;
+      mapSize = item(scalars);
+      if (mapSize < 0) return false;
+      mapTo = i;
+    } else if (op === GET && same(ks, ke, "ConsistentRead")) {
+      if (consistent !== 2) return false;
+      if (literal("true")) consistent = 1;
+      else if (literal("false")) consistent = 0;
+      else return false;
+    } else return false;
     ws();
     if (b[i] === 44 /* , */) {
       i++;
       ws();
       continue;
     }
-    if (b[i] !== 125 /* } */) return undefined;
+    if (b[i] !== 125 /* } */) return false;
     i++;
-    break;
+    ws();
+    return i === n;
   }
-  ws();
-  if (i !== n || table === undefined || itemFrom < 0) return undefined;
-  return new ScannedPut(table, body.toString("latin1", itemFrom, itemTo), size, body, scalars);
 }
 
 function ws(): void {
