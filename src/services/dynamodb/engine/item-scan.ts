@@ -102,25 +102,50 @@ export function scanPutItem(body: Buffer): ScannedPut | undefined {
  * it as any other input; the gain is the parse and the model check skipped.
  */
 export function scanGetItem(body: Buffer): Record<string, unknown> | undefined {
-  const scalars = getScalars;
-  scalars.length = 0;
+  const scalars: number[] = [];
   if (!scan(body, GET, scalars)) return undefined;
   // Every key attribute a string or number (top counts the key's names): anything else, and a
   // third attribute, is the general path's to word (keyOf's "The provided key element does not
   // match the schema").
   const count = scalars.length / 5;
   if (count === 0 || count > 2 || top !== 2 * count) return undefined;
-  const key: Record<string, unknown> = {};
-  for (let k = 0; k < scalars.length; k += 5) {
-    const text = body.toString("latin1", scalars[k + 3]!, scalars[k + 4]!);
-    key[body.toString("latin1", scalars[k]!, scalars[k + 1]!)] = scalars[k + 2] === 0 ? { S: text } : { N: text };
-  }
+  // The names come from recent(): the same string objects request after request, so the
+  // literals' computed-key stores stay monomorphic and nothing is looked up in the string table.
+  const first = scalarValue(body, scalars, 0);
+  const key = count === 1 ? { [recent(body, scalars[0]!, scalars[1]!)]: first } : { [recent(body, scalars[0]!, scalars[1]!)]: first, [recent(body, scalars[5]!, scalars[6]!)]: scalarValue(body, scalars, 5) };
   return consistent === 2 ? { TableName: table, Key: key } : { TableName: table, Key: key, ConsistentRead: consistent === 1 };
 }
 
 const PUT = 0;
 const GET = 1;
-const getScalars: number[] = [];
+
+/** The S or N value noted at scalars[k..k+4]. */
+function scalarValue(body: Buffer, scalars: number[], k: number): { S: string } | { N: string } {
+  const text = body.toString("latin1", scalars[k + 3]!, scalars[k + 4]!);
+  return scalars[k + 2] === 0 ? { S: text } : { N: text };
+}
+
+// Table and key attribute names repeat from request to request: the last few are kept and
+// answered again for the same bytes (no new string to allocate, hash and look up).
+const RECENT = 8;
+const recentNames: string[] = [];
+let recentNext = 0;
+
+/** The string of the ASCII bytes [from, to) of `body`, the same object as last time when it was seen lately. */
+function recent(body: Buffer, from: number, to: number): string {
+  const len = to - from;
+  for (let k = 0; k < recentNames.length; k++) {
+    const r = recentNames[k]!;
+    if (r.length !== len) continue;
+    let j = 0;
+    while (j < len && body[from + j] === r.charCodeAt(j)) j++;
+    if (j === len) return r;
+  }
+  const made = body.toString("latin1", from, to);
+  recentNames[recentNext] = made;
+  recentNext = (recentNext + 1) % RECENT;
+  return made;
+}
 const EMPTY = Buffer.alloc(0);
 // What scan() found: the table name, the Item's or Key's range and size, ConsistentRead (0
 // false, 1 true, 2 absent).
@@ -164,7 +189,7 @@ function members(op: number, scalars: number[]): boolean {
       const vs = i + 1;
       const ve = str();
       if (ve < 0 || !tableName(vs, ve)) return false;
-      table = b.toString("latin1", vs, ve);
+      table = recent(b, vs, ve);
     } else if (op === PUT ? same(ks, ke, "Item") : same(ks, ke, "Key")) {
       if (mapFrom >= 0) return false;
       mapFrom = i;
