@@ -9,18 +9,22 @@ import { scanGetItem, scanPutItem } from "./item-scan.js";
 import { normalizeItem, type AV, type Tally } from "./values.js";
 
 const model = JSON.parse(readFileSync(new URL("../../../../models/dynamodb.json", import.meta.url), "utf8")) as ServiceModel;
-const op = { name: "PutItem", model: model.operations.PutItem! };
-const getOp = { name: "GetItem", model: model.operations.GetItem! };
 
-/** The general path's verdict: the parsed, checked input and its normalized item, or why not. */
-function general(text: string): { doc: Record<string, unknown>; same: boolean; tally: Tally } | string {
-  let doc: Record<string, unknown>;
+/** The protocol's parse and the model check of an `op` body: the input, or why not. */
+function parsed(op: "PutItem" | "GetItem", text: string): Record<string, unknown> | string {
   try {
-    doc = awsJson1_0.parseRequest({ method: "POST", rawPath: "/", query: [], headers: {}, body: Buffer.from(text) }, model, op) as Record<string, unknown>;
-    validateInput(model, "PutItem", doc, "awsJson1_0");
+    const doc = awsJson1_0.parseRequest({ method: "POST", rawPath: "/", query: [], headers: {}, body: Buffer.from(text) }, model, { name: op, model: model.operations[op]! }) as Record<string, unknown>;
+    validateInput(model, op, doc, "awsJson1_0");
+    return doc;
   } catch (e) {
     return `rejected: ${(e as Error).message}`;
   }
+}
+
+/** The general path's verdict on a PutItem body: the parsed, checked input and its normalized item, or why not. */
+function general(text: string): { doc: Record<string, unknown>; same: boolean; tally: Tally } | string {
+  const doc = parsed("PutItem", text);
+  if (typeof doc === "string") return doc;
   const tally: Tally = { size: 0, binary: false };
   try {
     const item = normalizeItem(doc.Item as Record<string, AV>, tally);
@@ -176,22 +180,11 @@ describe("scanPutItem", () => {
   });
 });
 
-/** GetItem's general path: the parsed and checked input, or why not. */
-function generalGet(text: string): Record<string, unknown> | string {
-  try {
-    const doc = awsJson1_0.parseRequest({ method: "POST", rawPath: "/", query: [], headers: {}, body: Buffer.from(text) }, model, getOp) as Record<string, unknown>;
-    validateInput(model, "GetItem", doc, "awsJson1_0");
-    return doc;
-  } catch (e) {
-    return `rejected: ${(e as Error).message}`;
-  }
-}
-
 /** Asserts scanGetItem of `text` is undefined or the very input the general path makes; answers whether it was taken. */
 function agreeGet(text: string): boolean {
   const s = scanGetItem(Buffer.from(text));
   if (s === undefined) return false;
-  const g = generalGet(text);
+  const g = parsed("GetItem", text);
   if (typeof g === "string") throw new Error(`scan accepted what the general path refuses (${g}): ${text}`);
   expect(s, text).toEqual(g);
   expect(Object.keys(s).sort(), text).toEqual(Object.keys(g).sort());

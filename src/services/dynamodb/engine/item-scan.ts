@@ -202,14 +202,9 @@ function members(op: number, scalars: number[]): boolean {
       else if (literal("false")) consistent = 0;
       else return false;
     } else return false;
-    ws();
-    if (b[i] === 44 /* , */) {
-      i++;
-      ws();
-      continue;
-    }
-    if (b[i] !== 125 /* } */) return false;
-    i++;
+    const sep = separator(125 /* } */);
+    if (sep === 1) continue;
+    if (sep < 0) return false;
     ws();
     return i === n;
   }
@@ -221,6 +216,19 @@ function ws(): void {
     if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return;
     i++;
   }
+}
+
+/** After a member or element: 1 past a comma (another follows), 0 past `close`, -1 for anything else. */
+function separator(close: number): number {
+  ws();
+  if (b[i] === 44 /* , */) {
+    i++;
+    ws();
+    return 1;
+  }
+  if (b[i] !== close) return -1;
+  i++;
+  return 0;
 }
 
 /** Whitespace, a colon, whitespace. */
@@ -287,34 +295,9 @@ function pushUnique(base: number, from: number, to: number): boolean {
   return true;
 }
 
-/** The item object at i: its itemSize, with its top-level S and N attributes noted in `scalars`; -1 when outside the rules. */
+/** The item (or Key) object at i: its itemSize, with its top-level S and N attributes noted in `scalars`; -1 when outside the rules. */
 function item(scalars: number[]): number {
-  if (b[i] !== 123 /* { */) return -1;
-  i++;
-  ws();
-  if (b[i] === 125 /* } */) {
-    i++;
-    return 0;
-  }
-  let size = 0;
-  for (;;) {
-    const ks = i + 1;
-    const ke = str();
-    if (ke <= ks || ke - ks > MAX_NAME || !pushUnique(0, ks, ke) || !colon()) return -1;
-    const v = value(0);
-    if (v < 0) return -1;
-    size += ke - ks + v;
-    if (lastType !== 2) scalars.push(ks, ke, lastType, lastFrom, lastTo);
-    ws();
-    if (b[i] === 44 /* , */) {
-      i++;
-      ws();
-      continue;
-    }
-    if (b[i] !== 125 /* } */) return -1;
-    i++;
-    return size;
-  }
+  return attributes(0, 0, scalars);
 }
 
 /** An attribute value object at i: its valueSize, or -1. Sets lastType (and the S/N range). */
@@ -365,31 +348,38 @@ function literal(word: string): boolean {
 
 /** An M value's map at i: 3, and per entry its name's bytes, 1 and the value's size. */
 function map(depth: number): number {
+  const size = attributes(depth, 1, undefined);
+  return size < 0 ? -1 : 3 + size;
+}
+
+/**
+ * The attribute map at i (the item or Key at nesting 0, an M value's map below it): the sum
+ * over its entries of the name's bytes, `perEntry` and the value's size; -1 when outside the
+ * rules. With `scalars` (the top) its S and N attributes are noted and its names stay on the
+ * stack (scanGetItem counts them); an M map's names are dropped when it ends.
+ */
+function attributes(depth: number, perEntry: number, scalars: number[] | undefined): number {
   if (depth > MAX_NESTING || b[i] !== 123 /* { */) return -1;
   i++;
   ws();
-  let size = 3;
   if (b[i] === 125 /* } */) {
     i++;
-    return size;
+    return 0;
   }
   const base = top;
+  let size = 0;
   for (;;) {
     const ks = i + 1;
     const ke = str();
     if (ke <= ks || ke - ks > MAX_NAME || !pushUnique(base, ks, ke) || !colon()) return -1;
     const v = value(depth);
     if (v < 0) return -1;
-    size += ke - ks + 1 + v;
-    ws();
-    if (b[i] === 44 /* , */) {
-      i++;
-      ws();
-      continue;
-    }
-    if (b[i] !== 125 /* } */) return -1;
-    i++;
-    top = base;
+    size += ke - ks + perEntry + v;
+    if (scalars !== undefined && lastType !== 2) scalars.push(ks, ke, lastType, lastFrom, lastTo);
+    const sep = separator(125 /* } */);
+    if (sep === 1) continue;
+    if (sep < 0) return -1;
+    if (scalars === undefined) top = base;
     return size;
   }
 }
@@ -408,14 +398,9 @@ function list(depth: number): number {
     const v = value(depth);
     if (v < 0) return -1;
     size += 1 + v;
-    ws();
-    if (b[i] === 44 /* , */) {
-      i++;
-      ws();
-      continue;
-    }
-    if (b[i] !== 93 /* ] */) return -1;
-    i++;
+    const sep = separator(93 /* ] */);
+    if (sep === 1) continue;
+    if (sep < 0) return -1;
     return size;
   }
 }
@@ -434,14 +419,9 @@ function set(numeric: boolean): number {
     const s = numeric ? numberSize(vs, ve) : ve - vs;
     if (s < 0) return -1;
     size += s;
-    ws();
-    if (b[i] === 44 /* , */) {
-      i++;
-      ws();
-      continue;
-    }
-    if (b[i] !== 93 /* ] */) return -1;
-    i++;
+    const sep = separator(93 /* ] */);
+    if (sep === 1) continue;
+    if (sep < 0) return -1;
     top = base;
     return size;
   }
