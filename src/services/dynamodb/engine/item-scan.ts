@@ -56,15 +56,7 @@ export class ScannedPut {
   scalar(name: string): { S: string } | { N: string } | undefined {
     const s = this.scalars;
     const b = this.body;
-    for (let k = 0; k < s.length; k += 5) {
-      const from = s[k]!;
-      if (s[k + 1]! - from !== name.length) continue;
-      let j = 0;
-      while (j < name.length && b[from + j] === name.charCodeAt(j)) j++;
-      if (j < name.length) continue;
-      const text = b.toString("latin1", s[k + 3]!, s[k + 4]!);
-      return s[k + 2] === 0 ? { S: text } : { N: text };
-    }
+    for (let k = 0; k < s.length; k += 5) if (sameText(b, s[k]!, s[k + 1]!, name)) return scalarValue(b, s, k);
     return undefined;
   }
 }
@@ -133,14 +125,7 @@ let recentNext = 0;
 
 /** The string of the ASCII bytes [from, to) of `body`, the same object as last time when it was seen lately. */
 function recent(body: Buffer, from: number, to: number): string {
-  const len = to - from;
-  for (let k = 0; k < recentNames.length; k++) {
-    const r = recentNames[k]!;
-    if (r.length !== len) continue;
-    let j = 0;
-    while (j < len && body[from + j] === r.charCodeAt(j)) j++;
-    if (j === len) return r;
-  }
+  for (let k = 0; k < recentNames.length; k++) if (sameText(body, from, to, recentNames[k]!)) return recentNames[k]!;
   const made = body.toString("latin1", from, to);
   recentNames[recentNext] = made;
   recentNext = (recentNext + 1) % RECENT;
@@ -257,10 +242,15 @@ function str(): number {
   return -1;
 }
 
-/** Whether bytes [from, to) are the ASCII string `s`. */
+/** Whether bytes [from, to) of the body being scanned are the ASCII string `s`. */
 function same(from: number, to: number, s: string): boolean {
+  return sameText(b, from, to, s);
+}
+
+/** Whether bytes [from, to) of `buf` are the ASCII string `s`. */
+function sameText(buf: Buffer, from: number, to: number, s: string): boolean {
   if (to - from !== s.length) return false;
-  for (let j = 0; j < s.length; j++) if (b[from + j] !== s.charCodeAt(j)) return false;
+  for (let j = 0; j < s.length; j++) if (buf[from + j] !== s.charCodeAt(j)) return false;
   return true;
 }
 
