@@ -104,7 +104,8 @@ export function scanGetItem(body: Buffer): Record<string, unknown> | undefined {
   // The names come from recent(): the same string objects request after request, so the
   // literals' computed-key stores stay monomorphic and nothing is looked up in the string table.
   const first = scalarValue(body, scalars, 0);
-  const key = count === 1 ? { [recent(body, scalars[0]!, scalars[1]!)]: first } : { [recent(body, scalars[0]!, scalars[1]!)]: first, [recent(body, scalars[5]!, scalars[6]!)]: scalarValue(body, scalars, 5) };
+  const name = recent(body, scalars[0]!, scalars[1]!);
+  const key = count === 1 ? { [name]: first } : { [name]: first, [recent(body, scalars[5]!, scalars[6]!)]: scalarValue(body, scalars, 5) };
   return consistent === 2 ? { TableName: table, Key: key } : { TableName: table, Key: key, ConsistentRead: consistent === 1 };
 }
 
