@@ -115,7 +115,7 @@ export function PutItem(input: PutItemInput, ctx: RequestContext): PutItemOutput
   //    it in the same call (no promise, no microtask hop).
   const store = ddb(ctx);
   if (!p.needsOld && store.hooksOf(t.id) === undefined && commitsAlone(ctx.db)) {
-    const oldSize = store.canWriteAlone(t.id) ? writeSized(store, t, p.key, p.stored, p.size) : runWrite(ctx.db, () => writeSized(store, t, p.key, p.stored, p.size));
+    const oldSize = writeLone(ctx, store, t, p.key, p.stored, p.size);
     return putOutput(input, ctx, t, p, oldSize, undefined);
   }
   // 2. Anything else, or in company: through groupCommit.
@@ -149,8 +149,7 @@ function putScanned(s: ScannedPut, ctx: RequestContext): PutItemOutput | undefin
   }
   const key = itemKeyOf(t, keyItem);
   if (s.size > MAX_ITEM_SIZE) throw validation("Item size has exceeded the maximum allowed size");
-  if (store.canWriteAlone(t.id)) writeSized(store, t, key, s.itemText, s.size);
-  else runWrite(ctx.db, () => writeSized(store, t, key, s.itemText, s.size));
+  writeLone(ctx, store, t, key, s.itemText, s.size);
   // No ReturnValues, ReturnConsumedCapacity or ReturnItemCollectionMetrics: nothing to answer.
   return {};
 }
@@ -217,6 +216,11 @@ function sentItemText(input: object): string | undefined {
   const text = requestJsonText(input);
   if (text === undefined || text.indexOf("null") >= 0) return undefined;
   return memberText(text, "Item");
+}
+
+/** Step 1's write: in SQLite's autocommit when the table allows it, else in a transaction of its own. */
+function writeLone(ctx: RequestContext, store: DynamoStore, t: TableRecord, key: ItemKey, stored: string, size: number): number | undefined {
+  return store.canWriteAlone(t.id) ? writeSized(store, t, key, stored, size) : runWrite(ctx.db, () => writeSized(store, t, key, stored, size));
 }
 
 /** The write of an item whose write needs only the replaced row's size (no needsOld, no hooks): that size. */
